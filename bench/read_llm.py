@@ -1,0 +1,182 @@
+"""Read-path benchmark: modelplane vs a bare FastAPI handler, measured in one run.
+
+    python bench/read_llm.py [--duration 10] [--connections 32]
+
+Needs `wrk` (Debian package `wrk`). Starts both servers on 127.0.0.1 (one uvicorn
+process each, SQLite for modelplane), loads 200 LLMs, then measures with wrk:
+GET /v1/llms/{id} (with auth) and GET /v1/llms (200 items), each against the bare
+handler. Also startup-to-ready time and `modelplane --help` time. Prints a Markdown
+table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.support.server import Server, free_port  # noqa: E402
+
+TOKEN = "mp_bench_admin_token_0123456789abcdef"
+HEADERS = {"x-api-key": TOKEN}
+
+
+def wrk(url: str, *, duration: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
+    """Run wrk with one thread; return requests/s and p99 latency (ms)."""
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99_match = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99_match, out
+    value, unit = float(p99_match.group(1)), p99_match.group(2)
+    p99 = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if non2xx or errors:
+        raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
+    return {"rps": rps, "p99_ms": p99}
+
+
+def start_bare(directory: Path) -> subprocess.Popen[bytes]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT / "bench",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    process.port = port  # type: ignore[attr-defined]
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/llms/x", timeout=0.5)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("bare app did not start")
+
+
+def seed(url: str, count: int) -> str:
+    with httpx.Client(base_url=url, headers=HEADERS) as http:
+        first = ""
+        for n in range(count):
+            body = {
+                "displayName": f"bench model {n}",
+                "providerType": "OPENAI",
+                "endpointUrl": f"https://api{n}.example.com/v1",
+                "modelIdentifier": "gpt-4o",
+                "credentials": {
+                    "kind": "CREDENTIAL_KIND_API_KEY",
+                    "apiKey": {"inlineSecret": f"sk-bench-{n}"},
+                },
+                "labels": {"env": "bench", "n": str(n)},
+            }
+            response = http.post("/v1/llms", json=body)
+            response.raise_for_status()
+            first = first or response.json()["llm"]["llmId"]
+        return first
+
+
+def startup_times(runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            server = Server(cwd=Path(tmp), env={"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN})
+            started = time.monotonic()
+            server.start()
+            server.wait_ready()
+            times.append(time.monotonic() - started)
+            server.stop()
+    return times
+
+
+def help_times(runs: int) -> list[float]:
+    exe = shutil.which("modelplane") or "modelplane"
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run([exe, "--help"], capture_output=True, check=True)
+        times.append(time.monotonic() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=5, help="startup and --help repetitions")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is required: apt-get install wrk")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN, "MODELPLANE_ACCESS_LOG": "false"}
+        bare = start_bare(Path(tmp))
+        bare_url = f"http://127.0.0.1:{bare.port}"  # type: ignore[attr-defined]
+        try:
+            with Server(cwd=Path(tmp), env=env) as server:
+                llm_id = seed(server.url, 200)
+                load = {"duration": args.duration, "connections": args.connections}
+                wrk(f"{server.url}/v1/llms/{llm_id}", duration=2, connections=4, headers=HEADERS)
+                wrk(f"{bare_url}/v1/llms/x", duration=2, connections=4, headers={})
+                results = {
+                    "get_mp": wrk(f"{server.url}/v1/llms/{llm_id}", headers=HEADERS, **load),
+                    "get_bare": wrk(f"{bare_url}/v1/llms/{llm_id}", headers={}, **load),
+                    "list_mp": wrk(f"{server.url}/v1/llms", headers=HEADERS, **load),
+                    "list_bare": wrk(f"{bare_url}/v1/llms", headers={}, **load),
+                }
+        finally:
+            bare.terminate()
+            bare.wait()
+
+    startup = startup_times(args.runs)
+    helps = help_times(args.runs * 2)
+    get_ratio = results["get_mp"]["rps"] / results["get_bare"]["rps"]
+    list_ratio = results["list_mp"]["rps"] / results["list_bare"]["rps"]
+    print(f"machine: {os.cpu_count()} cores; wrk -t1 -c{args.connections} -d{args.duration}s")
+    print("| measure | modelplane | bare FastAPI | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| GET /v1/llms/{{id}} req/s (p99) | {results['get_mp']['rps']:.0f} "
+        f"({results['get_mp']['p99_ms']:.1f} ms) | {results['get_bare']['rps']:.0f} "
+        f"({results['get_bare']['p99_ms']:.1f} ms) | {get_ratio:.2f} | ≥ 0.7 |"
+    )
+    print(
+        f"| GET /v1/llms (200 items) req/s (p99) | {results['list_mp']['rps']:.0f} "
+        f"({results['list_mp']['p99_ms']:.1f} ms) | {results['list_bare']['rps']:.0f} "
+        f"({results['list_bare']['p99_ms']:.1f} ms) | {list_ratio:.2f} | ≥ 0.2 |"
+    )
+    print(
+        f"| startup to ready (median of {len(startup)}) | {statistics.median(startup):.2f} s "
+        f"| | | < 1.5 s |"
+    )
+    print(
+        f"| `modelplane --help` (median of {len(helps)}) | {statistics.median(helps):.3f} s "
+        "| | | < 0.3 s |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""`create_app(settings)`: the ASGI application. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from modelplane import __version__
+from modelplane.faces import health
+from modelplane.faces.middleware import RequestContext
+from modelplane.faces.native import errors as native_errors
+from modelplane.faces.native import llms as native_llms
+from modelplane.faces.native import principals as native_principals
+from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
+from modelplane.services.bootstrap import bootstrap
+from modelplane.settings import Settings
+from modelplane.store import migrate
+from modelplane.store.engine import create_engines
+from modelplane.store.uow import Store
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The secret box for `settings`: inline key, key file, or a new key file beside SQLite."""
+    previous = [parse_master_key(k.get_secret_value()) for k in settings.previous_secret_keys]
+    if settings.secret_key is not None:
+        return SecretBox(parse_master_key(settings.secret_key.get_secret_value()), previous)
+    key_file = settings.effective_key_file
+    if key_file is None:
+        raise RuntimeError("set MODELPLANE_SECRET_KEY (no file location for an in-memory store)")
+    return SecretBox(load_or_create_key_file(key_file), previous)
+
+
+def print_first_token(token: str) -> None:
+    """Show the one-time admin API key of a first start."""
+    print(
+        "\n  No principal existed: created admin principal 'admin'.\n"
+        f"  Its API key (shown only this once): {token}\n",
+        file=sys.stdout,
+        flush=True,
+    )
+
+
+async def prepare_store(settings: Settings, secrets: SecretBox) -> tuple[Store, str | None]:
+    """Migrate (serialized across replicas), bootstrap, and open the store."""
+    store = Store(create_engines(settings))
+    token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    access_key = None
+    if settings.bootstrap_access_key_id and settings.bootstrap_access_key_secret:
+        access_key = (
+            settings.bootstrap_access_key_id,
+            settings.bootstrap_access_key_secret.get_secret_value(),
+        )
+    try:
+        async with migrate.exclusive(settings) as conn:
+            await migrate.upgrade(conn)
+            result = await bootstrap(
+                store=store, secrets=secrets, token=token, access_key=access_key
+            )
+    except BaseException:
+        await store.close()
+        raise
+    return store, result.first_token
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    on_first_token: Callable[[str], None] = print_first_token,
+) -> FastAPI:
+    """Build the application; the store is opened (and migrated) at startup."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        secrets = secret_box(settings)
+        store, first_token = await prepare_store(settings, secrets)
+        app.state.store = store
+        app.state.secrets = secrets
+        if first_token is not None:
+            on_first_token(first_token)
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(
+        title="modelplane",
+        version=__version__,
+        description=(
+            "Self-hosted control plane for LLM applications. Authenticate with "
+            "`Authorization: Bearer <key>` or `x-api-key: <key>`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    native_errors.install(app)
+    app.include_router(health.router)
+    app.include_router(native_llms.router)
+    app.include_router(native_principals.router)
+    app.add_middleware(
+        RequestContext, max_body_bytes=settings.max_body_bytes, log_requests=settings.access_log
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Pure domain: entities, invariants and errors. Imports no framework."""

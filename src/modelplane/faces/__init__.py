@@ -1,0 +1,1 @@
+"""Thin adapters: parse a wire format, call a service, render the result."""

@@ -1,0 +1,118 @@
+"""ASGI middleware shared by every face: request ids, body limit, one JSON log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("modelplane.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while reading a body that passes the limit; rendered as 413 by each face."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body exceeds {limit} bytes")
+
+
+class RequestContext:
+    """Assigns `x-request-id`, enforces the body limit and logs each request once."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, log_requests: bool) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = {"code": 500}
+        limit = self.max_body
+
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_too_large(send, request_id, limit)
+            self._log(scope, request_id, 413, started)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            self._log(scope, request_id, status["code"], started)
+
+    def _log(self, scope: Scope, request_id: str, status: int, started: float) -> None:
+        if not self.log_requests or not access_log.isEnabledFor(logging.INFO):
+            return
+        state: dict[str, Any] = scope.get("state", {})
+        access_log.info(
+            "request",
+            extra={
+                "fields": {
+                    "requestId": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                    "principalId": state.get("principal_id"),
+                    "face": state.get("face", "native"),
+                }
+            },
+        )
+
+
+async def _send_too_large(send: Send, request_id: str, limit: int) -> None:
+    body = orjson.dumps(
+        {
+            "code": "PAYLOAD_TOO_LARGE",
+            "message": f"request body exceeds {limit} bytes",
+            "details": [{"field": "body", "rule": f"at most {limit} bytes"}],
+            "requestId": request_id,
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,107 @@
+"""Routes of /v1/llms. Each handler parses, calls one service function, renders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from modelplane.domain.errors import PermissionDenied
+from modelplane.domain.llm_types import ProviderType
+from modelplane.domain.llms import LlmFilter
+from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.native.deps import CurrentPrincipal, SecretsDep, StoreDep
+from modelplane.faces.native.llm_schemas import (
+    CreateLlmOut,
+    ListLlmsOut,
+    LlmCreateRequest,
+    LlmOut,
+    LlmUpdateRequest,
+    render_llm,
+    render_note,
+)
+from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.services import llms as service
+
+router = APIRouter(prefix="/v1/llms", tags=["llms"], responses=ERRORS)
+
+
+def _labels(request: Request) -> dict[str, str]:
+    """Label filters given as `label.k=v` or `label[k]=v`."""
+    labels: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name.startswith("label.") and len(name) > len("label."):
+            labels[name[len("label.") :]] = value
+        elif name.startswith("label[") and name.endswith("]") and len(name) > len("label[]"):
+            labels[name[len("label[") : -1]] = value
+    return labels
+
+
+@router.post("", status_code=201, response_model=CreateLlmOut)
+async def create_llm(
+    body: LlmCreateRequest, actor: CurrentPrincipal, store: StoreDep, secrets: SecretsDep
+) -> Response:
+    """Create an LLM connection (409 when the same connection exists for the owner)."""
+    llm, notes = await service.create_llm(
+        store=store, secrets=secrets, actor=actor, spec=body.to_domain()
+    )
+    content = {"llm": render_llm(llm), "statuses": [render_note(n) for n in notes]}
+    return JsonResponse(content, status_code=201)
+
+
+@router.get("", response_model=ListLlmsOut)
+async def list_llms(
+    request: Request,
+    actor: CurrentPrincipal,
+    store: StoreDep,
+    owner_id: Annotated[str | None, Query(alias="ownerId")] = None,
+    owner_id_snake: Annotated[str | None, Query(alias="owner_id")] = None,
+    provider_type: Annotated[ProviderType | None, Query(alias="providerType")] = None,
+    provider_type_snake: Annotated[ProviderType | None, Query(alias="provider_type")] = None,
+) -> Response:
+    """List the LLMs the caller may read. Filter labels with `label.k=v` or `label[k]=v`."""
+    flt = LlmFilter(
+        owner_id=owner_id or owner_id_snake,
+        provider_type=provider_type or provider_type_snake,
+        labels=_labels(request),
+    )
+    llms = await service.list_llms(store=store, actor=actor, flt=flt)
+    return JsonResponse({"llms": [render_llm(llm) for llm in llms]})
+
+
+@router.get("/{llm_id}", response_model=LlmOut)
+async def get_llm(
+    llm_id: str,
+    actor: CurrentPrincipal,
+    store: StoreDep,
+    include_credentials: Annotated[bool, Query(alias="includeCredentials")] = False,
+    include_credentials_snake: Annotated[bool, Query(alias="include_credentials")] = False,
+) -> Response:
+    """One LLM. Credentials are never returned: `includeCredentials=true` is refused."""
+    if include_credentials or include_credentials_snake:
+        raise PermissionDenied("credentials are write-only and never returned")
+    llm = await service.get_llm(store=store, actor=actor, llm_id=llm_id)
+    return JsonResponse(render_llm(llm))
+
+
+@router.put("/{llm_id}", response_model=LlmOut)
+async def update_llm(
+    llm_id: str,
+    body: LlmUpdateRequest,
+    actor: CurrentPrincipal,
+    store: StoreDep,
+    secrets: SecretsDep,
+) -> Response:
+    """Change the fields present in the body; `providerType` is immutable."""
+    llm = await service.update_llm(
+        store=store, secrets=secrets, actor=actor, llm_id=llm_id, patch=body.to_domain()
+    )
+    return JsonResponse(render_llm(llm))
+
+
+@router.delete("/{llm_id}", response_model=DeletedOut)
+async def delete_llm(llm_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+    """Delete an LLM and its stored credentials."""
+    await service.delete_llm(store=store, actor=actor, llm_id=llm_id)
+    return JsonResponse({"deleted": True, "id": llm_id})

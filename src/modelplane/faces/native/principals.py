@@ -1,0 +1,213 @@
+"""Routes of /v1/principals and their API keys and access keys (admin only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from modelplane.domain.principals import AccessKey, ApiKey, Principal
+from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.native.deps import CurrentPrincipal, SecretsDep, StoreDep
+from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.services import principals as service
+
+router = APIRouter(prefix="/v1/principals", tags=["principals"], responses=ERRORS)
+
+
+class PrincipalCreate(BaseModel):
+    """Body of `POST /v1/principals`."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="Unique, 1..128 characters")
+    role: str = Field(description="`admin` or `member`")
+
+
+class KeyCreate(BaseModel):
+    """Optional body of `POST …/api-keys`."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(default=None, description="A note for humans, ≤ 128 characters")
+
+
+class PrincipalOut(BaseModel):
+    """A principal."""
+
+    principalId: str
+    name: str
+    role: str
+    createdAt: int
+
+
+class PrincipalListOut(BaseModel):
+    """Every principal."""
+
+    principals: list[PrincipalOut]
+
+
+class ApiKeyOut(BaseModel):
+    """An API key's metadata; the token is never returned again."""
+
+    apiKeyId: str
+    principalId: str
+    keyPrefix: str
+    label: str | None = None
+    createdAt: int
+    revokedAt: int | None = None
+
+
+class IssuedApiKeyOut(BaseModel):
+    """A new API key and its token (shown once)."""
+
+    apiKey: ApiKeyOut
+    token: str
+
+
+class ApiKeyListOut(BaseModel):
+    """A principal's API keys."""
+
+    apiKeys: list[ApiKeyOut]
+
+
+class AccessKeyOut(BaseModel):
+    """An access key's metadata; the secret is never returned again."""
+
+    accessKeyId: str
+    principalId: str
+    createdAt: int
+    revokedAt: int | None = None
+
+
+class IssuedAccessKeyOut(AccessKeyOut):
+    """A new access-key pair (the secret is shown once)."""
+
+    accessKeySecret: str
+
+
+class AccessKeyListOut(BaseModel):
+    """A principal's access keys."""
+
+    accessKeys: list[AccessKeyOut]
+
+
+def _principal(p: Principal) -> dict[str, object]:
+    return {
+        "principalId": p.principal_id,
+        "name": p.name,
+        "role": p.role.value,
+        "createdAt": p.created_at,
+    }
+
+
+def _api_key(k: ApiKey) -> dict[str, object]:
+    return {
+        "apiKeyId": k.api_key_id,
+        "principalId": k.principal_id,
+        "keyPrefix": k.key_prefix,
+        "label": k.label,
+        "createdAt": k.created_at,
+        "revokedAt": k.revoked_at,
+    }
+
+
+def _access_key(k: AccessKey) -> dict[str, object]:
+    return {
+        "accessKeyId": k.access_key_id,
+        "principalId": k.principal_id,
+        "createdAt": k.created_at,
+        "revokedAt": k.revoked_at,
+    }
+
+
+@router.post("", status_code=201, response_model=PrincipalOut)
+async def create_principal(
+    body: PrincipalCreate, actor: CurrentPrincipal, store: StoreDep
+) -> Response:
+    """Create a principal with role `admin` or `member`."""
+    principal = await service.create_principal(
+        store=store, actor=actor, name=body.name, role=body.role
+    )
+    return JsonResponse(_principal(principal), status_code=201)
+
+
+@router.get("", response_model=PrincipalListOut)
+async def list_principals(actor: CurrentPrincipal, store: StoreDep) -> Response:
+    """Every principal."""
+    principals = await service.list_principals(store=store, actor=actor)
+    return JsonResponse({"principals": [_principal(p) for p in principals]})
+
+
+@router.get("/{principal_id}", response_model=PrincipalOut)
+async def get_principal(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+    """One principal."""
+    principal = await service.get_principal(store=store, actor=actor, principal_id=principal_id)
+    return JsonResponse(_principal(principal))
+
+
+@router.delete("/{principal_id}", response_model=DeletedOut)
+async def delete_principal(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+    """Delete a principal and its keys (not the last admin)."""
+    await service.delete_principal(store=store, actor=actor, principal_id=principal_id)
+    return JsonResponse({"deleted": True, "id": principal_id})
+
+
+@router.post("/{principal_id}/api-keys", status_code=201, response_model=IssuedApiKeyOut)
+async def create_api_key(
+    principal_id: str,
+    actor: CurrentPrincipal,
+    store: StoreDep,
+    body: KeyCreate | None = None,
+) -> Response:
+    """Issue an API key; the token in the answer is shown only this once."""
+    issued = await service.issue_api_key(
+        store=store, actor=actor, principal_id=principal_id, label=body.label if body else None
+    )
+    return JsonResponse({"apiKey": _api_key(issued.api_key), "token": issued.token}, 201)
+
+
+@router.get("/{principal_id}/api-keys", response_model=ApiKeyListOut)
+async def list_api_keys(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+    """A principal's API keys, revoked ones included."""
+    keys = await service.list_api_keys(store=store, actor=actor, principal_id=principal_id)
+    return JsonResponse({"apiKeys": [_api_key(k) for k in keys]})
+
+
+@router.delete("/{principal_id}/api-keys/{api_key_id}", response_model=ApiKeyOut)
+async def revoke_api_key(
+    principal_id: str, api_key_id: str, actor: CurrentPrincipal, store: StoreDep
+) -> Response:
+    """Revoke an API key; it stops working at once."""
+    key = await service.revoke_api_key(
+        store=store, actor=actor, principal_id=principal_id, api_key_id=api_key_id
+    )
+    return JsonResponse(_api_key(key))
+
+
+@router.post("/{principal_id}/access-keys", status_code=201, response_model=IssuedAccessKeyOut)
+async def create_access_key(
+    principal_id: str, actor: CurrentPrincipal, store: StoreDep, secrets: SecretsDep
+) -> Response:
+    """Issue an access-key pair for the Alibaba faces; the secret is shown once."""
+    issued = await service.issue_access_key(
+        store=store, secrets=secrets, actor=actor, principal_id=principal_id
+    )
+    body = {**_access_key(issued.access_key), "accessKeySecret": issued.secret}
+    return JsonResponse(body, status_code=201)
+
+
+@router.get("/{principal_id}/access-keys", response_model=AccessKeyListOut)
+async def list_access_keys(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+    """A principal's access keys, revoked ones included."""
+    keys = await service.list_access_keys(store=store, actor=actor, principal_id=principal_id)
+    return JsonResponse({"accessKeys": [_access_key(k) for k in keys]})
+
+
+@router.delete("/{principal_id}/access-keys/{access_key_id}", response_model=AccessKeyOut)
+async def revoke_access_key(
+    principal_id: str, access_key_id: str, actor: CurrentPrincipal, store: StoreDep
+) -> Response:
+    """Revoke an access key; it stops working at once."""
+    key = await service.revoke_access_key(
+        store=store, actor=actor, principal_id=principal_id, access_key_id=access_key_id
+    )
+    return JsonResponse(_access_key(key))

@@ -1,0 +1,1 @@
+"""Principals' credentials, permissions checks, encryption at rest and signatures."""

@@ -1,0 +1,1 @@
+"""Use cases: one module per resource, typed keyword-only functions, one transaction each."""

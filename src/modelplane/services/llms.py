@@ -1,0 +1,118 @@
+"""LLM connection use cases."""
+
+from __future__ import annotations
+
+import json
+
+from modelplane.domain.credentials import Credentials
+from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from modelplane.domain.llms import (
+    RESOURCE,
+    Llm,
+    LlmFilter,
+    LlmPatch,
+    LlmSpec,
+    Note,
+    apply_patch,
+    check_label_filter,
+    new_llm,
+)
+from modelplane.domain.principals import Action, Principal
+from modelplane.security.secretbox import SecretBox
+from modelplane.services.clock import now_ms
+from modelplane.store.llms import ID_IN_USE
+from modelplane.store.uow import Store
+
+_DUPLICATE = "an LLM with the same connection already exists for this owner (llmId {other})"
+
+
+def _aad(llm_id: str) -> str:
+    return f"llms/{llm_id}/credentials"
+
+
+def _seal(secrets: SecretBox, llm_id: str, credentials: Credentials | None) -> str | None:
+    if credentials is None:
+        return None
+    payload = json.dumps(credentials.to_sealed_payload(), separators=(",", ":")).encode()
+    return secrets.seal(payload, aad=_aad(llm_id))
+
+
+async def create_llm(
+    *, store: Store, secrets: SecretBox, actor: Principal, spec: LlmSpec
+) -> tuple[Llm, list[Note]]:
+    """Create an LLM connection; duplicates and reused ids are AlreadyExists."""
+    owner_id = spec.owner_id or actor.principal_id
+    llm, notes = new_llm(spec, owner_id=owner_id, actor_id=actor.principal_id, now_ms=now_ms())
+    if not actor.may(Action.CREATE, RESOURCE, owner_id):
+        raise PermissionDenied("setting another ownerId requires CREATE_LLM_ANY")
+    sealed = _seal(secrets, llm.llm_id, spec.credentials)
+    async with store.writer() as uow:
+        if owner_id != actor.principal_id and await uow.principals.get(owner_id) is None:
+            raise InvalidArgument.of("ownerId", f"no principal {owner_id!r} exists")
+        if spec.llm_id is not None and await uow.llms.exists(llm.llm_id):
+            raise AlreadyExists(RESOURCE, ID_IN_USE)
+        other = await uow.llms.find_duplicate(llm)
+        if other is not None:
+            raise AlreadyExists(RESOURCE, _DUPLICATE.format(other=other))
+        await uow.llms.add(llm, credentials_sealed=sealed)
+        await uow.commit()
+    return llm, notes
+
+
+async def get_llm(*, store: Store, actor: Principal, llm_id: str) -> Llm:
+    """One LLM the actor may read; others' are NotFound."""
+    async with store.reader() as uow:
+        llm = await uow.llms.get(llm_id)
+    if llm is None or not actor.may(Action.READ, RESOURCE, llm.owner_id):
+        raise NotFound(RESOURCE, llm_id)
+    return llm
+
+
+async def list_llms(*, store: Store, actor: Principal, flt: LlmFilter) -> list[Llm]:
+    """The LLMs the actor may read that match `flt`."""
+    check_label_filter(flt.labels)
+    visible_to = None if actor.sees_all(RESOURCE) else actor.principal_id
+    async with store.reader() as uow:
+        return await uow.llms.list(flt, visible_to=visible_to)
+
+
+async def update_llm(
+    *, store: Store, secrets: SecretBox, actor: Principal, llm_id: str, patch: LlmPatch
+) -> Llm:
+    """Change the given fields; a duplicate after the change is AlreadyExists."""
+    sealed = _seal(secrets, llm_id, patch.credentials)
+    async with store.writer() as uow:
+        current = await uow.llms.get(llm_id)
+        if current is None or not actor.may(Action.READ, RESOURCE, current.owner_id):
+            raise NotFound(RESOURCE, llm_id)
+        if not actor.may(Action.UPDATE, RESOURCE, current.owner_id):
+            raise PermissionDenied("UPDATE_LLM_OWN or UPDATE_LLM_ANY is required")
+        updated = apply_patch(current, patch, actor_id=actor.principal_id, now_ms=now_ms())
+        other = await uow.llms.find_duplicate(updated)
+        if other is not None:
+            raise AlreadyExists(RESOURCE, _DUPLICATE.format(other=other))
+        await uow.llms.update(updated, credentials_sealed=sealed)
+        await uow.commit()
+    return updated
+
+
+async def delete_llm(*, store: Store, actor: Principal, llm_id: str) -> None:
+    """Delete an LLM and its sealed credentials."""
+    async with store.writer() as uow:
+        current = await uow.llms.get(llm_id)
+        if current is None or not actor.may(Action.READ, RESOURCE, current.owner_id):
+            raise NotFound(RESOURCE, llm_id)
+        if not actor.may(Action.DELETE, RESOURCE, current.owner_id):
+            raise PermissionDenied("DELETE_LLM_OWN or DELETE_LLM_ANY is required")
+        await uow.llms.delete(llm_id)
+        await uow.commit()
+
+
+async def read_credentials(*, store: Store, secrets: SecretBox, llm_id: str) -> Credentials | None:
+    """Decrypt an LLM's credentials (for in-process use such as key rotation)."""
+    async with store.reader() as uow:
+        sealed = await uow.llms.sealed_credentials(llm_id)
+    if sealed is None:
+        return None
+    data = json.loads(secrets.open(sealed, aad=_aad(llm_id)))
+    return Credentials.from_sealed_payload(data)

@@ -1,0 +1,226 @@
+"""Principals and their API keys and access keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+
+from modelplane.domain.errors import (
+    FailedPrecondition,
+    NotFound,
+    Unauthenticated,
+    ViolationCollector,
+)
+from modelplane.domain.principals import NAME_MAX, AccessKey, ApiKey, Permission, Principal, Role
+from modelplane.security.secretbox import SecretBox
+from modelplane.security.tokens import (
+    display_prefix,
+    hash_token,
+    new_access_key_id,
+    new_access_key_secret,
+    new_api_token,
+)
+from modelplane.services.clock import now_ms
+from modelplane.store.uow import Store, UnitOfWork
+
+PRINCIPAL = "Principal"
+API_KEY = "ApiKey"
+ACCESS_KEY = "AccessKey"
+LABEL_MAX = 128
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    """A new API key with its token, which is shown only this once."""
+
+    api_key: ApiKey
+    token: str
+
+
+@dataclass(frozen=True)
+class IssuedAccessKey:
+    """A new access key with its secret, which is shown only this once."""
+
+    access_key: AccessKey
+    secret: str
+
+
+def access_key_aad(access_key_id: str) -> str:
+    """The associated data binding a sealed access-key secret to its row."""
+    return f"access_keys/{access_key_id}/secret"
+
+
+def _check_name(name: str, role: str) -> Role:
+    errors = ViolationCollector()
+    if not name.strip() or len(name) > NAME_MAX:
+        errors.add("name", f"required, 1..{NAME_MAX} characters")
+    if role not in {r.value for r in Role}:
+        errors.add("role", "must be 'admin' or 'member'")
+    errors.raise_if_any()
+    return Role(role)
+
+
+def _check_label(label: str | None) -> None:
+    if label is not None and len(label) > LABEL_MAX:
+        errors = ViolationCollector()
+        errors.add("label", f"at most {LABEL_MAX} characters")
+        errors.raise_if_any()
+
+
+async def _existing(uow: UnitOfWork, principal_id: str) -> Principal:
+    principal = await uow.principals.get(principal_id)
+    if principal is None:
+        raise NotFound(PRINCIPAL, principal_id)
+    return principal
+
+
+async def create_principal(*, store: Store, actor: Principal, name: str, role: str) -> Principal:
+    """Create a principal (admin only)."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    principal = Principal(
+        principal_id=str(uuid.uuid4()), name=name, role=_check_name(name, role), created_at=now_ms()
+    )
+    async with store.writer() as uow:
+        await uow.principals.add(principal)
+        await uow.commit()
+    return principal
+
+
+async def list_principals(*, store: Store, actor: Principal) -> list[Principal]:
+    """Every principal (admin only)."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    async with store.reader() as uow:
+        return await uow.principals.list()
+
+
+async def get_principal(*, store: Store, actor: Principal, principal_id: str) -> Principal:
+    """One principal (admin only)."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    async with store.reader() as uow:
+        return await _existing(uow, principal_id)
+
+
+async def delete_principal(*, store: Store, actor: Principal, principal_id: str) -> None:
+    """Delete a principal with its keys; the last admin cannot be deleted."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    async with store.writer() as uow:
+        principal = await _existing(uow, principal_id)
+        if principal.role is Role.ADMIN and await uow.principals.count(Role.ADMIN) <= 1:
+            raise FailedPrecondition("the last admin principal cannot be deleted")
+        await uow.principals.delete(principal_id)
+        await uow.commit()
+
+
+async def issue_api_key(
+    *, store: Store, actor: Principal, principal_id: str, label: str | None = None
+) -> IssuedApiKey:
+    """Create an API key; the token is returned once and stored as a hash."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    _check_label(label)
+    token = new_api_token()
+    key = ApiKey(
+        api_key_id=str(uuid.uuid4()),
+        principal_id=principal_id,
+        key_prefix=display_prefix(token),
+        label=label,
+        created_at=now_ms(),
+        last_used_at=None,
+        revoked_at=None,
+    )
+    async with store.writer() as uow:
+        await _existing(uow, principal_id)
+        await uow.principals.add_api_key(key, token_hash=hash_token(token))
+        await uow.commit()
+    return IssuedApiKey(api_key=key, token=token)
+
+
+async def list_api_keys(*, store: Store, actor: Principal, principal_id: str) -> list[ApiKey]:
+    """A principal's API keys, revoked ones included (admin only)."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    async with store.reader() as uow:
+        await _existing(uow, principal_id)
+        return await uow.principals.list_api_keys(principal_id)
+
+
+async def revoke_api_key(
+    *, store: Store, actor: Principal, principal_id: str, api_key_id: str
+) -> ApiKey:
+    """Revoke an API key; revoking twice keeps the first revocation time."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    async with store.writer() as uow:
+        await _existing(uow, principal_id)
+        keys = {k.api_key_id: k for k in await uow.principals.list_api_keys(principal_id)}
+        key = keys.get(api_key_id)
+        if key is None:
+            raise NotFound(API_KEY, api_key_id)
+        if key.revoked_at is None:
+            key = replace(key, revoked_at=now_ms())
+            await uow.principals.set_api_key_revoked(api_key_id, key.revoked_at)
+            await uow.commit()
+    return key
+
+
+async def issue_access_key(
+    *, store: Store, secrets: SecretBox, actor: Principal, principal_id: str
+) -> IssuedAccessKey:
+    """Create an access-key pair for the Alibaba faces; the secret is sealed at rest."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    secret = new_access_key_secret()
+    key = AccessKey(
+        access_key_id=new_access_key_id(),
+        principal_id=principal_id,
+        created_at=now_ms(),
+        revoked_at=None,
+    )
+    sealed = secrets.seal(secret.encode(), aad=access_key_aad(key.access_key_id))
+    async with store.writer() as uow:
+        await _existing(uow, principal_id)
+        await uow.principals.add_access_key(key, secret_sealed=sealed)
+        await uow.commit()
+    return IssuedAccessKey(access_key=key, secret=secret)
+
+
+async def list_access_keys(*, store: Store, actor: Principal, principal_id: str) -> list[AccessKey]:
+    """A principal's access keys, revoked ones included (admin only)."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    async with store.reader() as uow:
+        await _existing(uow, principal_id)
+        return await uow.principals.list_access_keys(principal_id)
+
+
+async def revoke_access_key(
+    *, store: Store, actor: Principal, principal_id: str, access_key_id: str
+) -> AccessKey:
+    """Revoke an access key; revoking twice keeps the first revocation time."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    async with store.writer() as uow:
+        found = await uow.principals.access_key(access_key_id)
+        if found is None or found[0].principal_id != principal_id:
+            raise NotFound(ACCESS_KEY, access_key_id)
+        key = found[0]
+        if key.revoked_at is None:
+            key = replace(key, revoked_at=now_ms())
+            await uow.principals.update_access_key(access_key_id, revoked_at=key.revoked_at)
+            await uow.commit()
+    return key
+
+
+async def authenticate_token(*, store: Store, token: str) -> Principal:
+    """The principal behind an API token; unknown or revoked tokens are Unauthenticated."""
+    async with store.reader() as uow:
+        principal = await uow.principals.by_token_hash(hash_token(token))
+    if principal is None:
+        raise Unauthenticated("the API key is not valid")
+    return principal
+
+
+async def access_key_secret(
+    *, store: Store, secrets: SecretBox, access_key_id: str
+) -> tuple[Principal, str]:
+    """The principal and plaintext secret of an active access key (for signature checks)."""
+    async with store.reader() as uow:
+        found = await uow.principals.access_key(access_key_id)
+        principal = await uow.principals.get(found[0].principal_id) if found else None
+    if found is None or found[0].revoked_at is not None or principal is None:
+        raise Unauthenticated(f"access key {access_key_id!r} is not valid")
+    return principal, secrets.open(found[1], aad=access_key_aad(access_key_id)).decode()

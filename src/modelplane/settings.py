@@ -1,0 +1,89 @@
+"""The one settings object. Read from `MODELPLANE_*` variables; refuses unsafe values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_MIN_LENGTH = 20
+ACCESS_KEY_SECRET_MIN_LENGTH = 16
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field maps to `MODELPLANE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELPLANE_", extra="ignore")
+
+    database_url: str = "sqlite:///./modelplane.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    previous_secret_keys: list[SecretStr] = Field(default_factory=list)
+    bootstrap_token: SecretStr | None = None
+    bootstrap_access_key_id: str | None = None
+    bootstrap_access_key_secret: SecretStr | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = True
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_timeout_seconds: float = Field(default=5.0, gt=0)
+    graceful_shutdown_seconds: float = Field(default=20.0, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "sqlite+aiosqlite://", "postgresql")):
+            raise ValueError("must be sqlite:///PATH or postgresql://USER@HOST/DB")
+        return value
+
+    @field_validator("bootstrap_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < TOKEN_MIN_LENGTH:
+            raise ValueError(f"must be at least {TOKEN_MIN_LENGTH} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _safe_combination(self) -> Settings:
+        if (self.bootstrap_access_key_id is None) != (self.bootstrap_access_key_secret is None):
+            raise ValueError(
+                "MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID and MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET "
+                "must be set together"
+            )
+        secret = self.bootstrap_access_key_secret
+        if secret is not None and len(secret.get_secret_value()) < ACCESS_KEY_SECRET_MIN_LENGTH:
+            raise ValueError(
+                "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET must be at least "
+                f"{ACCESS_KEY_SECRET_MIN_LENGTH} characters"
+            )
+        if self.is_postgres and self.secret_key is None and self.secret_key_file is None:
+            raise ValueError(
+                "with PostgreSQL, set MODELPLANE_SECRET_KEY (or MODELPLANE_SECRET_KEY_FILE) so "
+                "that every replica encrypts with the same master key"
+            )
+        return self
+
+    @property
+    def is_postgres(self) -> bool:
+        """Whether the store is PostgreSQL (otherwise embedded SQLite)."""
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for PostgreSQL or in-memory SQLite."""
+        if self.is_postgres:
+            return None
+        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        return None if path in ("", ":memory:") else Path(path)
+
+    @property
+    def effective_key_file(self) -> Path | None:
+        """Where the master key is kept when not given inline."""
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        db = self.sqlite_path
+        return db.with_name(db.name + ".key") if db is not None else None

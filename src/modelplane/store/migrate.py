@@ -1,0 +1,89 @@
+"""Running the Alembic migrations, serialized across replicas that start together."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from modelplane.settings import Settings
+from modelplane.store.engine import async_url
+
+# An arbitrary constant: the PostgreSQL advisory lock all replicas take to migrate.
+_PG_LOCK_KEY = 0x6D6F64656C706C  # "modelpl"
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at the packaged migrations."""
+    config = Config()
+    location = resources.files("modelplane.store") / "migrations"
+    config.set_main_option("script_location", str(location))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this version."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current(sync_conn: Any) -> str | None:
+    return MigrationContext.configure(sync_conn).get_current_revision()
+
+
+def _upgrade(sync_conn: Any, target: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = sync_conn
+    command.upgrade(config, target)
+
+
+@asynccontextmanager
+async def exclusive(settings: Settings) -> AsyncIterator[AsyncConnection]:
+    """Hold the migration lock: a PostgreSQL advisory lock or a file lock beside SQLite."""
+    engine = create_async_engine(async_url(settings.database_url), poolclass=NullPool)
+    lock_file = None
+    try:
+        db = settings.sqlite_path
+        if db is not None:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            lock_file = open(db.with_name(db.name + ".lock"), "a+")  # noqa: SIM115, ASYNC230
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        async with engine.connect() as conn:
+            if settings.is_postgres:
+                await conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_LOCK_KEY})")
+                await conn.commit()
+            try:
+                yield conn
+            finally:
+                if settings.is_postgres:
+                    await conn.rollback()
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})")
+                    await conn.commit()
+    finally:
+        if lock_file is not None:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+            lock_file.close()
+        await engine.dispose()
+
+
+async def upgrade(conn: AsyncConnection, target: str = "head") -> bool:
+    """Bring the schema to `target` on a locked connection; whether anything ran."""
+    before = await conn.run_sync(_current)
+    if target == "head" and before == head_revision():
+        return False
+    await conn.run_sync(_upgrade, target)
+    await conn.commit()
+    return True
+
+
+async def current_revision(conn: AsyncConnection) -> str | None:
+    """The revision the database is at."""
+    return await conn.run_sync(_current)

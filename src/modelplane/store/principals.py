@@ -1,0 +1,185 @@
+"""Repositories of principals, their API keys and their access keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from modelplane.domain.errors import AlreadyExists
+from modelplane.domain.principals import AccessKey, ApiKey, Principal, Role
+from modelplane.store.tables import access_keys, api_keys, principals
+
+
+def _principal(row: Any) -> Principal:
+    return Principal(
+        principal_id=row.principal_id, name=row.name, role=Role(row.role), created_at=row.created_at
+    )
+
+
+def _api_key(row: Any) -> ApiKey:
+    return ApiKey(
+        api_key_id=row.api_key_id,
+        principal_id=row.principal_id,
+        key_prefix=row.key_prefix,
+        label=row.label,
+        created_at=row.created_at,
+        last_used_at=None,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _access_key(row: Any) -> AccessKey:
+    return AccessKey(
+        access_key_id=row.access_key_id,
+        principal_id=row.principal_id,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class PrincipalRepository:
+    """Principals and their credentials inside one unit of work."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, principal: Principal) -> None:
+        """Insert; a taken name raises AlreadyExists."""
+        try:
+            await self._conn.execute(
+                principals.insert().values(
+                    principal_id=principal.principal_id,
+                    name=principal.name,
+                    role=principal.role.value,
+                    created_at=principal.created_at,
+                )
+            )
+        except IntegrityError:
+            raise AlreadyExists(
+                "Principal", f"a principal named {principal.name!r} already exists"
+            ) from None
+
+    async def get(self, principal_id: str) -> Principal | None:
+        """The principal with this id, or None."""
+        query = sa.select(principals).where(principals.c.principal_id == principal_id)
+        row = (await self._conn.execute(query)).first()
+        return _principal(row) if row is not None else None
+
+    async def get_by_name(self, name: str) -> Principal | None:
+        """The principal with this name, or None."""
+        query = sa.select(principals).where(principals.c.name == name)
+        row = (await self._conn.execute(query)).first()
+        return _principal(row) if row is not None else None
+
+    async def list(self) -> list[Principal]:
+        """Every principal, oldest first."""
+        query = sa.select(principals).order_by(principals.c.created_at, principals.c.name)
+        return [_principal(row) for row in await self._conn.execute(query)]
+
+    async def count(self, role: Role | None = None) -> int:
+        """How many principals there are (of `role`, if given)."""
+        query = sa.select(sa.func.count()).select_from(principals)
+        if role is not None:
+            query = query.where(principals.c.role == role.value)
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def delete(self, principal_id: str) -> bool:
+        """Delete the principal and (by cascade) its keys."""
+        await self._conn.execute(api_keys.delete().where(api_keys.c.principal_id == principal_id))
+        await self._conn.execute(
+            access_keys.delete().where(access_keys.c.principal_id == principal_id)
+        )
+        result = await self._conn.execute(
+            principals.delete().where(principals.c.principal_id == principal_id)
+        )
+        return bool(result.rowcount)
+
+    async def by_token_hash(self, token_hash: str) -> Principal | None:
+        """The principal owning the unrevoked API key with this hash."""
+        query = (
+            sa.select(principals)
+            .join(api_keys, api_keys.c.principal_id == principals.c.principal_id)
+            .where(api_keys.c.token_hash == token_hash, api_keys.c.revoked_at.is_(None))
+        )
+        row = (await self._conn.execute(query)).first()
+        return _principal(row) if row is not None else None
+
+    async def add_api_key(self, key: ApiKey, *, token_hash: str) -> None:
+        """Store an API key's metadata and the hash of its token."""
+        await self._conn.execute(
+            api_keys.insert().values(
+                api_key_id=key.api_key_id,
+                principal_id=key.principal_id,
+                token_hash=token_hash,
+                key_prefix=key.key_prefix,
+                label=key.label,
+                created_at=key.created_at,
+                revoked_at=None,
+            )
+        )
+
+    async def api_key_by_hash(self, token_hash: str) -> ApiKey | None:
+        """The API key (revoked or not) whose token has this hash."""
+        query = sa.select(api_keys).where(api_keys.c.token_hash == token_hash)
+        row = (await self._conn.execute(query)).first()
+        return _api_key(row) if row is not None else None
+
+    async def list_api_keys(self, principal_id: str) -> list[ApiKey]:
+        """A principal's API keys, oldest first."""
+        query = (
+            sa.select(api_keys)
+            .where(api_keys.c.principal_id == principal_id)
+            .order_by(api_keys.c.created_at, api_keys.c.api_key_id)
+        )
+        return [_api_key(row) for row in await self._conn.execute(query)]
+
+    async def set_api_key_revoked(self, api_key_id: str, revoked_at: int | None) -> None:
+        """Revoke (or, with None, reinstate) an API key."""
+        await self._conn.execute(
+            api_keys.update()
+            .where(api_keys.c.api_key_id == api_key_id)
+            .values(revoked_at=revoked_at)
+        )
+
+    async def add_access_key(self, key: AccessKey, *, secret_sealed: str) -> None:
+        """Store an access key with its sealed secret."""
+        await self._conn.execute(
+            access_keys.insert().values(
+                access_key_id=key.access_key_id,
+                principal_id=key.principal_id,
+                secret_sealed=secret_sealed,
+                created_at=key.created_at,
+                revoked_at=None,
+            )
+        )
+
+    async def access_key(self, access_key_id: str) -> tuple[AccessKey, str] | None:
+        """An access key and its sealed secret, or None."""
+        query = sa.select(access_keys).where(access_keys.c.access_key_id == access_key_id)
+        row = (await self._conn.execute(query)).first()
+        return (_access_key(row), row.secret_sealed) if row is not None else None
+
+    async def list_access_keys(self, principal_id: str) -> list[AccessKey]:
+        """A principal's access keys, oldest first."""
+        query = (
+            sa.select(access_keys)
+            .where(access_keys.c.principal_id == principal_id)
+            .order_by(access_keys.c.created_at, access_keys.c.access_key_id)
+        )
+        return [_access_key(row) for row in await self._conn.execute(query)]
+
+    async def update_access_key(
+        self, access_key_id: str, *, secret_sealed: str | None = None, revoked_at: int | None
+    ) -> None:
+        """Replace the sealed secret (when given) and set the revocation time."""
+        values: dict[str, Any] = {"revoked_at": revoked_at}
+        if secret_sealed is not None:
+            values["secret_sealed"] = secret_sealed
+        await self._conn.execute(
+            access_keys.update()
+            .where(access_keys.c.access_key_id == access_key_id)
+            .values(**values)
+        )

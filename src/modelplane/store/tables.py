@@ -1,0 +1,88 @@
+"""SQLAlchemy Core tables. Migrations in `store/migrations` create exactly these."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+principals = sa.Table(
+    "principals",
+    metadata,
+    sa.Column("principal_id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("api_key_id", sa.String(36), primary_key=True),
+    sa.Column(
+        "principal_id",
+        sa.String(36),
+        sa.ForeignKey("principals.principal_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("key_prefix", sa.String(16), nullable=False),
+    sa.Column("label", sa.String(128)),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at", sa.BigInteger),
+)
+
+access_keys = sa.Table(
+    "access_keys",
+    metadata,
+    sa.Column("access_key_id", sa.String(64), primary_key=True),
+    sa.Column(
+        "principal_id",
+        sa.String(36),
+        sa.ForeignKey("principals.principal_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("secret_sealed", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at", sa.BigInteger),
+)
+
+llms = sa.Table(
+    "llms",
+    metadata,
+    sa.Column("llm_id", sa.String(36), primary_key=True),
+    sa.Column("owner_id", sa.String(36), nullable=False, index=True),
+    sa.Column("display_name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("provider_type", sa.String(32), nullable=False),
+    sa.Column("endpoint_url", sa.Text, nullable=False),
+    sa.Column("api_path", sa.Text, nullable=False),
+    sa.Column("model_identifier", sa.String(255), nullable=False),
+    sa.Column("supported_modalities", sa.JSON, nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("version", sa.String(64)),
+    sa.Column("monitoring_endpoint", sa.Text),
+    sa.Column("capabilities", sa.JSON, nullable=False),
+    sa.Column("default_sampling_params", sa.JSON),
+    sa.Column("max_context_length", sa.Integer),
+    sa.Column("client_config", sa.JSON),
+    sa.Column("dashscope_api_dialect", sa.String(32)),
+    sa.Column("credentials_sealed", sa.Text),
+    sa.Column("credentials_fingerprint", sa.String(64), nullable=False),
+    # SHA-256 of the duplicate-detection tuple; unique per owner (fixed width for any index).
+    sa.Column("connection_key", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("created_by_id", sa.String(36), nullable=False),
+    sa.Column("updated_by_id", sa.String(36), nullable=False),
+    sa.UniqueConstraint("owner_id", "connection_key", name="uq_llms_owner_connection"),
+)

@@ -1,0 +1,32 @@
+"""A live modelplane per store kind, shared by the compat tests of one module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelplane.security.secretbox import new_master_key_text
+from tests.support.databases import database
+from tests.support.server import Server
+
+ADMIN_TOKEN = "mp_compat_admin_token_0123456789abcdef"
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """`modelplane serve` on 127.0.0.1 with a known admin token."""
+    directory: Path = tmp_path_factory.mktemp(f"live-{request.param}")
+    with database(request.param, directory) as url:
+        env = {
+            "MODELPLANE_DATABASE_URL": url,
+            "MODELPLANE_SECRET_KEY": new_master_key_text(),
+            "MODELPLANE_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
+        }
+        with Server(cwd=directory, env=env) as server:
+            yield server

@@ -1,0 +1,73 @@
+"""Shared fixtures: every store-backed test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from modelplane.app import create_app
+from modelplane.security.secretbox import new_master_key_text
+from modelplane.settings import Settings
+from tests.support.databases import database
+
+ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    with database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for a test instance with a known admin token."""
+    return Settings(
+        database_url=database_url,
+        secret_key=new_master_key_text(),
+        bootstrap_token=ADMIN_TOKEN,
+        access_log=False,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The application with its lifespan running (migrated and bootstrapped)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client authenticated as the bootstrap admin."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://modelplane.test",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anon(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client without credentials."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://modelplane.test") as http:
+        yield http
+
+
+async def new_member(client: httpx.AsyncClient, name: str, role: str = "member") -> tuple[str, str]:
+    """Create a principal through the API; return (principalId, token)."""
+    created = await client.post("/v1/principals", json={"name": name, "role": role})
+    assert created.status_code == 201, created.text
+    principal_id = created.json()["principalId"]
+    issued = await client.post(f"/v1/principals/{principal_id}/api-keys", json={})
+    assert issued.status_code == 201, issued.text
+    return principal_id, issued.json()["token"]

@@ -1,0 +1,166 @@
+"""Every bad input gets a JSON error naming the field, with the right status; never a 5xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_TOKEN
+from tests.integration.test_llms_api import llm_body
+
+
+def fields(response: httpx.Response) -> list[str]:
+    data = response.json()
+    assert set(data) >= {"code", "message", "details"}, data
+    return [d["field"] for d in data["details"]]
+
+
+async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/llms", content=b'{"displayName": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID_ARGUMENT"
+    assert "malformed JSON" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"displayName": ""}, "displayName"),
+        ({"displayName": "x" * 256}, "displayName"),
+        ({"displayName": 12}, "displayName"),
+        ({"providerType": "NOT_A_PROVIDER"}, "providerType"),
+        ({"endpointUrl": "ftp://example.com"}, "endpointUrl"),
+        ({"endpointUrl": "api.openai.com/v1"}, "endpointUrl"),
+        ({"endpointUrl": "https://user:pw@api.openai.com/v1"}, "endpointUrl"),
+        ({"monitoringEndpoint": "not a url"}, "monitoringEndpoint"),
+        ({"apiPath": "chat/completions"}, "apiPath"),
+        ({"modelIdentifier": ""}, "modelIdentifier"),
+        ({"supportedModalities": ["SMELL"]}, "supportedModalities.0"),
+        ({"maxContextLength": 0}, "maxContextLength"),
+        ({"maxContextLength": -5}, "maxContextLength"),
+        ({"maxContextLength": 2**31}, "maxContextLength"),
+        ({"maxContextLength": "lots"}, "maxContextLength"),
+        ({"labels": {f"k{i}": "v" for i in range(21)}}, "labels"),
+        ({"labels": {"k": 3}}, "labels.k"),
+        ({"defaultSamplingParams": {"topP": 1.5}}, "defaultSamplingParams.topP"),
+        ({"defaultSamplingParams": {"maxTokens": 0}}, "defaultSamplingParams.maxTokens"),
+        ({"credentials": {"kind": "CREDENTIAL_KIND_MAGIC"}}, "credentials.kind"),
+        ({"credentials": {"kind": "CREDENTIAL_KIND_API_KEY"}}, "credentials.apiKey"),
+        (
+            {
+                "credentials": {
+                    "kind": "CREDENTIAL_KIND_API_KEY",
+                    "apiKey": {"inlineSecret": "a", "secretRef": {"uri": "env://B"}},
+                }
+            },
+            "credentials.apiKey",
+        ),
+        (
+            {
+                "credentials": {
+                    "kind": "CREDENTIAL_KIND_API_KEY",
+                    "apiKey": {"secretRef": {"uri": "vault://x"}},
+                }
+            },
+            "credentials.apiKey.secretRef.uri",
+        ),
+        ({"unknownField": 1}, "unknownField"),
+        ({"ownerId": "me"}, "ownerId"),
+        ({"dashscopeApiDialect": "OPENAI_COMPATIBLE"}, "dashscopeApiDialect"),
+    ],
+)
+async def test_bad_create_field_is_400_naming_it(
+    client: httpx.AsyncClient, overrides: dict[str, Any], field: str
+) -> None:
+    response = await client.post("/v1/llms", json=llm_body(**overrides))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "INVALID_ARGUMENT"
+    assert field in fields(response)
+    assert (await client.get("/v1/llms")).json()["llms"] == []
+
+
+async def test_missing_required_fields_are_each_named(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/llms", json={})
+    assert response.status_code == 400
+    assert {"displayName", "modelIdentifier"} <= set(fields(response))
+
+
+async def test_body_that_is_not_an_object_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/llms", json=[1, 2])
+    assert response.status_code == 400
+
+
+async def test_body_over_one_mib_is_413(client: httpx.AsyncClient) -> None:
+    big = llm_body(description="x" * (1024 * 1024 + 10))
+    response = await client.post("/v1/llms", json=big)
+    assert response.status_code == 413
+    assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_chunked_body_over_one_mib_is_413(client: httpx.AsyncClient) -> None:
+    async def chunks() -> Any:
+        yield b'{"displayName": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = await client.post(
+        "/v1/llms", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_missing_auth_is_401(anon: httpx.AsyncClient) -> None:
+    response = await anon.get("/v1/llms")
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer mp_wrong"},
+        {"x-api-key": "mp_wrong"},
+        {"Authorization": "Basic dXNlcjpwdw=="},
+    ],
+)
+async def test_wrong_auth_is_401(anon: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    response = await anon.post("/v1/llms", json=llm_body(), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+async def test_two_different_keys_are_refused(anon: httpx.AsyncClient) -> None:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "x-api-key": "mp_other"}
+    response = await anon.get("/v1/llms", headers=headers)
+    assert response.status_code == 401
+    assert "exactly one" in response.json()["message"]
+
+
+async def test_the_same_key_in_both_headers_is_accepted(anon: httpx.AsyncClient) -> None:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "x-api-key": ADMIN_TOKEN}
+    assert (await anon.get("/v1/llms", headers=headers)).status_code == 200
+
+
+async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+async def test_wrong_method_is_json_405(client: httpx.AsyncClient) -> None:
+    response = await client.patch("/v1/llms")
+    assert response.status_code == 405
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/llms", headers={"x-request-id": "trace-123"})
+    assert response.headers["x-request-id"] == "trace-123"
+    generated = await client.get("/v1/llms")
+    assert len(generated.headers["x-request-id"]) == 32
