@@ -109,8 +109,8 @@ def test_two_replicas_starting_together_migrate_once_and_both_serve(
             principals = httpx.get(f"{second.url}/v1/principals", headers=headers).json()
             assert len(principals["principals"]) == 1
         finally:
-            assert first.stop() == 0
-            assert second.stop() == 0
+            assert first.stop_cleanly()
+            assert second.stop_cleanly()
 
 
 def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
         sock.sendall(body[20:])
         reply = sock.recv(65536).decode()
     assert reply.startswith("HTTP/1.1 201"), reply
-    assert server.stop() == 0
+    assert server.stop_cleanly()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{server.url}/healthz", timeout=1)
 

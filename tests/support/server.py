@@ -78,6 +78,11 @@ class Server:
                 self.process.wait()
         return self.process.returncode
 
+    def stop_cleanly(self) -> bool:
+        """SIGTERM, then whether shutdown completed (uvicorn re-raises the signal to exit)."""
+        code = self.stop(signal.SIGTERM)
+        return code in (0, -signal.SIGTERM) and "Application shutdown complete" in self.stderr()
+
     def stdout(self) -> str:
         return self.stdout_path.read_text(errors="replace")
 

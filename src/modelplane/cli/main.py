@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -45,7 +45,7 @@ def _settings(**overrides: Any) -> Settings:
         _fail(f"invalid settings: {where}: {first['msg']}")
 
 
-def _fail(message: str, code: int = 1) -> Any:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -108,7 +108,7 @@ def _with_store(work: Callable[[Store, SecretBox], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except DomainError as exc:
-        return _fail(exc.message)  # type: ignore[no-any-return]
+        _fail(exc.message)
 
 
 def _system() -> Any:

@@ -73,7 +73,7 @@ async def list_llms(*, store: Store, actor: Principal, flt: LlmFilter) -> list[L
     check_label_filter(flt.labels)
     visible_to = None if actor.sees_all(RESOURCE) else actor.principal_id
     async with store.reader() as uow:
-        return await uow.llms.list(flt, visible_to=visible_to)
+        return await uow.llms.matching(flt, visible_to=visible_to)
 
 
 async def update_llm(

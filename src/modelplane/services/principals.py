@@ -90,7 +90,7 @@ async def list_principals(*, store: Store, actor: Principal) -> list[Principal]:
     """Every principal (admin only)."""
     actor.require(Permission.MANAGE_PRINCIPALS)
     async with store.reader() as uow:
-        return await uow.principals.list()
+        return await uow.principals.all()
 
 
 async def get_principal(*, store: Store, actor: Principal, principal_id: str) -> Principal:

@@ -46,7 +46,7 @@ class LlmRepository:
         row = (await self._conn.execute(query)).first()
         return row.llm_id if row is not None else None
 
-    async def list(self, flt: LlmFilter, *, visible_to: str | None) -> list[Llm]:
+    async def matching(self, flt: LlmFilter, *, visible_to: str | None) -> list[Llm]:
         """LLMs matching `flt`; `visible_to` limits the result to one owner."""
         query = sa.select(*_COLUMNS).order_by(llms.c.created_at, llms.c.llm_id)
         if visible_to is not None:

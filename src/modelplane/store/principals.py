@@ -74,7 +74,7 @@ class PrincipalRepository:
         row = (await self._conn.execute(query)).first()
         return _principal(row) if row is not None else None
 
-    async def list(self) -> list[Principal]:
+    async def all(self) -> list[Principal]:
         """Every principal, oldest first."""
         query = sa.select(principals).order_by(principals.c.created_at, principals.c.name)
         return [_principal(row) for row in await self._conn.execute(query)]

@@ -39,10 +39,14 @@ def _secret_ref(value: Any) -> Any:
     return {"uri": value} if isinstance(value, str) else value
 
 
-Labels = Annotated[dict[str, str], BeforeValidator(_json_text)]
+Labels = Annotated[dict[str, str], BeforeValidator(_json_text), Field(max_length=rules.LABELS_MAX)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=rules.DISPLAY_NAME_MAX)]
+ModelIdentifier = Annotated[str, Field(min_length=1, max_length=rules.MODEL_IDENTIFIER_MAX)]
+HttpUrl = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://")]
+ApiPath = Annotated[str, Field(min_length=1, max_length=rules.API_PATH_MAX, pattern=r"^/")]
+PositiveInt32 = Annotated[int, Field(ge=1, le=rules.INT32_MAX)]
 JsonObject = Annotated[dict[str, Any], BeforeValidator(_json_text)]
 StopSequences = Annotated[list[str], BeforeValidator(_json_text)]
-Int32 = Annotated[int, Field(ge=-(2**31), le=rules.INT32_MAX)]
 
 
 class WireModel(BaseModel):
@@ -125,10 +129,10 @@ class CapabilitiesWire(WireModel):
 class SamplingWire(WireModel):
     """Default sampling parameters."""
 
-    max_tokens: Int32 | None = Field(default=None, alias="maxTokens")
+    max_tokens: PositiveInt32 | None = Field(default=None, alias="maxTokens")
     temperature: float | None = None
-    top_p: float | None = Field(default=None, alias="topP")
-    top_k: Int32 | None = Field(default=None, alias="topK")
+    top_p: float | None = Field(default=None, alias="topP", ge=0, le=1)
+    top_k: PositiveInt32 | None = Field(default=None, alias="topK")
     frequency_penalty: float | None = Field(default=None, alias="frequencyPenalty")
     presence_penalty: float | None = Field(default=None, alias="presencePenalty")
     stop_sequences: StopSequences | None = Field(default=None, alias="stopSequences")
@@ -142,16 +146,16 @@ class SamplingWire(WireModel):
 
 class _LlmFields(WireModel):
     description: str | None = None
-    api_path: str | None = Field(default=None, alias="apiPath")
+    api_path: ApiPath | None = Field(default=None, alias="apiPath")
     supported_modalities: list[Modality] | None = Field(default=None, alias="supportedModalities")
     credentials: CredentialsWire | None = None
     version: str | None = None
-    monitoring_endpoint: str | None = Field(default=None, alias="monitoringEndpoint")
+    monitoring_endpoint: HttpUrl | None = Field(default=None, alias="monitoringEndpoint")
     capabilities: CapabilitiesWire | None = None
     default_sampling_params: SamplingWire | None = Field(
         default=None, alias="defaultSamplingParams"
     )
-    max_context_length: Int32 | None = Field(default=None, alias="maxContextLength")
+    max_context_length: PositiveInt32 | None = Field(default=None, alias="maxContextLength")
     client_config: JsonObject | None = Field(default=None, alias="clientConfig")
     dashscope_api_dialect: DashScopeApiDialect | None = Field(
         default=None, alias="dashscopeApiDialect"
@@ -180,14 +184,14 @@ class _LlmFields(WireModel):
 class LlmCreateRequest(_LlmFields):
     """Body of `POST /v1/llms`."""
 
-    display_name: str = Field(alias="displayName", description="1..255 characters")
-    model_identifier: str = Field(alias="modelIdentifier")
+    display_name: DisplayName = Field(alias="displayName")
+    model_identifier: ModelIdentifier = Field(alias="modelIdentifier")
     provider_type: ProviderType | None = Field(
         default=None,
         alias="providerType",
         description="Required unless the model is in the built-in catalog.",
     )
-    endpoint_url: str | None = Field(
+    endpoint_url: HttpUrl | None = Field(
         default=None,
         alias="endpointUrl",
         description="Absolute http(s) URL; required unless the catalog knows the provider's.",
@@ -213,12 +217,12 @@ class LlmCreateRequest(_LlmFields):
 class LlmUpdateRequest(_LlmFields):
     """Body of `PUT /v1/llms/{id}`: only the fields present change."""
 
-    display_name: str | None = Field(default=None, alias="displayName")
-    model_identifier: str | None = Field(default=None, alias="modelIdentifier")
+    display_name: DisplayName | None = Field(default=None, alias="displayName")
+    model_identifier: ModelIdentifier | None = Field(default=None, alias="modelIdentifier")
     provider_type: ProviderType | None = Field(
         default=None, alias="providerType", description="Immutable: must equal the stored value."
     )
-    endpoint_url: str | None = Field(default=None, alias="endpointUrl")
+    endpoint_url: HttpUrl | None = Field(default=None, alias="endpointUrl")
     replace_labels: Labels | None = Field(default=None, alias="replaceLabels")
     merge_labels: Labels | None = Field(default=None, alias="mergeLabels")
 
