@@ -34,7 +34,7 @@ HEADERS = {"x-api-key": TOKEN}
 
 def wrk(url: str, *, duration: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
     """Run wrk with one thread; return requests/s and p99 latency (ms)."""
-    args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout

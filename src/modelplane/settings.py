@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_store(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "sqlite+aiosqlite://", "postgresql")):
+        if not value.startswith(("sqlite://", "postgresql://", "postgres://")):
             raise ValueError("must be sqlite:///PATH or postgresql://USER@HOST/DB")
         return value
 
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         """Whether the store is PostgreSQL (otherwise embedded SQLite)."""
-        return self.database_url.startswith("postgresql")
+        return self.database_url.startswith(("postgresql://", "postgres://"))
 
     @property
     def sqlite_path(self) -> Path | None:

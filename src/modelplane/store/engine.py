@@ -1,44 +1,147 @@
-"""Engines chosen by URL alone: embedded SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+"""Engines chosen by URL alone: embedded SQLite or PostgreSQL (asyncpg).
+
+Repositories talk to a `Connection`: a small async interface over either an asyncpg
+connection or a synchronous SQLite one. SQLite runs in the calling thread on purpose:
+a read from its page cache takes microseconds, far less than handing each statement
+to a worker thread, and a write transaction then runs without yielding, so units of
+work in one process never interleave. Writers start with BEGIN IMMEDIATE so that
+writers in other processes wait on the busy timeout instead of failing on upgrade.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from modelplane.settings import Settings
 
+T = TypeVar("T")
+
+
+class Connection(Protocol):
+    """What repositories and the unit of work need from a database connection."""
+
+    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]: ...
+    async def exec_driver_sql(self, sql: str) -> sa.CursorResult[Any]: ...
+    async def begin(self) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+    async def close(self) -> None: ...
+    def in_transaction(self) -> bool: ...
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+
+class Engine(Protocol):
+    """Hands out connections."""
+
+    async def connect(self) -> Connection: ...
+    async def dispose(self) -> None: ...
+
+
+class _AsyncConn:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        return await self._conn.execute(statement)
+
+    async def exec_driver_sql(self, sql: str) -> sa.CursorResult[Any]:
+        return await self._conn.exec_driver_sql(sql)
+
+    async def begin(self) -> None:
+        await self._conn.begin()
+
+    async def commit(self) -> None:
+        await self._conn.commit()
+
+    async def rollback(self) -> None:
+        await self._conn.rollback()
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction()
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._conn.run_sync(fn, *args)
+
+
+class _AsyncEngine:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def connect(self) -> Connection:
+        return _AsyncConn(await self._engine.connect())
+
+    async def dispose(self) -> None:
+        await self._engine.dispose()
+
+
+class _SyncConn:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        return self._conn.execute(statement)
+
+    async def exec_driver_sql(self, sql: str) -> sa.CursorResult[Any]:
+        return self._conn.exec_driver_sql(sql)
+
+    async def begin(self) -> None:
+        self._conn.begin()
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        self._conn.close()
+
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction()
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(self._conn, *args)
+
+
+class _SyncEngine:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    async def connect(self) -> Connection:
+        return _SyncConn(self._engine.connect())
+
+    async def dispose(self) -> None:
+        self._engine.dispose()
+
 
 def async_url(url: str) -> str:
-    """Map a user-facing database URL to its async driver URL."""
-    if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    """PostgreSQL URLs with the asyncpg driver."""
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url
 
 
-def sync_url(url: str) -> str:
-    """Map a user-facing database URL to a synchronous driver URL (for migrations)."""
-    if url.startswith("sqlite+aiosqlite://"):
-        return "sqlite://" + url.removeprefix("sqlite+aiosqlite://")
-    return url
+def sqlite_url(url: str) -> str:
+    """SQLite URLs with the standard-library driver."""
+    return "sqlite://" + url.split("://", 1)[1]
 
 
 @dataclass
 class Engines:
-    """One engine for reads and one whose transactions take the write lock up front.
+    """One engine for reads and one whose transactions take the write lock up front."""
 
-    On PostgreSQL both are the same engine. On SQLite, writers start with
-    BEGIN IMMEDIATE so that concurrent writers queue on the busy timeout instead of
-    failing when a read transaction tries to upgrade.
-    """
-
-    read: AsyncEngine
-    write: AsyncEngine
+    read: Engine
+    write: Engine
     is_postgres: bool
 
     async def dispose(self) -> None:
@@ -50,37 +153,61 @@ class Engines:
 
 def create_engines(settings: Settings) -> Engines:
     """Build the engines for `settings.database_url`."""
-    url = async_url(settings.database_url)
     if settings.is_postgres:
-        engine = create_async_engine(
-            url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
-            pool_timeout=settings.db_timeout_seconds,
-            pool_pre_ping=True,
-            connect_args={
-                "timeout": settings.db_timeout_seconds,
-                "command_timeout": settings.db_timeout_seconds * 2,
-                "server_settings": {"application_name": "modelplane"},
-            },
-        )
+        engine = _AsyncEngine(postgres_engine(settings, pooled=True))
         return Engines(read=engine, write=engine, is_postgres=True)
+    url = sqlite_url(settings.database_url)
     timeout = settings.db_timeout_seconds
-    read = _sqlite_engine(url, timeout, immediate=False, pool_size=settings.db_pool_size)
-    write = _sqlite_engine(url, timeout, immediate=True, pool_size=2)
+    read = _SyncEngine(sqlite_engine(url, timeout, immediate=False))
+    write = _SyncEngine(sqlite_engine(url, timeout, immediate=True))
     return Engines(read=read, write=write, is_postgres=False)
 
 
-def _sqlite_engine(url: str, timeout: float, *, immediate: bool, pool_size: int) -> AsyncEngine:
-    engine = create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=timeout * 4,
-        connect_args={"timeout": timeout},
+def admin_engine(settings: Settings) -> Engine:
+    """An unpooled engine for migrations and locks."""
+    if settings.is_postgres:
+        return _AsyncEngine(postgres_engine(settings, pooled=False))
+    return _SyncEngine(
+        sqlite_engine(
+            sqlite_url(settings.database_url), settings.db_timeout_seconds, immediate=False
+        )
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def postgres_engine(settings: Settings, *, pooled: bool) -> AsyncEngine:
+    """An asyncpg engine with bounded waits."""
+    pool: dict[str, Any] = (
+        {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_pool_size,
+            "pool_timeout": settings.db_timeout_seconds,
+            "pool_pre_ping": True,
+        }
+        if pooled
+        else {"poolclass": NullPool}
+    )
+    return create_async_engine(
+        async_url(settings.database_url),
+        connect_args={
+            "timeout": settings.db_timeout_seconds,
+            "command_timeout": settings.db_timeout_seconds * 2,
+            "server_settings": {"application_name": "modelplane"},
+        },
+        **pool,
+    )
+
+
+def sqlite_engine(url: str, timeout: float, *, immediate: bool) -> sa.Engine:
+    """A SQLite engine in WAL mode that issues its own BEGIN."""
+    engine = sa.create_engine(
+        url,
+        poolclass=sa.QueuePool,
+        pool_size=4,
+        max_overflow=4,
+        connect_args={"timeout": timeout, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -92,7 +219,7 @@ def _sqlite_engine(url: str, timeout: float, *, immediate: bool, pool_size: int)
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql(begin)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.llms import RESOURCE, Llm, LlmFilter
 from modelplane.store.llm_rows import from_row, to_row
+from modelplane.store.engine import Connection
 from modelplane.store.tables import llms
 
 _DUPLICATE = (
@@ -22,7 +22,7 @@ _COLUMNS = [c for c in llms.c if c.name != "credentials_sealed"]
 class LlmRepository:
     """Reads and writes LLM rows inside one unit of work."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, llm_id: str) -> Llm | None:

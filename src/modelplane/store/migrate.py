@@ -12,11 +12,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from modelplane.settings import Settings
-from modelplane.store.engine import async_url
+from modelplane.store.engine import Connection, admin_engine
 
 # An arbitrary constant: the PostgreSQL advisory lock all replicas take to migrate.
 _PG_LOCK_KEY = 0x6D6F64656C706C  # "modelpl"
@@ -46,9 +44,9 @@ def _upgrade(sync_conn: Any, target: str) -> None:
 
 
 @asynccontextmanager
-async def exclusive(settings: Settings) -> AsyncIterator[AsyncConnection]:
+async def exclusive(settings: Settings) -> AsyncIterator[Connection]:
     """Hold the migration lock: a PostgreSQL advisory lock or a file lock beside SQLite."""
-    engine = create_async_engine(async_url(settings.database_url), poolclass=NullPool)
+    engine = admin_engine(settings)
     lock_file = None
     try:
         db = settings.sqlite_path
@@ -56,7 +54,8 @@ async def exclusive(settings: Settings) -> AsyncIterator[AsyncConnection]:
             db.parent.mkdir(parents=True, exist_ok=True)
             lock_file = open(db.with_name(db.name + ".lock"), "a+")  # noqa: SIM115, ASYNC230
             fcntl.flock(lock_file, fcntl.LOCK_EX)
-        async with engine.connect() as conn:
+        conn = await engine.connect()
+        try:
             if settings.is_postgres:
                 await conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_LOCK_KEY})")
                 await conn.commit()
@@ -67,6 +66,8 @@ async def exclusive(settings: Settings) -> AsyncIterator[AsyncConnection]:
                     await conn.rollback()
                     await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})")
                     await conn.commit()
+        finally:
+            await conn.close()
     finally:
         if lock_file is not None:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
@@ -74,7 +75,7 @@ async def exclusive(settings: Settings) -> AsyncIterator[AsyncConnection]:
         await engine.dispose()
 
 
-async def upgrade(conn: AsyncConnection, target: str = "head") -> bool:
+async def upgrade(conn: Connection, target: str = "head") -> bool:
     """Bring the schema to `target` on a locked connection; whether anything ran."""
     before = await conn.run_sync(_current)
     if target == "head" and before == head_revision():
@@ -84,6 +85,6 @@ async def upgrade(conn: AsyncConnection, target: str = "head") -> bool:
     return True
 
 
-async def current_revision(conn: AsyncConnection) -> str | None:
+async def current_revision(conn: Connection) -> str | None:
     """The revision the database is at."""
     return await conn.run_sync(_current)

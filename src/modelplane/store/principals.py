@@ -6,10 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.principals import AccessKey, ApiKey, Principal, Role
+from modelplane.store.engine import Connection
 from modelplane.store.tables import access_keys, api_keys, principals
 
 
@@ -43,7 +43,7 @@ def _access_key(row: Any) -> AccessKey:
 class PrincipalRepository:
     """Principals and their credentials inside one unit of work."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, principal: Principal) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from modelplane.domain.errors import Unavailable
-from modelplane.store.engine import Engines
+from modelplane.store.engine import Connection, Engine, Engines
 from modelplane.store.llms import LlmRepository
 from modelplane.store.principals import PrincipalRepository
 
@@ -25,9 +24,9 @@ class UnitOfWork:
     llms: LlmRepository
     principals: PrincipalRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._conn: AsyncConnection | None = None
+        self._conn: Connection | None = None
 
     async def __aenter__(self) -> UnitOfWork:
         try:
