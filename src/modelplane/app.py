@@ -13,11 +13,13 @@ from modelplane.faces import health
 from modelplane.faces.middleware import RequestContext
 from modelplane.faces.native import errors as native_errors
 from modelplane.faces.native import llms as native_llms
+from modelplane.faces.native import openapi as native_openapi
 from modelplane.faces.native import principals as native_principals
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
 from modelplane.services.bootstrap import bootstrap
 from modelplane.settings import Settings
 from modelplane.store import migrate
+from modelplane.store.cache import ReadCache
 from modelplane.store.engine import create_engines
 from modelplane.store.uow import Store
 
@@ -45,7 +47,8 @@ def print_first_token(token: str) -> None:
 
 async def prepare_store(settings: Settings, secrets: SecretBox) -> tuple[Store, str | None]:
     """Migrate (serialized across replicas), bootstrap, and open the store."""
-    store = Store(create_engines(settings))
+    engines = create_engines(settings)
+    store = Store(engines, ReadCache(engines.freshness))
     token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     access_key = None
     if settings.bootstrap_access_key_id and settings.bootstrap_access_key_secret:
@@ -62,6 +65,7 @@ async def prepare_store(settings: Settings, secrets: SecretBox) -> tuple[Store, 
     except BaseException:
         await store.close()
         raise
+    await store.open()
     return store, result.first_token
 
 
@@ -97,6 +101,7 @@ def create_app(
     )
     app.state.settings = settings
     native_errors.install(app)
+    native_openapi.install(app)
     app.include_router(health.router)
     app.include_router(native_llms.router)
     app.include_router(native_principals.router)

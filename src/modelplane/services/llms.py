@@ -61,8 +61,12 @@ async def create_llm(
 
 async def get_llm(*, store: Store, actor: Principal, llm_id: str) -> Llm:
     """One LLM the actor may read; others' are NotFound."""
-    async with store.reader() as uow:
-        llm = await uow.llms.get(llm_id)
+
+    async def load() -> Llm | None:
+        async with store.reader() as uow:
+            return await uow.llms.get(llm_id)
+
+    llm = await store.cached(("llm", llm_id), load)
     if llm is None or not actor.may(Action.READ, RESOURCE, llm.owner_id):
         raise NotFound(RESOURCE, llm_id)
     return llm
@@ -72,8 +76,14 @@ async def list_llms(*, store: Store, actor: Principal, flt: LlmFilter) -> list[L
     """The LLMs the actor may read that match `flt`."""
     check_label_filter(flt.labels)
     visible_to = None if actor.sees_all(RESOURCE) else actor.principal_id
-    async with store.reader() as uow:
-        return await uow.llms.matching(flt, visible_to=visible_to)
+
+    async def load() -> list[Llm]:
+        async with store.reader() as uow:
+            return await uow.llms.matching(flt, visible_to=visible_to)
+
+    labels = tuple(sorted(flt.labels.items()))
+    key = ("llms", flt.owner_id, flt.provider_type, labels, visible_to)
+    return list(await store.cached(key, load))
 
 
 async def update_llm(

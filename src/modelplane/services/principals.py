@@ -207,8 +207,13 @@ async def revoke_access_key(
 
 async def authenticate_token(*, store: Store, token: str) -> Principal:
     """The principal behind an API token; unknown or revoked tokens are Unauthenticated."""
-    async with store.reader() as uow:
-        principal = await uow.principals.by_token_hash(hash_token(token))
+    token_hash = hash_token(token)
+
+    async def load() -> Principal | None:
+        async with store.reader() as uow:
+            return await uow.principals.by_token_hash(token_hash)
+
+    principal = await store.cached(("principal-by-token", token_hash), load)
     if principal is None:
         raise Unauthenticated("the API key is not valid")
     return principal

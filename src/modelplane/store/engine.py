@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from modelplane.settings import Settings
+from modelplane.store.cache import Freshness, PostgresNotifications, SqliteDataVersion
 
 T = TypeVar("T")
 
@@ -27,7 +29,9 @@ T = TypeVar("T")
 class Connection(Protocol):
     """What repositories and the unit of work need from a database connection."""
 
-    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]: ...
+    async def execute(
+        self, statement: sa.Executable, params: dict[str, Any] | None = None
+    ) -> sa.CursorResult[Any]: ...
     async def exec_driver_sql(self, sql: str) -> sa.CursorResult[Any]: ...
     async def begin(self) -> None: ...
     async def commit(self) -> None: ...
@@ -48,8 +52,10 @@ class _AsyncConn:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
-        return await self._conn.execute(statement)
+    async def execute(
+        self, statement: sa.Executable, params: dict[str, Any] | None = None
+    ) -> sa.CursorResult[Any]:
+        return await self._conn.execute(statement, params)
 
     async def exec_driver_sql(self, sql: str) -> sa.CursorResult[Any]:
         return await self._conn.exec_driver_sql(sql)
@@ -88,8 +94,10 @@ class _SyncConn:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
 
-    async def execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
-        return self._conn.execute(statement)
+    async def execute(
+        self, statement: sa.Executable, params: dict[str, Any] | None = None
+    ) -> sa.CursorResult[Any]:
+        return self._conn.execute(statement, params)
 
     async def exec_driver_sql(self, sql: str) -> sa.CursorResult[Any]:
         return self._conn.exec_driver_sql(sql)
@@ -143,6 +151,7 @@ class Engines:
     read: Engine
     write: Engine
     is_postgres: bool
+    freshness: Freshness
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -155,12 +164,24 @@ def create_engines(settings: Settings) -> Engines:
     """Build the engines for `settings.database_url`."""
     if settings.is_postgres:
         engine = _AsyncEngine(postgres_engine(settings, pooled=True))
-        return Engines(read=engine, write=engine, is_postgres=True)
+        dsn = settings.database_url
+        timeout = settings.db_timeout_seconds
+
+        async def listen_connection() -> Any:
+            return await asyncpg.connect(dsn, timeout=timeout)
+
+        notifications = PostgresNotifications(listen_connection)
+        return Engines(read=engine, write=engine, is_postgres=True, freshness=notifications)
     url = sqlite_url(settings.database_url)
     timeout = settings.db_timeout_seconds
-    read = _SyncEngine(sqlite_engine(url, timeout, immediate=False))
+    read_engine = sqlite_engine(url, timeout, immediate=False)
     write = _SyncEngine(sqlite_engine(url, timeout, immediate=True))
-    return Engines(read=read, write=write, is_postgres=False)
+    return Engines(
+        read=_SyncEngine(read_engine),
+        write=write,
+        is_postgres=False,
+        freshness=SqliteDataVersion(read_engine),
+    )
 
 
 def admin_engine(settings: Settings) -> Engine:
@@ -221,6 +242,6 @@ def sqlite_engine(url: str, timeout: float, *, immediate: bool) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql(begin)
+        conn.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
 
     return engine

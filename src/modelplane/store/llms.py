@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.llms import RESOURCE, Llm, LlmFilter
-from modelplane.store.llm_rows import from_row, to_row
 from modelplane.store.engine import Connection
+from modelplane.store.llm_rows import from_row, to_row
 from modelplane.store.tables import llms
 
 _DUPLICATE = (
@@ -17,6 +17,7 @@ _DUPLICATE = (
 )
 ID_IN_USE = "llmId is already in use"
 _COLUMNS = [c for c in llms.c if c.name != "credentials_sealed"]
+_BY_ID = sa.select(*_COLUMNS).where(llms.c.llm_id == sa.bindparam("llm_id"))
 
 
 class LlmRepository:
@@ -27,7 +28,7 @@ class LlmRepository:
 
     async def get(self, llm_id: str) -> Llm | None:
         """The LLM with this id, or None."""
-        result = await self._conn.execute(sa.select(*_COLUMNS).where(llms.c.llm_id == llm_id))
+        result = await self._conn.execute(_BY_ID, {"llm_id": llm_id})
         row = result.first()
         return from_row(row) if row is not None else None
 

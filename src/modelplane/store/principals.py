@@ -12,6 +12,12 @@ from modelplane.domain.principals import AccessKey, ApiKey, Principal, Role
 from modelplane.store.engine import Connection
 from modelplane.store.tables import access_keys, api_keys, principals
 
+_BY_TOKEN_HASH = (
+    sa.select(principals)
+    .join(api_keys, api_keys.c.principal_id == principals.c.principal_id)
+    .where(api_keys.c.token_hash == sa.bindparam("token_hash"), api_keys.c.revoked_at.is_(None))
+)
+
 
 def _principal(row: Any) -> Principal:
     return Principal(
@@ -99,12 +105,7 @@ class PrincipalRepository:
 
     async def by_token_hash(self, token_hash: str) -> Principal | None:
         """The principal owning the unrevoked API key with this hash."""
-        query = (
-            sa.select(principals)
-            .join(api_keys, api_keys.c.principal_id == principals.c.principal_id)
-            .where(api_keys.c.token_hash == token_hash, api_keys.c.revoked_at.is_(None))
-        )
-        row = (await self._conn.execute(query)).first()
+        row = (await self._conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash})).first()
         return _principal(row) if row is not None else None
 
     async def add_api_key(self, key: ApiKey, *, token_hash: str) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from modelplane.domain.errors import Unavailable
+from modelplane.store.cache import CHANNEL, ReadCache
 from modelplane.store.engine import Connection, Engine, Engines
 from modelplane.store.llms import LlmRepository
 from modelplane.store.principals import PrincipalRepository
 
+T = TypeVar("T")
 _OUTAGES = (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError)
 
 
@@ -24,9 +28,17 @@ class UnitOfWork:
     llms: LlmRepository
     principals: PrincipalRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        on_commit: Callable[[], None] | None = None,
+        notify: bool = False,
+    ) -> None:
         self._engine = engine
         self._conn: Connection | None = None
+        self._on_commit = on_commit
+        self._notify = notify
 
     async def __aenter__(self) -> UnitOfWork:
         try:
@@ -70,22 +82,37 @@ class UnitOfWork:
         """Commit the transaction."""
         if self._conn is None:
             raise RuntimeError("commit() outside `async with`")
+        if self._notify:
+            await self._conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
         await self._conn.commit()
+        if self._on_commit is not None:
+            self._on_commit()
 
 
 class Store:
-    """Hands out units of work; readers and writers use different engines on SQLite."""
+    """Hands out units of work and keeps the read cache coherent with every commit."""
 
-    def __init__(self, engines: Engines) -> None:
+    def __init__(self, engines: Engines, cache: ReadCache) -> None:
         self.engines = engines
+        self.cache = cache
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only."""
         return UnitOfWork(self.engines.read)
 
     def writer(self) -> UnitOfWork:
-        """A unit of work that will write."""
-        return UnitOfWork(self.engines.write)
+        """A unit of work that will write; its commit invalidates every read cache."""
+        return UnitOfWork(
+            self.engines.write, on_commit=self.cache.clear, notify=self.engines.is_postgres
+        )
+
+    async def cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """A read through the cache: `load()` runs only when no fresh result is kept."""
+        return await self.cache.get_or_load(key, load)
+
+    async def open(self) -> None:
+        """Start watching for changes made elsewhere."""
+        await self.cache.start()
 
     async def ping(self) -> bool:
         """Whether the store answers a trivial query."""
@@ -97,5 +124,6 @@ class Store:
         return True
 
     async def close(self) -> None:
-        """Dispose of the engines."""
+        """Stop watching and dispose of the engines."""
+        await self.cache.stop()
         await self.engines.dispose()

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from modelplane.domain.errors import PermissionDenied
+from modelplane.domain.errors import InvalidArgument, PermissionDenied
 from modelplane.domain.llm_types import ProviderType
 from modelplane.domain.llms import LlmFilter
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.native.deps import CurrentPrincipal, SecretsDep, StoreDep
+from modelplane.faces.native.deps import Ctx
 from modelplane.faces.native.llm_schemas import (
     CreateLlmOut,
     ListLlmsOut,
@@ -27,6 +27,16 @@ from modelplane.services import llms as service
 router = APIRouter(prefix="/v1/llms", tags=["llms"], responses=ERRORS)
 
 
+def _truthy(value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.lower() in ("true", "1", "yes", "on"):
+        return True
+    if value.lower() in ("false", "0", "no", "off", ""):
+        return False
+    raise InvalidArgument.of("includeCredentials", "must be a boolean")
+
+
 def _labels(request: Request) -> dict[str, str]:
     """Label filters given as `label.k=v` or `label[k]=v`."""
     labels: dict[str, str] = {}
@@ -39,12 +49,10 @@ def _labels(request: Request) -> dict[str, str]:
 
 
 @router.post("", status_code=201, response_model=CreateLlmOut)
-async def create_llm(
-    body: LlmCreateRequest, actor: CurrentPrincipal, store: StoreDep, secrets: SecretsDep
-) -> Response:
+async def create_llm(body: LlmCreateRequest, ctx: Ctx) -> Response:
     """Create an LLM connection (409 when the same connection exists for the owner)."""
     llm, notes = await service.create_llm(
-        store=store, secrets=secrets, actor=actor, spec=body.to_domain()
+        store=ctx.store, secrets=ctx.secrets, actor=ctx.principal, spec=body.to_domain()
     )
     content = {"llm": render_llm(llm), "statuses": [render_note(n) for n in notes]}
     return JsonResponse(content, status_code=201)
@@ -53,8 +61,7 @@ async def create_llm(
 @router.get("", response_model=ListLlmsOut)
 async def list_llms(
     request: Request,
-    actor: CurrentPrincipal,
-    store: StoreDep,
+    ctx: Ctx,
     owner_id: Annotated[str | None, Query(alias="ownerId")] = None,
     owner_id_snake: Annotated[str | None, Query(alias="owner_id")] = None,
     provider_type: Annotated[ProviderType | None, Query(alias="providerType")] = None,
@@ -66,42 +73,47 @@ async def list_llms(
         provider_type=provider_type or provider_type_snake,
         labels=_labels(request),
     )
-    llms = await service.list_llms(store=store, actor=actor, flt=flt)
+    llms = await service.list_llms(store=ctx.store, actor=ctx.principal, flt=flt)
     return JsonResponse({"llms": [render_llm(llm) for llm in llms]})
 
 
-@router.get("/{llm_id}", response_model=LlmOut)
-async def get_llm(
-    llm_id: str,
-    actor: CurrentPrincipal,
-    store: StoreDep,
-    include_credentials: Annotated[bool, Query(alias="includeCredentials")] = False,
-    include_credentials_snake: Annotated[bool, Query(alias="include_credentials")] = False,
-) -> Response:
+_INCLUDE_CREDENTIALS = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "boolean", "default": False},
+        "description": "Refused with 403 when true: credentials are write-only.",
+    }
+    for name in ("includeCredentials", "include_credentials")
+]
+
+
+@router.get("/{llm_id}", response_model=LlmOut, openapi_extra={"parameters": _INCLUDE_CREDENTIALS})
+async def get_llm(llm_id: str, request: Request, ctx: Ctx) -> Response:
     """One LLM. Credentials are never returned: `includeCredentials=true` is refused."""
-    if include_credentials or include_credentials_snake:
+    query = request.query_params
+    if query and _truthy(query.get("includeCredentials") or query.get("include_credentials")):
         raise PermissionDenied("credentials are write-only and never returned")
-    llm = await service.get_llm(store=store, actor=actor, llm_id=llm_id)
+    llm = await service.get_llm(store=ctx.store, actor=ctx.principal, llm_id=llm_id)
     return JsonResponse(render_llm(llm))
 
 
 @router.put("/{llm_id}", response_model=LlmOut)
-async def update_llm(
-    llm_id: str,
-    body: LlmUpdateRequest,
-    actor: CurrentPrincipal,
-    store: StoreDep,
-    secrets: SecretsDep,
-) -> Response:
+async def update_llm(llm_id: str, body: LlmUpdateRequest, ctx: Ctx) -> Response:
     """Change the fields present in the body; `providerType` is immutable."""
     llm = await service.update_llm(
-        store=store, secrets=secrets, actor=actor, llm_id=llm_id, patch=body.to_domain()
+        store=ctx.store,
+        secrets=ctx.secrets,
+        actor=ctx.principal,
+        llm_id=llm_id,
+        patch=body.to_domain(),
     )
     return JsonResponse(render_llm(llm))
 
 
 @router.delete("/{llm_id}", response_model=DeletedOut)
-async def delete_llm(llm_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+async def delete_llm(llm_id: str, ctx: Ctx) -> Response:
     """Delete an LLM and its stored credentials."""
-    await service.delete_llm(store=store, actor=actor, llm_id=llm_id)
+    await service.delete_llm(store=ctx.store, actor=ctx.principal, llm_id=llm_id)
     return JsonResponse({"deleted": True, "id": llm_id})

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from modelplane.domain.principals import AccessKey, ApiKey, Principal
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.native.deps import CurrentPrincipal, SecretsDep, StoreDep
+from modelplane.faces.native.deps import Ctx
 from modelplane.faces.native.responses import ERRORS, DeletedOut
 from modelplane.services import principals as service
 
@@ -120,94 +120,94 @@ def _access_key(k: AccessKey) -> dict[str, object]:
 
 
 @router.post("", status_code=201, response_model=PrincipalOut)
-async def create_principal(
-    body: PrincipalCreate, actor: CurrentPrincipal, store: StoreDep
-) -> Response:
+async def create_principal(body: PrincipalCreate, ctx: Ctx) -> Response:
     """Create a principal with role `admin` or `member`."""
     principal = await service.create_principal(
-        store=store, actor=actor, name=body.name, role=body.role
+        store=ctx.store, actor=ctx.principal, name=body.name, role=body.role
     )
     return JsonResponse(_principal(principal), status_code=201)
 
 
 @router.get("", response_model=PrincipalListOut)
-async def list_principals(actor: CurrentPrincipal, store: StoreDep) -> Response:
+async def list_principals(ctx: Ctx) -> Response:
     """Every principal."""
-    principals = await service.list_principals(store=store, actor=actor)
+    principals = await service.list_principals(store=ctx.store, actor=ctx.principal)
     return JsonResponse({"principals": [_principal(p) for p in principals]})
 
 
 @router.get("/{principal_id}", response_model=PrincipalOut)
-async def get_principal(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+async def get_principal(principal_id: str, ctx: Ctx) -> Response:
     """One principal."""
-    principal = await service.get_principal(store=store, actor=actor, principal_id=principal_id)
+    principal = await service.get_principal(
+        store=ctx.store, actor=ctx.principal, principal_id=principal_id
+    )
     return JsonResponse(_principal(principal))
 
 
 @router.delete("/{principal_id}", response_model=DeletedOut)
-async def delete_principal(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+async def delete_principal(principal_id: str, ctx: Ctx) -> Response:
     """Delete a principal and its keys (not the last admin)."""
-    await service.delete_principal(store=store, actor=actor, principal_id=principal_id)
+    await service.delete_principal(store=ctx.store, actor=ctx.principal, principal_id=principal_id)
     return JsonResponse({"deleted": True, "id": principal_id})
 
 
 @router.post("/{principal_id}/api-keys", status_code=201, response_model=IssuedApiKeyOut)
 async def create_api_key(
     principal_id: str,
-    actor: CurrentPrincipal,
-    store: StoreDep,
+    ctx: Ctx,
     body: KeyCreate | None = None,
 ) -> Response:
     """Issue an API key; the token in the answer is shown only this once."""
     issued = await service.issue_api_key(
-        store=store, actor=actor, principal_id=principal_id, label=body.label if body else None
+        store=ctx.store,
+        actor=ctx.principal,
+        principal_id=principal_id,
+        label=body.label if body else None,
     )
     return JsonResponse({"apiKey": _api_key(issued.api_key), "token": issued.token}, 201)
 
 
 @router.get("/{principal_id}/api-keys", response_model=ApiKeyListOut)
-async def list_api_keys(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+async def list_api_keys(principal_id: str, ctx: Ctx) -> Response:
     """A principal's API keys, revoked ones included."""
-    keys = await service.list_api_keys(store=store, actor=actor, principal_id=principal_id)
+    keys = await service.list_api_keys(
+        store=ctx.store, actor=ctx.principal, principal_id=principal_id
+    )
     return JsonResponse({"apiKeys": [_api_key(k) for k in keys]})
 
 
 @router.delete("/{principal_id}/api-keys/{api_key_id}", response_model=ApiKeyOut)
-async def revoke_api_key(
-    principal_id: str, api_key_id: str, actor: CurrentPrincipal, store: StoreDep
-) -> Response:
+async def revoke_api_key(principal_id: str, api_key_id: str, ctx: Ctx) -> Response:
     """Revoke an API key; it stops working at once."""
     key = await service.revoke_api_key(
-        store=store, actor=actor, principal_id=principal_id, api_key_id=api_key_id
+        store=ctx.store, actor=ctx.principal, principal_id=principal_id, api_key_id=api_key_id
     )
     return JsonResponse(_api_key(key))
 
 
 @router.post("/{principal_id}/access-keys", status_code=201, response_model=IssuedAccessKeyOut)
-async def create_access_key(
-    principal_id: str, actor: CurrentPrincipal, store: StoreDep, secrets: SecretsDep
-) -> Response:
+async def create_access_key(principal_id: str, ctx: Ctx) -> Response:
     """Issue an access-key pair for the Alibaba faces; the secret is shown once."""
     issued = await service.issue_access_key(
-        store=store, secrets=secrets, actor=actor, principal_id=principal_id
+        store=ctx.store, secrets=ctx.secrets, actor=ctx.principal, principal_id=principal_id
     )
     body = {**_access_key(issued.access_key), "accessKeySecret": issued.secret}
     return JsonResponse(body, status_code=201)
 
 
 @router.get("/{principal_id}/access-keys", response_model=AccessKeyListOut)
-async def list_access_keys(principal_id: str, actor: CurrentPrincipal, store: StoreDep) -> Response:
+async def list_access_keys(principal_id: str, ctx: Ctx) -> Response:
     """A principal's access keys, revoked ones included."""
-    keys = await service.list_access_keys(store=store, actor=actor, principal_id=principal_id)
+    keys = await service.list_access_keys(
+        store=ctx.store, actor=ctx.principal, principal_id=principal_id
+    )
     return JsonResponse({"accessKeys": [_access_key(k) for k in keys]})
 
 
 @router.delete("/{principal_id}/access-keys/{access_key_id}", response_model=AccessKeyOut)
-async def revoke_access_key(
-    principal_id: str, access_key_id: str, actor: CurrentPrincipal, store: StoreDep
-) -> Response:
+async def revoke_access_key(principal_id: str, access_key_id: str, ctx: Ctx) -> Response:
     """Revoke an access key; it stops working at once."""
     key = await service.revoke_access_key(
-        store=store, actor=actor, principal_id=principal_id, access_key_id=access_key_id
+        store=ctx.store, actor=ctx.principal, principal_id=principal_id, access_key_id=access_key_id
     )
     return JsonResponse(_access_key(key))

@@ -1,0 +1,182 @@
+"""A read cache that is only trusted while the database is known not to have changed.
+
+Freshness comes from the store itself, so replicas stay coherent:
+- SQLite: `PRAGMA data_version` on a dedicated connection changes whenever any other
+  connection (any process) commits; a change clears the cache.
+- PostgreSQL: every writing transaction sends `NOTIFY modelplane_changes`; each replica
+  listens and clears its cache. While the listener is down, nothing is served from cache.
+Local commits clear the cache at once. Entries are whole query results, never partial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+
+T = TypeVar("T")
+CHANNEL = "modelplane_changes"
+log = logging.getLogger("modelplane.cache")
+
+
+class Freshness(Protocol):
+    """Tells whether cached entries may still be served."""
+
+    def version(self) -> int | None:
+        """A number that changes whenever the database changes; None: do not cache."""
+        ...
+
+    async def start(self, on_change: Callable[[], None]) -> None:
+        """Begin watching; call `on_change` when another party commits."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop watching."""
+        ...
+
+
+class SqliteDataVersion:
+    """`PRAGMA data_version` on a connection of its own (cheap: no thread, no I/O)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._raw: Any = None
+
+    async def start(self, on_change: Callable[[], None]) -> None:
+        """Open the probe connection."""
+        self._raw = self._engine.raw_connection()
+
+    def version(self) -> int | None:
+        """The current data version, or None when the probe fails."""
+        if self._raw is None:
+            return None
+        try:
+            return int(self._raw.driver_connection.execute("PRAGMA data_version").fetchone()[0])
+        except Exception:
+            return None
+
+    async def stop(self) -> None:
+        """Close the probe connection."""
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+
+class PostgresNotifications:
+    """LISTEN on a dedicated asyncpg connection; reconnects with backoff."""
+
+    def __init__(self, connect: Callable[[], Awaitable[Any]]) -> None:
+        self._connect = connect
+        self._generation = 0
+        self._connected = False
+        self._task: asyncio.Task[None] | None = None
+        self._on_change: Callable[[], None] = lambda: None
+
+    def version(self) -> int | None:
+        """Bumped on every notification; None while not listening."""
+        return self._generation if self._connected else None
+
+    async def start(self, on_change: Callable[[], None]) -> None:
+        """Start the listener task and wait briefly for its first connection."""
+        self._on_change = on_change
+        self._task = asyncio.create_task(self._run(), name="modelplane-cache-listener")
+        for _ in range(50):
+            if self._connected:
+                return
+            await asyncio.sleep(0.01)
+
+    def _terminated(self, closed: asyncio.Event, *_args: Any) -> None:
+        closed.set()
+        self._connected = False
+        self._generation += 1
+        self._on_change()
+
+    def _notified(self, *_args: Any) -> None:
+        self._generation += 1
+        self._on_change()
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            conn = None
+            closed = asyncio.Event()
+            try:
+                conn = await self._connect()
+                conn.add_termination_listener(functools.partial(self._terminated, closed))
+                await conn.add_listener(CHANNEL, self._notified)
+                self._generation += 1
+                self._on_change()
+                self._connected = True
+                delay = 0.1
+                await closed.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("cache listener disconnected: %s", type(exc).__name__)
+            finally:
+                self._connected = False
+                self._generation += 1
+                if conn is not None and not conn.is_closed():
+                    await conn.close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def stop(self) -> None:
+        """Cancel the listener."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class ReadCache:
+    """Query results keyed by what was asked, dropped whenever the database changes."""
+
+    def __init__(self, freshness: Freshness, *, max_entries: int = 10_000) -> None:
+        self._freshness = freshness
+        self._entries: dict[Hashable, Any] = {}
+        self._version: tuple[int, int] | None = None
+        self._local = 0
+        self._max = max_entries
+
+    async def start(self) -> None:
+        """Begin watching for changes."""
+        await self._freshness.start(self.clear)
+
+    async def stop(self) -> None:
+        """Stop watching and forget everything."""
+        await self._freshness.stop()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every entry; loads under way when this is called are not kept."""
+        self._local += 1
+        self._entries.clear()
+
+    def _current(self) -> tuple[int, int] | None:
+        version = self._freshness.version()
+        return None if version is None else (version, self._local)
+
+    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """The cached result for `key`, or `load()`'s, cached when the database held still."""
+        before = self._current()
+        if before is None:
+            return await load()
+        if before != self._version:
+            self._entries.clear()
+            self._version = before
+        elif key in self._entries:
+            value: T = self._entries[key]
+            return value
+        value = await load()
+        if self._current() == before:
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[key] = value
+        return value
