@@ -99,17 +99,19 @@ def seed(url: str, count: int) -> str:
         return first
 
 
-def startup_times(runs: int) -> list[float]:
-    times = []
+def startup_times(runs: int) -> tuple[list[float], list[float]]:
+    """Process start to /readyz 200: on an empty directory, and restarting on its database."""
+    first, restart = [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            server = Server(cwd=Path(tmp), env={"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN})
-            started = time.monotonic()
-            server.start()
-            server.wait_ready()
-            times.append(time.monotonic() - started)
-            server.stop()
-    return times
+            for times in (first, restart):
+                server = Server(cwd=Path(tmp), env={"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN})
+                started = time.monotonic()
+                server.start()
+                server.wait_ready()
+                times.append(time.monotonic() - started)
+                server.stop()
+    return first, restart
 
 
 def help_times(runs: int) -> list[float]:
@@ -132,7 +134,7 @@ def main() -> None:
         sys.exit("wrk is required: apt-get install wrk")
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN, "MODELPLANE_ACCESS_LOG": "false"}
+        env = {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN}  # defaults: access log on
         bare = start_bare(Path(tmp))
         bare_url = f"http://127.0.0.1:{bare.port}"  # type: ignore[attr-defined]
         try:
@@ -151,7 +153,7 @@ def main() -> None:
             bare.terminate()
             bare.wait()
 
-    startup = startup_times(args.runs)
+    first_start, restart = startup_times(args.runs)
     helps = help_times(args.runs * 2)
     get_ratio = results["get_mp"]["rps"] / results["get_bare"]["rps"]
     list_ratio = results["list_mp"]["rps"] / results["list_bare"]["rps"]
@@ -169,8 +171,12 @@ def main() -> None:
         f"({results['list_bare']['p99_ms']:.1f} ms) | {list_ratio:.2f} | ≥ 0.2 |"
     )
     print(
-        f"| startup to ready (median of {len(startup)}) | {statistics.median(startup):.2f} s "
-        f"| | | < 1.5 s |"
+        f"| first start to ready, empty dir (median of {len(first_start)}) "
+        f"| {statistics.median(first_start):.2f} s | | | < 1.5 s |"
+    )
+    print(
+        f"| restart to ready, existing db (median of {len(restart)}) "
+        f"| {statistics.median(restart):.2f} s | | | < 1.5 s |"
     )
     print(
         f"| `modelplane --help` (median of {len(helps)}) | {statistics.median(helps):.3f} s "

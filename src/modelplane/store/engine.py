@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from modelplane.settings import Settings
 from modelplane.store.cache import Freshness, PostgresNotifications, SqliteDataVersion
+
+if TYPE_CHECKING:  # the async stack is imported only when PostgreSQL is used
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 
@@ -168,6 +169,8 @@ def create_engines(settings: Settings) -> Engines:
         timeout = settings.db_timeout_seconds
 
         async def listen_connection() -> Any:
+            import asyncpg
+
             return await asyncpg.connect(dsn, timeout=timeout)
 
         notifications = PostgresNotifications(listen_connection)
@@ -197,6 +200,8 @@ def admin_engine(settings: Settings) -> Engine:
 
 def postgres_engine(settings: Settings, *, pooled: bool) -> AsyncEngine:
     """An asyncpg engine with bounded waits."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     pool: dict[str, Any] = (
         {
             "pool_size": settings.db_pool_size,

@@ -6,15 +6,16 @@ import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 
 from modelplane.settings import Settings
 from modelplane.store.engine import Connection, admin_engine
+from modelplane.store.migrations import HEAD
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # An arbitrary constant: the PostgreSQL advisory lock all replicas take to migrate.
 _PG_LOCK_KEY = 0x6D6F64656C706C  # "modelpl"
@@ -22,6 +23,8 @@ _PG_LOCK_KEY = 0x6D6F64656C706C  # "modelpl"
 
 def alembic_config() -> Config:
     """An Alembic config pointing at the packaged migrations."""
+    from alembic.config import Config
+
     config = Config()
     location = resources.files("modelplane.store") / "migrations"
     config.set_main_option("script_location", str(location))
@@ -29,15 +32,23 @@ def alembic_config() -> Config:
 
 
 def head_revision() -> str | None:
-    """The newest revision shipped with this version."""
+    """The newest revision among the migration scripts (Alembic's view)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _current(sync_conn: Any) -> str | None:
-    return MigrationContext.configure(sync_conn).get_current_revision()
+    """The stamped revision, read with plain SQL so that a started replica needs no Alembic."""
+    if not sa.inspect(sync_conn).has_table("alembic_version"):
+        return None
+    row = sync_conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    return None if row is None else str(row[0])
 
 
 def _upgrade(sync_conn: Any, target: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = sync_conn
     command.upgrade(config, target)
@@ -78,7 +89,7 @@ async def exclusive(settings: Settings) -> AsyncIterator[Connection]:
 async def upgrade(conn: Connection, target: str = "head") -> bool:
     """Bring the schema to `target` on a locked connection; whether anything ran."""
     before = await conn.run_sync(_current)
-    if target == "head" and before == head_revision():
+    if target == "head" and before == HEAD:
         return False
     await conn.run_sync(_upgrade, target)
     await conn.commit()
