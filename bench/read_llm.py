@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--runs", type=int, default=5, help="startup and --help repetitions")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved load rounds")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is required: apt-get install wrk")
@@ -143,33 +144,33 @@ def main() -> None:
                 load = {"duration": args.duration, "connections": args.connections}
                 wrk(f"{server.url}/v1/llms/{llm_id}", duration=2, connections=4, headers=HEADERS)
                 wrk(f"{bare_url}/v1/llms/x", duration=2, connections=4, headers={})
-                results = {
-                    "get_mp": wrk(f"{server.url}/v1/llms/{llm_id}", headers=HEADERS, **load),
-                    "get_bare": wrk(f"{bare_url}/v1/llms/{llm_id}", headers={}, **load),
-                    "list_mp": wrk(f"{server.url}/v1/llms", headers=HEADERS, **load),
-                    "list_bare": wrk(f"{bare_url}/v1/llms", headers={}, **load),
+                targets = {
+                    "get": (f"{server.url}/v1/llms/{llm_id}", f"{bare_url}/v1/llms/{llm_id}"),
+                    "list": (f"{server.url}/v1/llms", f"{bare_url}/v1/llms"),
                 }
+                results = {name: {"mp": [], "bare": []} for name in targets}
+                for _ in range(args.rounds):  # interleaved, so drift hits both sides alike
+                    for name, (mp_url, bare_url_n) in targets.items():
+                        results[name]["mp"].append(wrk(mp_url, headers=HEADERS, **load))
+                        results[name]["bare"].append(wrk(bare_url_n, headers={}, **load))
         finally:
             bare.terminate()
             bare.wait()
 
     first_start, restart = startup_times(args.runs)
     helps = help_times(args.runs * 2)
-    get_ratio = results["get_mp"]["rps"] / results["get_bare"]["rps"]
-    list_ratio = results["list_mp"]["rps"] / results["list_bare"]["rps"]
-    print(f"machine: {os.cpu_count()} cores; wrk -t1 -c{args.connections} -d{args.duration}s")
-    print("| measure | modelplane | bare FastAPI | ratio | target |")
+    print(
+        f"machine: {os.cpu_count()} cores; wrk -t1 -c{args.connections} -d{args.duration}s; "
+        f"{args.rounds} interleaved rounds; ratio = median of per-round ratios"
+    )
+    print("| measure | modelplane req/s (p99) | bare FastAPI req/s (p99) | ratio | target |")
     print("|---|---|---|---|---|")
-    print(
-        f"| GET /v1/llms/{{id}} req/s (p99) | {results['get_mp']['rps']:.0f} "
-        f"({results['get_mp']['p99_ms']:.1f} ms) | {results['get_bare']['rps']:.0f} "
-        f"({results['get_bare']['p99_ms']:.1f} ms) | {get_ratio:.2f} | ≥ 0.7 |"
-    )
-    print(
-        f"| GET /v1/llms (200 items) req/s (p99) | {results['list_mp']['rps']:.0f} "
-        f"({results['list_mp']['p99_ms']:.1f} ms) | {results['list_bare']['rps']:.0f} "
-        f"({results['list_bare']['p99_ms']:.1f} ms) | {list_ratio:.2f} | ≥ 0.2 |"
-    )
+    labels = {"get": ("GET /v1/llms/{id}", "≥ 0.7"), "list": ("GET /v1/llms (200 items)", "≥ 0.2")}
+    for name, (label, target) in labels.items():
+        mp, bare_runs = results[name]["mp"], results[name]["bare"]
+        ratio = statistics.median(m["rps"] / b["rps"] for m, b in zip(mp, bare_runs, strict=True))
+        cell = lambda runs: ", ".join(f"{r['rps']:.0f} ({r['p99_ms']:.0f} ms)" for r in runs)  # noqa: E731
+        print(f"| {label} | {cell(mp)} | {cell(bare_runs)} | {ratio:.2f} | {target} |")
     print(
         f"| first start to ready, empty dir (median of {len(first_start)}) "
         f"| {statistics.median(first_start):.2f} s | | | < 1.5 s |"
