@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from modelplane.settings import Settings
 from modelplane.store.engine import Connection, admin_engine
 from modelplane.store.migrations import HEAD
+from modelplane.store.tables import metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -86,11 +87,33 @@ async def exclusive(settings: Settings) -> AsyncIterator[Connection]:
         await engine.dispose()
 
 
-async def upgrade(conn: Connection, target: str = "head") -> bool:
+def _create_fresh(sync_conn: Any) -> bool:
+    """On a database with no tables at all, create the head schema and stamp it.
+
+    Alembic's recipe for building an up-to-date database from scratch; a test keeps
+    the tables equal to what the migration scripts build.
+    """
+    if sa.inspect(sync_conn).get_table_names():
+        return False
+    metadata.create_all(sync_conn)
+    version = sa.Table(
+        "alembic_version",
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), primary_key=True),
+    )
+    version.create(sync_conn)
+    sync_conn.execute(version.insert().values(version_num=HEAD))
+    return True
+
+
+async def upgrade(conn: Connection, target: str = "head", *, scripts_only: bool = False) -> bool:
     """Bring the schema to `target` on a locked connection; whether anything ran."""
     before = await conn.run_sync(_current)
     if target == "head" and before == HEAD:
         return False
+    if target == "head" and not scripts_only and await conn.run_sync(_create_fresh):
+        await conn.commit()
+        return True
     await conn.run_sync(_upgrade, target)
     await conn.commit()
     return True
