@@ -21,7 +21,7 @@ from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
 from modelplane.services.clock import now_ms
 from modelplane.store.llms import ID_IN_USE
-from modelplane.store.uow import Store
+from modelplane.store.uow import Store, UnitOfWork
 
 _DUPLICATE = "an LLM with the same connection already exists for this owner (llmId {other})"
 
@@ -35,6 +35,16 @@ def _seal(secrets: SecretBox, llm_id: str, credentials: Credentials | None) -> s
         return None
     payload = json.dumps(credentials.to_sealed_payload(), separators=(",", ":")).encode()
     return secrets.seal(payload, aad=_aad(llm_id))
+
+
+async def _for_change(uow: UnitOfWork, actor: Principal, llm_id: str, action: Action) -> Llm:
+    """The LLM `actor` means to change: unseen ones are NotFound, read-only ones denied."""
+    current = await uow.llms.get(llm_id)
+    if current is None or not actor.may(Action.READ, RESOURCE, current.owner_id):
+        raise NotFound(RESOURCE, llm_id)
+    if not actor.may(action, RESOURCE, current.owner_id):
+        raise PermissionDenied(f"{action.value}_LLM_OWN or {action.value}_LLM_ANY is required")
+    return current
 
 
 async def create_llm(
@@ -92,11 +102,7 @@ async def update_llm(
     """Change the given fields; a duplicate after the change is AlreadyExists."""
     sealed = _seal(secrets, llm_id, patch.credentials)
     async with store.writer() as uow:
-        current = await uow.llms.get(llm_id)
-        if current is None or not actor.may(Action.READ, RESOURCE, current.owner_id):
-            raise NotFound(RESOURCE, llm_id)
-        if not actor.may(Action.UPDATE, RESOURCE, current.owner_id):
-            raise PermissionDenied("UPDATE_LLM_OWN or UPDATE_LLM_ANY is required")
+        current = await _for_change(uow, actor, llm_id, Action.UPDATE)
         updated = apply_patch(current, patch, actor_id=actor.principal_id, now_ms=now_ms())
         other = await uow.llms.find_duplicate(updated)
         if other is not None:
@@ -109,11 +115,7 @@ async def update_llm(
 async def delete_llm(*, store: Store, actor: Principal, llm_id: str) -> None:
     """Delete an LLM and its sealed credentials."""
     async with store.writer() as uow:
-        current = await uow.llms.get(llm_id)
-        if current is None or not actor.may(Action.READ, RESOURCE, current.owner_id):
-            raise NotFound(RESOURCE, llm_id)
-        if not actor.may(Action.DELETE, RESOURCE, current.owner_id):
-            raise PermissionDenied("DELETE_LLM_OWN or DELETE_LLM_ANY is required")
+        await _for_change(uow, actor, llm_id, Action.DELETE)
         await uow.llms.delete(llm_id)
         await uow.commit()
 
