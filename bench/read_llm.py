@@ -32,8 +32,22 @@ TOKEN = "mp_bench_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
 
 
-def wrk(url: str, *, duration: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
-    """Run wrk with one thread; return requests/s and p99 latency (ms)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    headers: dict[str, str],
+    pid: int | None = None,
+) -> dict[str, float]:
+    """Run wrk with one thread; requests/s, p99 latency (ms), server CPU µs per request."""
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
@@ -47,7 +61,9 @@ def wrk(url: str, *, duration: int, connections: int, headers: dict[str, str]) -
     errors = re.search(r"Socket errors: (.*)", out)
     if non2xx or errors:
         raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
-    return {"rps": rps, "p99_ms": p99}
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    cpu_us = (cpu_seconds(pid) - cpu_before) / total * 1e6 if pid else 0.0
+    return {"rps": rps, "p99_ms": p99, "cpu_us": cpu_us}
 
 
 def start_bare(directory: Path) -> subprocess.Popen[bytes]:
@@ -129,7 +145,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--runs", type=int, default=5, help="startup and --help repetitions")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved load rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved load rounds")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is required: apt-get install wrk")
@@ -149,10 +165,13 @@ def main() -> None:
                     "list": (f"{server.url}/v1/llms", f"{bare_url}/v1/llms"),
                 }
                 results = {name: {"mp": [], "bare": []} for name in targets}
+                mp_pid = server.process.pid  # type: ignore[union-attr]
                 for _ in range(args.rounds):  # interleaved, so drift hits both sides alike
                     for name, (mp_url, bare_url_n) in targets.items():
-                        results[name]["mp"].append(wrk(mp_url, headers=HEADERS, **load))
-                        results[name]["bare"].append(wrk(bare_url_n, headers={}, **load))
+                        mp_run = wrk(mp_url, headers=HEADERS, pid=mp_pid, **load)
+                        results[name]["mp"].append(mp_run)
+                        bare_run = wrk(bare_url_n, headers={}, pid=bare.pid, **load)
+                        results[name]["bare"].append(bare_run)
         finally:
             bare.terminate()
             bare.wait()
@@ -163,14 +182,22 @@ def main() -> None:
         f"machine: {os.cpu_count()} cores; wrk -t1 -c{args.connections} -d{args.duration}s; "
         f"{args.rounds} interleaved rounds; ratio = median of per-round ratios"
     )
-    print("| measure | modelplane req/s (p99) | bare FastAPI req/s (p99) | ratio | target |")
-    print("|---|---|---|---|---|")
+    print(
+        "| measure | modelplane req/s (p99) | bare FastAPI req/s (p99) | ratio | target "
+        "| CPU µs/request, modelplane vs bare (ratio bare/mp) |"
+    )
+    print("|---|---|---|---|---|---|")
     labels = {"get": ("GET /v1/llms/{id}", "≥ 0.7"), "list": ("GET /v1/llms (200 items)", "≥ 0.2")}
     for name, (label, target) in labels.items():
         mp, bare_runs = results[name]["mp"], results[name]["bare"]
         ratio = statistics.median(m["rps"] / b["rps"] for m, b in zip(mp, bare_runs, strict=True))
         cell = lambda runs: ", ".join(f"{r['rps']:.0f} ({r['p99_ms']:.0f} ms)" for r in runs)  # noqa: E731
-        print(f"| {label} | {cell(mp)} | {cell(bare_runs)} | {ratio:.2f} | {target} |")
+        mp_cpu = statistics.median(r["cpu_us"] for r in mp)
+        bare_cpu = statistics.median(r["cpu_us"] for r in bare_runs)
+        print(
+            f"| {label} | {cell(mp)} | {cell(bare_runs)} | {ratio:.2f} | {target} "
+            f"| {mp_cpu:.0f} vs {bare_cpu:.0f} ({bare_cpu / mp_cpu:.2f}) |"
+        )
     print(
         f"| first start to ready, empty dir (median of {len(first_start)}) "
         f"| {statistics.median(first_start):.2f} s | | | < 1.5 s |"

@@ -16,6 +16,7 @@ from modelplane.faces.native import errors as native_errors
 from modelplane.faces.native import llms as native_llms
 from modelplane.faces.native import openapi as native_openapi
 from modelplane.faces.native import principals as native_principals
+from modelplane.logs import AccessLog, stderr_writer
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
 from modelplane.services.bootstrap import bootstrap
 from modelplane.settings import Settings
@@ -93,6 +94,8 @@ def create_app(
         try:
             yield
         finally:
+            if app.state.access_log is not None:
+                app.state.access_log.flush()
             await store.close()
 
     app = FastAPI(
@@ -110,7 +113,11 @@ def create_app(
     app.include_router(health.router)
     app.include_router(native_llms.router)
     app.include_router(native_principals.router)
+    access_log = None
+    if settings.access_log and settings.log_level in ("debug", "info"):
+        access_log = AccessLog(stderr_writer)
+    app.state.access_log = access_log
     app.add_middleware(
-        RequestContext, max_body_bytes=settings.max_body_bytes, log_requests=settings.access_log
+        RequestContext, max_body_bytes=settings.max_body_bytes, access_log=access_log
     )
     return app

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -29,6 +31,58 @@ class JsonFormatter(logging.Formatter):
             data["error"] = record.exc_info[0].__name__
             data["trace"] = self.formatException(record.exc_info)
         return orjson.dumps(data, default=str).decode()
+
+
+class AccessLog:
+    """One JSON line per request, written in batches.
+
+    Lines are buffered and flushed every `interval` seconds, when `limit` bytes are
+    waiting, and at shutdown: a write per request would cost a system call each.
+    """
+
+    def __init__(
+        self, write: Callable[[bytes], Any], *, interval: float = 0.25, limit: int = 64 * 1024
+    ) -> None:
+        self._write = write
+        self._interval = interval
+        self._limit = limit
+        self._buffer = bytearray()
+        self._scheduled = False
+
+    def log(self, fields: dict[str, Any]) -> None:
+        """Queue one line."""
+        now = time.time()
+        line = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+            + f".{int(now * 1000) % 1000:03d}Z",
+            "level": "info",
+            "logger": "modelplane.access",
+            "msg": "request",
+            **fields,
+        }
+        self._buffer += orjson.dumps(line, default=str)
+        self._buffer += b"\n"
+        if len(self._buffer) >= self._limit:
+            self.flush()
+        elif not self._scheduled:
+            try:
+                asyncio.get_running_loop().call_later(self._interval, self.flush)
+                self._scheduled = True
+            except RuntimeError:  # no loop: write at once
+                self.flush()
+
+    def flush(self) -> None:
+        """Write what is waiting."""
+        self._scheduled = False
+        if self._buffer:
+            data, self._buffer = bytes(self._buffer), bytearray()
+            self._write(data)
+
+
+def stderr_writer(data: bytes) -> None:
+    """Write bytes to stderr and flush."""
+    sys.stderr.buffer.write(data)
+    sys.stderr.buffer.flush()
 
 
 def configure(level: str = "info") -> None:

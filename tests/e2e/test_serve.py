@@ -171,7 +171,7 @@ def test_plaintext_secrets_reach_neither_the_database_nor_the_log(tmp_path: Path
         )
         got = httpx.get(f"{server.url}/v1/llms/{llm_id}", headers=headers)
         assert SECRET not in got.text
-        stderr = server.stderr()
+    stderr = server.stderr()  # read after shutdown, which flushes the access log
     assert '"path": "/v1/llms"' in stderr.replace('":"', '": "') or '"path":"/v1/llms"' in stderr
     assert SECRET not in stderr and SECRET not in server.stdout()
     for path in tmp_path.glob("modelplane.db*"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import time
@@ -12,7 +11,8 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-access_log = logging.getLogger("modelplane.access")
+from modelplane.logs import AccessLog
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -26,10 +26,10 @@ class BodyTooLarge(HTTPException):
 class RequestContext:
     """Assigns `x-request-id`, enforces the body limit and logs each request once."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, log_requests: bool) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, access_log: AccessLog | None) -> None:
         self.app = app
         self.max_body = max_body_bytes
-        self.log_requests = log_requests
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,22 +78,19 @@ class RequestContext:
             self._log(scope, request_id, status["code"], started)
 
     def _log(self, scope: Scope, request_id: str, status: int, started: float) -> None:
-        if not self.log_requests or not access_log.isEnabledFor(logging.INFO):
+        if self.access_log is None:
             return
         state: dict[str, Any] = scope.get("state", {})
-        access_log.info(
-            "request",
-            extra={
-                "fields": {
-                    "requestId": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
-                    "principalId": state.get("principal_id"),
-                    "face": state.get("face", "native"),
-                }
-            },
+        self.access_log.log(
+            {
+                "requestId": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                "principalId": state.get("principal_id"),
+                "face": state.get("face", "native"),
+            }
         )
 
 
