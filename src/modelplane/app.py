@@ -16,6 +16,7 @@ from modelplane.faces.native import errors as native_errors
 from modelplane.faces.native import llms as native_llms
 from modelplane.faces.native import openapi as native_openapi
 from modelplane.faces.native import principals as native_principals
+from modelplane.faces.native.deps import NativeAuth
 from modelplane.logs import AccessLog, stderr_writer
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
 from modelplane.services.bootstrap import bootstrap
@@ -117,6 +118,7 @@ def create_app(
     if settings.access_log and settings.log_level in ("debug", "info"):
         access_log = AccessLog(stderr_writer)
     app.state.access_log = access_log
+    app.add_middleware(NativeAuth)  # added first, so it runs inside RequestContext
     app.add_middleware(
         RequestContext, max_body_bytes=settings.max_body_bytes, access_log=access_log
     )

@@ -164,3 +164,27 @@ async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) ->
     assert response.headers["x-request-id"] == "trace-123"
     generated = await client.get("/v1/llms")
     assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_authentication_comes_before_body_validation(anon: httpx.AsyncClient) -> None:
+    response = await anon.post("/v1/llms", json={"displayName": ""})
+    assert response.status_code == 401
+    malformed = await anon.post(
+        "/v1/llms", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 401
+
+
+async def test_unknown_v1_routes_do_not_reveal_themselves_without_a_key(
+    anon: httpx.AsyncClient,
+) -> None:
+    response = await anon.get("/v1/nothing-here")
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHENTICATED"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_health_probes_need_no_key(anon: httpx.AsyncClient) -> None:
+    assert (await anon.get("/healthz")).status_code == 200
+    assert (await anon.get("/readyz")).status_code == 200
+    assert (await anon.get("/openapi.json")).status_code == 200

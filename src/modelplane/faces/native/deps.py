@@ -1,21 +1,29 @@
-"""The native face's one dependency: who is calling, and the app's store and secret box.
+"""Who is calling the native face: authenticated once per request, before routing.
 
-One flat dependency on purpose: FastAPI resolves every nested dependency per request.
-The security schemes are declared in the OpenAPI document by `openapi.py`.
+`NativeAuth` is ASGI middleware for `/v1`: it resolves the API key to a principal before
+FastAPI parses anything, so an unauthenticated request is 401 whatever its body, and it
+costs one cached lookup. Handlers take the result with `context(request)`. (A FastAPI
+dependency would do the same but costs about 90 µs per request in dependency solving,
+a third of the whole read path.) The security schemes are declared in the OpenAPI
+document by `openapi.py`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from modelplane.domain.errors import Unauthenticated
+from modelplane.domain.errors import DomainError, Unauthenticated
 from modelplane.domain.principals import Principal
+from modelplane.faces.native.errors import render
 from modelplane.security.secretbox import SecretBox
 from modelplane.services import principals as principal_service
 from modelplane.store.uow import Store
+
+PREFIX = "/v1"
+_CONTEXT_KEY = "native_context"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +53,39 @@ def presented_token(authorization: str | None, api_key: str | None) -> str:
     return token
 
 
-async def authenticate(request: Request) -> Context:
-    """Authenticate the request's API key and bundle the app's services."""
-    headers = request.headers
-    token = presented_token(headers.get("authorization"), headers.get("x-api-key"))
-    state = request.app.state
-    principal = await principal_service.authenticate_token(store=state.store, token=token)
-    request.state.principal_id = principal.principal_id
-    return Context(principal=principal, store=state.store, secrets=state.secrets)
+class NativeAuth:
+    """Authenticates every request under /v1 before it reaches a route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not (path == PREFIX or path.startswith(PREFIX + "/")):
+            await self.app(scope, receive, send)
+            return
+        authorization = api_key = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"x-api-key":
+                api_key = value.decode("latin-1")
+        state = scope["app"].state
+        try:
+            token = presented_token(authorization, api_key)
+            principal = await principal_service.authenticate_token(store=state.store, token=token)
+        except DomainError as exc:
+            await render(exc)(scope, receive, send)
+            return
+        request_state = scope.setdefault("state", {})
+        request_state["principal_id"] = principal.principal_id
+        request_state[_CONTEXT_KEY] = Context(
+            principal=principal, store=state.store, secrets=state.secrets
+        )
+        await self.app(scope, receive, send)
 
 
-Ctx = Annotated[Context, Depends(authenticate)]
+def context(request: Request) -> Context:
+    """The context `NativeAuth` established for this request."""
+    found: Context = request.scope["state"][_CONTEXT_KEY]
+    return found

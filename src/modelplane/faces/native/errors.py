@@ -63,21 +63,26 @@ def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"field": _field_path(tuple(e.get("loc", ()))), "rule": _rule(e)} for e in exc.errors()]
 
 
+def render(exc: domain.DomainError) -> JsonResponse:
+    """The native response for a domain error, per the table above."""
+    status, code = next(
+        (v for k, v in ERROR_TABLE.items() if isinstance(exc, k)), (500, "INTERNAL")
+    )
+    details = [{"field": v.field, "rule": v.rule} for v in exc.violations]
+    headers = None
+    if isinstance(exc, domain.ResourceExhausted):
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
+    if isinstance(exc, domain.Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="modelplane"'}
+    return JsonResponse(error_body(code, exc.message, details), status, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that render every error in the native format."""
 
     async def on_domain(request: Request, exc: Exception) -> JsonResponse:
         assert isinstance(exc, domain.DomainError)
-        status, code = next(
-            (v for k, v in ERROR_TABLE.items() if isinstance(exc, k)), (500, "INTERNAL")
-        )
-        details = [{"field": v.field, "rule": v.rule} for v in exc.violations]
-        headers = None
-        if isinstance(exc, domain.ResourceExhausted):
-            headers = {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
-        if isinstance(exc, domain.Unauthenticated):
-            headers = {"WWW-Authenticate": 'Bearer realm="modelplane"'}
-        return JsonResponse(error_body(code, exc.message, details), status, headers=headers)
+        return render(exc)
 
     async def on_validation(request: Request, exc: Exception) -> JsonResponse:
         assert isinstance(exc, RequestValidationError)

@@ -11,7 +11,7 @@ from modelplane.domain.errors import InvalidArgument, PermissionDenied
 from modelplane.domain.llm_types import ProviderType
 from modelplane.domain.llms import LlmFilter
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.native.deps import Ctx
+from modelplane.faces.native.deps import context
 from modelplane.faces.native.llm_schemas import (
     CreateLlmOut,
     ListLlmsOut,
@@ -49,8 +49,9 @@ def _labels(request: Request) -> dict[str, str]:
 
 
 @router.post("", status_code=201, response_model=CreateLlmOut)
-async def create_llm(body: LlmCreateRequest, ctx: Ctx) -> Response:
+async def create_llm(body: LlmCreateRequest, request: Request) -> Response:
     """Create an LLM connection (409 when the same connection exists for the owner)."""
+    ctx = context(request)
     llm, notes = await service.create_llm(
         store=ctx.store, secrets=ctx.secrets, actor=ctx.principal, spec=body.to_domain()
     )
@@ -61,13 +62,13 @@ async def create_llm(body: LlmCreateRequest, ctx: Ctx) -> Response:
 @router.get("", response_model=ListLlmsOut)
 async def list_llms(
     request: Request,
-    ctx: Ctx,
     owner_id: Annotated[str | None, Query(alias="ownerId")] = None,
     owner_id_snake: Annotated[str | None, Query(alias="owner_id")] = None,
     provider_type: Annotated[ProviderType | None, Query(alias="providerType")] = None,
     provider_type_snake: Annotated[ProviderType | None, Query(alias="provider_type")] = None,
 ) -> Response:
     """List the LLMs the caller may read. Filter labels with `label.k=v` or `label[k]=v`."""
+    ctx = context(request)
     flt = LlmFilter(
         owner_id=owner_id or owner_id_snake,
         provider_type=provider_type or provider_type_snake,
@@ -90,8 +91,9 @@ _INCLUDE_CREDENTIALS = [
 
 
 @router.get("/{llm_id}", response_model=LlmOut, openapi_extra={"parameters": _INCLUDE_CREDENTIALS})
-async def get_llm(llm_id: str, request: Request, ctx: Ctx) -> Response:
+async def get_llm(llm_id: str, request: Request) -> Response:
     """One LLM. Credentials are never returned: `includeCredentials=true` is refused."""
+    ctx = context(request)
     query = request.query_params
     if query and _truthy(query.get("includeCredentials") or query.get("include_credentials")):
         raise PermissionDenied("credentials are write-only and never returned")
@@ -100,8 +102,9 @@ async def get_llm(llm_id: str, request: Request, ctx: Ctx) -> Response:
 
 
 @router.put("/{llm_id}", response_model=LlmOut)
-async def update_llm(llm_id: str, body: LlmUpdateRequest, ctx: Ctx) -> Response:
+async def update_llm(llm_id: str, body: LlmUpdateRequest, request: Request) -> Response:
     """Change the fields present in the body; `providerType` is immutable."""
+    ctx = context(request)
     llm = await service.update_llm(
         store=ctx.store,
         secrets=ctx.secrets,
@@ -113,7 +116,8 @@ async def update_llm(llm_id: str, body: LlmUpdateRequest, ctx: Ctx) -> Response:
 
 
 @router.delete("/{llm_id}", response_model=DeletedOut)
-async def delete_llm(llm_id: str, ctx: Ctx) -> Response:
+async def delete_llm(llm_id: str, request: Request) -> Response:
     """Delete an LLM and its stored credentials."""
+    ctx = context(request)
     await service.delete_llm(store=ctx.store, actor=ctx.principal, llm_id=llm_id)
     return JsonResponse({"deleted": True, "id": llm_id})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from modelplane.domain.principals import AccessKey, ApiKey, Principal
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.native.deps import Ctx
+from modelplane.faces.native.deps import context
 from modelplane.faces.native.responses import ERRORS, DeletedOut
 from modelplane.services import principals as service
 
@@ -120,8 +120,9 @@ def _access_key(k: AccessKey) -> dict[str, object]:
 
 
 @router.post("", status_code=201, response_model=PrincipalOut)
-async def create_principal(body: PrincipalCreate, ctx: Ctx) -> Response:
+async def create_principal(body: PrincipalCreate, request: Request) -> Response:
     """Create a principal with role `admin` or `member`."""
+    ctx = context(request)
     principal = await service.create_principal(
         store=ctx.store, actor=ctx.principal, name=body.name, role=body.role
     )
@@ -129,15 +130,17 @@ async def create_principal(body: PrincipalCreate, ctx: Ctx) -> Response:
 
 
 @router.get("", response_model=PrincipalListOut)
-async def list_principals(ctx: Ctx) -> Response:
+async def list_principals(request: Request) -> Response:
     """Every principal."""
+    ctx = context(request)
     principals = await service.list_principals(store=ctx.store, actor=ctx.principal)
     return JsonResponse({"principals": [_principal(p) for p in principals]})
 
 
 @router.get("/{principal_id}", response_model=PrincipalOut)
-async def get_principal(principal_id: str, ctx: Ctx) -> Response:
+async def get_principal(principal_id: str, request: Request) -> Response:
     """One principal."""
+    ctx = context(request)
     principal = await service.get_principal(
         store=ctx.store, actor=ctx.principal, principal_id=principal_id
     )
@@ -145,8 +148,9 @@ async def get_principal(principal_id: str, ctx: Ctx) -> Response:
 
 
 @router.delete("/{principal_id}", response_model=DeletedOut)
-async def delete_principal(principal_id: str, ctx: Ctx) -> Response:
+async def delete_principal(principal_id: str, request: Request) -> Response:
     """Delete a principal and its keys (not the last admin)."""
+    ctx = context(request)
     await service.delete_principal(store=ctx.store, actor=ctx.principal, principal_id=principal_id)
     return JsonResponse({"deleted": True, "id": principal_id})
 
@@ -154,10 +158,11 @@ async def delete_principal(principal_id: str, ctx: Ctx) -> Response:
 @router.post("/{principal_id}/api-keys", status_code=201, response_model=IssuedApiKeyOut)
 async def create_api_key(
     principal_id: str,
-    ctx: Ctx,
+    request: Request,
     body: KeyCreate | None = None,
 ) -> Response:
     """Issue an API key; the token in the answer is shown only this once."""
+    ctx = context(request)
     issued = await service.issue_api_key(
         store=ctx.store,
         actor=ctx.principal,
@@ -168,8 +173,9 @@ async def create_api_key(
 
 
 @router.get("/{principal_id}/api-keys", response_model=ApiKeyListOut)
-async def list_api_keys(principal_id: str, ctx: Ctx) -> Response:
+async def list_api_keys(principal_id: str, request: Request) -> Response:
     """A principal's API keys, revoked ones included."""
+    ctx = context(request)
     keys = await service.list_api_keys(
         store=ctx.store, actor=ctx.principal, principal_id=principal_id
     )
@@ -177,8 +183,9 @@ async def list_api_keys(principal_id: str, ctx: Ctx) -> Response:
 
 
 @router.delete("/{principal_id}/api-keys/{api_key_id}", response_model=ApiKeyOut)
-async def revoke_api_key(principal_id: str, api_key_id: str, ctx: Ctx) -> Response:
+async def revoke_api_key(principal_id: str, api_key_id: str, request: Request) -> Response:
     """Revoke an API key; it stops working at once."""
+    ctx = context(request)
     key = await service.revoke_api_key(
         store=ctx.store, actor=ctx.principal, principal_id=principal_id, api_key_id=api_key_id
     )
@@ -186,8 +193,9 @@ async def revoke_api_key(principal_id: str, api_key_id: str, ctx: Ctx) -> Respon
 
 
 @router.post("/{principal_id}/access-keys", status_code=201, response_model=IssuedAccessKeyOut)
-async def create_access_key(principal_id: str, ctx: Ctx) -> Response:
+async def create_access_key(principal_id: str, request: Request) -> Response:
     """Issue an access-key pair for the Alibaba faces; the secret is shown once."""
+    ctx = context(request)
     issued = await service.issue_access_key(
         store=ctx.store, secrets=ctx.secrets, actor=ctx.principal, principal_id=principal_id
     )
@@ -196,8 +204,9 @@ async def create_access_key(principal_id: str, ctx: Ctx) -> Response:
 
 
 @router.get("/{principal_id}/access-keys", response_model=AccessKeyListOut)
-async def list_access_keys(principal_id: str, ctx: Ctx) -> Response:
+async def list_access_keys(principal_id: str, request: Request) -> Response:
     """A principal's access keys, revoked ones included."""
+    ctx = context(request)
     keys = await service.list_access_keys(
         store=ctx.store, actor=ctx.principal, principal_id=principal_id
     )
@@ -205,8 +214,9 @@ async def list_access_keys(principal_id: str, ctx: Ctx) -> Response:
 
 
 @router.delete("/{principal_id}/access-keys/{access_key_id}", response_model=AccessKeyOut)
-async def revoke_access_key(principal_id: str, access_key_id: str, ctx: Ctx) -> Response:
+async def revoke_access_key(principal_id: str, access_key_id: str, request: Request) -> Response:
     """Revoke an access key; it stops working at once."""
+    ctx = context(request)
     key = await service.revoke_access_key(
         store=ctx.store, actor=ctx.principal, principal_id=principal_id, access_key_id=access_key_id
     )
