@@ -107,13 +107,20 @@ def create_app(
             "`Authorization: Bearer <key>` or `x-api-key: <key>`."
         ),
         lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     native_errors.install(app)
     native_openapi.install(app)
-    app.include_router(health.router)
     app.include_router(native_llms.router)
     app.include_router(native_principals.router)
+    app.include_router(health.router)
+    # The documentation routes go last: every request is matched against the routes in
+    # order, and these are the least requested.
+    app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"
+    app.setup()
     access_log = None
     if settings.access_log and settings.log_level in ("debug", "info"):
         access_log = AccessLog(stderr_writer)
