@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelplane.domain.credentials import Credentials
-from modelplane.domain.errors import InvalidArgument, NotFound, ViolationCollector
+from modelplane.domain.errors import NotFound, ViolationCollector
 from modelplane.domain.llm_types import (
     BASELINE_CAPABILITIES,
     Capabilities,
@@ -369,17 +369,3 @@ def require_found(llm: Llm | None, llm_id: str) -> Llm:
     if llm is None:
         raise NotFound(RESOURCE, llm_id)
     return llm
-
-
-__all__ = [
-    "InvalidArgument",
-    "Llm",
-    "LlmFilter",
-    "LlmPatch",
-    "LlmSpec",
-    "Note",
-    "apply_patch",
-    "check_label_filter",
-    "is_uuid",
-    "new_llm",
-]

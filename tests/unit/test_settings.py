@@ -1,0 +1,45 @@
+"""The settings object refuses unsafe values and wires the key ring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from modelplane.app import secret_box
+from modelplane.security.secretbox import SecretBox, new_master_key_text, parse_master_key
+from modelplane.settings import Settings
+
+
+def test_defaults_are_embedded_sqlite_on_loopback_8080(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MODELPLANE_DATABASE_URL", "MODELPLANE_HOST", "MODELPLANE_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.database_url == "sqlite:///./modelplane.db"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.effective_key_file == Path("modelplane.db.key")
+
+
+def test_postgres_without_a_master_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="MODELPLANE_SECRET_KEY"):
+        Settings(database_url="postgresql://postgres@127.0.0.1/x")
+
+
+def test_weak_bootstrap_token_and_half_an_access_key_are_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 20"):
+        Settings(bootstrap_token="short")
+    with pytest.raises(ValidationError, match="set together"):
+        Settings(bootstrap_access_key_id="MPAKX")
+
+
+def test_previous_keys_from_the_environment_still_open_old_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old, new = new_master_key_text(), new_master_key_text()
+    sealed = SecretBox(parse_master_key(old)).seal(b"v", aad="a")
+    monkeypatch.setenv("MODELPLANE_SECRET_KEY", new)
+    monkeypatch.setenv("MODELPLANE_PREVIOUS_SECRET_KEYS", f'["{old}"]')
+    box = secret_box(Settings())
+    assert box.open(sealed, aad="a") == b"v"
+    assert box.key_id == SecretBox(parse_master_key(new)).key_id
