@@ -48,13 +48,21 @@ class AccessLog:
         self._limit = limit
         self._buffer = bytearray()
         self._scheduled = False
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:  # formatting a date is the dearest part of a line
+            self._second = second
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._second_text}.{int(now * 1000) % 1000:03d}Z"
 
     def log(self, fields: dict[str, Any]) -> None:
         """Queue one line."""
-        now = time.time()
         line = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-            + f".{int(now * 1000) % 1000:03d}Z",
+            "ts": self._timestamp(),
             "level": "info",
             "logger": "modelplane.access",
             "msg": "request",

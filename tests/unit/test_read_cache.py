@@ -85,3 +85,22 @@ async def test_a_local_clear_during_a_load_keeps_the_stale_result_out() -> None:
     await cache.get_or_load("k", load_then_local_commit)
     await cache.get_or_load("k", load_then_local_commit)
     assert len(calls) == 2
+
+
+def test_sqlite_probe_is_reused_for_at_most_its_window(tmp_path: object) -> None:
+    import sqlalchemy as sa
+
+    from modelplane.store.cache import SqliteDataVersion
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/probe.db")
+    probe = SqliteDataVersion(engine, reuse=60.0)
+    import asyncio
+
+    asyncio.run(probe.start(lambda: None))
+    first = probe.version()
+    with engine.begin() as conn:  # another connection commits
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    assert probe.version() == first  # inside the reuse window
+    probe._probed_at = -1.0  # the window has passed
+    assert probe.version() != first
+    asyncio.run(probe.stop())
