@@ -1,0 +1,383 @@
+"""Model catalog: groups (`mt-`) of provider templates (`mpt-`) holding LLM templates (`llmt-`).
+
+Rules kept here for every face:
+- `ProviderName` is unique in a group; `Custom` providers are named `provider-…`, the
+  `WuyingCredit` provider is named `wuying-credit`.
+- `LlmCode` is unique per provider; a batch skips existing codes and repeats, with a reason.
+- A group has at most one default model. Its pointer also lives in the group's `Config`
+  as `{"defaults": {"model": {"primary": "<providerName>/<llmCode>"}}}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from modelplane.domain.errors import InvalidArgument, ViolationCollector
+from modelplane.domain.urls import check_http_url
+
+GROUP = "ModelTemplate"
+PROVIDER = "ModelProviderTemplate"
+LLM_TEMPLATE = "LlmTemplate"
+GROUP_PREFIX = "mt-"
+PROVIDER_PREFIX = "mpt-"
+LLM_TEMPLATE_PREFIX = "llmt-"
+NAME_MAX = 128
+DESCRIPTION_MAX = 1024
+CONFIG_MAX_BYTES = 64 * 1024
+BATCH_MAX = 1000
+CUSTOM_PREFIX = "provider-"
+WUYING_CREDIT_NAME = "wuying-credit"
+EXISTS_REASON = "LLM template already exists with same providerTemplateId and llmCode."
+REPEAT_REASON = "LlmCode appears more than once in this request; the first one is created."
+_LLM_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
+_PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class ProviderKind(StrEnum):
+    """Wire enum `ProviderType` of a provider template."""
+
+    MANAGED = "Managed"
+    CUSTOM = "Custom"
+    WUYING_CREDIT = "WuyingCredit"
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id such as `mt-3f9a0c1d2b4e5f60`."""
+    return prefix + secrets.token_hex(8)
+
+
+def default_pointer(provider_name: str, llm_code: str) -> str:
+    """The group's default-model pointer: `providerName/llmCode`."""
+    return f"{provider_name}/{llm_code}"
+
+
+def parse_json_object(text: str | None, path: str, errors: ViolationCollector) -> dict[str, Any]:
+    """A JSON object given as text (as the RPC face sends it); empty means `{}`."""
+    if text is None or not text.strip():
+        return {}
+    if len(text.encode()) > CONFIG_MAX_BYTES:
+        errors.add(path, f"must be at most {CONFIG_MAX_BYTES} bytes")
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        errors.add(path, f"must be a JSON object ({exc.msg} at position {exc.pos})")
+        return {}
+    if not isinstance(value, dict):
+        errors.add(path, "must be a JSON object")
+        return {}
+    return value
+
+
+def _check_name(
+    value: str | None, path: str, errors: ViolationCollector, *, required: bool
+) -> None:
+    if value is None or not value.strip():
+        if required:
+            errors.add(path, f"required, 1..{NAME_MAX} characters")
+    elif len(value) > NAME_MAX:
+        errors.add(path, f"at most {NAME_MAX} characters")
+
+
+def _check_description(value: str | None, errors: ViolationCollector) -> None:
+    if value is not None and len(value) > DESCRIPTION_MAX:
+        errors.add("Description", f"at most {DESCRIPTION_MAX} characters")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelGroup:
+    """A model group (`ModelTemplate` on the wire)."""
+
+    model_template_id: str
+    owner_id: str
+    name: str
+    description: str | None
+    agent_platform: str | None
+    agent_provider: str | None
+    biz_type: int | None
+    ref_scope: str | None
+    config: dict[str, Any]
+    created_at: int
+    updated_at: int
+
+    @property
+    def default_model(self) -> str | None:
+        """The `providerName/llmCode` pointer in `Config`, if any."""
+        model = self.config.get("defaults", {}).get("model", {})
+        primary = model.get("primary") if isinstance(model, dict) else None
+        return primary if isinstance(primary, str) else None
+
+    def with_default(self, pointer: str | None, *, now_ms: int) -> ModelGroup:
+        """A copy whose `Config` points at `pointer` (None removes the pointer)."""
+        config = json.loads(json.dumps(self.config))  # deep copy, JSON-safe by construction
+        defaults = config.setdefault("defaults", {})
+        model = defaults.setdefault("model", {})
+        if pointer is None:
+            model.pop("primary", None)
+        else:
+            model["primary"] = pointer
+        return replace(self, config=config, updated_at=max(now_ms, self.updated_at))
+
+
+def new_group(
+    *,
+    owner_id: str,
+    name: str,
+    description: str | None = None,
+    agent_platform: str | None = None,
+    agent_provider: str | None = None,
+    biz_type: int | None = None,
+    ref_scope: str | None = None,
+    now_ms: int,
+) -> ModelGroup:
+    """Validate and build a new model group."""
+    errors = ViolationCollector()
+    _check_name(name, "Name", errors, required=True)
+    _check_description(description, errors)
+    if ref_scope is not None and ref_scope not in ("ALL_USER", "USER_MIXED", "RESOURCE_MIXED"):
+        errors.add("RefScope", "must be ALL_USER, USER_MIXED or RESOURCE_MIXED")
+    errors.raise_if_any()
+    return ModelGroup(
+        model_template_id=new_id(GROUP_PREFIX),
+        owner_id=owner_id,
+        name=name,
+        description=description,
+        agent_platform=agent_platform,
+        agent_provider=agent_provider,
+        biz_type=biz_type,
+        ref_scope=ref_scope,
+        config={},
+        created_at=now_ms,
+        updated_at=now_ms,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """A provider's endpoint; the API key is sealed at rest and never returned."""
+
+    base_url: str | None = None
+    api: str | None = None
+    api_key: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None, path: str, errors: ViolationCollector) -> ProviderConfig:
+        """Read `{"baseUrl", "api", "apiKey"}` (any key case) from JSON text."""
+        raw = parse_json_object(text, path, errors)
+        lowered = {str(k).lower(): v for k, v in raw.items()}
+        unknown = sorted(set(lowered) - {"baseurl", "api", "apikey", "apitype"})
+        if unknown:
+            errors.add(path, f"unknown keys {unknown}; expected baseUrl, api, apiKey")
+        values = {
+            "base_url": lowered.get("baseurl"),
+            "api": lowered.get("api", lowered.get("apitype")),
+            "api_key": lowered.get("apikey"),
+        }
+        for name, value in values.items():
+            if value is not None and not isinstance(value, str):
+                errors.add(path, f"{name} must be a string")
+        config = cls(**{k: v if isinstance(v, str) else None for k, v in values.items()})
+        if config.base_url is not None:
+            check_http_url(config.base_url, f"{path}.baseUrl", errors)
+        return config
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderTemplate:
+    """A provider template under a model group."""
+
+    provider_template_id: str
+    model_template_id: str
+    owner_id: str
+    name: str
+    provider_name: str
+    provider_type: ProviderKind
+    description: str | None
+    base_url: str | None
+    api: str | None
+    has_api_key: bool
+    enable_wuying_proxy: bool
+    created_at: int
+    updated_at: int
+
+
+def check_provider_name(kind: ProviderKind, provider_name: str, errors: ViolationCollector) -> None:
+    """Record a violation unless `provider_name` fits `kind`."""
+    if not _PROVIDER_NAME.match(provider_name):
+        errors.add("ProviderName", "1..64 of [a-z0-9._-], starting with a letter or digit")
+    elif kind is ProviderKind.CUSTOM and not provider_name.startswith(CUSTOM_PREFIX):
+        errors.add("ProviderName", f"a Custom provider's name starts with {CUSTOM_PREFIX!r}")
+    elif kind is ProviderKind.WUYING_CREDIT and provider_name != WUYING_CREDIT_NAME:
+        errors.add("ProviderName", f"the WuyingCredit provider is named {WUYING_CREDIT_NAME!r}")
+
+
+def new_provider(
+    *,
+    group: ModelGroup,
+    owner_id: str,
+    name: str,
+    provider_name: str,
+    provider_type: str,
+    config: ProviderConfig,
+    description: str | None = None,
+    enable_wuying_proxy: bool = False,
+    now_ms: int,
+) -> ProviderTemplate:
+    """Validate and build a provider template in `group` (the API key is sealed elsewhere)."""
+    errors = ViolationCollector()
+    _check_name(name, "Name", errors, required=True)
+    _check_description(description, errors)
+    kinds = {k.value: k for k in ProviderKind}
+    kind = kinds.get(provider_type)
+    if kind is None:
+        errors.add("ProviderType", f"must be one of {', '.join(kinds)}")
+    else:
+        check_provider_name(kind, provider_name, errors)
+    errors.raise_if_any()
+    assert kind is not None
+    return ProviderTemplate(
+        provider_template_id=new_id(PROVIDER_PREFIX),
+        model_template_id=group.model_template_id,
+        owner_id=owner_id,
+        name=name,
+        provider_name=provider_name,
+        provider_type=kind,
+        description=description,
+        base_url=config.base_url,
+        api=config.api,
+        has_api_key=bool(config.api_key),
+        enable_wuying_proxy=enable_wuying_proxy,
+        created_at=now_ms,
+        updated_at=now_ms,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LlmTemplate:
+    """A model offered by a provider template."""
+
+    llm_template_id: str
+    provider_template_id: str
+    model_template_id: str
+    llm_code: str
+    name: str | None
+    description: str | None
+    config: dict[str, Any]
+    is_default_model: bool
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One requested LLM template of a batch (`LlmTemplateItems.N`)."""
+
+    llm_code: str | None
+    name: str | None = None
+    description: str | None = None
+    config_text: str | None = None
+    is_default_model: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A batch item that was not created, and why."""
+
+    llm_code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPlan:
+    """What a batch will do: `len(create) + len(skipped) == total` always holds."""
+
+    create: list[LlmTemplate]
+    skipped: list[Skipped]
+    total: int
+    default: LlmTemplate | None = field(default=None)
+
+
+def plan_batch(
+    items: list[BatchItem],
+    *,
+    provider: ProviderTemplate,
+    existing_codes: set[str],
+    now_ms: int,
+) -> BatchPlan:
+    """Validate a batch and decide what to create and what to skip.
+
+    Any invalid item, or more than one default, fails the whole batch (nothing is stored).
+    """
+    errors = ViolationCollector()
+    if len(items) > BATCH_MAX:
+        errors.add("LlmTemplateItems", f"at most {BATCH_MAX} items per request")
+    if sum(1 for item in items if item.is_default_model) > 1:
+        errors.add("LlmTemplateItems", "at most one item may set IsDefaultModel")
+    configs: list[dict[str, Any]] = []
+    for n, item in enumerate(items, start=1):
+        path = f"LlmTemplateItems.{n}"
+        if item.llm_code is None or not _LLM_CODE.match(item.llm_code):
+            errors.add(f"{path}.LlmCode", "required, 1..128 of [A-Za-z0-9._:/@+-]")
+        if item.name is not None and len(item.name) > NAME_MAX:
+            errors.add(f"{path}.Name", f"at most {NAME_MAX} characters")
+        if item.description is not None and len(item.description) > DESCRIPTION_MAX:
+            errors.add(f"{path}.Description", f"at most {DESCRIPTION_MAX} characters")
+        configs.append(parse_json_object(item.config_text, f"{path}.Config", errors))
+    errors.raise_if_any()
+
+    create: list[LlmTemplate] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+    default = None
+    for item, config in zip(items, configs, strict=True):
+        code = item.llm_code or ""
+        if code in existing_codes:
+            skipped.append(Skipped(code, EXISTS_REASON))
+            continue
+        if code in seen:
+            skipped.append(Skipped(code, REPEAT_REASON))
+            continue
+        seen.add(code)
+        template = LlmTemplate(
+            llm_template_id=new_id(LLM_TEMPLATE_PREFIX),
+            provider_template_id=provider.provider_template_id,
+            model_template_id=provider.model_template_id,
+            llm_code=code,
+            name=item.name,
+            description=item.description,
+            config=config,
+            is_default_model=item.is_default_model,
+            created_at=now_ms,
+        )
+        create.append(template)
+        if template.is_default_model:
+            default = template
+    return BatchPlan(create=create, skipped=skipped, total=len(items), default=default)
+
+
+def require_in_group(
+    pointer: str, *, group: ModelGroup, providers: dict[str, ProviderTemplate], codes: set[str]
+) -> tuple[str, str]:
+    """Split a `providerName/llmCode` pointer, checking both exist in `group`.
+
+    `providers` maps provider names of the group to their templates; `codes` holds the
+    LLM codes of the named provider.
+    """
+    provider_name, sep, llm_code = pointer.partition("/")
+    if not sep or not provider_name or not llm_code:
+        raise InvalidArgument.of("Config.defaults.model.primary", "must be providerName/llmCode")
+    if provider_name not in providers:
+        raise InvalidArgument.of(
+            "Config.defaults.model.primary",
+            f"provider {provider_name!r} is not in group {group.model_template_id}",
+        )
+    if llm_code not in codes:
+        raise InvalidArgument.of(
+            "Config.defaults.model.primary",
+            f"provider {provider_name!r} has no LLM template {llm_code!r}",
+        )
+    return provider_name, llm_code
