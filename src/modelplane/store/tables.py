@@ -86,3 +86,81 @@ llms = sa.Table(
     sa.Column("updated_by_id", sa.String(36), nullable=False),
     sa.UniqueConstraint("owner_id", "connection_key", name="uq_llms_owner_connection"),
 )
+
+model_groups = sa.Table(
+    "model_groups",
+    metadata,
+    sa.Column("model_template_id", sa.String(32), primary_key=True),
+    sa.Column("owner_id", sa.String(36), nullable=False, index=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("agent_platform", sa.String(64)),
+    sa.Column("agent_provider", sa.String(64)),
+    sa.Column("biz_type", sa.Integer),
+    sa.Column("ref_scope", sa.String(32)),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+provider_templates = sa.Table(
+    "provider_templates",
+    metadata,
+    sa.Column("provider_template_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "model_template_id",
+        sa.String(32),
+        sa.ForeignKey("model_groups.model_template_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("owner_id", sa.String(36), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("provider_name", sa.String(64), nullable=False),
+    sa.Column("provider_type", sa.String(16), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("base_url", sa.Text),
+    sa.Column("api", sa.String(64)),
+    sa.Column("api_key_sealed", sa.Text),
+    sa.Column("enable_wuying_proxy", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint(
+        "model_template_id", "provider_name", name="uq_provider_templates_group_name"
+    ),
+)
+
+llm_templates = sa.Table(
+    "llm_templates",
+    metadata,
+    sa.Column("llm_template_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "provider_template_id",
+        sa.String(32),
+        sa.ForeignKey("provider_templates.provider_template_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Denormalized from the provider so that one index can hold "one default per group".
+    sa.Column(
+        "model_template_id",
+        sa.String(32),
+        sa.ForeignKey("model_groups.model_template_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("llm_code", sa.String(128), nullable=False),
+    sa.Column("name", sa.String(128)),
+    sa.Column("description", sa.Text),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("is_default_model", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("provider_template_id", "llm_code", name="uq_llm_templates_provider_code"),
+)
+sa.Index(
+    "uq_llm_templates_one_default",
+    llm_templates.c.model_template_id,
+    unique=True,
+    sqlite_where=llm_templates.c.is_default_model,
+    postgresql_where=llm_templates.c.is_default_model,
+)
+sa.Index(
+    "ix_llm_templates_group_created", llm_templates.c.model_template_id, llm_templates.c.created_at
+)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from modelplane.domain.errors import Unavailable
 from modelplane.store.cache import CHANNEL, ReadCache
+from modelplane.store.catalog import CatalogRepository
 from modelplane.store.engine import Connection, Engine, Engines
 from modelplane.store.llms import LlmRepository
 from modelplane.store.principals import PrincipalRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
 
     llms: LlmRepository
     principals: PrincipalRepository
+    catalog: CatalogRepository
 
     def __init__(
         self,
@@ -34,11 +36,13 @@ class UnitOfWork:
         *,
         on_commit: Callable[[], None] | None = None,
         notify: bool = False,
+        is_postgres: bool = False,
     ) -> None:
         self._engine = engine
         self._conn: Connection | None = None
         self._on_commit = on_commit
         self._notify = notify
+        self._is_postgres = is_postgres
 
     async def __aenter__(self) -> UnitOfWork:
         try:
@@ -50,6 +54,7 @@ class UnitOfWork:
             raise Unavailable(f"the store is unavailable: {type(exc).__name__}") from exc
         self.llms = LlmRepository(self._conn)
         self.principals = PrincipalRepository(self._conn)
+        self.catalog = CatalogRepository(self._conn, is_postgres=self._is_postgres)
         return self
 
     async def __aexit__(
@@ -98,12 +103,15 @@ class Store:
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only."""
-        return UnitOfWork(self.engines.read)
+        return UnitOfWork(self.engines.read, is_postgres=self.engines.is_postgres)
 
     def writer(self) -> UnitOfWork:
         """A unit of work that will write; its commit invalidates every read cache."""
         return UnitOfWork(
-            self.engines.write, on_commit=self.cache.clear, notify=self.engines.is_postgres
+            self.engines.write,
+            on_commit=self.cache.clear,
+            notify=self.engines.is_postgres,
+            is_postgres=self.engines.is_postgres,
         )
 
     async def cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:

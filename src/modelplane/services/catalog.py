@@ -1,0 +1,178 @@
+"""Model catalog use cases: groups, provider templates, batches of LLM templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelplane.domain.catalog import (
+    GROUP,
+    PROVIDER,
+    BatchItem,
+    LlmTemplate,
+    ModelGroup,
+    ProviderConfig,
+    ProviderTemplate,
+    Skipped,
+    default_pointer,
+    new_group,
+    new_provider,
+    plan_batch,
+)
+from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied, ViolationCollector
+from modelplane.domain.principals import Action, Principal
+from modelplane.security.secretbox import SecretBox
+from modelplane.services.clock import now_ms
+from modelplane.store.uow import Store, UnitOfWork
+
+RESOURCE = "MODEL_GROUP"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The answer of a batch: created ids, skipped items, and the total asked for."""
+
+    llm_template_ids: list[str]
+    skipped: list[Skipped]
+    total: int
+
+
+def provider_key_aad(provider_template_id: str) -> str:
+    """The associated data binding a sealed provider API key to its row."""
+    return f"provider_templates/{provider_template_id}/api_key"
+
+
+async def _group_for(
+    uow: UnitOfWork, actor: Principal, group_id: str, action: Action, *, lock: bool = False
+) -> ModelGroup:
+    """A group the actor may `action`; unseen groups are NotFound, read-only ones denied."""
+    group = await uow.catalog.get_group(group_id, lock=lock)
+    if group is None or not actor.may(Action.READ, RESOURCE, group.owner_id):
+        raise NotFound(GROUP, group_id)
+    if not actor.may(action, RESOURCE, group.owner_id):
+        raise PermissionDenied(f"{action.value}_{RESOURCE}_OWN or _ANY is required")
+    return group
+
+
+async def create_group(
+    *,
+    store: Store,
+    actor: Principal,
+    name: str,
+    description: str | None = None,
+    agent_platform: str | None = None,
+    agent_provider: str | None = None,
+    biz_type: int | None = None,
+    ref_scope: str | None = None,
+) -> ModelGroup:
+    """Create a model group owned by the actor."""
+    group = new_group(
+        owner_id=actor.principal_id,
+        name=name,
+        description=description,
+        agent_platform=agent_platform,
+        agent_provider=agent_provider,
+        biz_type=biz_type,
+        ref_scope=ref_scope,
+        now_ms=now_ms(),
+    )
+    async with store.writer() as uow:
+        await uow.catalog.add_group(group)
+        await uow.commit()
+    return group
+
+
+async def get_group(*, store: Store, actor: Principal, group_id: str) -> ModelGroup:
+    """One group the actor may read."""
+    async with store.reader() as uow:
+        return await _group_for(uow, actor, group_id, Action.READ)
+
+
+async def create_provider(
+    *,
+    store: Store,
+    secrets: SecretBox,
+    actor: Principal,
+    group_id: str,
+    name: str,
+    provider_name: str,
+    provider_type: str,
+    config_text: str | None,
+    description: str | None = None,
+    enable_wuying_proxy: bool = False,
+) -> ProviderTemplate:
+    """Add a provider template to a group; its API key is sealed at rest."""
+    errors = ViolationCollector()
+    config = ProviderConfig.parse(config_text, "Config", errors)
+    errors.raise_if_any()
+    async with store.writer() as uow:
+        group = await _group_for(uow, actor, group_id, Action.UPDATE)
+        provider = new_provider(
+            group=group,
+            owner_id=group.owner_id,
+            name=name,
+            provider_name=provider_name,
+            provider_type=provider_type,
+            config=config,
+            description=description,
+            enable_wuying_proxy=enable_wuying_proxy,
+            now_ms=now_ms(),
+        )
+        sealed = None
+        if config.api_key:
+            sealed = secrets.seal(
+                config.api_key.encode(), aad=provider_key_aad(provider.provider_template_id)
+            )
+        await uow.catalog.add_provider(provider, api_key_sealed=sealed)
+        await uow.commit()
+    return provider
+
+
+async def batch_create_llm_templates(
+    *,
+    store: Store,
+    actor: Principal,
+    provider_template_id: str,
+    items: list[BatchItem],
+    model_template_id: str | None = None,
+) -> BatchResult:
+    """Create the new codes of a batch in one transaction; skip existing ones and repeats.
+
+    A default among the created items becomes the group's only default, and the group's
+    `Config` pointer follows it, in the same transaction.
+    """
+    async with store.writer() as uow:
+        provider = await uow.catalog.get_provider(provider_template_id)
+        if provider is None:
+            raise NotFound(PROVIDER, provider_template_id)
+        if model_template_id is not None and model_template_id != provider.model_template_id:
+            raise InvalidArgument.of(
+                "ModelTemplateId",
+                f"provider {provider_template_id} belongs to {provider.model_template_id}",
+            )
+        group = await _group_for(uow, actor, provider.model_template_id, Action.UPDATE, lock=True)
+        now = now_ms()
+        plan = plan_batch(
+            items,
+            provider=provider,
+            existing_codes=await uow.catalog.codes_of(provider_template_id),
+            now_ms=now,
+        )
+        if plan.default is not None:
+            await uow.catalog.clear_default(group.model_template_id)
+        await uow.catalog.add_templates(plan.create)
+        if plan.default is not None:
+            pointer = default_pointer(provider.provider_name, plan.default.llm_code)
+            await uow.catalog.save_group_config(group.with_default(pointer, now_ms=now))
+        await uow.commit()
+    return BatchResult(
+        llm_template_ids=[t.llm_template_id for t in plan.create],
+        skipped=plan.skipped,
+        total=plan.total,
+    )
+
+
+async def templates_of_group(*, store: Store, actor: Principal, group_id: str) -> list[LlmTemplate]:
+    """Every LLM template of a group the actor may read."""
+    async with store.reader() as uow:
+        await _group_for(uow, actor, group_id, Action.READ)
+        return await uow.catalog.templates_of_group(group_id)

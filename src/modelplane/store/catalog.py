@@ -1,0 +1,220 @@
+"""The model catalog repository: groups, provider templates, LLM templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from modelplane.domain.catalog import (
+    LLM_TEMPLATE,
+    PROVIDER,
+    LlmTemplate,
+    ModelGroup,
+    ProviderKind,
+    ProviderTemplate,
+)
+from modelplane.domain.errors import AlreadyExists
+from modelplane.store.engine import Connection
+from modelplane.store.tables import llm_templates, model_groups, provider_templates
+
+_PROVIDER_COLUMNS = [c for c in provider_templates.c if c.name != "api_key_sealed"]
+
+
+def _group(row: Any) -> ModelGroup:
+    return ModelGroup(
+        model_template_id=row.model_template_id,
+        owner_id=row.owner_id,
+        name=row.name,
+        description=row.description,
+        agent_platform=row.agent_platform,
+        agent_provider=row.agent_provider,
+        biz_type=row.biz_type,
+        ref_scope=row.ref_scope,
+        config=dict(row.config),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _provider(row: Any) -> ProviderTemplate:
+    return ProviderTemplate(
+        provider_template_id=row.provider_template_id,
+        model_template_id=row.model_template_id,
+        owner_id=row.owner_id,
+        name=row.name,
+        provider_name=row.provider_name,
+        provider_type=ProviderKind(row.provider_type),
+        description=row.description,
+        base_url=row.base_url,
+        api=row.api,
+        has_api_key=bool(row.has_api_key),
+        enable_wuying_proxy=bool(row.enable_wuying_proxy),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _template(row: Any) -> LlmTemplate:
+    return LlmTemplate(
+        llm_template_id=row.llm_template_id,
+        provider_template_id=row.provider_template_id,
+        model_template_id=row.model_template_id,
+        llm_code=row.llm_code,
+        name=row.name,
+        description=row.description,
+        config=dict(row.config),
+        is_default_model=bool(row.is_default_model),
+        created_at=row.created_at,
+    )
+
+
+_PROVIDER_SELECT = sa.select(
+    *_PROVIDER_COLUMNS, provider_templates.c.api_key_sealed.is_not(None).label("has_api_key")
+)
+
+
+class CatalogRepository:
+    """Reads and writes the catalog inside one unit of work."""
+
+    def __init__(self, conn: Connection, *, is_postgres: bool) -> None:
+        self._conn = conn
+        self._is_postgres = is_postgres
+
+    async def add_group(self, group: ModelGroup) -> None:
+        """Insert a model group."""
+        await self._conn.execute(
+            model_groups.insert().values(
+                model_template_id=group.model_template_id,
+                owner_id=group.owner_id,
+                name=group.name,
+                description=group.description,
+                agent_platform=group.agent_platform,
+                agent_provider=group.agent_provider,
+                biz_type=group.biz_type,
+                ref_scope=group.ref_scope,
+                config=group.config,
+                created_at=group.created_at,
+                updated_at=group.updated_at,
+            )
+        )
+
+    async def get_group(self, group_id: str, *, lock: bool = False) -> ModelGroup | None:
+        """A group; with `lock`, writers of the same group wait until this one commits.
+
+        On SQLite every writer already holds the database's write lock.
+        """
+        query = sa.select(model_groups).where(model_groups.c.model_template_id == group_id)
+        if lock and self._is_postgres:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _group(row) if row is not None else None
+
+    async def save_group_config(self, group: ModelGroup) -> None:
+        """Write a group's `Config` and update time."""
+        await self._conn.execute(
+            model_groups.update()
+            .where(model_groups.c.model_template_id == group.model_template_id)
+            .values(config=group.config, updated_at=group.updated_at)
+        )
+
+    async def add_provider(self, provider: ProviderTemplate, *, api_key_sealed: str | None) -> None:
+        """Insert a provider template; a name taken in the group raises AlreadyExists."""
+        try:
+            await self._conn.execute(
+                provider_templates.insert().values(
+                    provider_template_id=provider.provider_template_id,
+                    model_template_id=provider.model_template_id,
+                    owner_id=provider.owner_id,
+                    name=provider.name,
+                    provider_name=provider.provider_name,
+                    provider_type=provider.provider_type.value,
+                    description=provider.description,
+                    base_url=provider.base_url,
+                    api=provider.api,
+                    api_key_sealed=api_key_sealed,
+                    enable_wuying_proxy=provider.enable_wuying_proxy,
+                    created_at=provider.created_at,
+                    updated_at=provider.updated_at,
+                )
+            )
+        except IntegrityError:
+            raise AlreadyExists(
+                PROVIDER,
+                f"ProviderName {provider.provider_name!r} already exists in model group "
+                f"{provider.model_template_id}",
+            ) from None
+
+    async def get_provider(self, provider_id: str) -> ProviderTemplate | None:
+        """A provider template."""
+        query = _PROVIDER_SELECT.where(provider_templates.c.provider_template_id == provider_id)
+        row = (await self._conn.execute(query)).first()
+        return _provider(row) if row is not None else None
+
+    async def sealed_api_key(self, provider_id: str) -> str | None:
+        """The sealed API key of a provider template."""
+        query = sa.select(provider_templates.c.api_key_sealed).where(
+            provider_templates.c.provider_template_id == provider_id
+        )
+        row = (await self._conn.execute(query)).first()
+        return row.api_key_sealed if row is not None else None
+
+    async def providers_of(self, group_id: str) -> list[ProviderTemplate]:
+        """The provider templates of a group, oldest first."""
+        query = _PROVIDER_SELECT.where(provider_templates.c.model_template_id == group_id).order_by(
+            provider_templates.c.created_at, provider_templates.c.provider_template_id
+        )
+        return [_provider(row) for row in await self._conn.execute(query)]
+
+    async def codes_of(self, provider_id: str) -> set[str]:
+        """The LLM codes a provider template already has."""
+        query = sa.select(llm_templates.c.llm_code).where(
+            llm_templates.c.provider_template_id == provider_id
+        )
+        return {row.llm_code for row in await self._conn.execute(query)}
+
+    async def clear_default(self, group_id: str) -> None:
+        """Unflag the group's default model, if any."""
+        await self._conn.execute(
+            llm_templates.update()
+            .where(
+                llm_templates.c.model_template_id == group_id,
+                llm_templates.c.is_default_model.is_(True),
+            )
+            .values(is_default_model=False)
+        )
+
+    async def add_templates(self, templates: list[LlmTemplate]) -> None:
+        """Insert LLM templates in one statement; a taken code raises AlreadyExists."""
+        if not templates:
+            return
+        rows = [
+            {
+                "llm_template_id": t.llm_template_id,
+                "provider_template_id": t.provider_template_id,
+                "model_template_id": t.model_template_id,
+                "llm_code": t.llm_code,
+                "name": t.name,
+                "description": t.description,
+                "config": t.config,
+                "is_default_model": t.is_default_model,
+                "created_at": t.created_at,
+            }
+            for t in templates
+        ]
+        try:
+            await self._conn.execute(llm_templates.insert().values(rows))
+        except IntegrityError:
+            raise AlreadyExists(
+                LLM_TEMPLATE, "an LLM template with one of these codes was created meanwhile"
+            ) from None
+
+    async def templates_of_group(self, group_id: str) -> list[LlmTemplate]:
+        """Every LLM template of a group, oldest first."""
+        query = (
+            sa.select(llm_templates)
+            .where(llm_templates.c.model_template_id == group_id)
+            .order_by(llm_templates.c.created_at, llm_templates.c.llm_template_id)
+        )
+        return [_template(row) for row in await self._conn.execute(query)]
