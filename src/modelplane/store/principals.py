@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.principals import AccessKey, ApiKey, Principal, Role
 from modelplane.store.engine import Connection
-from modelplane.store.tables import access_keys, api_keys, principals
+from modelplane.store.tables import access_keys, api_keys, principals, signature_nonces
 
 _BY_TOKEN_HASH = (
     sa.select(principals)
@@ -183,4 +183,22 @@ class PrincipalRepository:
             access_keys.update()
             .where(access_keys.c.access_key_id == access_key_id)
             .values(**values)
+        )
+
+    async def remember_nonce(self, access_key_id: str, nonce: str, *, expires_at: int) -> bool:
+        """Record a signature nonce; False when it was already seen (a replay)."""
+        try:
+            await self._conn.execute(
+                signature_nonces.insert().values(
+                    access_key_id=access_key_id, nonce=nonce, expires_at=expires_at
+                )
+            )
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_nonces_before(self, now_ms: int) -> None:
+        """Drop nonces too old to pass the date check anyway."""
+        await self._conn.execute(
+            signature_nonces.delete().where(signature_nonces.c.expires_at < now_ms)
         )

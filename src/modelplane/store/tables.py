@@ -164,3 +164,11 @@ sa.Index(
 sa.Index(
     "ix_llm_templates_group_created", llm_templates.c.model_template_id, llm_templates.c.created_at
 )
+
+signature_nonces = sa.Table(
+    "signature_nonces",
+    metadata,
+    sa.Column("access_key_id", sa.String(64), primary_key=True),
+    sa.Column("nonce", sa.String(128), primary_key=True),
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
+)
