@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from fastapi import FastAPI
@@ -199,3 +200,69 @@ async def test_members_cannot_reach_other_owners_groups(app: FastAPI) -> None:
         await catalog.batch_create_llm_templates(
             store=store, actor=member, provider_template_id=provider_id, items=[BatchItem("x")]
         )
+
+
+async def test_a_new_config_pointer_moves_the_default_flag(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, provider_id = await setup_provider(app)
+    await catalog.batch_create_llm_templates(
+        store=store,
+        actor=admin,
+        provider_template_id=provider_id,
+        items=[BatchItem("a", is_default_model=True), BatchItem("b")],
+    )
+    config = '{"defaults": {"model": {"primary": "provider-acme/b"}}, "other": 1}'
+    updated = await catalog.update_group(
+        store=store, actor=admin, group_id=group_id, config_text=config
+    )
+    assert updated.config["other"] == 1
+    assert await defaults(app, group_id) == (["b"], "provider-acme/b")
+    await catalog.update_group(store=store, actor=admin, group_id=group_id, config_text="{}")
+    assert await defaults(app, group_id) == ([], None)
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    ["provider-other/a", "provider-acme/zzz", "no-slash"],
+    ids=["provider", "code", "form"],
+)
+async def test_a_pointer_outside_the_group_is_refused_and_changes_nothing(
+    app: FastAPI, pointer: str
+) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, provider_id = await setup_provider(app)
+    await catalog.batch_create_llm_templates(
+        store=store,
+        actor=admin,
+        provider_template_id=provider_id,
+        items=[BatchItem("a", is_default_model=True)],
+    )
+    config = json.dumps({"defaults": {"model": {"primary": pointer}}})
+    with pytest.raises(InvalidArgument):
+        await catalog.update_group(
+            store=store, actor=admin, group_id=group_id, name="renamed", config_text=config
+        )
+    group = await catalog.get_group(store=store, actor=admin, group_id=group_id)
+    assert group.name == "team"
+    assert await defaults(app, group_id) == (["a"], "provider-acme/a")
+
+
+async def test_renaming_a_group_keeps_its_default(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, provider_id = await setup_provider(app)
+    await catalog.batch_create_llm_templates(
+        store=store,
+        actor=admin,
+        provider_template_id=provider_id,
+        items=[BatchItem("a", is_default_model=True)],
+    )
+    renamed = await catalog.update_group(store=store, actor=admin, group_id=group_id, name="x")
+    assert renamed.name == "x"
+    assert await defaults(app, group_id) == (["a"], "provider-acme/a")
+    with pytest.raises(InvalidArgument):
+        await catalog.update_group(store=store, actor=admin, group_id=group_id, ref_scope="ALL")
+    with pytest.raises(InvalidArgument):
+        await catalog.update_group(store=store, actor=admin, group_id=group_id, config_text="[1]")

@@ -34,6 +34,7 @@ CUSTOM_PREFIX = "provider-"
 WUYING_CREDIT_NAME = "wuying-credit"
 EXISTS_REASON = "LLM template already exists with same providerTemplateId and llmCode."
 REPEAT_REASON = "LlmCode appears more than once in this request; the first one is created."
+REF_SCOPES = ("ALL_USER", "USER_MIXED", "RESOURCE_MIXED")
 _LLM_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -124,6 +125,18 @@ class ModelGroup:
         return replace(self, config=config, updated_at=max(now_ms, self.updated_at))
 
 
+def check_group(group: ModelGroup) -> None:
+    """Raise InvalidArgument naming every field of `group` that breaks a rule."""
+    errors = ViolationCollector()
+    _check_name(group.name, "Name", errors, required=True)
+    _check_description(group.description, errors)
+    if group.ref_scope is not None and group.ref_scope not in REF_SCOPES:
+        errors.add("RefScope", f"must be {', '.join(REF_SCOPES)}")
+    if len(json.dumps(group.config).encode()) > CONFIG_MAX_BYTES:
+        errors.add("Config", f"must be at most {CONFIG_MAX_BYTES} bytes")
+    errors.raise_if_any()
+
+
 def new_group(
     *,
     owner_id: str,
@@ -136,13 +149,7 @@ def new_group(
     now_ms: int,
 ) -> ModelGroup:
     """Validate and build a new model group."""
-    errors = ViolationCollector()
-    _check_name(name, "Name", errors, required=True)
-    _check_description(description, errors)
-    if ref_scope is not None and ref_scope not in ("ALL_USER", "USER_MIXED", "RESOURCE_MIXED"):
-        errors.add("RefScope", "must be ALL_USER, USER_MIXED or RESOURCE_MIXED")
-    errors.raise_if_any()
-    return ModelGroup(
+    group = ModelGroup(
         model_template_id=new_id(GROUP_PREFIX),
         owner_id=owner_id,
         name=name,
@@ -155,6 +162,8 @@ def new_group(
         created_at=now_ms,
         updated_at=now_ms,
     )
+    check_group(group)
+    return group
 
 
 @dataclass(frozen=True, slots=True)

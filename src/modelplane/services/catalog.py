@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modelplane.domain.catalog import (
     GROUP,
@@ -13,10 +13,13 @@ from modelplane.domain.catalog import (
     ProviderConfig,
     ProviderTemplate,
     Skipped,
+    check_group,
     default_pointer,
     new_group,
     new_provider,
+    parse_json_object,
     plan_batch,
+    require_in_group,
 )
 from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied, ViolationCollector
 from modelplane.domain.principals import Action, Principal
@@ -169,6 +172,52 @@ async def batch_create_llm_templates(
         skipped=plan.skipped,
         total=plan.total,
     )
+
+
+async def update_group(
+    *,
+    store: Store,
+    actor: Principal,
+    group_id: str,
+    name: str | None = None,
+    description: str | None = None,
+    ref_scope: str | None = None,
+    config_text: str | None = None,
+) -> ModelGroup:
+    """Change what is given. A new `Config` may move the default model pointer, after
+    checking that its provider and code are in the group; the flags follow at once."""
+    errors = ViolationCollector()
+    config = parse_json_object(config_text, "Config", errors) if config_text is not None else None
+    errors.raise_if_any()
+    async with store.writer() as uow:
+        group = await _group_for(uow, actor, group_id, Action.UPDATE, lock=True)
+        now = now_ms()
+        changed = replace(
+            group,
+            name=name if name is not None else group.name,
+            description=description if description is not None else group.description,
+            ref_scope=ref_scope if ref_scope is not None else group.ref_scope,
+            config=config if config is not None else group.config,
+            updated_at=max(now, group.updated_at),
+        )
+        check_group(changed)
+        pointer = changed.default_model
+        if pointer != group.default_model:
+            await uow.catalog.clear_default(group_id)
+            if pointer is not None:
+                providers = {p.provider_name: p for p in await uow.catalog.providers_of(group_id)}
+                provider = providers.get(pointer.partition("/")[0])
+                codes = (
+                    await uow.catalog.codes_of(provider.provider_template_id) if provider else set()
+                )
+                _, llm_code = require_in_group(
+                    pointer, group=group, providers=providers, codes=codes
+                )
+                assert provider is not None  # require_in_group refused any other case
+                await uow.catalog.set_default(provider.provider_template_id, llm_code)
+        await uow.catalog.save_group(changed)
+        await uow.commit()
+    return changed
 
 
 async def templates_of_group(*, store: Store, actor: Principal, group_id: str) -> list[LlmTemplate]:

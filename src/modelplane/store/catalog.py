@@ -119,6 +119,31 @@ class CatalogRepository:
             .values(config=group.config, updated_at=group.updated_at)
         )
 
+    async def save_group(self, group: ModelGroup) -> None:
+        """Write a group's changeable fields."""
+        await self._conn.execute(
+            model_groups.update()
+            .where(model_groups.c.model_template_id == group.model_template_id)
+            .values(
+                name=group.name,
+                description=group.description,
+                ref_scope=group.ref_scope,
+                config=group.config,
+                updated_at=group.updated_at,
+            )
+        )
+
+    async def set_default(self, provider_id: str, llm_code: str) -> None:
+        """Flag one LLM template as its group's default (clear the old one first)."""
+        await self._conn.execute(
+            llm_templates.update()
+            .where(
+                llm_templates.c.provider_template_id == provider_id,
+                llm_templates.c.llm_code == llm_code,
+            )
+            .values(is_default_model=True)
+        )
+
     async def add_provider(self, provider: ProviderTemplate, *, api_key_sealed: str | None) -> None:
         """Insert a provider template; a name taken in the group raises AlreadyExists."""
         try:
