@@ -266,3 +266,36 @@ async def test_renaming_a_group_keeps_its_default(app: FastAPI) -> None:
         await catalog.update_group(store=store, actor=admin, group_id=group_id, ref_scope="ALL")
     with pytest.raises(InvalidArgument):
         await catalog.update_group(store=store, actor=admin, group_id=group_id, config_text="[1]")
+
+
+async def test_deleting_the_default_template_clears_the_group_pointer(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, provider_id = await setup_provider(app)
+    result = await catalog.batch_create_llm_templates(
+        store=store,
+        actor=admin,
+        provider_template_id=provider_id,
+        items=[BatchItem("a", is_default_model=True), BatchItem("b")],
+    )
+    default_id, other_id = result.llm_template_ids
+    await catalog.delete_llm_template(store=store, actor=admin, llm_template_id=other_id)
+    assert await defaults(app, group_id) == (["a"], "provider-acme/a")
+    await catalog.delete_llm_template(store=store, actor=admin, llm_template_id=default_id)
+    assert await defaults(app, group_id) == ([], None)
+    with pytest.raises(NotFound):
+        await catalog.delete_llm_template(store=store, actor=admin, llm_template_id=default_id)
+
+
+async def test_members_cannot_delete_other_owners_templates(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    _, provider_id = await setup_provider(app)
+    result = await catalog.batch_create_llm_templates(
+        store=store, actor=admin, provider_template_id=provider_id, items=[BatchItem("a")]
+    )
+    member = await principals.create_principal(store=store, actor=admin, name="m2", role="member")
+    with pytest.raises(NotFound):
+        await catalog.delete_llm_template(
+            store=store, actor=member, llm_template_id=result.llm_template_ids[0]
+        )

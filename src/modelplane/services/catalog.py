@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from modelplane.domain.catalog import (
     GROUP,
+    LLM_TEMPLATE,
     PROVIDER,
     BatchItem,
     LlmTemplate,
@@ -218,6 +219,24 @@ async def update_group(
         await uow.catalog.save_group(changed)
         await uow.commit()
     return changed
+
+
+async def delete_llm_template(*, store: Store, actor: Principal, llm_template_id: str) -> None:
+    """Delete an LLM template; deleting the default also clears the group's pointer."""
+    async with store.writer() as uow:
+        template = await uow.catalog.get_template(llm_template_id)
+        if template is None:
+            raise NotFound(LLM_TEMPLATE, llm_template_id)
+        try:
+            group = await _group_for(
+                uow, actor, template.model_template_id, Action.UPDATE, lock=True
+            )
+        except NotFound:
+            raise NotFound(LLM_TEMPLATE, llm_template_id) from None
+        await uow.catalog.delete_template(llm_template_id)
+        if template.is_default_model:
+            await uow.catalog.save_group_config(group.with_default(None, now_ms=now_ms()))
+        await uow.commit()
 
 
 async def templates_of_group(*, store: Store, actor: Principal, group_id: str) -> list[LlmTemplate]:

@@ -235,6 +235,18 @@ class CatalogRepository:
                 LLM_TEMPLATE, "an LLM template with one of these codes was created meanwhile"
             ) from None
 
+    async def get_template(self, template_id: str) -> LlmTemplate | None:
+        """One LLM template."""
+        query = sa.select(llm_templates).where(llm_templates.c.llm_template_id == template_id)
+        row = (await self._conn.execute(query)).first()
+        return _template(row) if row is not None else None
+
+    async def delete_template(self, template_id: str) -> None:
+        """Delete one LLM template."""
+        await self._conn.execute(
+            llm_templates.delete().where(llm_templates.c.llm_template_id == template_id)
+        )
+
     async def templates_of_group(self, group_id: str) -> list[LlmTemplate]:
         """Every LLM template of a group, oldest first."""
         query = (
