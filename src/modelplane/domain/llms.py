@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelplane.domain.credentials import Credentials
-from modelplane.domain.errors import NotFound, ViolationCollector
+from modelplane.domain.errors import ViolationCollector
 from modelplane.domain.llm_types import (
     BASELINE_CAPABILITIES,
     Capabilities,
@@ -362,10 +362,3 @@ def _check_sampling(params: SamplingParams, errors: ViolationCollector) -> None:
         errors.add(f"{path}.stopSequences", f"at most {STOP_SEQUENCES_MAX} items")
     if any(not 1 <= len(s) <= STOP_SEQUENCE_MAX_LENGTH for s in stops):
         errors.add(f"{path}.stopSequences", f"items are 1..{STOP_SEQUENCE_MAX_LENGTH} characters")
-
-
-def require_found(llm: Llm | None, llm_id: str) -> Llm:
-    """Narrow an optional lookup or raise the uniform not-found error."""
-    if llm is None:
-        raise NotFound(RESOURCE, llm_id)
-    return llm

@@ -96,7 +96,6 @@ class ApiKey:
     key_prefix: str
     label: str | None
     created_at: int
-    last_used_at: int | None
     revoked_at: int | None
 
 

@@ -105,7 +105,3 @@ class SecretBox:
             return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad.encode())
         except Exception as exc:  # cryptography raises InvalidTag without a message
             raise SecretBoxError("sealed value failed authentication") from exc
-
-    def sealed_key_id(self, sealed: str) -> str:
-        """The key id a sealed value was written under."""
-        return sealed.split(".", 2)[1]

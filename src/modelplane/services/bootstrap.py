@@ -48,7 +48,6 @@ async def _ensure_token(uow: UnitOfWork, principal: Principal, token: str) -> No
             key_prefix=display_prefix(token),
             label="bootstrap",
             created_at=now_ms(),
-            last_used_at=None,
             revoked_at=None,
         )
         await uow.principals.add_api_key(key, token_hash=hash_token(token))

@@ -166,7 +166,7 @@ async def batch_create_llm_templates(
         await uow.catalog.add_templates(plan.create)
         if plan.default is not None:
             pointer = default_pointer(provider.provider_name, plan.default.llm_code)
-            await uow.catalog.save_group_config(group.with_default(pointer, now_ms=now))
+            await uow.catalog.save_group(group.with_default(pointer, now_ms=now))
         await uow.commit()
     return BatchResult(
         llm_template_ids=[t.llm_template_id for t in plan.create],
@@ -235,7 +235,7 @@ async def delete_llm_template(*, store: Store, actor: Principal, llm_template_id
             raise NotFound(LLM_TEMPLATE, llm_template_id) from None
         await uow.catalog.delete_template(llm_template_id)
         if template.is_default_model:
-            await uow.catalog.save_group_config(group.with_default(None, now_ms=now_ms()))
+            await uow.catalog.save_group(group.with_default(None, now_ms=now_ms()))
         await uow.commit()
 
 

@@ -124,7 +124,6 @@ async def issue_api_key(
         key_prefix=display_prefix(token),
         label=label,
         created_at=now_ms(),
-        last_used_at=None,
         revoked_at=None,
     )
     async with store.writer() as uow:

@@ -111,14 +111,6 @@ class CatalogRepository:
         row = (await self._conn.execute(query)).first()
         return _group(row) if row is not None else None
 
-    async def save_group_config(self, group: ModelGroup) -> None:
-        """Write a group's `Config` and update time."""
-        await self._conn.execute(
-            model_groups.update()
-            .where(model_groups.c.model_template_id == group.model_template_id)
-            .values(config=group.config, updated_at=group.updated_at)
-        )
-
     async def save_group(self, group: ModelGroup) -> None:
         """Write a group's changeable fields."""
         await self._conn.execute(

@@ -32,7 +32,6 @@ def _api_key(row: Any) -> ApiKey:
         key_prefix=row.key_prefix,
         label=row.label,
         created_at=row.created_at,
-        last_used_at=None,
         revoked_at=row.revoked_at,
     )
 

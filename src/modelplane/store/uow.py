@@ -35,13 +35,11 @@ class UnitOfWork:
         engine: Engine,
         *,
         on_commit: Callable[[], None] | None = None,
-        notify: bool = False,
         is_postgres: bool = False,
     ) -> None:
         self._engine = engine
         self._conn: Connection | None = None
         self._on_commit = on_commit
-        self._notify = notify
         self._is_postgres = is_postgres
 
     async def __aenter__(self) -> UnitOfWork:
@@ -87,7 +85,7 @@ class UnitOfWork:
         """Commit the transaction."""
         if self._conn is None:
             raise RuntimeError("commit() outside `async with`")
-        if self._notify:
+        if self._is_postgres and self._on_commit is not None:  # a writer tells the replicas
             await self._conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
         await self._conn.commit()
         if self._on_commit is not None:
@@ -110,7 +108,6 @@ class Store:
         return UnitOfWork(
             self.engines.write,
             on_commit=self.cache.clear,
-            notify=self.engines.is_postgres,
             is_postgres=self.engines.is_postgres,
         )
 
