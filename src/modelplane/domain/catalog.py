@@ -34,6 +34,7 @@ CUSTOM_PREFIX = "provider-"
 WUYING_CREDIT_NAME = "wuying-credit"
 EXISTS_REASON = "LLM template already exists with same providerTemplateId and llmCode."
 REPEAT_REASON = "LlmCode appears more than once in this request; the first one is created."
+MASK = "****"
 REF_SCOPES = ("ALL_USER", "USER_MIXED", "RESOURCE_MIXED")
 _LLM_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -196,6 +197,78 @@ class ProviderConfig:
         return config
 
 
+def mask_api_key(api_key: str) -> str:
+    """A hint that tells keys apart without revealing them: `sk-****abcd`."""
+    if len(api_key) < 16:
+        return MASK
+    return f"{api_key[:3]}{MASK}{api_key[-4:]}"
+
+
+_PATCH_KEYS = {"baseurl": "base_url", "apitype": "api", "api": "api", "apikey": "api_key"}
+
+
+def parse_provider_patch(
+    text: str | None, path: str, errors: ViolationCollector
+) -> dict[str, str | None]:
+    """The provider `Config` fields an update names (`BaseUrl`, `ApiType`, `ApiKey`, any case).
+
+    A field that is absent stays as it is; `null` or `""` clears it.
+    """
+    raw = parse_json_object(text, path, errors)
+    patch: dict[str, str | None] = {}
+    for key, value in raw.items():
+        name = _PATCH_KEYS.get(str(key).lower())
+        if name is None:
+            errors.add(f"{path}.{key}", "unknown key; expected BaseUrl, ApiType, ApiKey")
+        elif value is not None and not isinstance(value, str):
+            errors.add(f"{path}.{key}", "must be a string")
+        else:
+            patch[name] = value or None
+    if patch.get("base_url"):
+        check_http_url(patch["base_url"] or "", f"{path}.BaseUrl", errors)
+    return patch
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFilter:
+    """What ListModelTemplates may filter on; None or empty means any."""
+
+    ids: tuple[str, ...] = ()
+    name: str | None = None
+    ref_scope: str | None = None
+    agent_platforms: tuple[str, ...] = ()
+    agent_providers: tuple[str, ...] = ()
+    biz_type: int | None = None
+    has_model: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """A group with the number of LLM templates it holds."""
+
+    group: ModelGroup
+    model_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderFilter:
+    """What ListModelProviderTemplates may filter on."""
+
+    model_template_id: str | None = None
+    provider_name: str | None = None
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFilter:
+    """What ListLlmTemplates may filter on."""
+
+    model_template_id: str | None = None
+    provider_template_id: str | None = None
+    llm_code: str | None = None
+    ids: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderTemplate:
     """A provider template under a model group."""
@@ -213,6 +286,15 @@ class ProviderTemplate:
     enable_wuying_proxy: bool
     created_at: int
     updated_at: int
+    api_key_hint: str | None = None
+
+    @property
+    def masked_config(self) -> dict[str, str]:
+        """The `Config` shown on read: the API key only as its masked hint."""
+        shown = {"baseUrl": self.base_url, "api": self.api}
+        if self.has_api_key:
+            shown["apiKey"] = self.api_key_hint or MASK
+        return {k: v for k, v in shown.items() if v is not None}
 
 
 def check_provider_name(kind: ProviderKind, provider_name: str, errors: ViolationCollector) -> None:
@@ -263,6 +345,7 @@ def new_provider(
         enable_wuying_proxy=enable_wuying_proxy,
         created_at=now_ms,
         updated_at=now_ms,
+        api_key_hint=mask_api_key(config.api_key) if config.api_key else None,
     )
 
 
@@ -390,3 +473,38 @@ def require_in_group(
             f"provider {provider_name!r} has no LLM template {llm_code!r}",
         )
     return provider_name, llm_code
+
+
+def changed_provider(
+    provider: ProviderTemplate,
+    *,
+    name: str | None,
+    description: str | None,
+    enable_wuying_proxy: bool | None,
+    patch: dict[str, str | None],
+    now_ms: int,
+) -> ProviderTemplate:
+    """The provider with the given fields changed (None leaves a field as it is)."""
+    errors = ViolationCollector()
+    if name is not None:
+        _check_name(name, "Name", errors, required=True)
+    _check_description(description, errors)
+    errors.raise_if_any()
+    has_key = provider.has_api_key
+    hint = provider.api_key_hint
+    if "api_key" in patch:
+        key = patch["api_key"]
+        has_key, hint = bool(key), (mask_api_key(key) if key else None)
+    return replace(
+        provider,
+        name=name if name is not None else provider.name,
+        description=description if description is not None else provider.description,
+        enable_wuying_proxy=(
+            enable_wuying_proxy if enable_wuying_proxy is not None else provider.enable_wuying_proxy
+        ),
+        base_url=patch.get("base_url", provider.base_url),
+        api=patch.get("api", provider.api),
+        has_api_key=has_key,
+        api_key_hint=hint,
+        updated_at=max(now_ms, provider.updated_at),
+    )

@@ -9,20 +9,27 @@ from modelplane.domain.catalog import (
     LLM_TEMPLATE,
     PROVIDER,
     BatchItem,
+    GroupFilter,
+    GroupSummary,
     LlmTemplate,
     ModelGroup,
     ProviderConfig,
+    ProviderFilter,
     ProviderTemplate,
     Skipped,
+    TemplateFilter,
+    changed_provider,
     check_group,
     default_pointer,
     new_group,
     new_provider,
     parse_json_object,
+    parse_provider_patch,
     plan_batch,
     require_in_group,
 )
 from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied, ViolationCollector
+from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
 from modelplane.services.clock import now_ms
@@ -45,7 +52,7 @@ def provider_key_aad(provider_template_id: str) -> str:
     return f"provider_templates/{provider_template_id}/api_key"
 
 
-async def _group_for(
+async def group_for(
     uow: UnitOfWork, actor: Principal, group_id: str, action: Action, *, lock: bool = False
 ) -> ModelGroup:
     """A group the actor may `action`; unseen groups are NotFound, read-only ones denied."""
@@ -85,10 +92,29 @@ async def create_group(
     return group
 
 
+async def _provider_for(
+    uow: UnitOfWork, actor: Principal, provider_id: str, action: Action, *, lock: bool = False
+) -> tuple[ProviderTemplate, ModelGroup]:
+    """A provider template and its group; a provider in an unseen group is NotFound."""
+    provider = await uow.catalog.get_provider(provider_id)
+    if provider is None:
+        raise NotFound(PROVIDER, provider_id)
+    try:
+        group = await group_for(uow, actor, provider.model_template_id, action, lock=lock)
+    except NotFound:
+        raise NotFound(PROVIDER, provider_id) from None
+    return provider, group
+
+
+def _visible_to(actor: Principal) -> str | None:
+    """The owner a list is limited to: None for those who see every group."""
+    return None if actor.sees_all(RESOURCE) else actor.principal_id
+
+
 async def get_group(*, store: Store, actor: Principal, group_id: str) -> ModelGroup:
     """One group the actor may read."""
     async with store.reader() as uow:
-        return await _group_for(uow, actor, group_id, Action.READ)
+        return await group_for(uow, actor, group_id, Action.READ)
 
 
 async def create_provider(
@@ -109,7 +135,7 @@ async def create_provider(
     config = ProviderConfig.parse(config_text, "Config", errors)
     errors.raise_if_any()
     async with store.writer() as uow:
-        group = await _group_for(uow, actor, group_id, Action.UPDATE)
+        group = await group_for(uow, actor, group_id, Action.UPDATE)
         provider = new_provider(
             group=group,
             owner_id=group.owner_id,
@@ -153,7 +179,7 @@ async def batch_create_llm_templates(
                 "ModelTemplateId",
                 f"provider {provider_template_id} belongs to {provider.model_template_id}",
             )
-        group = await _group_for(uow, actor, provider.model_template_id, Action.UPDATE, lock=True)
+        group = await group_for(uow, actor, provider.model_template_id, Action.UPDATE, lock=True)
         now = now_ms()
         plan = plan_batch(
             items,
@@ -191,7 +217,7 @@ async def update_group(
     config = parse_json_object(config_text, "Config", errors) if config_text is not None else None
     errors.raise_if_any()
     async with store.writer() as uow:
-        group = await _group_for(uow, actor, group_id, Action.UPDATE, lock=True)
+        group = await group_for(uow, actor, group_id, Action.UPDATE, lock=True)
         now = now_ms()
         changed = replace(
             group,
@@ -228,7 +254,7 @@ async def delete_llm_template(*, store: Store, actor: Principal, llm_template_id
         if template is None:
             raise NotFound(LLM_TEMPLATE, llm_template_id)
         try:
-            group = await _group_for(
+            group = await group_for(
                 uow, actor, template.model_template_id, Action.UPDATE, lock=True
             )
         except NotFound:
@@ -242,5 +268,111 @@ async def delete_llm_template(*, store: Store, actor: Principal, llm_template_id
 async def templates_of_group(*, store: Store, actor: Principal, group_id: str) -> list[LlmTemplate]:
     """Every LLM template of a group the actor may read."""
     async with store.reader() as uow:
-        await _group_for(uow, actor, group_id, Action.READ)
+        await group_for(uow, actor, group_id, Action.READ)
         return await uow.catalog.templates_of_group(group_id)
+
+
+async def list_groups(
+    *, store: Store, actor: Principal, flt: GroupFilter, page: PageRequest
+) -> Page[GroupSummary]:
+    """A page of the groups the actor may read, with their model counts."""
+    async with store.reader() as uow:
+        items, total = await uow.catalog.list_groups(flt, page, visible_to=_visible_to(actor))
+    return Page(items, page.number, page.size, total)
+
+
+async def delete_group(*, store: Store, actor: Principal, group_id: str) -> None:
+    """Delete a group with its providers, LLM templates and runtime bindings."""
+    async with store.writer() as uow:
+        await group_for(uow, actor, group_id, Action.DELETE, lock=True)
+        await uow.catalog.delete_group(group_id)
+        await uow.commit()
+
+
+async def get_provider(
+    *, store: Store, actor: Principal, provider_template_id: str
+) -> ProviderTemplate:
+    """One provider template the actor may read (its API key only as a masked hint)."""
+    async with store.reader() as uow:
+        provider, _ = await _provider_for(uow, actor, provider_template_id, Action.READ)
+    return provider
+
+
+async def list_providers(
+    *, store: Store, actor: Principal, flt: ProviderFilter, page: PageRequest
+) -> Page[ProviderTemplate]:
+    """A page of the provider templates the actor may read."""
+    async with store.reader() as uow:
+        items, total = await uow.catalog.list_providers(flt, page, visible_to=_visible_to(actor))
+    return Page(items, page.number, page.size, total)
+
+
+async def update_provider(
+    *,
+    store: Store,
+    secrets: SecretBox,
+    actor: Principal,
+    provider_template_id: str,
+    name: str | None = None,
+    description: str | None = None,
+    enable_wuying_proxy: bool | None = None,
+    config_text: str | None = None,
+) -> ProviderTemplate:
+    """Change only what is given; a new API key is sealed, an empty one removes it."""
+    errors = ViolationCollector()
+    patch = parse_provider_patch(config_text, "Config", errors) if config_text else {}
+    errors.raise_if_any()
+    async with store.writer() as uow:
+        provider, _ = await _provider_for(uow, actor, provider_template_id, Action.UPDATE)
+        changed = changed_provider(
+            provider,
+            name=name,
+            description=description,
+            enable_wuying_proxy=enable_wuying_proxy,
+            patch=patch,
+            now_ms=now_ms(),
+        )
+        if "api_key" in patch:
+            key = patch["api_key"]
+            aad = provider_key_aad(provider_template_id)
+            sealed = secrets.seal(key.encode(), aad=aad) if key else None
+            await uow.catalog.save_provider(changed, api_key_sealed=sealed)
+        else:
+            await uow.catalog.save_provider(changed)
+        await uow.commit()
+    return changed
+
+
+async def delete_provider(*, store: Store, actor: Principal, provider_template_id: str) -> None:
+    """Delete a provider template and its models; the group's pointer to one goes too."""
+    async with store.writer() as uow:
+        provider, group = await _provider_for(
+            uow, actor, provider_template_id, Action.UPDATE, lock=True
+        )
+        await uow.catalog.delete_provider(provider_template_id)
+        pointer = group.default_model
+        if pointer is not None and pointer.partition("/")[0] == provider.provider_name:
+            await uow.catalog.save_group(group.with_default(None, now_ms=now_ms()))
+        await uow.commit()
+
+
+async def get_llm_template(*, store: Store, actor: Principal, llm_template_id: str) -> LlmTemplate:
+    """One LLM template the actor may read."""
+    async with store.reader() as uow:
+        template = await uow.catalog.get_template(llm_template_id)
+        if template is None:
+            raise NotFound(LLM_TEMPLATE, llm_template_id)
+        try:
+            await group_for(uow, actor, template.model_template_id, Action.READ)
+        except NotFound:
+            raise NotFound(LLM_TEMPLATE, llm_template_id) from None
+    return template
+
+
+async def list_llm_templates(
+    *, store: Store, actor: Principal, flt: TemplateFilter, page: PageRequest
+) -> Page[LlmTemplate]:
+    """A page of the LLM templates the actor may read, oldest first."""
+    async with store.reader() as uow:
+        items, total = await uow.catalog.list_templates(flt, page, visible_to=_visible_to(actor))
+    return Page(items, page.number, page.size, total)

@@ -10,14 +10,24 @@ from sqlalchemy.exc import IntegrityError
 from modelplane.domain.catalog import (
     LLM_TEMPLATE,
     PROVIDER,
+    GroupFilter,
+    GroupSummary,
     LlmTemplate,
     ModelGroup,
+    ProviderFilter,
     ProviderKind,
     ProviderTemplate,
+    TemplateFilter,
 )
 from modelplane.domain.errors import AlreadyExists
+from modelplane.domain.paging import PageRequest
 from modelplane.store.engine import Connection
-from modelplane.store.tables import llm_templates, model_groups, provider_templates
+from modelplane.store.tables import (
+    llm_templates,
+    model_groups,
+    provider_templates,
+    runtime_bindings,
+)
 
 _PROVIDER_COLUMNS = [c for c in provider_templates.c if c.name != "api_key_sealed"]
 
@@ -53,6 +63,7 @@ def _provider(row: Any) -> ProviderTemplate:
         enable_wuying_proxy=bool(row.enable_wuying_proxy),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        api_key_hint=row.api_key_hint,
     )
 
 
@@ -68,6 +79,26 @@ def _template(row: Any) -> LlmTemplate:
         is_default_model=bool(row.is_default_model),
         created_at=row.created_at,
     )
+
+
+_KEEP: Any = object()  # "leave the sealed API key as it is"
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def _page(
+    conn: Connection, query: sa.Select[Any], order: list[Any], page: PageRequest
+) -> tuple[list[Any], int]:
+    """One page of `query` in `order`, and the number of rows `query` matches."""
+    total = (
+        await conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    ).scalar_one()
+    rows = await conn.execute(query.order_by(*order).limit(page.size).offset(page.offset))
+    return list(rows), int(total)
 
 
 _PROVIDER_SELECT = sa.select(
@@ -151,6 +182,7 @@ class CatalogRepository:
                     base_url=provider.base_url,
                     api=provider.api,
                     api_key_sealed=api_key_sealed,
+                    api_key_hint=provider.api_key_hint,
                     enable_wuying_proxy=provider.enable_wuying_proxy,
                     created_at=provider.created_at,
                     updated_at=provider.updated_at,
@@ -247,3 +279,148 @@ class CatalogRepository:
             .order_by(llm_templates.c.created_at, llm_templates.c.llm_template_id)
         )
         return [_template(row) for row in await self._conn.execute(query)]
+
+    async def list_groups(
+        self, flt: GroupFilter, page: PageRequest, *, visible_to: str | None
+    ) -> tuple[list[GroupSummary], int]:
+        """A page of groups matching `flt`, with their model counts; and the total."""
+        counts = (
+            sa.select(llm_templates.c.model_template_id, sa.func.count().label("n"))
+            .group_by(llm_templates.c.model_template_id)
+            .subquery()
+        )
+        model_count = sa.func.coalesce(counts.c.n, 0)
+        query = sa.select(model_groups, model_count.label("model_count")).outerjoin(
+            counts, counts.c.model_template_id == model_groups.c.model_template_id
+        )
+        g = model_groups.c
+        if visible_to is not None:
+            query = query.where(g.owner_id == visible_to)
+        if flt.ids:
+            query = query.where(g.model_template_id.in_(flt.ids))
+        if flt.name:
+            query = query.where(g.name.ilike(_like(flt.name), escape="\\"))
+        if flt.ref_scope:
+            query = query.where(g.ref_scope == flt.ref_scope)
+        if flt.agent_platforms:
+            query = query.where(g.agent_platform.in_(flt.agent_platforms))
+        if flt.agent_providers:
+            query = query.where(g.agent_provider.in_(flt.agent_providers))
+        if flt.biz_type is not None:
+            query = query.where(g.biz_type == flt.biz_type)
+        if flt.has_model is not None:
+            query = query.where(model_count > 0 if flt.has_model else model_count == 0)
+        rows, total = await _page(self._conn, query, [g.created_at, g.model_template_id], page)
+        return [GroupSummary(_group(row), int(row.model_count)) for row in rows], total
+
+    async def delete_group(self, group_id: str) -> None:
+        """Delete a group with its bindings, providers and LLM templates."""
+        for table in (runtime_bindings, llm_templates, provider_templates, model_groups):
+            await self._conn.execute(table.delete().where(table.c.model_template_id == group_id))
+
+    async def list_providers(
+        self, flt: ProviderFilter, page: PageRequest, *, visible_to: str | None
+    ) -> tuple[list[ProviderTemplate], int]:
+        """A page of provider templates matching `flt`; and the total."""
+        p = provider_templates.c
+        query = _PROVIDER_SELECT
+        if visible_to is not None:
+            query = query.where(p.owner_id == visible_to)
+        if flt.model_template_id:
+            query = query.where(p.model_template_id == flt.model_template_id)
+        if flt.provider_name:
+            query = query.where(p.provider_name == flt.provider_name)
+        if flt.ids:
+            query = query.where(p.provider_template_id.in_(flt.ids))
+        rows, total = await _page(self._conn, query, [p.created_at, p.provider_template_id], page)
+        return [_provider(row) for row in rows], total
+
+    async def save_provider(
+        self, provider: ProviderTemplate, *, api_key_sealed: Any = _KEEP
+    ) -> None:
+        """Write a provider's changeable fields; the sealed key only when one is given."""
+        values: dict[str, Any] = {
+            "name": provider.name,
+            "description": provider.description,
+            "base_url": provider.base_url,
+            "api": provider.api,
+            "api_key_hint": provider.api_key_hint,
+            "enable_wuying_proxy": provider.enable_wuying_proxy,
+            "updated_at": provider.updated_at,
+        }
+        if api_key_sealed is not _KEEP:
+            values["api_key_sealed"] = api_key_sealed
+        await self._conn.execute(
+            provider_templates.update()
+            .where(provider_templates.c.provider_template_id == provider.provider_template_id)
+            .values(**values)
+        )
+
+    async def delete_provider(self, provider_id: str) -> None:
+        """Delete a provider template and its LLM templates."""
+        for table in (llm_templates, provider_templates):
+            await self._conn.execute(
+                table.delete().where(table.c.provider_template_id == provider_id)
+            )
+
+    async def list_templates(
+        self, flt: TemplateFilter, page: PageRequest, *, visible_to: str | None
+    ) -> tuple[list[LlmTemplate], int]:
+        """A page of LLM templates matching `flt`; and the total."""
+        t = llm_templates.c
+        query = sa.select(llm_templates)
+        if visible_to is not None:
+            owned = sa.select(model_groups.c.model_template_id).where(
+                model_groups.c.owner_id == visible_to
+            )
+            query = query.where(t.model_template_id.in_(owned))
+        if flt.model_template_id:
+            query = query.where(t.model_template_id == flt.model_template_id)
+        if flt.provider_template_id:
+            query = query.where(t.provider_template_id == flt.provider_template_id)
+        if flt.llm_code:
+            query = query.where(t.llm_code == flt.llm_code)
+        if flt.ids:
+            query = query.where(t.llm_template_id.in_(flt.ids))
+        rows, total = await _page(self._conn, query, [t.created_at, t.llm_template_id], page)
+        return [_template(row) for row in rows], total
+
+    async def bound_group(self, runtime_type: str, runtime_id: str) -> str | None:
+        """The group a runtime is bound to, if any."""
+        b = runtime_bindings.c
+        query = sa.select(b.model_template_id).where(
+            b.runtime_type == runtime_type, b.runtime_id == runtime_id
+        )
+        row = (await self._conn.execute(query)).first()
+        return row.model_template_id if row is not None else None
+
+    async def bind(self, runtime_type: str, runtime_id: str, group_id: str, *, now_ms: int) -> None:
+        """Bind a runtime to a group, moving it if it was bound elsewhere."""
+        if self._is_postgres:
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        statement = insert(runtime_bindings).values(
+            runtime_type=runtime_type,
+            runtime_id=runtime_id,
+            model_template_id=group_id,
+            created_at=now_ms,
+        )
+        await self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["runtime_type", "runtime_id"],
+                set_={"model_template_id": group_id, "created_at": now_ms},
+            )
+        )
+
+    async def unbind(self, runtime_type: str, runtime_id: str, group_id: str) -> bool:
+        """Unbind a runtime from a group; False when it was not bound to that group."""
+        b = runtime_bindings.c
+        result = await self._conn.execute(
+            runtime_bindings.delete().where(
+                b.runtime_type == runtime_type,
+                b.runtime_id == runtime_id,
+                b.model_template_id == group_id,
+            )
+        )
+        return bool(result.rowcount)

@@ -121,6 +121,7 @@ provider_templates = sa.Table(
     sa.Column("base_url", sa.Text),
     sa.Column("api", sa.String(64)),
     sa.Column("api_key_sealed", sa.Text),
+    sa.Column("api_key_hint", sa.String(32)),
     sa.Column("enable_wuying_proxy", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
@@ -163,6 +164,29 @@ sa.Index(
 )
 sa.Index(
     "ix_llm_templates_group_created", llm_templates.c.model_template_id, llm_templates.c.created_at
+)
+# The orders in which ListLlmTemplates pages: by provider, and over everything (admins).
+sa.Index(
+    "ix_llm_templates_provider_order",
+    llm_templates.c.provider_template_id,
+    llm_templates.c.created_at,
+    llm_templates.c.llm_template_id,
+)
+sa.Index("ix_llm_templates_order", llm_templates.c.created_at, llm_templates.c.llm_template_id)
+
+runtime_bindings = sa.Table(
+    "runtime_bindings",
+    metadata,
+    sa.Column("runtime_type", sa.String(64), primary_key=True),
+    sa.Column("runtime_id", sa.String(128), primary_key=True),
+    sa.Column(
+        "model_template_id",
+        sa.String(32),
+        sa.ForeignKey("model_groups.model_template_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
 )
 
 signature_nonces = sa.Table(

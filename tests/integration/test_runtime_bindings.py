@@ -1,0 +1,126 @@
+"""Runtimes bound to model groups, and the model configuration they read."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+
+from modelplane.domain.catalog import BatchItem
+from modelplane.domain.errors import InvalidArgument, NotFound
+from modelplane.services import catalog, principals, runtimes
+from tests.integration.test_catalog_services import admin_of, setup_provider
+
+
+async def test_a_bound_runtime_reads_its_groups_models_and_default(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, provider_id = await setup_provider(app)
+    await catalog.batch_create_llm_templates(
+        store=store,
+        actor=admin,
+        provider_template_id=provider_id,
+        items=[BatchItem("a"), BatchItem("b", is_default_model=True)],
+    )
+    outcomes = await runtimes.bind_runtimes(
+        store=store, actor=admin, group_id=group_id, runtime_ids=["r1", "r2", "r1"]
+    )
+    assert [(o.runtime_id, o.success) for o in outcomes] == [("r1", True), ("r2", True)]
+    config = await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r2")
+    assert config.group.model_template_id == group_id
+    assert config.default_model == "provider-acme/b"
+    [(provider, models)] = config.providers
+    assert provider.provider_template_id == provider_id
+    assert sorted(m.llm_code for m in models) == ["a", "b"]
+
+
+async def test_rebinding_moves_a_runtime_and_unbinding_reports_each_runtime(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    first, _ = await setup_provider(app)
+    second = await catalog.create_group(store=store, actor=admin, name="second")
+    await runtimes.bind_runtimes(store=store, actor=admin, group_id=first, runtime_ids=["r1"])
+    await runtimes.bind_runtimes(
+        store=store, actor=admin, group_id=second.model_template_id, runtime_ids=["r1"]
+    )
+    config = await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r1")
+    assert config.group.model_template_id == second.model_template_id
+    outcomes = await runtimes.unbind_runtimes(
+        store=store, actor=admin, group_id=first, runtime_ids=["r1", "r9"]
+    )
+    assert [(o.success, o.http_status) for o in outcomes] == [(False, 404), (False, 404)]
+    outcomes = await runtimes.unbind_runtimes(
+        store=store, actor=admin, group_id=second.model_template_id, runtime_ids=["r1"]
+    )
+    assert [(o.success, o.code) for o in outcomes] == [(True, "Success")]
+    with pytest.raises(NotFound):
+        await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r1")
+
+
+async def test_runtime_types_keep_separate_bindings(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, _ = await setup_provider(app)
+    await runtimes.bind_runtimes(
+        store=store, actor=admin, group_id=group_id, runtime_ids=["r1"], runtime_type="Desktop"
+    )
+    with pytest.raises(NotFound):
+        await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r1")
+    found = await runtimes.runtime_model_config(
+        store=store, actor=admin, runtime_id="r1", runtime_type="Desktop"
+    )
+    assert found.group.model_template_id == group_id
+
+
+async def test_a_member_cannot_take_or_read_another_owners_runtime(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, _ = await setup_provider(app)
+    await runtimes.bind_runtimes(store=store, actor=admin, group_id=group_id, runtime_ids=["r1"])
+    member = await principals.create_principal(store=store, actor=admin, name="m", role="member")
+    own = await catalog.create_group(store=store, actor=member, name="mine")
+    outcomes = await runtimes.bind_runtimes(
+        store=store, actor=member, group_id=own.model_template_id, runtime_ids=["r1", "r2"]
+    )
+    assert [(o.runtime_id, o.success, o.http_status) for o in outcomes] == [
+        ("r1", False, 403),
+        ("r2", True, 200),
+    ]
+    with pytest.raises(NotFound):
+        await runtimes.runtime_model_config(store=store, actor=member, runtime_id="r1")
+    with pytest.raises(NotFound):
+        await runtimes.bind_runtimes(
+            store=store, actor=member, group_id=group_id, runtime_ids=["r3"]
+        )
+    config = await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r1")
+    assert config.group.model_template_id == group_id
+
+
+@pytest.mark.parametrize(
+    ("runtime_ids", "runtime_type", "field"),
+    [([], None, "RuntimeIds"), (["bad id"], None, "RuntimeIds.1"), (["r"], "9x", "RuntimeType")],
+)
+async def test_bad_runtime_input_names_the_field(
+    app: FastAPI, runtime_ids: list[str], runtime_type: str | None, field: str
+) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, _ = await setup_provider(app)
+    with pytest.raises(InvalidArgument) as caught:
+        await runtimes.bind_runtimes(
+            store=store,
+            actor=admin,
+            group_id=group_id,
+            runtime_ids=runtime_ids,
+            runtime_type=runtime_type,
+        )
+    assert caught.value.violations[0].field == field
+
+
+async def test_deleting_a_group_unbinds_its_runtimes(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    group_id, _ = await setup_provider(app)
+    await runtimes.bind_runtimes(store=store, actor=admin, group_id=group_id, runtime_ids=["r1"])
+    await catalog.delete_group(store=store, actor=admin, group_id=group_id)
+    with pytest.raises(NotFound):
+        await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r1")
