@@ -183,3 +183,13 @@ def test_a_pointer_must_name_a_provider_and_code_of_the_group() -> None:
 
 def test_provider_kind_values_are_the_wire_values() -> None:
     assert [k.value for k in ProviderKind] == ["Managed", "Custom", "WuyingCredit"]
+
+
+def test_a_batchs_ids_sort_in_the_order_of_its_items() -> None:
+    codes = [f"m{n}" for n in range(300, 0, -1)]
+    plan = plan_batch(
+        [BatchItem(c) for c in codes], provider=provider(), existing_codes=set(), now_ms=1
+    )
+    ids = [t.llm_template_id for t in plan.create]
+    assert sorted(ids) == ids and len(set(ids)) == len(ids)
+    assert all(len(i) <= 32 and i.startswith("llmt-") for i in ids)

@@ -10,9 +10,12 @@ Rules kept here for every face:
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -28,7 +31,11 @@ PROVIDER_PREFIX = "mpt-"
 LLM_TEMPLATE_PREFIX = "llmt-"
 NAME_MAX = 128
 DESCRIPTION_MAX = 1024
+LABEL_MAX = 64  # AgentPlatform, AgentProvider, a provider's `api`
+INT32_MAX = 2**31 - 1
+JSON_INT_MAX = 2**63 - 1
 CONFIG_MAX_BYTES = 64 * 1024
+CONFIG_DEPTH_MAX = 32  # nesting of objects and lists in a `Config`
 BATCH_MAX = 1000
 CUSTOM_PREFIX = "provider-"
 WUYING_CREDIT_NAME = "wuying-credit"
@@ -53,27 +60,89 @@ def new_id(prefix: str) -> str:
     return prefix + secrets.token_hex(8)
 
 
+def batch_ids(prefix: str) -> Iterator[str]:
+    """Fresh ids for the items of one batch that sort in the batch's order.
+
+    Lists order by creation time, then id; a batch's items share their creation time,
+    so their ids carry one random part and then the item's position.
+    """
+    batch = secrets.token_hex(5)
+    return (f"{prefix}{batch}{n:06x}" for n in itertools.count())
+
+
 def default_pointer(provider_name: str, llm_code: str) -> str:
     """The group's default-model pointer: `providerName/llmCode`."""
     return f"{provider_name}/{llm_code}"
 
 
+def _json_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > JSON_INT_MAX:
+        raise ValueError("integers must fit in 64 bits")
+    return value
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("numbers must be finite")
+    return value
+
+
+def _not_json(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and lists nest in `value` (a scalar is 0)."""
+    depth, level = 0, [value]
+    while level:
+        containers = [v for v in level if isinstance(v, dict | list)]
+        if not containers:
+            break
+        depth += 1
+        level = [c for v in containers for c in (v.values() if isinstance(v, dict) else v)]
+    return depth
+
+
 def parse_json_object(text: str | None, path: str, errors: ViolationCollector) -> dict[str, Any]:
-    """A JSON object given as text (as the RPC face sends it); empty means `{}`."""
+    """A JSON object given as text (as the RPC face sends it); empty means `{}`.
+
+    Numbers must be finite, integers fit in 64 bits and nesting is limited, so that every
+    store and every client can hold the value as it was given.
+    """
     if text is None or not text.strip():
         return {}
     if len(text.encode()) > CONFIG_MAX_BYTES:
         errors.add(path, f"must be at most {CONFIG_MAX_BYTES} bytes")
         return {}
     try:
-        value = json.loads(text)
+        value = json.loads(
+            text, parse_int=_json_int, parse_float=_json_float, parse_constant=_not_json
+        )
     except json.JSONDecodeError as exc:
         errors.add(path, f"must be a JSON object ({exc.msg} at position {exc.pos})")
+        return {}
+    except (ValueError, RecursionError) as exc:
+        errors.add(path, f"must be a JSON object ({exc})")
         return {}
     if not isinstance(value, dict):
         errors.add(path, "must be a JSON object")
         return {}
+    if _depth(value) > CONFIG_DEPTH_MAX:
+        errors.add(path, f"must nest at most {CONFIG_DEPTH_MAX} levels deep")
+        return {}
     return value
+
+
+def check_text(value: str | None, path: str, limit: int, errors: ViolationCollector) -> None:
+    """Record a violation unless `value` (if any) has at most `limit` characters and no NUL."""
+    if value is None:
+        return
+    if len(value) > limit:
+        errors.add(path, f"at most {limit} characters")
+    elif "\x00" in value:
+        errors.add(path, "must not contain NUL characters")
 
 
 def _check_name(
@@ -82,13 +151,12 @@ def _check_name(
     if value is None or not value.strip():
         if required:
             errors.add(path, f"required, 1..{NAME_MAX} characters")
-    elif len(value) > NAME_MAX:
-        errors.add(path, f"at most {NAME_MAX} characters")
+    else:
+        check_text(value, path, NAME_MAX, errors)
 
 
 def _check_description(value: str | None, errors: ViolationCollector) -> None:
-    if value is not None and len(value) > DESCRIPTION_MAX:
-        errors.add("Description", f"at most {DESCRIPTION_MAX} characters")
+    check_text(value, "Description", DESCRIPTION_MAX, errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +178,25 @@ class ModelGroup:
     @property
     def default_model(self) -> str | None:
         """The `providerName/llmCode` pointer in `Config`, if any."""
-        model = self.config.get("defaults", {}).get("model", {})
+        defaults = self.config.get("defaults")
+        model = defaults.get("model") if isinstance(defaults, dict) else None
         primary = model.get("primary") if isinstance(model, dict) else None
         return primary if isinstance(primary, str) else None
 
     def with_default(self, pointer: str | None, *, now_ms: int) -> ModelGroup:
-        """A copy whose `Config` points at `pointer` (None removes the pointer)."""
+        """A copy whose `Config` points at `pointer` (None removes the pointer).
+
+        `Config` must have passed `check_group` (`defaults` and `defaults.model` objects).
+        """
         config = json.loads(json.dumps(self.config))  # deep copy, JSON-safe by construction
         defaults = config.setdefault("defaults", {})
         model = defaults.setdefault("model", {})
         if pointer is None:
             model.pop("primary", None)
+            if not model:
+                del defaults["model"]
+            if not defaults:
+                del config["defaults"]
         else:
             model["primary"] = pointer
         return replace(self, config=config, updated_at=max(now_ms, self.updated_at))
@@ -131,11 +207,29 @@ def check_group(group: ModelGroup) -> None:
     errors = ViolationCollector()
     _check_name(group.name, "Name", errors, required=True)
     _check_description(group.description, errors)
+    check_text(group.agent_platform, "AgentPlatform", LABEL_MAX, errors)
+    check_text(group.agent_provider, "AgentProvider", LABEL_MAX, errors)
+    if group.biz_type is not None and not -INT32_MAX - 1 <= group.biz_type <= INT32_MAX:
+        errors.add("BizType", "must be a 32-bit integer")
     if group.ref_scope is not None and group.ref_scope not in REF_SCOPES:
         errors.add("RefScope", f"must be {', '.join(REF_SCOPES)}")
     if len(json.dumps(group.config).encode()) > CONFIG_MAX_BYTES:
         errors.add("Config", f"must be at most {CONFIG_MAX_BYTES} bytes")
+    _check_pointer_shape(group.config, errors)
     errors.raise_if_any()
+
+
+def _check_pointer_shape(config: dict[str, Any], errors: ViolationCollector) -> None:
+    """`defaults` and `defaults.model` are objects and `primary` a string, where present."""
+    defaults = config.get("defaults", {})
+    if not isinstance(defaults, dict):
+        errors.add("Config.defaults", "must be a JSON object")
+        return
+    model = defaults.get("model", {})
+    if not isinstance(model, dict):
+        errors.add("Config.defaults.model", "must be a JSON object")
+    elif not isinstance(model.get("primary", ""), str):
+        errors.add("Config.defaults.model.primary", "must be a string providerName/llmCode")
 
 
 def new_group(
@@ -194,6 +288,8 @@ class ProviderConfig:
         config = cls(**{k: v if isinstance(v, str) else None for k, v in values.items()})
         if config.base_url is not None:
             check_http_url(config.base_url, f"{path}.baseUrl", errors)
+        check_text(config.api, f"{path}.api", LABEL_MAX, errors)
+        check_text(config.api_key, f"{path}.apiKey", CONFIG_MAX_BYTES, errors)
         return config
 
 
@@ -224,6 +320,8 @@ def parse_provider_patch(
             errors.add(f"{path}.{key}", "must be a string")
         else:
             patch[name] = value or None
+            limit = LABEL_MAX if name == "api" else CONFIG_MAX_BYTES
+            check_text(value, f"{path}.{key}", limit, errors)
     if patch.get("base_url"):
         check_http_url(patch["base_url"] or "", f"{path}.BaseUrl", errors)
     return patch
@@ -405,6 +503,8 @@ def plan_batch(
     Any invalid item, or more than one default, fails the whole batch (nothing is stored).
     """
     errors = ViolationCollector()
+    if not items:
+        errors.add("LlmTemplateItems", "at least one item is required")
     if len(items) > BATCH_MAX:
         errors.add("LlmTemplateItems", f"at most {BATCH_MAX} items per request")
     if sum(1 for item in items if item.is_default_model) > 1:
@@ -414,10 +514,8 @@ def plan_batch(
         path = f"LlmTemplateItems.{n}"
         if item.llm_code is None or not _LLM_CODE.match(item.llm_code):
             errors.add(f"{path}.LlmCode", "required, 1..128 of [A-Za-z0-9._:/@+-]")
-        if item.name is not None and len(item.name) > NAME_MAX:
-            errors.add(f"{path}.Name", f"at most {NAME_MAX} characters")
-        if item.description is not None and len(item.description) > DESCRIPTION_MAX:
-            errors.add(f"{path}.Description", f"at most {DESCRIPTION_MAX} characters")
+        check_text(item.name, f"{path}.Name", NAME_MAX, errors)
+        check_text(item.description, f"{path}.Description", DESCRIPTION_MAX, errors)
         configs.append(parse_json_object(item.config_text, f"{path}.Config", errors))
     errors.raise_if_any()
 
@@ -425,6 +523,7 @@ def plan_batch(
     skipped: list[Skipped] = []
     seen: set[str] = set()
     default = None
+    ids = batch_ids(LLM_TEMPLATE_PREFIX)
     for item, config in zip(items, configs, strict=True):
         code = item.llm_code or ""
         if code in existing_codes:
@@ -435,7 +534,7 @@ def plan_batch(
             continue
         seen.add(code)
         template = LlmTemplate(
-            llm_template_id=new_id(LLM_TEMPLATE_PREFIX),
+            llm_template_id=next(ids),
             provider_template_id=provider.provider_template_id,
             model_template_id=provider.model_template_id,
             llm_code=code,

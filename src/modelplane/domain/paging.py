@@ -10,6 +10,7 @@ from modelplane.domain.errors import ViolationCollector
 T = TypeVar("T")
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 500
+PAGE_NUMBER_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +29,8 @@ class PageRequest:
 def page_request(number: int | None = None, size: int | None = None) -> PageRequest:
     """Validate paging input; page 0 and page 1 both mean the first page."""
     errors = ViolationCollector()
-    if number is not None and number < 0:
-        errors.add("PageNumber", "must be 0 or more (0 and 1 both mean the first page)")
+    if number is not None and not 0 <= number <= PAGE_NUMBER_MAX:
+        errors.add("PageNumber", f"must be 0..{PAGE_NUMBER_MAX} (0 and 1 both mean the first page)")
     if size is not None and not 1 <= size <= PAGE_SIZE_MAX:
         errors.add("PageSize", f"must be 1..{PAGE_SIZE_MAX}")
     errors.raise_if_any()

@@ -15,8 +15,8 @@ def check_http_url(value: str, path: str, errors: ViolationCollector) -> None:
     if not value or len(value) > URL_MAX:
         errors.add(path, f"must be an absolute http(s) URL of 1..{URL_MAX} characters")
         return
-    if any(ch.isspace() for ch in value):
-        errors.add(path, "must not contain whitespace")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        errors.add(path, "must not contain whitespace or control characters")
         return
     try:
         parts = urlsplit(value)

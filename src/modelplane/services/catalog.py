@@ -171,20 +171,22 @@ async def batch_create_llm_templates(
     `Config` pointer follows it, in the same transaction.
     """
     async with store.writer() as uow:
-        provider = await uow.catalog.get_provider(provider_template_id)
-        if provider is None:
-            raise NotFound(PROVIDER, provider_template_id)
+        # Access first: a provider in a group the actor may not see does not exist for it.
+        provider, group = await _provider_for(
+            uow, actor, provider_template_id, Action.UPDATE, lock=True
+        )
         if model_template_id is not None and model_template_id != provider.model_template_id:
             raise InvalidArgument.of(
                 "ModelTemplateId",
                 f"provider {provider_template_id} belongs to {provider.model_template_id}",
             )
-        group = await group_for(uow, actor, provider.model_template_id, Action.UPDATE, lock=True)
         now = now_ms()
         plan = plan_batch(
             items,
             provider=provider,
-            existing_codes=await uow.catalog.codes_of(provider_template_id),
+            existing_codes=await uow.catalog.codes_of(
+                provider_template_id, {item.llm_code for item in items if item.llm_code}
+            ),
             now_ms=now,
         )
         if plan.default is not None:
@@ -210,9 +212,14 @@ async def update_group(
     description: str | None = None,
     ref_scope: str | None = None,
     config_text: str | None = None,
+    default_model: str | None = None,
 ) -> ModelGroup:
     """Change what is given. A new `Config` may move the default model pointer, after
-    checking that its provider and code are in the group; the flags follow at once."""
+    checking that its provider and code are in the group; the flags follow at once.
+
+    `default_model` (`providerName/llmCode`, or "" for none) sets just the pointer, on top
+    of the new `Config` if one is given.
+    """
     errors = ViolationCollector()
     config = parse_json_object(config_text, "Config", errors) if config_text is not None else None
     errors.raise_if_any()
@@ -228,6 +235,8 @@ async def update_group(
             updated_at=max(now, group.updated_at),
         )
         check_group(changed)
+        if default_model is not None:
+            changed = changed.with_default(default_model or None, now_ms=now)
         pointer = changed.default_model
         if pointer != group.default_model:
             await uow.catalog.clear_default(group_id)

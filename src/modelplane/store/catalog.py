@@ -216,11 +216,13 @@ class CatalogRepository:
         )
         return [_provider(row) for row in await self._conn.execute(query)]
 
-    async def codes_of(self, provider_id: str) -> set[str]:
-        """The LLM codes a provider template already has."""
+    async def codes_of(self, provider_id: str, among: set[str] | None = None) -> set[str]:
+        """The LLM codes a provider template already has (only those `among`, if given)."""
         query = sa.select(llm_templates.c.llm_code).where(
             llm_templates.c.provider_template_id == provider_id
         )
+        if among is not None:
+            query = query.where(llm_templates.c.llm_code.in_(sorted(among)))
         return {row.llm_code for row in await self._conn.execute(query)}
 
     async def clear_default(self, group_id: str) -> None:

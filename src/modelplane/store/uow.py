@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from modelplane.domain.errors import Unavailable
+from modelplane.domain.errors import InvalidArgument, Unavailable
 from modelplane.store.cache import CHANNEL, ReadCache
 from modelplane.store.catalog import CatalogRepository
 from modelplane.store.engine import Connection, Engine, Engines
@@ -17,6 +17,14 @@ from modelplane.store.principals import PrincipalRepository
 
 T = TypeVar("T")
 _OUTAGES = (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError)
+
+
+def _is_bad_data(exc: BaseException | None) -> bool:
+    """Whether PostgreSQL refused a value itself (SQLSTATE class 22), not the connection."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
 
 
 class UnitOfWork:
@@ -72,6 +80,10 @@ class UnitOfWork:
             pass  # the connection is gone; the pool will replace it
         finally:
             await conn.close()
+        if _is_bad_data(exc):
+            raise InvalidArgument(
+                "a value was refused by the store: text with NUL characters, or out of range"
+            ) from exc
         if isinstance(exc, _OUTAGES) and not isinstance(exc, IntegrityError):
             raise Unavailable(f"the store is unavailable: {type(exc).__name__}") from exc
 
