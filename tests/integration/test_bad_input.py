@@ -188,3 +188,46 @@ async def test_health_probes_need_no_key(anon: httpx.AsyncClient) -> None:
     assert (await anon.get("/healthz")).status_code == 200
     assert (await anon.get("/readyz")).status_code == 200
     assert (await anon.get("/openapi.json")).status_code == 200
+
+
+CATALOG_WRITES = [
+    ("POST", "/v1/model-groups"),
+    ("PATCH", "/v1/model-groups/mt-0"),
+    ("POST", "/v1/provider-templates"),
+    ("PATCH", "/v1/provider-templates/mpt-0"),
+    ("POST", "/v1/llm-templates:batchCreate"),
+    ("POST", "/v1/model-groups/mt-0/runtimes"),
+    ("POST", "/v1/model-groups/mt-0/runtimes:remove"),
+]
+CATALOG_READS = [
+    "/v1/model-groups",
+    "/v1/model-groups/mt-0",
+    "/v1/provider-templates",
+    "/v1/provider-templates/mpt-0",
+    "/v1/llm-templates",
+    "/v1/llm-templates/llmt-0",
+    "/v1/runtimes/Default/r1/model-config",
+    "/v1/provider-endpoints",
+]
+
+
+@pytest.mark.parametrize(("method", "path"), CATALOG_WRITES)
+async def test_catalog_writes_refuse_bodies_that_are_not_json_objects(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    malformed = await client.request(
+        method, path, content=b'{"name": ', headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 400, malformed.text
+    assert "malformed JSON" in malformed.json()["message"]
+    for body in ([1, 2], "text", None):
+        response = await client.request(method, path, json=body)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "INVALID_ARGUMENT"
+
+
+@pytest.mark.parametrize(("method", "path"), CATALOG_WRITES + [("GET", p) for p in CATALOG_READS])
+async def test_catalog_routes_need_a_key(anon: httpx.AsyncClient, method: str, path: str) -> None:
+    response = await anon.request(method, path, json={} if method != "GET" else None)
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHENTICATED"

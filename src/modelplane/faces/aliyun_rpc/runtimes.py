@@ -1,0 +1,96 @@
+"""Runtime bindings, and what a bound runtime sees of its model group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelplane.domain.runtimes import BindingOutcome
+from modelplane.faces.aliyun_rpc.call import Call, Operation
+from modelplane.faces.aliyun_rpc.shapes import compact, iso_time
+from modelplane.services import runtimes
+
+
+def _outcomes(outcomes: list[BindingOutcome]) -> dict[str, Any]:
+    return {
+        "TotalCount": len(outcomes),
+        "Data": [
+            {
+                "RuntimeId": o.runtime_id,
+                "Success": o.success,
+                "Code": o.code,
+                "Message": o.message,
+                "HttpStatusCode": o.http_status,
+            }
+            for o in outcomes
+        ],
+    }
+
+
+async def config_runtime_model_template(call: Call) -> dict[str, Any]:
+    """ConfigRuntimeModelTemplate: bind runtimes to a group, one row per runtime."""
+    p = call.params
+    outcomes = await runtimes.bind_runtimes(
+        store=call.store,
+        actor=call.actor,
+        group_id=p.required("ModelTemplateId"),
+        runtime_ids=p.strings("RuntimeIds", required=True) or [],
+        runtime_type=p.text("RuntimeType"),
+    )
+    return _outcomes(outcomes)
+
+
+async def remove_runtime_model_template(call: Call) -> dict[str, Any]:
+    """RemoveRuntimeModelTemplate: unbind runtimes from a group, one row per runtime."""
+    p = call.params
+    outcomes = await runtimes.unbind_runtimes(
+        store=call.store,
+        actor=call.actor,
+        group_id=p.required("ModelTemplateId"),
+        runtime_ids=p.strings("RuntimeIds", required=True) or [],
+        runtime_type=p.text("RuntimeType"),
+    )
+    return _outcomes(outcomes)
+
+
+async def get_runtime_model_config(call: Call) -> dict[str, Any]:
+    """GetRuntimeModelConfig: the bound group, its providers and models, the default."""
+    p = call.params
+    config = await runtimes.runtime_model_config(
+        store=call.store,
+        actor=call.actor,
+        runtime_id=p.required("RuntimeId"),
+        runtime_type=p.text("RuntimeType"),
+    )
+    providers = [
+        {
+            "ModelProviderTemplateId": provider.provider_template_id,
+            "Name": provider.name,
+            "ProviderName": provider.provider_name,
+            "LlmInfoList": [
+                compact(
+                    {
+                        "LlmCode": t.llm_code,
+                        "Name": t.name,
+                        "Description": t.description,
+                        "PublishedTime": iso_time(t.created_at),
+                    }
+                )
+                for t in templates
+            ],
+        }
+        for provider, templates in config.providers
+    ]
+    data = {
+        "ModelTemplateId": config.group.model_template_id,
+        "ModelTemplateName": config.group.name,
+        "DefaultModel": config.default_model,
+        "ModelProviderList": providers,
+    }
+    return {"Data": compact(data)}
+
+
+OPERATIONS: dict[str, Operation] = {
+    "ConfigRuntimeModelTemplate": config_runtime_model_template,
+    "RemoveRuntimeModelTemplate": remove_runtime_model_template,
+    "GetRuntimeModelConfig": get_runtime_model_config,
+}

@@ -1,0 +1,94 @@
+"""Routes of /v1/llm-templates. Each handler parses, calls one service function, renders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from modelplane.domain.catalog import TemplateFilter
+from modelplane.domain.paging import page_request
+from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.native.catalog_schemas import (
+    BatchCreate,
+    BatchCreateOut,
+    ListLlmTemplatesOut,
+    LlmTemplateOut,
+    render_page,
+    render_template,
+    split_ids,
+)
+from modelplane.faces.native.deps import context
+from modelplane.faces.native.field_names import native_fields
+from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.services import catalog as service
+
+router = APIRouter(prefix="/v1/llm-templates", tags=["llm-templates"], responses=ERRORS)
+
+
+@router.post(":batchCreate", response_model=BatchCreateOut)
+async def batch_create_llm_templates(body: BatchCreate, request: Request) -> Response:
+    """Create the new codes of a batch at once; existing codes and repeats are skipped."""
+    ctx = context(request)
+    with native_fields():
+        result = await service.batch_create_llm_templates(
+            store=ctx.store,
+            actor=ctx.principal,
+            provider_template_id=body.provider_template_id,
+            items=[item.to_domain() for item in body.items],
+            model_template_id=body.model_template_id,
+        )
+    content = {
+        "llmTemplateIds": result.llm_template_ids,
+        "successCount": len(result.llm_template_ids),
+        "totalCount": result.total,
+        "skippedItems": [{"llmCode": s.llm_code, "reason": s.reason} for s in result.skipped],
+    }
+    return JsonResponse(content)
+
+
+@router.get("", response_model=ListLlmTemplatesOut)
+async def list_llm_templates(
+    request: Request,
+    model_template_id: Annotated[str | None, Query(alias="modelTemplateId")] = None,
+    provider_template_id: Annotated[str | None, Query(alias="providerTemplateId")] = None,
+    llm_code: Annotated[str | None, Query(alias="llmCode")] = None,
+    ids: Annotated[list[str] | None, Query(description="Repeated or comma-separated")] = None,
+    page_number: Annotated[int | None, Query(alias="pageNumber")] = None,
+    page_size: Annotated[int | None, Query(alias="pageSize")] = None,
+) -> Response:
+    """A page of the LLM templates the caller may read, oldest first."""
+    ctx = context(request)
+    flt = TemplateFilter(
+        model_template_id=model_template_id,
+        provider_template_id=provider_template_id,
+        llm_code=llm_code,
+        ids=split_ids(ids),
+    )
+    with native_fields():
+        page = await service.list_llm_templates(
+            store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
+        )
+    items = [render_template(t) for t in page.items]
+    return JsonResponse(render_page(page, "llmTemplates", items))
+
+
+@router.get("/{llm_template_id}", response_model=LlmTemplateOut)
+async def get_llm_template(llm_template_id: str, request: Request) -> Response:
+    """One LLM template."""
+    ctx = context(request)
+    template = await service.get_llm_template(
+        store=ctx.store, actor=ctx.principal, llm_template_id=llm_template_id
+    )
+    return JsonResponse(render_template(template))
+
+
+@router.delete("/{llm_template_id}", response_model=DeletedOut)
+async def delete_llm_template(llm_template_id: str, request: Request) -> Response:
+    """Delete an LLM template; deleting the default also clears the group's default."""
+    ctx = context(request)
+    await service.delete_llm_template(
+        store=ctx.store, actor=ctx.principal, llm_template_id=llm_template_id
+    )
+    return JsonResponse({"deleted": True, "id": llm_template_id})

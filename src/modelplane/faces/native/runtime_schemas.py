@@ -1,0 +1,156 @@
+"""Wire models of runtime bindings, runtime model configs and provider endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from modelplane.domain.provider_endpoints import Provider
+from modelplane.domain.runtimes import RUNTIME_TYPE_DEFAULT, BindingOutcome, RuntimeModelConfig
+from modelplane.faces.native.llm_schemas import WireModel
+
+
+class RuntimesIn(WireModel):
+    """Body of `POST /v1/model-groups/{id}/runtimes` and `…/runtimes:remove`."""
+
+    runtime_type: str | None = Field(
+        default=None, alias="runtimeType", description=f"`{RUNTIME_TYPE_DEFAULT}` when absent"
+    )
+    runtime_ids: list[str] = Field(alias="runtimeIds", description="1..100 runtime ids")
+
+
+class BindingOut(BaseModel):
+    """What happened to one runtime."""
+
+    runtimeId: str
+    success: bool
+    code: str
+    message: str
+    httpStatusCode: int
+
+
+class BindingsOut(BaseModel):
+    """One result per distinct runtime of the request."""
+
+    results: list[BindingOut]
+    totalCount: int
+
+
+class RuntimeModelOut(BaseModel):
+    """A model a runtime may use."""
+
+    llmTemplateId: str
+    llmCode: str
+    name: str | None = None
+    description: str | None = None
+    isDefaultModel: bool
+
+
+class RuntimeProviderOut(BaseModel):
+    """A provider of the runtime's group and its models."""
+
+    providerTemplateId: str
+    name: str
+    providerName: str
+    models: list[RuntimeModelOut]
+
+
+class RuntimeModelConfigOut(BaseModel):
+    """The group bound to a runtime, its providers and models, and the default model."""
+
+    modelTemplateId: str
+    modelTemplateName: str
+    defaultModel: str | None = Field(default=None, description="`providerName/llmCode`")
+    providers: list[RuntimeProviderOut]
+
+
+class EndpointOut(BaseModel):
+    """One base URL of a well-known provider."""
+
+    name: str
+    description: str
+    apiType: str
+    baseUrl: str
+    tags: list[str]
+
+
+class ProviderEndpointsOut(BaseModel):
+    """A well-known provider and its endpoints."""
+
+    providerName: str
+    description: str
+    providerUrl: str
+    endpoints: list[EndpointOut]
+
+
+class ListProviderEndpointsOut(BaseModel):
+    """The built-in catalog of well-known providers."""
+
+    providers: list[ProviderEndpointsOut]
+
+
+def render_outcomes(outcomes: list[BindingOutcome]) -> dict[str, Any]:
+    """The answer of a bind or unbind request."""
+    results = [
+        {
+            "runtimeId": o.runtime_id,
+            "success": o.success,
+            "code": o.code,
+            "message": o.message,
+            "httpStatusCode": o.http_status,
+        }
+        for o in outcomes
+    ]
+    return {"results": results, "totalCount": len(results)}
+
+
+def render_model_config(config: RuntimeModelConfig) -> dict[str, Any]:
+    """What a bound runtime sees."""
+    return {
+        "modelTemplateId": config.group.model_template_id,
+        "modelTemplateName": config.group.name,
+        "defaultModel": config.default_model,
+        "providers": [
+            {
+                "providerTemplateId": provider.provider_template_id,
+                "name": provider.name,
+                "providerName": provider.provider_name,
+                "models": [
+                    {
+                        "llmTemplateId": t.llm_template_id,
+                        "llmCode": t.llm_code,
+                        "name": t.name,
+                        "description": t.description,
+                        "isDefaultModel": t.is_default_model,
+                    }
+                    for t in templates
+                ],
+            }
+            for provider, templates in config.providers
+        ],
+    }
+
+
+def render_endpoints(providers: list[Provider]) -> dict[str, Any]:
+    """The built-in provider catalog."""
+    return {
+        "providers": [
+            {
+                "providerName": p.provider_name,
+                "description": p.description,
+                "providerUrl": p.provider_url,
+                "endpoints": [
+                    {
+                        "name": e.name,
+                        "description": e.description,
+                        "apiType": e.api_type,
+                        "baseUrl": e.base_url,
+                        "tags": list(e.tags),
+                    }
+                    for e in p.endpoints
+                ],
+            }
+            for p in providers
+        ]
+    }

@@ -1,0 +1,65 @@
+"""Routes binding runtimes to model groups, and the model config a bound runtime reads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.native.deps import context
+from modelplane.faces.native.field_names import native_fields
+from modelplane.faces.native.responses import ERRORS
+from modelplane.faces.native.runtime_schemas import (
+    BindingsOut,
+    RuntimeModelConfigOut,
+    RuntimesIn,
+    render_model_config,
+    render_outcomes,
+)
+from modelplane.services import runtimes as service
+
+router = APIRouter(prefix="/v1", tags=["runtimes"], responses=ERRORS)
+
+
+@router.post("/model-groups/{model_template_id}/runtimes", response_model=BindingsOut)
+async def bind_runtimes(model_template_id: str, body: RuntimesIn, request: Request) -> Response:
+    """Bind runtimes to a model group (moving them from another group); one result each."""
+    ctx = context(request)
+    with native_fields():
+        outcomes = await service.bind_runtimes(
+            store=ctx.store,
+            actor=ctx.principal,
+            group_id=model_template_id,
+            runtime_ids=body.runtime_ids,
+            runtime_type=body.runtime_type,
+        )
+    return JsonResponse(render_outcomes(outcomes))
+
+
+@router.post("/model-groups/{model_template_id}/runtimes:remove", response_model=BindingsOut)
+async def unbind_runtimes(model_template_id: str, body: RuntimesIn, request: Request) -> Response:
+    """Unbind runtimes from a model group; one result each."""
+    ctx = context(request)
+    with native_fields():
+        outcomes = await service.unbind_runtimes(
+            store=ctx.store,
+            actor=ctx.principal,
+            group_id=model_template_id,
+            runtime_ids=body.runtime_ids,
+            runtime_type=body.runtime_type,
+        )
+    return JsonResponse(render_outcomes(outcomes))
+
+
+@router.get(
+    "/runtimes/{runtime_type}/{runtime_id:path}/model-config",
+    response_model=RuntimeModelConfigOut,
+)
+async def runtime_model_config(runtime_type: str, runtime_id: str, request: Request) -> Response:
+    """The model group bound to a runtime, its providers and models, and the default model."""
+    ctx = context(request)
+    with native_fields():
+        config = await service.runtime_model_config(
+            store=ctx.store, actor=ctx.principal, runtime_id=runtime_id, runtime_type=runtime_type
+        )
+    return JsonResponse(render_model_config(config))
