@@ -11,6 +11,14 @@ from tests.conftest import ADMIN_TOKEN
 from tests.integration.test_llms_api import llm_body
 
 
+def nested(levels: int) -> dict[str, object]:
+    """An object nesting `levels` deep."""
+    value: dict[str, object] = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
 def fields(response: httpx.Response) -> list[str]:
     data = response.json()
     assert set(data) >= {"code", "message", "details"}, data
@@ -71,6 +79,8 @@ async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
         ({"unknownField": 1}, "unknownField"),
         ({"ownerId": "me"}, "ownerId"),
         ({"dashscopeApiDialect": "OPENAI_COMPATIBLE"}, "dashscopeApiDialect"),
+        ({"clientConfig": nested(300)}, "clientConfig"),
+        ({"clientConfig": {"n": 2**70}}, "clientConfig"),
     ],
 )
 async def test_bad_create_field_is_400_naming_it(

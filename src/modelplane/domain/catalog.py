@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from modelplane.domain.errors import InvalidArgument, ViolationCollector
+from modelplane.domain.json_values import DEPTH_MAX, INT_MAX, depth
 from modelplane.domain.urls import check_http_url
 
 GROUP = "ModelTemplate"
@@ -33,9 +34,7 @@ NAME_MAX = 128
 DESCRIPTION_MAX = 1024
 LABEL_MAX = 64  # AgentPlatform, AgentProvider, a provider's `api`
 INT32_MAX = 2**31 - 1
-JSON_INT_MAX = 2**63 - 1
 CONFIG_MAX_BYTES = 64 * 1024
-CONFIG_DEPTH_MAX = 32  # nesting of objects and lists in a `Config`
 BATCH_MAX = 1000
 CUSTOM_PREFIX = "provider-"
 WUYING_CREDIT_NAME = "wuying-credit"
@@ -77,7 +76,7 @@ def default_pointer(provider_name: str, llm_code: str) -> str:
 
 def _json_int(text: str) -> int:
     value = int(text)
-    if abs(value) > JSON_INT_MAX:
+    if abs(value) > INT_MAX:
         raise ValueError("integers must fit in 64 bits")
     return value
 
@@ -91,18 +90,6 @@ def _json_float(text: str) -> float:
 
 def _not_json(text: str) -> Any:
     raise ValueError(f"{text} is not JSON")
-
-
-def _depth(value: Any) -> int:
-    """How deeply objects and lists nest in `value` (a scalar is 0)."""
-    depth, level = 0, [value]
-    while level:
-        containers = [v for v in level if isinstance(v, dict | list)]
-        if not containers:
-            break
-        depth += 1
-        level = [c for v in containers for c in (v.values() if isinstance(v, dict) else v)]
-    return depth
 
 
 def parse_json_object(text: str | None, path: str, errors: ViolationCollector) -> dict[str, Any]:
@@ -129,8 +116,8 @@ def parse_json_object(text: str | None, path: str, errors: ViolationCollector) -
     if not isinstance(value, dict):
         errors.add(path, "must be a JSON object")
         return {}
-    if _depth(value) > CONFIG_DEPTH_MAX:
-        errors.add(path, f"must nest at most {CONFIG_DEPTH_MAX} levels deep")
+    if depth(value) > DEPTH_MAX:
+        errors.add(path, f"must nest at most {DEPTH_MAX} levels deep")
         return {}
     return value
 

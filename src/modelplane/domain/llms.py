@@ -12,6 +12,7 @@ from typing import Any
 
 from modelplane.domain.credentials import Credentials
 from modelplane.domain.errors import ViolationCollector
+from modelplane.domain.json_values import check_json_value
 from modelplane.domain.llm_types import (
     BASELINE_CAPABILITIES,
     Capabilities,
@@ -316,9 +317,14 @@ def _validate(llm: Llm, errors: ViolationCollector, *, check_endpoint: bool) -> 
     if llm.default_sampling_params is not None:
         _check_sampling(llm.default_sampling_params, errors)
     if llm.client_config is not None:
-        size = len(json.dumps(llm.client_config, separators=(",", ":")).encode())
-        if size > CLIENT_CONFIG_MAX_BYTES:
-            errors.add("clientConfig", f"must be at most {CLIENT_CONFIG_MAX_BYTES} bytes of JSON")
+        before = len(errors.violations)
+        check_json_value(llm.client_config, "clientConfig", errors)
+        if len(errors.violations) == before:
+            size = len(json.dumps(llm.client_config, separators=(",", ":")).encode())
+            if size > CLIENT_CONFIG_MAX_BYTES:
+                errors.add(
+                    "clientConfig", f"must be at most {CLIENT_CONFIG_MAX_BYTES} bytes of JSON"
+                )
     if llm.dashscope_api_dialect is not None and llm.provider_type is not ProviderType.DASHSCOPE:
         errors.add("dashscopeApiDialect", "is only valid for providerType DASHSCOPE")
 
