@@ -162,10 +162,13 @@ sa.Index(
     sqlite_where=llm_templates.c.is_default_model,
     postgresql_where=llm_templates.c.is_default_model,
 )
+# The orders in which ListLlmTemplates pages: by group, by provider, over everything.
 sa.Index(
-    "ix_llm_templates_group_created", llm_templates.c.model_template_id, llm_templates.c.created_at
+    "ix_llm_templates_group_order",
+    llm_templates.c.model_template_id,
+    llm_templates.c.created_at,
+    llm_templates.c.llm_template_id,
 )
-# The orders in which ListLlmTemplates pages: by provider, and over everything (admins).
 sa.Index(
     "ix_llm_templates_provider_order",
     llm_templates.c.provider_template_id,

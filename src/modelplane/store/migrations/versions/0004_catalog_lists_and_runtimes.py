@@ -18,6 +18,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("provider_templates", sa.Column("api_key_hint", sa.String(32)))
+    op.drop_index("ix_llm_templates_group_created", "llm_templates")
+    op.create_index(
+        "ix_llm_templates_group_order",
+        "llm_templates",
+        ["model_template_id", "created_at", "llm_template_id"],
+    )
     op.create_index(
         "ix_llm_templates_provider_order",
         "llm_templates",
@@ -47,5 +53,9 @@ def downgrade() -> None:
     op.drop_table("runtime_bindings")
     op.drop_index("ix_llm_templates_order", "llm_templates")
     op.drop_index("ix_llm_templates_provider_order", "llm_templates")
+    op.drop_index("ix_llm_templates_group_order", "llm_templates")
+    op.create_index(
+        "ix_llm_templates_group_created", "llm_templates", ["model_template_id", "created_at"]
+    )
     with op.batch_alter_table("provider_templates") as batch:
         batch.drop_column("api_key_hint")
