@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime
 
@@ -103,3 +104,22 @@ async def test_a_refused_signature_does_not_burn_its_nonce(app: FastAPI) -> None
             store=store, secrets=secrets, request=signed(key_id, "not-the-secret", "n-5")
         )
     await authenticate_signed(store=store, secrets=secrets, request=signed(key_id, secret, "n-5"))
+
+
+async def test_recording_a_nonce_keeps_cached_reads_on_postgresql(app: FastAPI) -> None:
+    store, secrets = app.state.store, app.state.secrets
+    if not store.engines.is_postgres:
+        pytest.skip("SQLite caches watch data_version, which every commit moves")
+    _, key_id, secret = await issued(app)
+    await asyncio.sleep(0.05)  # the notification of issuing the key has arrived
+    loads = 0
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        return loads
+
+    assert await store.cached("probe", load) == 1
+    await authenticate_signed(store=store, secrets=secrets, request=signed(key_id, secret, "n-6"))
+    await asyncio.sleep(0.05)  # a notification, had one been sent, would have arrived
+    assert await store.cached("probe", load) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from modelplane.domain.catalog import (
@@ -218,11 +219,20 @@ class CatalogRepository:
 
     async def codes_of(self, provider_id: str, among: set[str] | None = None) -> set[str]:
         """The LLM codes a provider template already has (only those `among`, if given)."""
-        query = sa.select(llm_templates.c.llm_code).where(
-            llm_templates.c.provider_template_id == provider_id
-        )
-        if among is not None:
-            query = query.where(llm_templates.c.llm_code.in_(sorted(among)))
+        t = llm_templates.c
+        query = sa.select(t.llm_code).where(t.provider_template_id == provider_id)
+        if among is not None and self._is_postgres:
+            # A join on the unnested codes probes the (provider, code) index once per code.
+            # `llm_code IN (…)` would be scanned linearly per row once PostgreSQL settles on
+            # a generic plan for the prepared statement.
+            wanted = (
+                sa.func.unnest(sa.bindparam("wanted", sorted(among), type_=ARRAY(sa.String)))
+                .table_valued("code")
+                .render_derived(name="wanted")
+            )
+            query = query.join_from(llm_templates, wanted, t.llm_code == wanted.c.code)
+        elif among is not None:
+            query = query.where(t.llm_code.in_(sorted(among)))
         return {row.llm_code for row in await self._conn.execute(query)}
 
     async def clear_default(self, group_id: str) -> None:
@@ -231,7 +241,8 @@ class CatalogRepository:
             llm_templates.update()
             .where(
                 llm_templates.c.model_template_id == group_id,
-                llm_templates.c.is_default_model.is_(True),
+                # Written as the partial unique index's own predicate, so that it is used.
+                llm_templates.c.is_default_model,
             )
             .values(is_default_model=False)
         )
@@ -255,7 +266,7 @@ class CatalogRepository:
             for t in templates
         ]
         try:
-            await self._conn.execute(llm_templates.insert().values(rows))
+            await self._conn.execute(llm_templates.insert(), rows)
         except IntegrityError:
             raise AlreadyExists(
                 LLM_TEMPLATE, "an LLM template with one of these codes was created meanwhile"

@@ -27,11 +27,14 @@ if TYPE_CHECKING:  # the async stack is imported only when PostgreSQL is used
 T = TypeVar("T")
 
 
+Params = dict[str, Any] | list[dict[str, Any]]  # one row, or many for an executemany
+
+
 class Connection(Protocol):
     """What repositories and the unit of work need from a database connection."""
 
     async def execute(
-        self, statement: sa.Executable, params: dict[str, Any] | None = None
+        self, statement: sa.Executable, params: Params | None = None
     ) -> sa.CursorResult[Any]: ...
     async def exec_driver_sql(self, sql: str) -> sa.CursorResult[Any]: ...
     async def begin(self) -> None: ...
@@ -54,7 +57,7 @@ class _AsyncConn:
         self._conn = conn
 
     async def execute(
-        self, statement: sa.Executable, params: dict[str, Any] | None = None
+        self, statement: sa.Executable, params: Params | None = None
     ) -> sa.CursorResult[Any]:
         return await self._conn.execute(statement, params)
 
@@ -96,7 +99,7 @@ class _SyncConn:
         self._conn = conn
 
     async def execute(
-        self, statement: sa.Executable, params: dict[str, Any] | None = None
+        self, statement: sa.Executable, params: Params | None = None
     ) -> sa.CursorResult[Any]:
         return self._conn.execute(statement, params)
 

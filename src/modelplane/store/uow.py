@@ -115,11 +115,16 @@ class Store:
         """A unit of work for reading only."""
         return UnitOfWork(self.engines.read, is_postgres=self.engines.is_postgres)
 
-    def writer(self) -> UnitOfWork:
-        """A unit of work that will write; its commit invalidates every read cache."""
+    def writer(self, *, invalidates: bool = True) -> UnitOfWork:
+        """A unit of work that will write; its commit invalidates every read cache.
+
+        `invalidates=False` is for writes that no cached read depends on (signature
+        nonces): they neither clear this replica's cache nor notify the others. (On
+        SQLite every commit still moves `data_version`, which the caches watch.)
+        """
         return UnitOfWork(
             self.engines.write,
-            on_commit=self.cache.clear,
+            on_commit=self.cache.clear if invalidates else None,
             is_postgres=self.engines.is_postgres,
         )
 
