@@ -198,8 +198,8 @@ def run_store(kind: str, rows: int, repeat: int) -> list[tuple[str, str]]:
                     times = [timed(listing) for _ in range(repeat)]
                     results.append(
                         (
-                            f"ListLlmTemplates {label}, page {page} of 100 rows "
-                            f"(of {matched:,} matching){note}",
+                            f"ListLlmTemplates {label}, page {page} (100 rows of {matched:,})"
+                            f"{note}",
                             summary(times),
                         )
                     )
