@@ -199,3 +199,75 @@ signature_nonces = sa.Table(
     sa.Column("nonce", sa.String(128), primary_key=True),
     sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
 )
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("owner_id", sa.String(36), nullable=False, index=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+workspace_members = sa.Table(
+    "workspace_members",
+    metadata,
+    sa.Column(
+        "workspace_id",
+        sa.String(64),
+        sa.ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "principal_id",
+        sa.String(36),
+        sa.ForeignKey("principals.principal_id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("added_at", sa.BigInteger, nullable=False),
+)
+
+prompt_templates = sa.Table(
+    "prompt_templates",
+    metadata,
+    sa.Column("prompt_template_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "workspace_id",
+        sa.String(64),
+        sa.ForeignKey("workspaces.workspace_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("variables", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=False),
+    sa.Column("updated_by", sa.String(36), nullable=False),
+)
+# The list order (oldest first), which the next-page token continues from.
+sa.Index(
+    "ix_prompt_templates_workspace_order",
+    prompt_templates.c.workspace_id,
+    prompt_templates.c.created_at,
+    prompt_templates.c.prompt_template_id,
+)
+
+prompt_template_versions = sa.Table(
+    "prompt_template_versions",
+    metadata,
+    sa.Column(
+        "prompt_template_id",
+        sa.String(32),
+        sa.ForeignKey("prompt_templates.prompt_template_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("variables", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=False),
+)

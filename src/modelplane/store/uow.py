@@ -14,6 +14,7 @@ from modelplane.store.catalog import CatalogRepository
 from modelplane.store.engine import Connection, Engine, Engines
 from modelplane.store.llms import LlmRepository
 from modelplane.store.principals import PrincipalRepository
+from modelplane.store.prompts import PromptRepository
 
 T = TypeVar("T")
 _OUTAGES = (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError)
@@ -37,6 +38,7 @@ class UnitOfWork:
     llms: LlmRepository
     principals: PrincipalRepository
     catalog: CatalogRepository
+    prompts: PromptRepository
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.llms = LlmRepository(self._conn)
         self.principals = PrincipalRepository(self._conn)
         self.catalog = CatalogRepository(self._conn, is_postgres=self._is_postgres)
+        self.prompts = PromptRepository(self._conn)
         return self
 
     async def __aexit__(

@@ -1,0 +1,46 @@
+"""Workspaces: the scope of prompt templates, reached only by their members and admins."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from dataclasses import dataclass
+
+from modelplane.domain.errors import ViolationCollector
+
+WORKSPACE = "Workspace"
+NAME_MAX = 255
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A workspace and the principal who created it."""
+
+    workspace_id: str
+    name: str
+    owner_id: str
+    created_at: int
+
+
+def new_workspace_id() -> str:
+    """A fresh id in the style of Model Studio's, such as `llm-czal8nvvwb8d4x7q`."""
+    return "llm-" + "".join(secrets.choice(_ALPHABET) for _ in range(16))
+
+
+def new_workspace(*, workspace_id: str | None, name: str, owner_id: str, now_ms: int) -> Workspace:
+    """Validate and build a workspace; the client may choose its id."""
+    errors = ViolationCollector()
+    if workspace_id is not None and not _ID.match(workspace_id):
+        errors.add("workspaceId", "3..64 of [a-z0-9-], starting with a letter or digit")
+    if not name.strip() or len(name) > NAME_MAX or "\x00" in name:
+        errors.add("name", f"required, 1..{NAME_MAX} characters")
+    errors.raise_if_any()
+    return Workspace(
+        workspace_id=workspace_id or new_workspace_id(),
+        name=name,
+        owner_id=owner_id,
+        created_at=now_ms,
+    )

@@ -1,0 +1,233 @@
+"""Prompt templates of a workspace: life cycle, versions, lists and rendering."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, replace
+
+from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied
+from modelplane.domain.principals import Principal
+from modelplane.domain.prompts import (
+    PROMPT_TEMPLATE,
+    PromptTemplate,
+    Rendered,
+    TemplateType,
+    new_template,
+    next_version,
+    render,
+)
+from modelplane.domain.system_prompts import system_template, system_templates
+from modelplane.services.clock import now_ms
+from modelplane.services.workspaces import workspace_for
+from modelplane.store.uow import Store
+
+MAX_RESULTS_DEFAULT = 20
+MAX_RESULTS_MAX = 100
+
+
+@dataclass(frozen=True)
+class TemplatePage:
+    """One page of a list, how many match in all, and the token of the next page."""
+
+    items: list[PromptTemplate]
+    total: int
+    max_results: int
+    next_token: str | None
+
+
+def _encode_token(created_at: int, template_id: str) -> str:
+    raw = json.dumps([created_at, template_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        created_at, template_id = json.loads(raw)
+        if not isinstance(created_at, int) or not isinstance(template_id, str):
+            raise ValueError("bad shape")
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidArgument.of("nextToken", "not a token this service gave out") from None
+    return created_at, template_id
+
+
+async def _reach(store: Store, actor: Principal, workspace_id: str) -> None:
+    """Raise NotFound unless the actor may reach the workspace (cached per actor)."""
+
+    async def load() -> bool:
+        async with store.reader() as uow:
+            try:
+                await workspace_for(uow, actor, workspace_id)
+            except NotFound:
+                return False
+        return True
+
+    if not await store.cached(("workspace-reach", workspace_id, actor.principal_id), load):
+        raise NotFound("Workspace", workspace_id)
+
+
+def _read_only(template_id: str) -> None:
+    if system_template(template_id) is not None:
+        raise PermissionDenied(f"{template_id} is a built-in System template and read-only")
+
+
+async def create_prompt_template(
+    *, store: Store, actor: Principal, workspace_id: str, name: str, content: str
+) -> PromptTemplate:
+    """Create a custom template (version 1) in a workspace the actor reaches."""
+    template = new_template(
+        workspace_id=workspace_id,
+        name=name,
+        content=content,
+        actor_id=actor.principal_id,
+        now_ms=now_ms(),
+    )
+    async with store.writer() as uow:
+        await workspace_for(uow, actor, workspace_id)
+        await uow.prompts.add_template(template)
+        await uow.commit()
+    return template
+
+
+async def get_prompt_template(
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    template_id: str,
+    version: int | None = None,
+) -> PromptTemplate:
+    """A template, current or at `version`; built-in ones are in every workspace."""
+    await _reach(store, actor, workspace_id)
+    builtin = system_template(template_id)
+    if builtin is not None and version in (None, 1):
+        return replace(builtin, workspace_id=workspace_id)
+
+    async def load() -> PromptTemplate | None:
+        async with store.reader() as uow:
+            return await uow.prompts.get_template(workspace_id, template_id, version=version)
+
+    found = await store.cached(("prompt-template", workspace_id, template_id, version), load)
+    if found is None:
+        raise NotFound(PROMPT_TEMPLATE, template_id)
+    return found
+
+
+async def list_prompt_templates(
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    name: str | None = None,
+    template_type: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+) -> TemplatePage:
+    """A page of a workspace's templates, oldest first; the token continues after it.
+
+    `type` is `Custom` (the default: the workspace's own) or `System` (built in). The
+    token stays valid while templates are added.
+    """
+    if max_results is not None and not 1 <= max_results <= MAX_RESULTS_MAX:
+        raise InvalidArgument.of("maxResults", f"must be 1..{MAX_RESULTS_MAX}")
+    kinds = {t.value: t for t in TemplateType}
+    kind = kinds.get(template_type or TemplateType.CUSTOM.value)
+    if kind is None:
+        raise InvalidArgument.of("type", f"must be one of {', '.join(kinds)}")
+    limit = max_results or MAX_RESULTS_DEFAULT
+    after = _decode_token(next_token) if next_token else None
+    await _reach(store, actor, workspace_id)
+    if kind is TemplateType.SYSTEM:
+        matching = [
+            replace(t, workspace_id=workspace_id)
+            for t in system_templates()
+            if not name or name.lower() in t.name.lower()
+        ]
+        rest = [
+            t for t in matching if after is None or (t.created_at, t.prompt_template_id) > after
+        ]
+        items, total = rest[:limit], len(matching)
+        more = len(rest) > limit
+    else:
+        async with store.reader() as uow:
+            items, total = await uow.prompts.list_templates(
+                workspace_id, name=name, after=after, limit=limit + 1
+            )
+        more = len(items) > limit
+        items = items[:limit]
+    token = _encode_token(items[-1].created_at, items[-1].prompt_template_id) if more else None
+    return TemplatePage(items=items, total=total, max_results=limit, next_token=token)
+
+
+async def update_prompt_template(
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    template_id: str,
+    name: str | None = None,
+    content: str | None = None,
+) -> PromptTemplate:
+    """Write a new version with the given fields; the old text stays as a version."""
+    _read_only(template_id)
+    async with store.writer() as uow:
+        await workspace_for(uow, actor, workspace_id)
+        current = await uow.prompts.get_template(workspace_id, template_id, lock=True)
+        if current is None:
+            raise NotFound(PROMPT_TEMPLATE, template_id)
+        changed = next_version(
+            current, name=name, content=content, actor_id=actor.principal_id, now_ms=now_ms()
+        )
+        await uow.prompts.save_template(changed)
+        await uow.commit()
+    return changed
+
+
+async def delete_prompt_template(
+    *, store: Store, actor: Principal, workspace_id: str, template_id: str
+) -> None:
+    """Delete a template with all its versions."""
+    _read_only(template_id)
+    async with store.writer() as uow:
+        await workspace_for(uow, actor, workspace_id)
+        if await uow.prompts.get_template(workspace_id, template_id) is None:
+            raise NotFound(PROMPT_TEMPLATE, template_id)
+        await uow.prompts.delete_template(template_id)
+        await uow.commit()
+
+
+async def list_versions(
+    *, store: Store, actor: Principal, workspace_id: str, template_id: str
+) -> list[PromptTemplate]:
+    """Every version of a template, oldest first."""
+    await _reach(store, actor, workspace_id)
+    builtin = system_template(template_id)
+    if builtin is not None:
+        return [replace(builtin, workspace_id=workspace_id)]
+    async with store.reader() as uow:
+        if await uow.prompts.get_template(workspace_id, template_id) is None:
+            raise NotFound(PROMPT_TEMPLATE, template_id)
+        return await uow.prompts.versions_of(template_id)
+
+
+async def render_prompt_template(
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    template_id: str,
+    variables: dict[str, str],
+    allow_partial: bool = False,
+    version: int | None = None,
+) -> tuple[PromptTemplate, Rendered]:
+    """Fill a template's variables; missing ones are an error unless `allow_partial`."""
+    template = await get_prompt_template(
+        store=store,
+        actor=actor,
+        workspace_id=workspace_id,
+        template_id=template_id,
+        version=version,
+    )
+    return template, render(template.content, variables, allow_partial=allow_partial)
