@@ -1,0 +1,115 @@
+"""Prompt template rules: the variable grammar, rendering, versions, the built-in set."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelplane.domain.errors import InvalidArgument
+from modelplane.domain.prompts import (
+    CONTENT_MAX,
+    NAME_MAX,
+    TemplateType,
+    is_template_id,
+    new_template,
+    next_version,
+    render,
+    variables_of,
+)
+from modelplane.domain.system_prompts import parse, system_templates
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        ("Hello ${name}, ${name} again, then ${other}", ("name", "other")),
+        ("主题为：${主题}，风格：${风格}", ("主题", "风格")),
+        ("${_private} ${a.b} ${x-1} ${Ünïcode}", ("_private", "a.b", "x-1", "Ünïcode")),
+        ("$${literal} and ${real}", ("real",)),
+        ("${ spaced } ${1digit} ${} $name {name}", ()),
+        ("${" + "a" * 64 + "}", ("a" * 64,)),
+        ("${" + "a" * 65 + "}", ()),
+    ],
+    ids=["order", "chinese", "characters", "escape", "not-variables", "64-long", "65-long"],
+)
+def test_variables_are_distinct_names_in_order_of_first_appearance(
+    content: str, names: tuple[str, ...]
+) -> None:
+    assert variables_of(content) == names
+
+
+def test_render_fills_and_reports_unused_values() -> None:
+    rendered = render("写一篇关于${主题}的笔记，$${主题}保留", {"主题": "咖啡", "extra": "x"})
+    assert rendered.text == "写一篇关于咖啡的笔记，${主题}保留"
+    assert rendered.missing == () and rendered.unused == ("extra",)
+
+
+def test_render_names_every_missing_variable_at_once() -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        render("${a} ${b} ${c}", {"b": "1"})
+    assert [v.field for v in caught.value.violations] == ["variables.a", "variables.c"]
+    assert "a, c" in caught.value.message
+
+
+def test_partial_render_leaves_unfilled_placeholders_as_written() -> None:
+    rendered = render("${a} ${b} $${c}", {"b": "B"}, allow_partial=True)
+    assert rendered.text == "${a} B ${c}"
+    assert rendered.missing == ("a",)
+
+
+def test_values_are_not_rendered_again() -> None:
+    assert render("${a}", {"a": "${b}", "b": "no"}).text == "${b}"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "field"),
+    [
+        ("", "c", "name"),
+        ("   ", "c", "name"),
+        ("n" * (NAME_MAX + 1), "c", "name"),
+        ("n", "", "content"),
+        ("n", "c" * (CONTENT_MAX + 1), "content"),
+        ("n\x00", "c", "name"),
+    ],
+)
+def test_bad_name_or_content_names_the_field(name: str, content: str, field: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        new_template(workspace_id="ws", name=name, content=content, actor_id="a", now_ms=1)
+    assert [v.field for v in caught.value.violations] == [field]
+
+
+def test_limits_are_inclusive() -> None:
+    template = new_template(
+        workspace_id="ws", name="n" * NAME_MAX, content="c" * CONTENT_MAX, actor_id="a", now_ms=1
+    )
+    assert is_template_id(template.prompt_template_id) and template.version == 1
+
+
+def test_a_new_version_keeps_what_is_not_given() -> None:
+    first = new_template(workspace_id="ws", name="n", content="${a}", actor_id="a", now_ms=1)
+    second = next_version(first, name=None, content="${b} ${a}", actor_id="b", now_ms=5)
+    assert (second.version, second.name, second.variables) == (2, "n", ("b", "a"))
+    assert (second.created_by, second.updated_by, second.created_at) == ("a", "b", 1)
+
+
+def test_the_built_in_set_is_valid_and_read_as_system_templates() -> None:
+    templates = system_templates()
+    assert len(templates) >= 5
+    assert all(
+        t.type is TemplateType.SYSTEM and is_template_id(t.prompt_template_id) for t in templates
+    )
+    assert any(t.variables == ("theme",) for t in templates)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        [{"promptTemplateId": "x", "name": "n", "content": "c"}],
+        [{"promptTemplateId": "a" * 32, "name": "", "content": "c"}],
+        [{"promptTemplateId": "a" * 32, "name": "n", "content": "c"}] * 2,
+    ],
+    ids=["not-a-list", "bad-id", "bad-name", "repeated-id"],
+)
+def test_a_broken_built_in_set_is_refused(document: object) -> None:
+    with pytest.raises(ValueError, match="system_prompts"):
+        parse(document)
