@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from modelplane import __version__
 from modelplane.faces import health
+from modelplane.faces.aliyun_roa import bailian as aliyun_bailian
 from modelplane.faces.aliyun_rpc import routes as aliyun_rpc
 from modelplane.faces.middleware import RequestContext
 from modelplane.faces.native import errors as native_errors
@@ -19,8 +20,10 @@ from modelplane.faces.native import llms as native_llms
 from modelplane.faces.native import model_groups as native_model_groups
 from modelplane.faces.native import openapi as native_openapi
 from modelplane.faces.native import principals as native_principals
+from modelplane.faces.native import prompt_templates as native_prompt_templates
 from modelplane.faces.native import provider_templates as native_provider_templates
 from modelplane.faces.native import runtimes as native_runtimes
+from modelplane.faces.native import workspaces as native_workspaces
 from modelplane.faces.native.deps import NativeAuth
 from modelplane.logs import AccessLog, stderr_writer
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
@@ -125,8 +128,11 @@ def create_app(
     app.include_router(native_provider_templates.router)
     app.include_router(native_llm_templates.router)
     app.include_router(native_runtimes.router)
+    app.include_router(native_workspaces.router)
+    app.include_router(native_prompt_templates.router)
     app.include_router(health.router)
     app.router.routes.append(aliyun_rpc.route)
+    app.router.routes.append(aliyun_bailian.route)
     # The documentation routes go last: every request is matched against the routes in
     # order, and these are the least requested.
     app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"

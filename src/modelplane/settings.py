@@ -10,6 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_MIN_LENGTH = 20
 ACCESS_KEY_SECRET_MIN_LENGTH = 16
+# The request line and headers of one request (h11's "incomplete event"). The bailian SDK
+# sends a prompt template in the URL query: 100,000 characters of 4-byte UTF-8, each byte
+# percent-encoded, are 1,200,000 bytes, plus a 255-character name (3,060). 1.25 MiB holds
+# that with ~100 KiB left for the path and the headers.
+MAX_REQUEST_HEAD_BYTES = 1280 * 1024
 
 
 class Settings(BaseSettings):
@@ -29,6 +34,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_request_head_bytes: int = Field(default=MAX_REQUEST_HEAD_BYTES, ge=16 * 1024)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     graceful_shutdown_seconds: float = Field(default=20.0, ge=0)

@@ -219,9 +219,28 @@ CATALOG_READS = [
     "/v1/runtimes/Default/r1/model-config",
     "/v1/provider-endpoints",
 ]
+_TEMPLATE = "/v1/workspaces/llm-0/prompt-templates/" + "0" * 32
+PROMPT_WRITES = [
+    ("POST", "/v1/workspaces"),
+    ("POST", "/v1/workspaces/llm-0/prompt-templates"),
+    ("PATCH", _TEMPLATE),
+    ("POST", f"{_TEMPLATE}:render"),
+]
+PROMPT_OTHERS = [
+    ("GET", "/v1/workspaces"),
+    ("GET", "/v1/workspaces/llm-0"),
+    ("DELETE", "/v1/workspaces/llm-0"),
+    ("GET", "/v1/workspaces/llm-0/members"),
+    ("PUT", "/v1/workspaces/llm-0/members/p-0"),
+    ("DELETE", "/v1/workspaces/llm-0/members/p-0"),
+    ("GET", "/v1/workspaces/llm-0/prompt-templates"),
+    ("GET", _TEMPLATE),
+    ("DELETE", _TEMPLATE),
+    ("GET", f"{_TEMPLATE}/versions"),
+]
 
 
-@pytest.mark.parametrize(("method", "path"), CATALOG_WRITES)
+@pytest.mark.parametrize(("method", "path"), CATALOG_WRITES + PROMPT_WRITES)
 async def test_catalog_writes_refuse_bodies_that_are_not_json_objects(
     client: httpx.AsyncClient, method: str, path: str
 ) -> None:
@@ -236,8 +255,11 @@ async def test_catalog_writes_refuse_bodies_that_are_not_json_objects(
         assert response.json()["code"] == "INVALID_ARGUMENT"
 
 
-@pytest.mark.parametrize(("method", "path"), CATALOG_WRITES + [("GET", p) for p in CATALOG_READS])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    CATALOG_WRITES + [("GET", p) for p in CATALOG_READS] + PROMPT_WRITES + PROMPT_OTHERS,
+)
 async def test_catalog_routes_need_a_key(anon: httpx.AsyncClient, method: str, path: str) -> None:
-    response = await anon.request(method, path, json={} if method != "GET" else None)
+    response = await anon.request(method, path, json={} if method in ("POST", "PATCH") else None)
     assert response.status_code == 401
     assert response.json()["code"] == "UNAUTHENTICATED"

@@ -87,3 +87,27 @@ async def test_only_owner_members_and_admins_reach_a_workspace(app: FastAPI) -> 
     await workspaces.delete_workspace(store=store, actor=alice, workspace_id=ws)
     with pytest.raises(NotFound):
         await workspaces.get_workspace(store=store, actor=admin, workspace_id=ws)
+
+
+async def test_an_update_that_changes_nothing_writes_no_version(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    ws = (await workspaces.create_workspace(store=store, actor=admin, name="ws")).workspace_id
+    created = await prompts.create_prompt_template(
+        store=store, actor=admin, workspace_id=ws, name="t", content="c"
+    )
+    template_id = created.prompt_template_id
+    for name, content in ((None, None), ("t", None), (None, "c"), ("t", "c")):
+        same = await prompts.update_prompt_template(
+            store=store,
+            actor=admin,
+            workspace_id=ws,
+            template_id=template_id,
+            name=name,
+            content=content,
+        )
+        assert same == created
+    history = await prompts.list_versions(
+        store=store, actor=admin, workspace_id=ws, template_id=template_id
+    )
+    assert [v.version for v in history] == [1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +15,7 @@ from fastapi import FastAPI
 from modelplane.domain import errors as domain
 from modelplane.services import catalog, principals
 from tests.integration.test_catalog_services import admin_of
+from tests.support.roa import RoaClient
 from tests.support.rpc import HOST, RpcClient
 
 ERROR_KEYS = {"RequestId", "HostId", "Code", "Message", "Recommend"}
@@ -336,3 +339,26 @@ async def test_provider_keys_stay_masked_and_updates_change_only_what_is_given(
     )
     assert listed["Data"][0]["ProviderType"] == "Custom"  # type: ignore[index]
     assert API_KEY not in json.dumps(listed)
+
+
+async def test_an_acs_signature_is_accepted_only_where_it_covers_the_parameters(
+    app: FastAPI, rpc: RpcClient
+) -> None:
+    """`acs <AK>:<HMAC-SHA1>` (ROA HMAC-SHA1) covers the query, and the body only by MD5."""
+    roa = RoaClient(app, rpc.access_key_id, rpc.secret, signer="v2")
+
+    async def post(form: bytes, extra: dict[str, str]) -> httpx.Response:
+        headers = roa.headers_for(
+            "POST", "/", {}, action="ListModelTemplates", version="2021-09-01", extra_headers=extra
+        )
+        return await rpc.http.post("/", content=form, headers=headers)
+
+    assert (await post(b"", {})).status_code == 200
+    form = b"PageSize=5"
+    unsigned_body = await post(form, {"content-type": "application/x-www-form-urlencoded"})
+    assert "content-md5" in error_of(unsigned_body, 400, "IncompleteSignature")["Message"]
+    md5 = base64.b64encode(hashlib.md5(form).digest()).decode()  # noqa: S324
+    signed = await post(
+        form, {"content-type": "application/x-www-form-urlencoded", "content-md5": md5}
+    )
+    assert signed.status_code == 200 and signed.json()["PageSize"] == 5

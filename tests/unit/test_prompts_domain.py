@@ -8,7 +8,10 @@ from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.prompts import (
     CONTENT_MAX,
     NAME_MAX,
+    VERSION_MAX,
     TemplateType,
+    check_version,
+    first_in_list_order,
     is_template_id,
     new_template,
     next_version,
@@ -16,6 +19,7 @@ from modelplane.domain.prompts import (
     variables_of,
 )
 from modelplane.domain.system_prompts import parse, system_templates
+from modelplane.domain.workspaces import new_workspace
 
 
 @pytest.mark.parametrize(
@@ -113,3 +117,31 @@ def test_the_built_in_set_is_valid_and_read_as_system_templates() -> None:
 def test_a_broken_built_in_set_is_refused(document: object) -> None:
     with pytest.raises(ValueError, match="system_prompts"):
         parse(document)
+
+
+@pytest.mark.parametrize("text", ["a" * 32 + "\n", "A" * 32, "a" * 31, "a" * 33, "g" * 32])
+def test_only_32_lowercase_hex_characters_are_a_template_id(text: str) -> None:
+    assert not is_template_id(text)
+
+
+@pytest.mark.parametrize("workspace_id", ["llm-abc\n", "ab", "-ab", "a" * 65, "Abc"])
+def test_a_workspace_id_must_match_in_full(workspace_id: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        new_workspace(workspace_id=workspace_id, name="w", owner_id="o", now_ms=1)
+    assert [v.field for v in caught.value.violations] == ["workspaceId"]
+
+
+@pytest.mark.parametrize("version", [0, -1, VERSION_MAX + 1, 2**70])
+def test_a_version_number_out_of_range_is_refused(version: int) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        check_version(version)
+    assert [v.field for v in caught.value.violations] == ["version"]
+    for fine in (None, 1, VERSION_MAX):
+        check_version(fine)
+
+
+def test_a_new_template_sorts_after_every_template_already_there() -> None:
+    assert first_in_list_order(100, None) == 100
+    assert first_in_list_order(100, 50) == 100
+    assert first_in_list_order(100, 100) == 101
+    assert first_in_list_order(100, 250) == 251

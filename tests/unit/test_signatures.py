@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -11,9 +12,12 @@ from alibabacloud_tea_openapi.utils import Utils
 
 from modelplane.security.signatures import (
     ACS3,
+    ROA_SHA1,
     SignatureError,
     SignedRequest,
+    parse_timestamp,
     read_claim,
+    roa_string_to_sign,
     verify,
 )
 
@@ -144,3 +148,171 @@ def test_unsigned_and_incomplete_requests_are_named() -> None:
     with pytest.raises(SignatureError) as caught:
         read_claim(broken)
     assert caught.value.code == "IncompleteSignature"
+
+
+def roa_request(
+    *,
+    method: str = "GET",
+    path: str = "/llm-ws0001/promptTemplates",
+    query: dict[str, str] | None = None,
+    date: datetime = NOW,
+    extra: dict[str, str] | None = None,
+    body: bytes = b"",
+) -> SignedRequest:
+    """Sign like the SDK's ROA signer (`signature_algorithm='v2'`), as the server sees it."""
+    query = query or {}
+    headers = {
+        "date": date.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "host": "127.0.0.1:8080",
+        "accept": "application/json",
+        "x-acs-signature-nonce": "nonce-3",
+        "x-acs-signature-method": "HMAC-SHA1",
+        "x-acs-signature-version": "1.0",
+        "x-acs-version": "2023-12-29",
+        "x-acs-action": "ListPromptTemplates",
+        "user-agent": "AlibabaCloud (Linux) Python/3.11 Core/0.4 TeaDSL/1",
+        **(extra or {}),
+    }
+    sdk_request = SimpleNamespace(method=method, pathname=path, query=query, headers=headers)
+    string_to_sign = Utils.get_string_to_sign(sdk_request)
+    assert (
+        roa_string_to_sign(
+            SignedRequest(method, path, list(query.items()), {k: [v] for k, v in headers.items()})
+        )
+        == string_to_sign
+    )
+    authorization = f"acs {AK}:{Utils.get_roasignature(string_to_sign, SECRET)}"
+    received = {k: [v] for k, v in headers.items()} | {"authorization": [authorization]}
+    return SignedRequest(
+        method=method, raw_path=path, query=list(query.items()), headers=received, body=body
+    )
+
+
+def test_an_sdk_signed_roa_sha1_request_verifies() -> None:
+    request = roa_request(query={"maxResults": "3", "nextToken": "", "type": "Custom"})
+    claim = read_claim(request)
+    assert (claim.scheme, claim.access_key_id, claim.nonce) == (ROA_SHA1, AK, "nonce-3")
+    assert claim.signed_headers == ()
+    assert verify(request, claim, SECRET, now=NOW) == NOW
+
+
+def test_roa_values_with_spaces_unicode_and_reserved_characters_verify() -> None:
+    query = {"name": "小红书 文案+助手", "content": "主题为: ${主题} & 100% = ok?"}
+    request = roa_request(method="POST", path="/llm-ws%2F1/promptTemplates", query=query)
+    verify(request, read_claim(request), SECRET, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda r: SignedRequest(r.method, r.raw_path, [("maxResults", "4")], r.headers),
+        lambda r: SignedRequest("DELETE", r.raw_path, r.query, r.headers),
+        lambda r: SignedRequest(r.method, "/llm-ws0002/promptTemplates", r.query, r.headers),
+        lambda r: SignedRequest(
+            r.method, r.raw_path, r.query, r.headers | {"x-acs-version": ["2021-07-01"]}
+        ),
+        lambda r: SignedRequest(
+            r.method, r.raw_path, r.query, r.headers | {"x-acs-extra": ["added"]}
+        ),
+        lambda r: SignedRequest(
+            r.method, r.raw_path, r.query, r.headers | {"date": ["Sat, 21 Nov 2026 10:00:01 GMT"]}
+        ),
+    ],
+    ids=["query", "method", "path", "signed-header", "added-acs-header", "date"],
+)
+def test_any_change_to_a_roa_request_after_signing_is_refused(tamper: object) -> None:
+    request = roa_request(query={"maxResults": "3"})
+    changed = tamper(request)  # type: ignore[operator]
+    with pytest.raises(SignatureError) as caught:
+        verify(changed, read_claim(changed), SECRET, now=NOW)
+    assert caught.value.code == "SignatureDoesNotMatch"
+
+
+def test_a_roa_body_is_covered_only_with_content_md5() -> None:
+    body = b'{"Value": "x"}'
+    unsigned_body = roa_request(method="PUT", body=body)
+    claim = read_claim(unsigned_body)
+    verify(unsigned_body, claim, SECRET, now=NOW)
+    assert not claim.covers_body(unsigned_body)
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324
+    signed_body = roa_request(method="PUT", body=body, extra={"content-md5": md5})
+    claim = read_claim(signed_body)
+    verify(signed_body, claim, SECRET, now=NOW)
+    assert claim.covers_body(signed_body)
+    swapped = SignedRequest(
+        signed_body.method, signed_body.raw_path, signed_body.query, signed_body.headers, b"{}"
+    )
+    with pytest.raises(SignatureError) as caught:
+        verify(swapped, claim, SECRET, now=NOW)
+    assert caught.value.code == "SignatureDoesNotMatch"
+    acs3 = acs3_request(query={})
+    assert read_claim(acs3).covers_body(acs3)
+
+
+def test_a_roa_request_with_a_wrong_secret_or_an_old_date_is_refused() -> None:
+    request = roa_request()
+    with pytest.raises(SignatureError) as caught:
+        verify(request, read_claim(request), "another-secret", now=NOW)
+    assert caught.value.code == "SignatureDoesNotMatch"
+    stale = roa_request(date=NOW - timedelta(minutes=16))
+    with pytest.raises(SignatureError) as caught:
+        verify(stale, read_claim(stale), SECRET, now=NOW)
+    assert caught.value.code == "InvalidTimeStamp.Expired"
+    recent = roa_request(date=NOW - timedelta(minutes=14))
+    verify(recent, read_claim(recent), SECRET, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("authorization", "code"),
+    [
+        ("acs MPAKTESTKEY0001", "IncompleteSignature"),
+        ("acs :c2ln", "IncompleteSignature"),
+        ("acs MPAKTESTKEY0001:", "IncompleteSignature"),
+    ],
+)
+def test_a_malformed_roa_authorization_is_named(authorization: str, code: str) -> None:
+    request = SignedRequest("GET", "/", [], {"authorization": [authorization]})
+    with pytest.raises(SignatureError) as caught:
+        read_claim(request)
+    assert caught.value.code == code
+
+
+def test_a_roa_signature_method_other_than_hmac_sha1_is_refused() -> None:
+    request = roa_request(extra={"x-acs-signature-method": "HMAC-SHA256"})
+    with pytest.raises(SignatureError) as caught:
+        read_claim(request)
+    assert caught.value.code == "InvalidParameter"
+
+
+def test_a_roa_request_without_a_nonce_or_date_is_refused() -> None:
+    request = roa_request()
+    for name, code in (("x-acs-signature-nonce", "MissingParameter"), ("date", "MissingParameter")):
+        headers = {k: v for k, v in request.headers.items() if k != name}
+        sdk_request = SimpleNamespace(
+            method="GET",
+            pathname=request.raw_path,
+            query={},
+            headers={k: v[0] for k, v in headers.items() if k != "authorization"},
+        )
+        signature = Utils.get_roasignature(Utils.get_string_to_sign(sdk_request), SECRET)
+        headers["authorization"] = [f"acs {AK}:{signature}"]
+        unsigned = SignedRequest("GET", request.raw_path, [], headers)
+        with pytest.raises(SignatureError) as caught:
+            verify(unsigned, read_claim(unsigned), SECRET, now=NOW)
+        assert caught.value.code == code
+
+
+@pytest.mark.parametrize("text", ["2026-11-21T10:00:00Z", "Sat, 21 Nov 2026 10:00:00 GMT"])
+def test_iso_and_http_dates_are_read_as_utc(text: str) -> None:
+    assert parse_timestamp(text) == NOW
+
+
+def test_the_sdk_http_date_is_read_as_utc_now() -> None:
+    value = parse_timestamp(Utils.get_date_utcstring())
+    assert abs((value - datetime.now(UTC)).total_seconds()) < 5
+
+
+def test_an_unreadable_date_is_invalid_timestamp_format() -> None:
+    with pytest.raises(SignatureError) as caught:
+        parse_timestamp("yesterday")
+    assert caught.value.code == "InvalidTimeStamp.Format"

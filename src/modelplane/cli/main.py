@@ -72,6 +72,10 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
         server_header=False,
+        # Long URL queries (bailian sends template text there); see Settings. The limit is
+        # h11's, so h11 is the parser even where httptools happens to be installed.
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_request_head_bytes,
     )
 
 

@@ -19,6 +19,7 @@ PROMPT_TEMPLATE = "PromptTemplate"
 NAME_MAX = 255
 CONTENT_MAX = 100_000
 VALUE_MAX = 100_000
+VERSION_MAX = 2**31 - 1
 MISSING_RULE = "missing: the template uses it and no value was given"
 # `$$` followed by `{…}` escapes; a name is a letter (any script) or `_`, then word
 # characters, `.` or `-`.
@@ -66,13 +67,29 @@ def new_template_id() -> str:
 
 def is_template_id(text: str) -> bool:
     """Whether `text` has the form of a template id."""
-    return bool(_ID.match(text))
+    return bool(_ID.fullmatch(text))
 
 
 def variables_of(content: str) -> tuple[str, ...]:
     """The distinct `${name}` placeholders of `content`, in order of first appearance."""
     names = (m.group(2) for m in _PLACEHOLDER.finditer(content) if not m.group(1))
     return tuple(dict.fromkeys(names))
+
+
+def check_version(version: int | None) -> None:
+    """Raise InvalidArgument (field `version`) for a number no version can have."""
+    if version is not None and not 1 <= version <= VERSION_MAX:
+        raise InvalidArgument.of("version", f"must be 1..{VERSION_MAX}")
+
+
+def first_in_list_order(now_ms: int, newest_ms: int | None) -> int:
+    """The creation time of a new template: after every template already in the workspace.
+
+    Lists run in (createdAt, id) order and a next-page token continues after its last
+    row, so a template added while a client pages must sort after every row it has seen,
+    even when created in the same millisecond.
+    """
+    return now_ms if newest_ms is None else max(now_ms, newest_ms + 1)
 
 
 def check_text(name: str | None, content: str | None) -> None:

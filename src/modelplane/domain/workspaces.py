@@ -33,7 +33,7 @@ def new_workspace_id() -> str:
 def new_workspace(*, workspace_id: str | None, name: str, owner_id: str, now_ms: int) -> Workspace:
     """Validate and build a workspace; the client may choose its id."""
     errors = ViolationCollector()
-    if workspace_id is not None and not _ID.match(workspace_id):
+    if workspace_id is not None and not _ID.fullmatch(workspace_id):
         errors.add("workspaceId", "3..64 of [a-z0-9-], starting with a letter or digit")
     if not name.strip() or len(name) > NAME_MAX or "\x00" in name:
         errors.add("name", f"required, 1..{NAME_MAX} characters")

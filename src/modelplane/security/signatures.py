@@ -1,8 +1,15 @@
-"""Alibaba Cloud request signatures: ACS3-HMAC-SHA256 (the SDK default) and RPC HMAC-SHA1.
+"""Alibaba Cloud request signatures: ACS3-HMAC-SHA256 (the SDK default) and the older HMAC-SHA1
+ones, RPC (`Signature` in the query) and ROA (`Authorization: acs <AccessKeyId>:<Signature>`).
 
 Pure functions over a `SignedRequest`; the faces build one from the wire, the service
 looks up the secret of the claimed access key, `verify` decides. Replayed nonces are
 refused by the store, which remembers them until they are too old to pass `verify`.
+
+The ROA HMAC-SHA1 scheme (what the SDK sends with `Config(signature_algorithm='v2')` to
+an ROA API) signs the method, the `accept`, `content-md5`, `content-type` and `date`
+headers, every `x-acs-*` header, the path as sent and the decoded query; it does not
+cover the body unless the client sends `content-md5` (then checked here). A face that
+reads the body of such a request must keep that in mind (see `Claim.covers_body`).
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Final, Literal
 from urllib.parse import quote, quote_plus
 
 ACS3: Final = "ACS3-HMAC-SHA256"
 RPC_SHA1: Final = "HMAC-SHA1"
+ROA_SHA1: Final = "ROA-HMAC-SHA1"
+ROA_PREFIX: Final = "acs "
 MAX_SKEW_SECONDS = 15 * 60
-Scheme = Literal["ACS3-HMAC-SHA256", "HMAC-SHA1"]
+Scheme = Literal["ACS3-HMAC-SHA256", "HMAC-SHA1", "ROA-HMAC-SHA1"]
 
 
 class SignatureError(Exception):
@@ -63,6 +73,10 @@ class Claim:
     timestamp: str | None
     nonce: str | None
 
+    def covers_body(self, request: SignedRequest) -> bool:
+        """Whether a valid signature of this claim vouches for the request body."""
+        return self.scheme != ROA_SHA1 or request.header("content-md5") is not None
+
 
 def _encode(value: str) -> str:
     return quote(value, safe="~", encoding="utf-8")
@@ -90,6 +104,25 @@ def read_claim(request: SignedRequest) -> Claim:
             timestamp=request.header("x-acs-date"),
             nonce=request.header("x-acs-signature-nonce"),
         )
+    if authorization is not None and authorization.startswith(ROA_PREFIX):
+        access_key_id, sep, signature = authorization[len(ROA_PREFIX) :].strip().partition(":")
+        if not sep or not access_key_id or not signature:
+            raise SignatureError(
+                "IncompleteSignature", "Authorization must be `acs <AccessKeyId>:<Signature>`"
+            )
+        method = request.header("x-acs-signature-method") or RPC_SHA1
+        if method != RPC_SHA1:
+            raise SignatureError(
+                "InvalidParameter", f"x-acs-signature-method {method!r} is not supported"
+            )
+        return Claim(
+            scheme=ROA_SHA1,
+            access_key_id=access_key_id,
+            signature=signature,
+            signed_headers=(),
+            timestamp=request.header("date"),
+            nonce=request.header("x-acs-signature-nonce"),
+        )
     params = dict(request.query)
     if "Signature" in params:
         method = params.get("SignatureMethod", RPC_SHA1)
@@ -106,7 +139,8 @@ def read_claim(request: SignedRequest) -> Claim:
             nonce=params.get("SignatureNonce"),
         )
     raise SignatureError(
-        "MissingParameter", "the request is not signed (no ACS3 Authorization, no Signature)"
+        "MissingParameter",
+        "the request is not signed (no ACS3 or acs Authorization, no Signature parameter)",
     )
 
 
@@ -141,18 +175,59 @@ def rpc_signature(request: SignedRequest, secret: str) -> str:
     return base64.b64encode(mac).decode()
 
 
+def roa_string_to_sign(request: SignedRequest) -> str:
+    """The string to sign of ROA HMAC-SHA1, as the SDK builds it (`Utils.get_string_to_sign`).
+
+    The method, then `accept`, `content-md5`, `content-type` and `date` (empty when not
+    sent), one line each; every `x-acs-*` header as `name:value` lines sorted by name; and
+    the path as sent followed by the query sorted by name, values decoded (`k=v`, or `k`
+    alone for an empty value).
+    """
+
+    def value(name: str) -> str:
+        return ",".join(request.headers.get(name, []))
+
+    head = "".join(
+        f"{part}\n"
+        for part in (
+            request.method.upper(),
+            value("accept"),
+            value("content-md5"),
+            value("content-type"),
+            value("date"),
+        )
+    )
+    acs = "".join(
+        f"{name}:{value(name)}\n" for name in sorted(request.headers) if name.startswith("x-acs-")
+    )
+    resource = request.raw_path or "/"
+    params = dict(request.query)
+    if params:
+        resource += "?" + "&".join(f"{k}={params[k]}" if params[k] else k for k in sorted(params))
+    return head + acs + resource
+
+
+def roa_signature(request: SignedRequest, secret: str) -> str:
+    """Base64 HMAC-SHA1 of the ROA scheme over `roa_string_to_sign`."""
+    mac = hmac.new(secret.encode(), roa_string_to_sign(request).encode(), hashlib.sha1).digest()
+    return base64.b64encode(mac).decode()
+
+
 def parse_timestamp(text: str | None) -> datetime:
-    """An ISO 8601 UTC time such as `2026-11-21T10:00:00Z`."""
+    """An ISO 8601 UTC time such as `2026-11-21T10:00:00Z`, or an HTTP date (ROA's `date`)."""
     if not text:
         raise SignatureError(
-            "MissingParameter", "the request date (x-acs-date/Timestamp) is missing"
+            "MissingParameter", "the request date (x-acs-date/Timestamp/date) is missing"
         )
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise SignatureError(
-            "InvalidTimeStamp.Format", f"{text!r} is not an ISO 8601 time"
-        ) from None
+        try:
+            value = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            raise SignatureError(
+                "InvalidTimeStamp.Format", f"{text[:64]!r} is not an ISO 8601 time or HTTP date"
+            ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -178,6 +253,12 @@ def verify(
                 "SignatureDoesNotMatch", "x-acs-content-sha256 does not match the body"
             )
         expected = acs3_signature(request, claim.signed_headers, secret)
+    elif claim.scheme == ROA_SHA1:
+        declared = request.header("content-md5")
+        actual = base64.b64encode(hashlib.md5(request.body).digest()).decode()  # noqa: S324
+        if declared is not None and declared != actual:
+            raise SignatureError("SignatureDoesNotMatch", "content-md5 does not match the body")
+        expected = roa_signature(request, secret)
     else:
         expected = rpc_signature(request, secret)
     if not hmac.compare_digest(expected.encode(), claim.signature.encode()):

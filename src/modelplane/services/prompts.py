@@ -14,6 +14,9 @@ from modelplane.domain.prompts import (
     PromptTemplate,
     Rendered,
     TemplateType,
+    check_version,
+    first_in_list_order,
+    is_template_id,
     new_template,
     next_version,
     render,
@@ -46,8 +49,10 @@ def _decode_token(token: str) -> tuple[int, str]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         created_at, template_id = json.loads(raw)
-        if not isinstance(created_at, int) or not isinstance(template_id, str):
-            raise ValueError("bad shape")
+        if type(created_at) is not int or not 0 <= created_at < 2**63:
+            raise ValueError("bad time")
+        if not isinstance(template_id, str) or not is_template_id(template_id):
+            raise ValueError("bad id")
     except (ValueError, TypeError, binascii.Error):
         raise InvalidArgument.of("nextToken", "not a token this service gave out") from None
     return created_at, template_id
@@ -68,6 +73,10 @@ async def _reach(store: Store, actor: Principal, workspace_id: str) -> None:
         raise NotFound("Workspace", workspace_id)
 
 
+def _list_order(template: PromptTemplate) -> tuple[int, str]:
+    return template.created_at, template.prompt_template_id
+
+
 def _read_only(template_id: str) -> None:
     if system_template(template_id) is not None:
         raise PermissionDenied(f"{template_id} is a built-in System template and read-only")
@@ -76,16 +85,20 @@ def _read_only(template_id: str) -> None:
 async def create_prompt_template(
     *, store: Store, actor: Principal, workspace_id: str, name: str, content: str
 ) -> PromptTemplate:
-    """Create a custom template (version 1) in a workspace the actor reaches."""
-    template = new_template(
-        workspace_id=workspace_id,
-        name=name,
-        content=content,
-        actor_id=actor.principal_id,
-        now_ms=now_ms(),
-    )
+    """Create a custom template (version 1) in a workspace the actor reaches.
+
+    It is created after every template already there, so that it sorts last in lists.
+    """
     async with store.writer() as uow:
         await workspace_for(uow, actor, workspace_id)
+        newest = await uow.prompts.newest_created_at(workspace_id)
+        template = new_template(
+            workspace_id=workspace_id,
+            name=name,
+            content=content,
+            actor_id=actor.principal_id,
+            now_ms=first_in_list_order(now_ms(), newest),
+        )
         await uow.prompts.add_template(template)
         await uow.commit()
     return template
@@ -100,6 +113,7 @@ async def get_prompt_template(
     version: int | None = None,
 ) -> PromptTemplate:
     """A template, current or at `version`; built-in ones are in every workspace."""
+    check_version(version)
     await _reach(store, actor, workspace_id)
     builtin = system_template(template_id)
     if builtin is not None and version in (None, 1):
@@ -142,12 +156,10 @@ async def list_prompt_templates(
     if kind is TemplateType.SYSTEM:
         matching = [
             replace(t, workspace_id=workspace_id)
-            for t in system_templates()
+            for t in sorted(system_templates(), key=_list_order)
             if not name or name.lower() in t.name.lower()
         ]
-        rest = [
-            t for t in matching if after is None or (t.created_at, t.prompt_template_id) > after
-        ]
+        rest = [t for t in matching if after is None or _list_order(t) > after]
         items, total = rest[:limit], len(matching)
         more = len(rest) > limit
     else:
@@ -170,16 +182,21 @@ async def update_prompt_template(
     name: str | None = None,
     content: str | None = None,
 ) -> PromptTemplate:
-    """Write a new version with the given fields; the old text stays as a version."""
-    _read_only(template_id)
+    """Write a new version with the given fields; the old text stays as a version.
+
+    An update that changes nothing (the same name and content) writes no version.
+    """
     async with store.writer() as uow:
         await workspace_for(uow, actor, workspace_id)
+        _read_only(template_id)
         current = await uow.prompts.get_template(workspace_id, template_id, lock=True)
         if current is None:
             raise NotFound(PROMPT_TEMPLATE, template_id)
         changed = next_version(
             current, name=name, content=content, actor_id=actor.principal_id, now_ms=now_ms()
         )
+        if (changed.name, changed.content) == (current.name, current.content):
+            return current
         await uow.prompts.save_template(changed)
         await uow.commit()
     return changed
@@ -189,9 +206,9 @@ async def delete_prompt_template(
     *, store: Store, actor: Principal, workspace_id: str, template_id: str
 ) -> None:
     """Delete a template with all its versions."""
-    _read_only(template_id)
     async with store.writer() as uow:
         await workspace_for(uow, actor, workspace_id)
+        _read_only(template_id)
         if await uow.prompts.get_template(workspace_id, template_id) is None:
             raise NotFound(PROMPT_TEMPLATE, template_id)
         await uow.prompts.delete_template(template_id)

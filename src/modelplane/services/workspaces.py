@@ -84,10 +84,9 @@ async def add_member(
         await workspace_for(uow, actor, workspace_id, Action.UPDATE)
         if await uow.principals.get(principal_id) is None:
             raise NotFound(PRINCIPAL, principal_id)
-        now = now_ms()
-        await uow.prompts.add_member(workspace_id, principal_id, now_ms=now)
+        added_at = await uow.prompts.add_member(workspace_id, principal_id, now_ms=now_ms())
         await uow.commit()
-    return Member(principal_id, now)
+    return Member(principal_id, added_at)
 
 
 async def remove_member(

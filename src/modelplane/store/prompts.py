@@ -117,16 +117,21 @@ class PromptRepository:
         )
         return (await self._conn.execute(query)).first() is not None
 
-    async def add_member(self, workspace_id: str, principal_id: str, *, now_ms: int) -> bool:
-        """Add a member; False when the principal already was one."""
-        if await self.is_member(workspace_id, principal_id):
-            return False
+    async def add_member(self, workspace_id: str, principal_id: str, *, now_ms: int) -> int:
+        """Add a member unless it already is one; when it was added."""
+        m = workspace_members.c
+        query = sa.select(m.added_at).where(
+            m.workspace_id == workspace_id, m.principal_id == principal_id
+        )
+        added_at = (await self._conn.execute(query)).scalar_one_or_none()
+        if added_at is not None:
+            return int(added_at)
         await self._conn.execute(
             workspace_members.insert().values(
                 workspace_id=workspace_id, principal_id=principal_id, added_at=now_ms
             )
         )
-        return True
+        return now_ms
 
     async def remove_member(self, workspace_id: str, principal_id: str) -> bool:
         """Remove a member; False when the principal was not one."""
@@ -147,6 +152,23 @@ class PromptRepository:
             .order_by(m.added_at, m.principal_id)
         )
         return [(row.principal_id, row.added_at) for row in await self._conn.execute(query)]
+
+    async def newest_created_at(self, workspace_id: str) -> int | None:
+        """The newest `created_at` of the workspace's templates; holds its list order.
+
+        The workspace row stays locked until the transaction ends (PostgreSQL; SQLite
+        writers are serialized anyway), so templates are created one after another.
+        """
+        lock = (
+            sa.select(workspaces.c.workspace_id)
+            .where(workspaces.c.workspace_id == workspace_id)
+            .with_for_update()
+        )
+        await self._conn.execute(lock)
+        p = prompt_templates.c
+        newest = sa.select(sa.func.max(p.created_at)).where(p.workspace_id == workspace_id)
+        value = (await self._conn.execute(newest)).scalar_one_or_none()
+        return None if value is None else int(value)
 
     async def add_template(self, template: PromptTemplate) -> None:
         """Insert a template and its first version."""

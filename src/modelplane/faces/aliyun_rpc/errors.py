@@ -31,13 +31,13 @@ from __future__ import annotations
 import logging
 
 from modelplane.domain import errors as domain
+from modelplane.faces.aliyun_transport import signature_status
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.middleware import BodyTooLarge
 from modelplane.security.signatures import SignatureError
 
 log = logging.getLogger("modelplane.aliyun_rpc")
 
-SIGNATURE_401 = frozenset({"InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch"})
 RECOMMEND = {
     400: "Check the parameters named in Message and send the request again.",
     401: "Check the AccessKeyId and AccessKeySecret the request is signed with.",
@@ -92,7 +92,7 @@ def describe(exc: Exception) -> tuple[int, str, str]:
     if isinstance(exc, RpcError):
         return exc.status, exc.code, exc.message
     if isinstance(exc, SignatureError):
-        return (401 if exc.code in SIGNATURE_401 else 400), exc.code, exc.message
+        return signature_status(exc.code), exc.code, exc.message
     if isinstance(exc, domain.DomainError):
         status, code = _domain(exc)
         if status != 500:

@@ -24,10 +24,17 @@ from modelplane.faces.aliyun_rpc import (
 )
 from modelplane.faces.aliyun_rpc.call import Call, Operation
 from modelplane.faces.aliyun_rpc.errors import RpcError, missing, render
-from modelplane.faces.aliyun_rpc.wire import merged, parse_pairs
+from modelplane.faces.aliyun_rpc.wire import merged
+from modelplane.faces.aliyun_transport import (
+    authenticate,
+    first,
+    parse_pairs,
+    query_pairs,
+    read_body,
+    received_headers,
+    signed_request,
+)
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.security.signatures import SignedRequest
-from modelplane.services.signed_requests import authenticate_signed
 
 VERSION = "2021-09-01"
 FORM = "application/x-www-form-urlencoded"
@@ -38,33 +45,6 @@ OPERATIONS: dict[str, Operation] = {
     **runtimes.OPERATIONS,
     **provider_endpoints.OPERATIONS,
 }
-
-
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body (the app's middleware stops it at the size limit)."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def received_headers(scope: Scope) -> dict[str, list[str]]:
-    """Header values by lower-case name, in the order sent."""
-    headers: dict[str, list[str]] = {}
-    for name, value in scope["headers"]:
-        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-    return headers
-
-
-def first(headers: dict[str, list[str]], name: str) -> str | None:
-    """The first value of a header, if sent."""
-    values = headers.get(name)
-    return values[0] if values else None
 
 
 def form_of(body: bytes, content_type: str | None) -> list[tuple[str, str]]:
@@ -104,22 +84,9 @@ class RpcEndpoint:
     ) -> dict[str, Any]:
         """Authenticate, dispatch and run one call; its body without `RequestId`."""
         body = await read_body(receive)
-        query = parse_pairs(scope.get("query_string", b"").decode("latin-1"), "Query")
+        query = query_pairs(scope)
         form = form_of(body, first(headers, "content-type"))
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        signed = SignedRequest(
-            method=scope["method"],
-            raw_path=raw_path.partition(b"?")[0].decode("latin-1"),
-            query=query,
-            headers=headers,
-            body=body,
-            form=form,
-        )
-        app_state = scope["app"].state
-        actor = await authenticate_signed(
-            store=app_state.store, secrets=app_state.secrets, request=signed
-        )
-        scope["state"]["principal_id"] = actor.principal_id
+        actor = await authenticate(scope, signed_request(scope, headers, query, body, form))
         params = merged(query, form)
         version = first(headers, "x-acs-version") or params.text("Version")
         if not version:
@@ -136,6 +103,7 @@ class RpcEndpoint:
             raise RpcError(
                 404, "InvalidAction.NotFound", f"the action {action[:64]!r} is not served"
             )
+        app_state = scope["app"].state
         call = Call(params=params, actor=actor, store=app_state.store, secrets=app_state.secrets)
         return await operation(call)
 

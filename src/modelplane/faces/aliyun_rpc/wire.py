@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.paging import PageRequest, page_request
 from modelplane.faces.aliyun_rpc.errors import missing
+from modelplane.faces.aliyun_transport import single_values
 
 BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 _INTEGER = re.compile(r"^-?[0-9]{1,10}$")
@@ -28,36 +28,12 @@ INT32 = range(-(2**31), 2**31)
 _INDEX = re.compile(r"^[1-9][0-9]{0,5}$")
 
 
-def parse_pairs(text: str, where: str) -> list[tuple[str, str]]:
-    """Decode `a=1&b=x+y` (a query string or a form body) into pairs, in order."""
-    pairs = []
-    for field in text.split("&"):
-        if not field:
-            continue
-        name, sep, value = field.partition("=")
-        if not sep:
-            raise InvalidArgument.of(where, f"malformed: {name[:40]!r} has no '='")
-        try:
-            pairs.append(
-                (unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict"))
-            )
-        except UnicodeDecodeError:
-            raise InvalidArgument.of(where, f"malformed: {name[:40]!r} is not UTF-8") from None
-    return pairs
-
-
 def merged(*sources: Iterable[tuple[str, str]]) -> Params:
     """The parameters of the query and the form body together.
 
     A name given twice with different values is refused, since either reading would guess.
     """
-    values: dict[str, str] = {}
-    for pairs in sources:
-        for name, value in pairs:
-            if values.get(name, value) != value:
-                raise InvalidArgument.of(name, "given twice with different values")
-            values[name] = value
-    return Params(values)
+    return Params(single_values(*sources))
 
 
 def _wire_text(value: Any, path: str) -> str | None:

@@ -1,0 +1,1 @@
+"""The Alibaba ROA faces, routed on the raw path: bailian prompt templates (`bailian.py`)."""

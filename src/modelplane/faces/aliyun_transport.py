@@ -1,0 +1,139 @@
+"""The Alibaba Cloud transport shared by the RPC face and the ROA faces.
+
+A request as its signature sees it: the body (read within the app's limit), the headers
+by lower-case name, the path still percent-encoded and the query decoded into pairs
+(`+` is a space). `authenticate` checks the access-key signature (see
+`services/signed_requests.py`) and records who signed. Signature errors keep their own
+Alibaba code on every face, with the same status (`signature_status`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import unquote_plus
+
+from starlette.types import Receive, Scope
+
+from modelplane.domain.errors import InvalidArgument
+from modelplane.domain.principals import Principal
+from modelplane.security.signatures import SignatureError, SignedRequest, read_claim
+from modelplane.services.signed_requests import authenticate_signed
+
+# The credentials are wrong: sending the request again cannot help. Every other signature
+# error (MissingParameter, IncompleteSignature, InvalidTimeStamp.*, SignatureNonceUsed,
+# InvalidParameter) means the request itself is incomplete, stale or replayed: 400.
+SIGNATURE_401 = frozenset({"InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch"})
+
+
+def signature_status(code: str) -> int:
+    """The HTTP status of a signature error with this Alibaba code."""
+    return 401 if code in SIGNATURE_401 else 400
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (the app's middleware stops it at the size limit)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def received_headers(scope: Scope) -> dict[str, list[str]]:
+    """Header values by lower-case name, in the order sent."""
+    headers: dict[str, list[str]] = {}
+    for name, value in scope["headers"]:
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    return headers
+
+
+def first(headers: dict[str, list[str]], name: str) -> str | None:
+    """The first value of a header, if sent."""
+    values = headers.get(name)
+    return values[0] if values else None
+
+
+def raw_path(scope: Scope) -> str:
+    """The path as sent, still percent-encoded, without the query."""
+    raw = scope.get("raw_path") or scope["path"].encode()
+    return bytes(raw).partition(b"?")[0].decode("latin-1")
+
+
+def parse_pairs(text: str, where: str) -> list[tuple[str, str]]:
+    """Decode `a=1&b=x+y` (a query string or a form body) into pairs, in order."""
+    pairs = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, sep, value = field.partition("=")
+        if not sep:
+            raise InvalidArgument.of(where, f"malformed: {name[:40]!r} has no '='")
+        try:
+            pairs.append(
+                (unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict"))
+            )
+        except UnicodeDecodeError:
+            raise InvalidArgument.of(where, f"malformed: {name[:40]!r} is not UTF-8") from None
+    return pairs
+
+
+def query_pairs(scope: Scope) -> list[tuple[str, str]]:
+    """The decoded pairs of the URL query."""
+    return parse_pairs(scope.get("query_string", b"").decode("latin-1"), "Query")
+
+
+def single_values(*sources: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """One value per name from pairs (of the query, of a form, …).
+
+    A name given twice with different values is refused, since either reading would guess
+    (and a signature may cover only one of them).
+    """
+    values: dict[str, str] = {}
+    for pairs in sources:
+        for name, value in pairs:
+            if values.get(name, value) != value:
+                raise InvalidArgument.of(name, "given twice with different values")
+            values[name] = value
+    return values
+
+
+def signed_request(
+    scope: Scope,
+    headers: dict[str, list[str]],
+    query: list[tuple[str, str]],
+    body: bytes,
+    form: list[tuple[str, str]] | None = None,
+) -> SignedRequest:
+    """What the signature of this request covers, as received."""
+    return SignedRequest(
+        method=scope["method"],
+        raw_path=raw_path(scope),
+        query=query,
+        headers=headers,
+        body=body,
+        form=form or [],
+    )
+
+
+async def authenticate(
+    scope: Scope, request: SignedRequest, *, reads_body: bool = True
+) -> Principal:
+    """The principal whose access key signed `request` (recorded for the access log).
+
+    A face that takes parameters from the body (`reads_body`) refuses a signature that
+    does not cover it (ROA HMAC-SHA1 without `content-md5`).
+    """
+    if reads_body and request.body and not read_claim(request).covers_body(request):
+        raise SignatureError(
+            "IncompleteSignature",
+            "this signature does not cover the body: send content-md5 or sign with "
+            "ACS3-HMAC-SHA256",
+        )
+    state = scope["app"].state
+    actor = await authenticate_signed(store=state.store, secrets=state.secrets, request=request)
+    scope.setdefault("state", {})["principal_id"] = actor.principal_id
+    return actor

@@ -1,0 +1,206 @@
+"""Wire models of workspaces, their members and prompt templates, and their renderers.
+
+Requests refuse unknown fields and check types; every domain rule (lengths, the id form,
+the variable grammar) is checked by the domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from modelplane.domain.prompts import PromptTemplate, Rendered, TemplateType
+from modelplane.domain.workspaces import Workspace
+from modelplane.faces.native.llm_schemas import WireModel
+from modelplane.services.prompts import MAX_RESULTS_DEFAULT, MAX_RESULTS_MAX, TemplatePage
+from modelplane.services.workspaces import Member
+
+# Copied from the docstring of `modelplane.domain.prompts`, where the grammar is defined.
+VARIABLE_GRAMMAR = (
+    "Variable grammar: `${name}` where `name` starts with a letter of any script (so "
+    "`${主题}` works) or `_`, and goes on with letters, digits, `_`, `.` or `-`, at most 64 "
+    "characters in all. `$${x}` is the literal text `${x}`. Anything else, such as `${ x }` "
+    "or `${1x}`, is plain text. `variables` lists the distinct names in order of first "
+    "appearance."
+)
+_CONTENT = "1..100,000 characters, not only spaces. " + VARIABLE_GRAMMAR
+_NAME = "1..255 characters, not only spaces"
+MAX_RESULTS = f"1..{MAX_RESULTS_MAX}; {MAX_RESULTS_DEFAULT} when absent"
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class WorkspaceCreate(WireModel):
+    """Body of `POST /v1/workspaces`."""
+
+    workspace_id: str | None = Field(
+        default=None,
+        alias="workspaceId",
+        description="Chosen by the client, e.g. `llm-czal8nvvwb8d4xxx`: 3..64 of "
+        "`[a-z0-9-]`, starting with a letter or digit. Generated when absent; reuse is 409.",
+    )
+    name: str = Field(description=_NAME)
+
+
+class TemplateCreate(WireModel):
+    """Body of `POST /v1/workspaces/{ws}/prompt-templates`."""
+
+    name: str = Field(description=_NAME)
+    content: str = Field(description=_CONTENT)
+
+
+class TemplatePatch(WireModel):
+    """Body of `PATCH …/prompt-templates/{id}`: the fields given (not null) change.
+
+    Every update writes a new immutable version; the old text stays readable.
+    """
+
+    name: str | None = Field(default=None, description=_NAME)
+    content: str | None = Field(default=None, description=_CONTENT)
+
+
+class RenderIn(WireModel):
+    """Body of `POST …/prompt-templates/{id}:render`."""
+
+    variables: dict[str, str] = Field(
+        default_factory=dict, description="A value for each variable name"
+    )
+    allow_partial: bool = Field(
+        default=False,
+        alias="allowPartial",
+        description="Leave placeholders without a value as written instead of failing",
+    )
+    version: int | None = Field(default=None, description="Render this version (default: current)")
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class WorkspaceOut(BaseModel):
+    """A workspace."""
+
+    workspaceId: str
+    name: str
+    ownerId: str
+    createdAt: int
+
+
+class WorkspaceListOut(BaseModel):
+    """The workspaces the caller owns or is a member of (admins: all), oldest first."""
+
+    workspaces: list[WorkspaceOut]
+
+
+class MemberOut(BaseModel):
+    """A principal that was added to a workspace, and when."""
+
+    principalId: str
+    addedAt: int
+
+
+class MemberListOut(BaseModel):
+    """The members of a workspace, in the order they were added."""
+
+    members: list[MemberOut]
+
+
+class PromptTemplateOut(BaseModel):
+    """A prompt template at one version."""
+
+    promptTemplateId: str = Field(description="32 lowercase hex characters")
+    workspaceId: str
+    name: str
+    content: str
+    variables: list[str] = Field(
+        description="The distinct `${name}` placeholders in order of first appearance"
+    )
+    type: TemplateType = Field(description="`Custom`, or `System` (built in, read-only)")
+    version: int
+    createdAt: int
+    updatedAt: int
+    createdBy: str
+    updatedBy: str
+
+
+class PromptTemplateListOut(BaseModel):
+    """A page of prompt templates, oldest first."""
+
+    promptTemplates: list[PromptTemplateOut]
+    totalCount: int = Field(description="How many templates match in all")
+    maxResults: int
+    nextToken: str | None = Field(
+        default=None, description="Pass as `nextToken` for the next page; null on the last"
+    )
+
+
+class VersionListOut(BaseModel):
+    """Every version of a template, oldest first."""
+
+    versions: list[PromptTemplateOut]
+
+
+class RenderOut(BaseModel):
+    """A filled template."""
+
+    text: str
+    variables: list[str] = Field(description="The template's variables")
+    missing: list[str] = Field(description="Variables left unfilled (only with `allowPartial`)")
+    unused: list[str] = Field(description="Names given that the template does not use")
+    version: int = Field(description="The version that was rendered")
+
+
+# --- renderers ------------------------------------------------------------------------------
+
+
+def render_workspace(workspace: Workspace) -> dict[str, Any]:
+    """The wire form of a workspace."""
+    return {
+        "workspaceId": workspace.workspace_id,
+        "name": workspace.name,
+        "ownerId": workspace.owner_id,
+        "createdAt": workspace.created_at,
+    }
+
+
+def render_member(member: Member) -> dict[str, Any]:
+    """The wire form of a member."""
+    return {"principalId": member.principal_id, "addedAt": member.added_at}
+
+
+def render_template(template: PromptTemplate) -> dict[str, Any]:
+    """The wire form of a prompt template."""
+    return {
+        "promptTemplateId": template.prompt_template_id,
+        "workspaceId": template.workspace_id,
+        "name": template.name,
+        "content": template.content,
+        "variables": list(template.variables),
+        "type": template.type.value,
+        "version": template.version,
+        "createdAt": template.created_at,
+        "updatedAt": template.updated_at,
+        "createdBy": template.created_by,
+        "updatedBy": template.updated_by,
+    }
+
+
+def render_template_page(page: TemplatePage) -> dict[str, Any]:
+    """A page of templates with the token of the next one."""
+    return {
+        "promptTemplates": [render_template(t) for t in page.items],
+        "totalCount": page.total,
+        "maxResults": page.max_results,
+        "nextToken": page.next_token,
+    }
+
+
+def render_rendered(template: PromptTemplate, rendered: Rendered) -> dict[str, Any]:
+    """The answer of a render."""
+    return {
+        "text": rendered.text,
+        "variables": list(template.variables),
+        "missing": list(rendered.missing),
+        "unused": list(rendered.unused),
+        "version": template.version,
+    }

@@ -1,0 +1,187 @@
+"""Routes of /v1/workspaces/{ws}/prompt-templates. Each handler parses, calls one service,
+renders.
+
+Domain errors already name fields as this face spells them (`name`, `content`,
+`variables.<name>`, `nextToken`), so they pass through unchanged: variable names keep
+their case.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from modelplane.domain.prompts import TemplateType
+from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.native.deps import context
+from modelplane.faces.native.prompt_schemas import (
+    MAX_RESULTS,
+    VARIABLE_GRAMMAR,
+    PromptTemplateListOut,
+    PromptTemplateOut,
+    RenderIn,
+    RenderOut,
+    TemplateCreate,
+    TemplatePatch,
+    VersionListOut,
+    render_rendered,
+    render_template,
+    render_template_page,
+)
+from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.services import prompts as service
+
+router = APIRouter(
+    prefix="/v1/workspaces/{workspace_id}/prompt-templates",
+    tags=["prompt-templates"],
+    responses=ERRORS,
+)
+
+_VERSION = "A version number (1 is the first); the current version when absent"
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PromptTemplateOut,
+    description="Create a `Custom` template (version 1) in a workspace the caller reaches. "
+    "`name` 1..255 and `content` 1..100,000 characters.\n\n" + VARIABLE_GRAMMAR,
+)
+async def create_prompt_template(
+    workspace_id: str, body: TemplateCreate, request: Request
+) -> Response:
+    """Create a prompt template."""
+    ctx = context(request)
+    template = await service.create_prompt_template(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        name=body.name,
+        content=body.content,
+    )
+    return JsonResponse(render_template(template), status_code=201)
+
+
+@router.get("", response_model=PromptTemplateListOut)
+async def list_prompt_templates(
+    workspace_id: str,
+    request: Request,
+    name: Annotated[str | None, Query(description="Part of the name, any case")] = None,
+    template_type: Annotated[
+        TemplateType | None,
+        Query(alias="type", description="`Custom` (the default: the workspace's own) or `System`"),
+    ] = None,
+    max_results: Annotated[int | None, Query(alias="maxResults", description=MAX_RESULTS)] = None,
+    next_token: Annotated[
+        str | None,
+        Query(alias="nextToken", description="From the previous page; valid while rows are added"),
+    ] = None,
+) -> Response:
+    """A page of a workspace's templates, oldest first; `nextToken` continues after it."""
+    ctx = context(request)
+    page = await service.list_prompt_templates(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        name=name,
+        template_type=template_type.value if template_type is not None else None,
+        max_results=max_results,
+        next_token=next_token,
+    )
+    return JsonResponse(render_template_page(page))
+
+
+@router.get("/{prompt_template_id}", response_model=PromptTemplateOut)
+async def get_prompt_template(
+    workspace_id: str,
+    prompt_template_id: str,
+    request: Request,
+    version: Annotated[int | None, Query(description=_VERSION)] = None,
+) -> Response:
+    """A template, current or at `version`; the built-in `System` ones are in every workspace."""
+    ctx = context(request)
+    template = await service.get_prompt_template(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        template_id=prompt_template_id,
+        version=version,
+    )
+    return JsonResponse(render_template(template))
+
+
+@router.patch(
+    "/{prompt_template_id}",
+    response_model=PromptTemplateOut,
+    description="Write a new version with the fields given; the old text stays as a version "
+    "(`/versions`, `?version=N`). `System` templates are read-only (403).\n\n" + VARIABLE_GRAMMAR,
+)
+async def update_prompt_template(
+    workspace_id: str, prompt_template_id: str, body: TemplatePatch, request: Request
+) -> Response:
+    """Update a prompt template."""
+    ctx = context(request)
+    template = await service.update_prompt_template(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        template_id=prompt_template_id,
+        name=body.name,
+        content=body.content,
+    )
+    return JsonResponse(render_template(template))
+
+
+@router.delete("/{prompt_template_id}", response_model=DeletedOut)
+async def delete_prompt_template(
+    workspace_id: str, prompt_template_id: str, request: Request
+) -> Response:
+    """Delete a template with all its versions (`System` templates are read-only: 403)."""
+    ctx = context(request)
+    await service.delete_prompt_template(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        template_id=prompt_template_id,
+    )
+    return JsonResponse({"deleted": True, "id": prompt_template_id})
+
+
+@router.get("/{prompt_template_id}/versions", response_model=VersionListOut)
+async def list_versions(workspace_id: str, prompt_template_id: str, request: Request) -> Response:
+    """Every version of a template, oldest first."""
+    ctx = context(request)
+    versions = await service.list_versions(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        template_id=prompt_template_id,
+    )
+    return JsonResponse({"versions": [render_template(v) for v in versions]})
+
+
+@router.post(
+    "/{prompt_template_id}:render",
+    response_model=RenderOut,
+    description="Fill the template's variables with `variables`. A variable without a value "
+    "is 400 `INVALID_ARGUMENT` whose `details` name every missing one (`variables.<name>`), "
+    "unless `allowPartial` is set: then its placeholder stays as written and it is listed "
+    "in `missing`. Values are not rendered again; `$${x}` becomes `${x}`.\n\n" + VARIABLE_GRAMMAR,
+)
+async def render_prompt_template(
+    workspace_id: str, prompt_template_id: str, body: RenderIn, request: Request
+) -> Response:
+    """Render a prompt template."""
+    ctx = context(request)
+    template, rendered = await service.render_prompt_template(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        template_id=prompt_template_id,
+        variables=body.variables,
+        allow_partial=body.allow_partial,
+        version=body.version,
+    )
+    return JsonResponse(render_rendered(template, rendered))
