@@ -1,10 +1,11 @@
 """The baseline: a bare FastAPI app answering the same shapes with no auth and no store.
 
-Run by `bench/read_llm.py`; not part of the product.
+Run by `bench/read_llm.py` and `bench/prompts.py`; not part of the product.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -56,3 +57,28 @@ async def get_llm(llm_id: str) -> dict[str, Any]:
 async def list_llms() -> dict[str, Any]:
     """200 objects."""
     return {"llms": [_llm(n) for n in range(200)]}
+
+
+_TEMPLATE = {
+    "promptTemplateId": "0" * 32,
+    "name": "bench template",
+    "content": " ".join(f"Part {n}: ${{v{n}}}." for n in range(10)),
+    "variables": [f"v{n}" for n in range(10)],
+    "workspaceId": "llm-bench",
+}
+_PLACEHOLDER = re.compile(r"\$(\$?)\{([^\W\d][\w.-]{0,63})\}")
+
+
+@app.get("/{workspace_id}/promptTemplates/{template_id}")
+async def get_prompt_template(workspace_id: str, template_id: str) -> dict[str, Any]:
+    """The bailian Get shape."""
+    return {"requestId": "0" * 32, **_TEMPLATE}
+
+
+@app.post("/v1/workspaces/{workspace_id}/prompt-templates/{template_id}:render")
+async def render(workspace_id: str, template_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Fill the placeholders from the body's `variables`, as modelplane does."""
+    values: dict[str, str] = body.get("variables", {})
+    text = _PLACEHOLDER.sub(lambda m: values.get(m.group(2), m.group(0)), _TEMPLATE["content"])
+    unused = [k for k in values if k not in _TEMPLATE["variables"]]
+    return {"text": text, "variables": _TEMPLATE["variables"], "missing": [], "unused": unused}

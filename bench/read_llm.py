@@ -45,13 +45,21 @@ def wrk(
     connections: int,
     headers: dict[str, str],
     pid: int | None = None,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
 ) -> dict[str, float]:
-    """Run wrk with one thread; requests/s, p99 latency (ms), server CPU µs per request."""
+    """Run wrk with one thread; requests/s, p99 latency (ms), server CPU µs per request.
+
+    `script` is a wrk Lua script (for bodies or per-request headers), given `script_args`.
+    """
     cpu_before = cpu_seconds(pid) if pid else 0.0
     args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    if script is not None:
+        args += ["-s", str(script)]
+    extra = ["--", *script_args] if script_args else []
+    out = subprocess.run([*args, url, *extra], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99_match = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     assert p99_match, out

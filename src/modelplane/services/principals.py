@@ -221,10 +221,20 @@ async def authenticate_token(*, store: Store, token: str) -> Principal:
 async def access_key_secret(
     *, store: Store, secrets: SecretBox, access_key_id: str
 ) -> tuple[Principal, str]:
-    """The principal and plaintext secret of an active access key (for signature checks)."""
-    async with store.reader() as uow:
-        found = await uow.principals.access_key(access_key_id)
-        principal = await uow.principals.get(found[0].principal_id) if found else None
-    if found is None or found[0].revoked_at is not None or principal is None:
+    """The principal and plaintext secret of an active access key (for signature checks).
+
+    Kept in the read cache, which every change (a revocation included) clears.
+    """
+
+    async def load() -> tuple[Principal, str] | None:
+        async with store.reader() as uow:
+            found = await uow.principals.access_key(access_key_id)
+            principal = await uow.principals.get(found[0].principal_id) if found else None
+        if found is None or found[0].revoked_at is not None or principal is None:
+            return None
+        return principal, secrets.open(found[1], aad=access_key_aad(access_key_id)).decode()
+
+    pair = await store.cached(("access-key", access_key_id), load)
+    if pair is None:
         raise Unauthenticated(f"access key {access_key_id!r} is not valid")
-    return principal, secrets.open(found[1], aad=access_key_aad(access_key_id)).decode()
+    return pair

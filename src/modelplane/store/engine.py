@@ -156,12 +156,16 @@ class Engines:
     write: Engine
     is_postgres: bool
     freshness: Freshness
+    # For writes no cached read depends on (signature nonces). On SQLite it is the very
+    # connection that probes `data_version`, which moves only on other connections'
+    # commits: so these writes leave the read caches of this process alone.
+    quiet: Engine
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
-        await self.read.dispose()
-        if self.write is not self.read:
-            await self.write.dispose()
+        for n, engine in enumerate((self.read, self.write, self.quiet)):
+            if engine not in (self.read, self.write, self.quiet)[:n]:
+                await engine.dispose()
 
 
 def create_engines(settings: Settings) -> Engines:
@@ -177,16 +181,18 @@ def create_engines(settings: Settings) -> Engines:
             return await asyncpg.connect(dsn, timeout=timeout)
 
         notifications = PostgresNotifications(listen_connection)
-        return Engines(read=engine, write=engine, is_postgres=True, freshness=notifications)
+        return Engines(
+            read=engine, write=engine, is_postgres=True, freshness=notifications, quiet=engine
+        )
     url = sqlite_url(settings.database_url)
     timeout = settings.db_timeout_seconds
-    read_engine = sqlite_engine(url, timeout, immediate=False)
-    write = _SyncEngine(sqlite_engine(url, timeout, immediate=True))
+    quiet = sqlite_engine(url, timeout, immediate=True, single=True)
     return Engines(
-        read=_SyncEngine(read_engine),
-        write=write,
+        read=_SyncEngine(sqlite_engine(url, timeout, immediate=False)),
+        write=_SyncEngine(sqlite_engine(url, timeout, immediate=True)),
         is_postgres=False,
-        freshness=SqliteDataVersion(read_engine),
+        freshness=SqliteDataVersion(quiet),
+        quiet=_SyncEngine(quiet),
     )
 
 
@@ -226,14 +232,15 @@ def postgres_engine(settings: Settings, *, pooled: bool) -> AsyncEngine:
     )
 
 
-def sqlite_engine(url: str, timeout: float, *, immediate: bool) -> sa.Engine:
-    """A SQLite engine in WAL mode that issues its own BEGIN."""
+def sqlite_engine(url: str, timeout: float, *, immediate: bool, single: bool = False) -> sa.Engine:
+    """A SQLite engine in WAL mode that issues its own BEGIN (`single`: one connection)."""
+    pool: dict[str, Any] = (
+        {"poolclass": sa.StaticPool}
+        if single
+        else {"poolclass": sa.QueuePool, "pool_size": 4, "max_overflow": 4}
+    )
     engine = sa.create_engine(
-        url,
-        poolclass=sa.QueuePool,
-        pool_size=4,
-        max_overflow=4,
-        connect_args={"timeout": timeout, "check_same_thread": False},
+        url, connect_args={"timeout": timeout, "check_same_thread": False}, **pool
     )
 
     @event.listens_for(engine, "connect")

@@ -123,10 +123,11 @@ class Store:
 
         `invalidates=False` is for writes that no cached read depends on (signature
         nonces): they neither clear this replica's cache nor notify the others. (On
-        SQLite every commit still moves `data_version`, which the caches watch.)
+        SQLite they go through the connection that watches `data_version`, so this
+        process's caches stay; other processes on the same file still see a change.)
         """
         return UnitOfWork(
-            self.engines.write,
+            self.engines.write if invalidates else self.engines.quiet,
             on_commit=self.cache.clear if invalidates else None,
             is_postgres=self.engines.is_postgres,
         )
