@@ -33,10 +33,8 @@ from __future__ import annotations
 import logging
 
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun_transport import signature_status
+from modelplane.faces.aliyun_errors import EnvelopeError, ErrorTable, describe
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.middleware import BodyTooLarge
-from modelplane.security.signatures import SignatureError
 
 log = logging.getLogger("modelplane.bailian")
 
@@ -44,66 +42,30 @@ NOT_FOUND = "PromptTemplate.NotFound"
 FIELD_CODES = {"name": "PromptTemplate.NameInvalid", "content": "PromptTemplate.ContentInvalid"}
 
 
-class BailianError(Exception):
-    """An error of the ROA envelope (not of a use case), with its own status and code."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
-
-
 def _invalid(exc: domain.InvalidArgument) -> str:
     field = exc.violations[0].field if exc.violations else ""
     return FIELD_CODES.get(field, "InvalidParameter")
 
 
-def _domain(exc: domain.DomainError) -> tuple[int, str]:
-    if isinstance(exc, domain.InvalidArgument):
-        return 400, _invalid(exc)
-    if isinstance(exc, domain.Unauthenticated):
-        return 401, "InvalidAccessKeyId.NotFound"
-    if isinstance(exc, domain.PermissionDenied):
-        return 403, "Forbidden"
-    if isinstance(exc, domain.NotFound):
-        return 404, NOT_FOUND
-    if isinstance(exc, domain.AlreadyExists):
-        return 409, f"{exc.entity}.AlreadyExists"
-    if isinstance(exc, domain.FailedPrecondition):
-        return 409, "OperationDenied"
-    if isinstance(exc, domain.ResourceExhausted):
-        return 429, "Throttling"
-    if isinstance(exc, domain.Unavailable):
-        return 503, "ServiceUnavailable"
-    return 500, "PromptTemplate.InternalError"
+ERROR_TABLE: ErrorTable = {
+    domain.InvalidArgument: (400, _invalid),
+    domain.Unauthenticated: (401, "InvalidAccessKeyId.NotFound"),
+    domain.PermissionDenied: (403, "Forbidden"),
+    domain.NotFound: (404, NOT_FOUND),
+    domain.AlreadyExists: (409, lambda exc: f"{exc.entity}.AlreadyExists"),
+    domain.FailedPrecondition: (409, "OperationDenied"),
+    domain.ResourceExhausted: (429, "Throttling"),
+    domain.Unavailable: (503, "ServiceUnavailable"),
+}
+INTERNAL = ("PromptTemplate.InternalError", "Prompt template service inner exception.")
 
 
-def describe(exc: Exception) -> tuple[int, str, str]:
-    """Status, code and message for any exception raised while serving a request."""
-    if isinstance(exc, BailianError):
-        return exc.status, exc.code, exc.message
-    if isinstance(exc, SignatureError):
-        return signature_status(exc.code), exc.code, exc.message
-    if isinstance(exc, domain.DomainError):
-        status, code = _domain(exc)
-        if status != 500:
-            return status, code, exc.message
-    elif isinstance(exc, BodyTooLarge):
-        return 413, "PayloadTooLarge", str(exc.detail)
-    log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))
-    return 500, "PromptTemplate.InternalError", "Prompt template service inner exception."
+class BailianError(EnvelopeError):
+    """An error of the ROA envelope (not of a use case), with its own status and code."""
 
 
 def render(exc: Exception, *, request_id: str) -> JsonResponse:
     """The bailian error response for `exc`."""
-    status, code, message = describe(exc)
-    headers = exc.headers if isinstance(exc, BailianError) else None
-    if isinstance(exc, domain.ResourceExhausted):
-        headers = {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
-    return JsonResponse(
-        {"requestId": request_id, "code": code, "message": message}, status, headers
-    )
+    answer = describe(exc, ERROR_TABLE, internal=INTERNAL, log=log)
+    body = {"requestId": request_id, "code": answer.code, "message": answer.message}
+    return JsonResponse(body, answer.status, answer.headers)

@@ -31,10 +31,8 @@ from __future__ import annotations
 import logging
 
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun_transport import signature_status
+from modelplane.faces.aliyun_errors import EnvelopeError, ErrorTable, describe
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.middleware import BodyTooLarge
-from modelplane.security.signatures import SignatureError
 
 log = logging.getLogger("modelplane.aliyun_rpc")
 
@@ -52,14 +50,21 @@ RECOMMEND = {
 }
 
 
-class RpcError(Exception):
-    """An error of the RPC envelope (not of a use case), with its own status and code."""
+ERROR_TABLE: ErrorTable = {
+    domain.InvalidArgument: (400, "InvalidParameter"),
+    domain.Unauthenticated: (401, "InvalidAccessKeyId.NotFound"),
+    domain.PermissionDenied: (403, "Forbidden"),
+    domain.NotFound: (404, lambda exc: f"{exc.entity}.NotFound"),
+    domain.AlreadyExists: (409, lambda exc: f"{exc.entity}.AlreadyExists"),
+    domain.FailedPrecondition: (409, "OperationDenied"),
+    domain.ResourceExhausted: (429, "Throttling"),
+    domain.Unavailable: (503, "ServiceUnavailable"),
+}
+INTERNAL = ("InternalError", "an internal error occurred")
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+
+class RpcError(EnvelopeError):
+    """An error of the RPC envelope (not of a use case), with its own status and code."""
 
 
 def missing(name: str) -> RpcError:
@@ -67,53 +72,14 @@ def missing(name: str) -> RpcError:
     return RpcError(400, "MissingParameter", f"the required parameter {name} is missing")
 
 
-def _domain(exc: domain.DomainError) -> tuple[int, str]:
-    if isinstance(exc, domain.InvalidArgument):
-        return 400, "InvalidParameter"
-    if isinstance(exc, domain.Unauthenticated):
-        return 401, "InvalidAccessKeyId.NotFound"
-    if isinstance(exc, domain.PermissionDenied):
-        return 403, "Forbidden"
-    if isinstance(exc, domain.NotFound):
-        return 404, f"{exc.entity}.NotFound"
-    if isinstance(exc, domain.AlreadyExists):
-        return 409, f"{exc.entity}.AlreadyExists"
-    if isinstance(exc, domain.FailedPrecondition):
-        return 409, "OperationDenied"
-    if isinstance(exc, domain.ResourceExhausted):
-        return 429, "Throttling"
-    if isinstance(exc, domain.Unavailable):
-        return 503, "ServiceUnavailable"
-    return 500, "InternalError"
-
-
-def describe(exc: Exception) -> tuple[int, str, str]:
-    """Status, Code and Message for any exception raised while serving a call."""
-    if isinstance(exc, RpcError):
-        return exc.status, exc.code, exc.message
-    if isinstance(exc, SignatureError):
-        return signature_status(exc.code), exc.code, exc.message
-    if isinstance(exc, domain.DomainError):
-        status, code = _domain(exc)
-        if status != 500:
-            return status, code, exc.message
-    elif isinstance(exc, BodyTooLarge):
-        return 413, "PayloadTooLarge", str(exc.detail)
-    log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))
-    return 500, "InternalError", "an internal error occurred"
-
-
 def render(exc: Exception, *, request_id: str, host: str) -> JsonResponse:
     """The Alibaba error response for `exc`."""
-    status, code, message = describe(exc)
+    answer = describe(exc, ERROR_TABLE, internal=INTERNAL, log=log)
     body = {
         "RequestId": request_id,
         "HostId": host,
-        "Code": code,
-        "Message": message,
-        "Recommend": RECOMMEND.get(status, ""),
+        "Code": answer.code,
+        "Message": answer.message,
+        "Recommend": RECOMMEND.get(answer.status, ""),
     }
-    headers = None
-    if isinstance(exc, domain.ResourceExhausted):
-        headers = {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
-    return JsonResponse(body, status, headers=headers)
+    return JsonResponse(body, answer.status, headers=answer.headers)

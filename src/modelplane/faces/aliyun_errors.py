@@ -1,0 +1,71 @@
+"""What the Alibaba faces share about errors: envelope errors, and reading a face's table.
+
+Each face keeps its own table (domain error → status and code) and its own body; this
+module only applies a table the same way everywhere: envelope errors and signature errors
+keep their own status and code, domain errors take their table row, a body over the limit
+is 413, and anything else is logged and answered with the face's internal error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from modelplane.domain import errors as domain
+from modelplane.faces.aliyun_transport import signature_status
+from modelplane.faces.middleware import BodyTooLarge
+from modelplane.security.signatures import SignatureError
+
+# A code, or how to make one from the error (e.g. `<Entity>.NotFound`).
+Code = str | Callable[[Any], str]
+ErrorTable = Mapping[type[domain.DomainError], tuple[int, Code]]
+
+
+class EnvelopeError(Exception):
+    """An error of a face's envelope (not of a use case), with its own status and code."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+@dataclass(frozen=True)
+class Described:
+    """How an error is answered."""
+
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] | None = None
+
+
+def describe(
+    exc: Exception, table: ErrorTable, *, internal: tuple[str, str], log: logging.Logger
+) -> Described:
+    """Status, code, message and headers for any exception, per a face's `table`.
+
+    `internal` is the face's (code, message) for an unexpected error.
+    """
+    if isinstance(exc, EnvelopeError):
+        return Described(exc.status, exc.code, exc.message, exc.headers)
+    if isinstance(exc, SignatureError):
+        return Described(signature_status(exc.code), exc.code, exc.message)
+    if isinstance(exc, domain.DomainError):
+        row = next((v for k, v in table.items() if isinstance(exc, k)), None)
+        if row is not None:
+            status, code = row
+            headers = None
+            if isinstance(exc, domain.ResourceExhausted):
+                headers = {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
+            return Described(status, code(exc) if callable(code) else code, exc.message, headers)
+    elif isinstance(exc, BodyTooLarge):
+        return Described(413, "PayloadTooLarge", str(exc.detail))
+    log.error("unhandled error", exc_info=(type(exc), exc, exc.__traceback__))
+    return Described(500, *internal)
