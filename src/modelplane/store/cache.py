@@ -20,6 +20,8 @@ from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
+from modelplane.store.feed import TOPIC_CHANNEL
+
 T = TypeVar("T")
 CHANNEL = "modelplane_changes"
 log = logging.getLogger("modelplane.cache")
@@ -34,6 +36,10 @@ class Freshness(Protocol):
 
     async def start(self, on_change: Callable[[], None]) -> None:
         """Begin watching; call `on_change` when another party commits."""
+        ...
+
+    def listen_topics(self, on_topic: Callable[[str | None], None]) -> None:
+        """Hear topics announced by other replicas (None: some may have been missed)."""
         ...
 
     async def stop(self) -> None:
@@ -60,6 +66,9 @@ class SqliteDataVersion:
     async def start(self, on_change: Callable[[], None]) -> None:
         """Open the probe connection."""
         self._raw = self._engine.raw_connection()
+
+    def listen_topics(self, on_topic: Callable[[str | None], None]) -> None:
+        """Nothing to listen to: on SQLite, topics are announced within the process."""
 
     def version(self) -> int | None:
         """The data version (at most `reuse` seconds old), or None when the probe fails."""
@@ -92,6 +101,15 @@ class PostgresNotifications:
         self._connected = False
         self._task: asyncio.Task[None] | None = None
         self._on_change: Callable[[], None] = lambda: None
+        self._on_topic: Callable[[str | None], None] = lambda _topic: None
+
+    def listen_topics(self, on_topic: Callable[[str | None], None]) -> None:
+        """Call `on_topic(topic)` for each topic notified by any replica, and
+        `on_topic(None)` whenever notifications may have been missed (a reconnect)."""
+        self._on_topic = on_topic
+
+    def _topic(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._on_topic(payload)
 
     def version(self) -> int | None:
         """Bumped on every notification; None while not listening."""
@@ -125,8 +143,10 @@ class PostgresNotifications:
                 conn = await self._connect()
                 conn.add_termination_listener(functools.partial(self._terminated, closed))
                 await conn.add_listener(CHANNEL, self._notified)
+                await conn.add_listener(TOPIC_CHANNEL, self._topic)
                 self._generation += 1
                 self._on_change()
+                self._on_topic(None)
                 self._connected = True
                 delay = 0.1
                 await closed.wait()

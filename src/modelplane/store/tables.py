@@ -271,3 +271,56 @@ prompt_template_versions = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("created_by", sa.String(36), nullable=False),
 )
+
+config_namespaces = sa.Table(
+    "config_namespaces",
+    metadata,
+    sa.Column("cluster_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("owner_id", sa.String(36), nullable=False, index=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+configs = sa.Table(
+    "configs",
+    metadata,
+    sa.Column("cluster_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("config_key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["cluster_id", "name"],
+        ["config_namespaces.cluster_id", "config_namespaces.name"],
+        ondelete="CASCADE",
+    ),
+)
+
+config_history = sa.Table(
+    "config_history",
+    metadata,
+    sa.Column("cluster_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("revision", sa.BigInteger, primary_key=True),
+    sa.Column("config_key", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("value", sa.Text),
+    sa.Column("actor_id", sa.String(36), nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["cluster_id", "name"],
+        ["config_namespaces.cluster_id", "config_namespaces.name"],
+        ondelete="CASCADE",
+    ),
+)
+sa.Index(
+    "ix_config_history_key",
+    config_history.c.cluster_id,
+    config_history.c.name,
+    config_history.c.config_key,
+    config_history.c.revision,
+)

@@ -6,12 +6,15 @@ from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
 from typing import TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from modelplane.domain.errors import InvalidArgument, Unavailable
 from modelplane.store.cache import CHANNEL, ReadCache
 from modelplane.store.catalog import CatalogRepository
+from modelplane.store.configs import ConfigRepository
 from modelplane.store.engine import Connection, Engine, Engines
+from modelplane.store.feed import TOPIC_CHANNEL, ChangeFeed
 from modelplane.store.llms import LlmRepository
 from modelplane.store.principals import PrincipalRepository
 from modelplane.store.prompts import PromptRepository
@@ -39,6 +42,7 @@ class UnitOfWork:
     principals: PrincipalRepository
     catalog: CatalogRepository
     prompts: PromptRepository
+    configs: ConfigRepository
 
     def __init__(
         self,
@@ -46,11 +50,14 @@ class UnitOfWork:
         *,
         on_commit: Callable[[], None] | None = None,
         is_postgres: bool = False,
+        feed: ChangeFeed | None = None,
     ) -> None:
         self._engine = engine
         self._conn: Connection | None = None
         self._on_commit = on_commit
         self._is_postgres = is_postgres
+        self._feed = feed
+        self._topics: set[str] = set()
 
     async def __aenter__(self) -> UnitOfWork:
         try:
@@ -64,6 +71,7 @@ class UnitOfWork:
         self.principals = PrincipalRepository(self._conn)
         self.catalog = CatalogRepository(self._conn, is_postgres=self._is_postgres)
         self.prompts = PromptRepository(self._conn)
+        self.configs = ConfigRepository(self._conn, is_postgres=self._is_postgres)
         return self
 
     async def __aexit__(
@@ -96,15 +104,24 @@ class UnitOfWork:
             raise RuntimeError("ping() outside `async with`")
         await self._conn.exec_driver_sql("SELECT 1")
 
+    def announce(self, topic: str) -> None:
+        """Wake the watchers of `topic`, here and on every replica, once this commits."""
+        self._topics.add(topic)
+
     async def commit(self) -> None:
         """Commit the transaction."""
         if self._conn is None:
             raise RuntimeError("commit() outside `async with`")
         if self._is_postgres and self._on_commit is not None:  # a writer tells the replicas
             await self._conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
+            for topic in sorted(self._topics):
+                await self._conn.execute(sa.select(sa.func.pg_notify(TOPIC_CHANNEL, topic)))
         await self._conn.commit()
         if self._on_commit is not None:
             self._on_commit()
+        if self._feed is not None:
+            for topic in self._topics:
+                self._feed.publish(topic)
 
 
 class Store:
@@ -113,6 +130,7 @@ class Store:
     def __init__(self, engines: Engines, cache: ReadCache) -> None:
         self.engines = engines
         self.cache = cache
+        self.feed = ChangeFeed()
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only."""
@@ -130,6 +148,7 @@ class Store:
             self.engines.write if invalidates else self.engines.quiet,
             on_commit=self.cache.clear if invalidates else None,
             is_postgres=self.engines.is_postgres,
+            feed=self.feed,
         )
 
     async def cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
@@ -138,7 +157,14 @@ class Store:
 
     async def open(self) -> None:
         """Start watching for changes made elsewhere."""
+        self.engines.freshness.listen_topics(self._heard)
         await self.cache.start()
+
+    def _heard(self, topic: str | None) -> None:
+        if topic is None:
+            self.feed.publish_all()
+        else:
+            self.feed.publish(topic)
 
     async def ping(self) -> bool:
         """Whether the store answers a trivial query."""

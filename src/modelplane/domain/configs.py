@@ -1,0 +1,121 @@
+"""Dynamic parameters: key/value pairs of a service namespace, changed at run time.
+
+A namespace is `(ClusterId, ConfigType, Name)`; `ConfigType` is `service`. The principal
+that first writes to a namespace owns it. Every change bumps the namespace's revision and
+is kept in its history, so that watchers can tell what they have missed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from modelplane.domain.errors import ViolationCollector
+
+CONFIG = "Config"
+NAMESPACE = "ConfigNamespace"
+CONFIG_TYPE = "service"
+VALUE_MAX = 64 * 1024
+_KEY = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
+_CLUSTER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class ChangeKind(StrEnum):
+    """What a history entry records."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceKey:
+    """Which namespace: `(ClusterId, service, Name)`."""
+
+    cluster_id: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id}/{CONFIG_TYPE}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """A namespace, its owner and its current revision."""
+
+    key: NamespaceKey
+    owner_id: str
+    revision: int
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """One parameter."""
+
+    key: str
+    value: str
+    created_at: int
+    updated_at: int
+    revision: int  # the namespace revision of its last change
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a namespace's history."""
+
+    revision: int
+    key: str
+    kind: ChangeKind
+    value: str | None  # None for a delete
+    actor_id: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceState:
+    """A namespace's parameters at one revision."""
+
+    key: NamespaceKey
+    revision: int
+    configs: list[Config]
+
+
+def check_namespace(cluster_id: str, config_type: str, name: str) -> NamespaceKey:
+    """Validate `(ClusterId, ConfigType, Name)`; raise InvalidArgument naming each field."""
+    errors = ViolationCollector()
+    if not _CLUSTER.fullmatch(cluster_id):
+        errors.add("ClusterId", "1..64 of [A-Za-z0-9._-], starting with a letter or digit")
+    if config_type != CONFIG_TYPE:
+        errors.add("ConfigType", f"must be {CONFIG_TYPE!r}")
+    if not _NAME.fullmatch(name):
+        errors.add("Name", "1..128 of [A-Za-z0-9._-], starting with a letter or digit")
+    errors.raise_if_any()
+    return NamespaceKey(cluster_id, name)
+
+
+def check_key(key: str) -> None:
+    """Raise InvalidArgument unless `key` matches `^[A-Za-z0-9._/-]{1,100}$`."""
+    errors = ViolationCollector()
+    if not _KEY.fullmatch(key):
+        errors.add("ConfigKey", "must match ^[A-Za-z0-9._/-]{1,100}$")
+    errors.raise_if_any()
+
+
+def check_value(value: object) -> str:
+    """The value, which is a required string of at most 64 KiB."""
+    errors = ViolationCollector()
+    if value is None:
+        errors.add("Value", "required")
+    elif not isinstance(value, str):
+        errors.add("Value", "must be a string")
+    elif len(value.encode()) > VALUE_MAX:
+        errors.add("Value", f"at most {VALUE_MAX} bytes")
+    elif "\x00" in value:
+        errors.add("Value", "must not contain NUL characters")
+    errors.raise_if_any()
+    assert isinstance(value, str)
+    return value

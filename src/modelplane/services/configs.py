@@ -1,0 +1,256 @@
+"""Dynamic parameters: create, update, delete, list, history, and watching a namespace."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from modelplane.domain.configs import (
+    CONFIG,
+    NAMESPACE,
+    Change,
+    ChangeKind,
+    Config,
+    Namespace,
+    NamespaceKey,
+    NamespaceState,
+    check_key,
+    check_namespace,
+    check_value,
+)
+from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound
+from modelplane.domain.principals import Action, Principal
+from modelplane.services.clock import now_ms
+from modelplane.store.uow import Store, UnitOfWork
+
+RESOURCE = "CONFIG_NAMESPACE"
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 200
+HISTORY_MAX = 1000
+WATCH_SECONDS_MAX = 300.0
+
+
+@dataclass(frozen=True)
+class ConfigPage:
+    """One page of a namespace's parameters."""
+
+    items: list[Config]
+    page: int
+    page_size: int
+    total: int
+    has_more: bool
+
+
+def topic(key: NamespaceKey) -> str:
+    """The change-feed topic of a namespace."""
+    return f"configs/{key}"
+
+
+def _visible(namespace: Namespace | None, actor: Principal, key: NamespaceKey) -> None:
+    """NotFound unless the actor may read `namespace` (an unwritten one reads as empty)."""
+    if namespace is not None and not actor.may(Action.READ, RESOURCE, namespace.owner_id):
+        raise NotFound(NAMESPACE, str(key))
+
+
+async def _change(
+    uow: UnitOfWork, actor: Principal, key: NamespaceKey, *, create: bool
+) -> tuple[Namespace, int]:
+    """The namespace locked for a change by the actor, and the revision the change gets."""
+    now = now_ms()
+    if create:
+        namespace = await uow.configs.claim(key, owner_id=actor.principal_id, now_ms=now)
+    else:
+        found = await uow.configs.namespace(key, lock=True)
+        if found is None:
+            raise NotFound(NAMESPACE, str(key))
+        namespace = found
+    _visible(namespace, actor, key)
+    if not actor.may(Action.UPDATE, RESOURCE, namespace.owner_id):
+        raise NotFound(NAMESPACE, str(key))
+    revision = namespace.revision + 1
+    await uow.configs.bump(key, revision=revision, now_ms=now)
+    uow.announce(topic(key))
+    return namespace, revision
+
+
+async def create_config(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    key: str,
+    value: object,
+) -> Config:
+    """Create a parameter; an existing key is AlreadyExists. The first writer owns the
+    namespace."""
+    ns = check_namespace(cluster_id, config_type, name)
+    check_key(key)
+    text = check_value(value)
+    async with store.writer() as uow:
+        _, revision = await _change(uow, actor, ns, create=True)
+        if await uow.configs.get(ns, key) is not None:
+            raise AlreadyExists(CONFIG, f"{key!r} already exists in {ns}")
+        now = now_ms()
+        config = Config(key=key, value=text, created_at=now, updated_at=now, revision=revision)
+        await uow.configs.put(ns, config, new=True)
+        await uow.configs.record(
+            ns, Change(revision, key, ChangeKind.CREATE, text, actor.principal_id, now)
+        )
+        await uow.commit()
+    return config
+
+
+async def update_config(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    key: str,
+    value: object,
+) -> Config:
+    """Change a parameter's value; a missing key is NotFound."""
+    ns = check_namespace(cluster_id, config_type, name)
+    check_key(key)
+    text = check_value(value)
+    async with store.writer() as uow:
+        _, revision = await _change(uow, actor, ns, create=False)
+        current = await uow.configs.get(ns, key)
+        if current is None:
+            raise NotFound(CONFIG, key)
+        now = max(now_ms(), current.updated_at)
+        config = Config(key, text, current.created_at, now, revision)
+        await uow.configs.put(ns, config, new=False)
+        await uow.configs.record(
+            ns, Change(revision, key, ChangeKind.UPDATE, text, actor.principal_id, now)
+        )
+        await uow.commit()
+    return config
+
+
+async def delete_config(
+    *, store: Store, actor: Principal, cluster_id: str, config_type: str, name: str, key: str
+) -> int:
+    """Delete a parameter (its history stays); a missing key is NotFound."""
+    ns = check_namespace(cluster_id, config_type, name)
+    check_key(key)
+    async with store.writer() as uow:
+        _, revision = await _change(uow, actor, ns, create=False)
+        if await uow.configs.delete(ns, key) == 0:
+            raise NotFound(CONFIG, key)
+        await uow.configs.record(
+            ns, Change(revision, key, ChangeKind.DELETE, None, actor.principal_id, now_ms())
+        )
+        await uow.commit()
+    return 1
+
+
+async def list_configs(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    page: int | None = None,
+    page_size: int | None = None,
+) -> ConfigPage:
+    """A page of a namespace's parameters in key order."""
+    ns = check_namespace(cluster_id, config_type, name)
+    if page is not None and page < 1:
+        raise InvalidArgument.of("Page", "must be 1 or more")
+    if page_size is not None and not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise InvalidArgument.of("PageSize", f"must be 1..{PAGE_SIZE_MAX}")
+    number, size = page or 1, page_size or PAGE_SIZE_DEFAULT
+    async with store.reader() as uow:
+        _visible(await uow.configs.namespace(ns), actor, ns)
+        items, total = await uow.configs.page(ns, offset=(number - 1) * size, limit=size)
+    return ConfigPage(items, number, size, total, has_more=number * size < total)
+
+
+async def get_config(
+    *, store: Store, actor: Principal, cluster_id: str, config_type: str, name: str, key: str
+) -> Config:
+    """One parameter."""
+    ns = check_namespace(cluster_id, config_type, name)
+    check_key(key)
+    async with store.reader() as uow:
+        _visible(await uow.configs.namespace(ns), actor, ns)
+        found = await uow.configs.get(ns, key)
+    if found is None:
+        raise NotFound(CONFIG, key)
+    return found
+
+
+async def namespace_state(
+    *, store: Store, actor: Principal, cluster_id: str, config_type: str, name: str
+) -> NamespaceState:
+    """Every parameter of a namespace and its revision (0 before the first write)."""
+    ns = check_namespace(cluster_id, config_type, name)
+    async with store.reader() as uow:
+        namespace = await uow.configs.namespace(ns)
+        _visible(namespace, actor, ns)
+        items = await uow.configs.all(ns)
+    return NamespaceState(ns, namespace.revision if namespace else 0, items)
+
+
+async def history(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    key: str | None = None,
+    limit: int = 100,
+) -> list[Change]:
+    """The newest changes of a namespace (or of one key), newest first."""
+    ns = check_namespace(cluster_id, config_type, name)
+    if key is not None:
+        check_key(key)
+    if not 1 <= limit <= HISTORY_MAX:
+        raise InvalidArgument.of("limit", f"must be 1..{HISTORY_MAX}")
+    async with store.reader() as uow:
+        _visible(await uow.configs.namespace(ns), actor, ns)
+        return await uow.configs.history(ns, config_key=key, limit=limit)
+
+
+async def watch(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    since_revision: int,
+    timeout_seconds: float,
+) -> NamespaceState | None:
+    """The namespace's state as soon as its revision passes `since_revision`; None when
+    `timeout_seconds` pass first. Woken by the change feed, not by polling."""
+    ns = check_namespace(cluster_id, config_type, name)
+    if since_revision < 0:
+        raise InvalidArgument.of("sinceRevision", "must be 0 or more")
+    if not 0 <= timeout_seconds <= WATCH_SECONDS_MAX:
+        raise InvalidArgument.of("timeoutSeconds", f"must be 0..{WATCH_SECONDS_MAX:g}")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_seconds
+    while True:
+        woken = store.feed.waiter(topic(ns))  # before reading, so no change slips between
+        try:
+            state = await namespace_state(
+                store=store, actor=actor, cluster_id=cluster_id, config_type=config_type, name=name
+            )
+            if state.revision > since_revision:
+                return state
+            left = deadline - loop.time()
+            if left <= 0:
+                return None
+            try:
+                await asyncio.wait_for(woken, left)
+            except TimeoutError:
+                return None
+        finally:
+            store.feed.discard(topic(ns), woken)
