@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from modelplane import __version__
 from modelplane.faces import health
 from modelplane.faces.aliyun_roa import bailian as aliyun_bailian
+from modelplane.faces.aliyun_roa import eas as aliyun_eas
 from modelplane.faces.aliyun_rpc import routes as aliyun_rpc
 from modelplane.faces.middleware import RequestContext
+from modelplane.faces.native import configs as native_configs
 from modelplane.faces.native import errors as native_errors
 from modelplane.faces.native import llm_templates as native_llm_templates
 from modelplane.faces.native import llms as native_llms
@@ -25,6 +27,7 @@ from modelplane.faces.native import provider_templates as native_provider_templa
 from modelplane.faces.native import runtimes as native_runtimes
 from modelplane.faces.native import workspaces as native_workspaces
 from modelplane.faces.native.deps import NativeAuth
+from modelplane.faces.shutdown import Shutdown
 from modelplane.logs import AccessLog, stderr_writer
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
 from modelplane.services.bootstrap import bootstrap
@@ -120,6 +123,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.shutdown = Shutdown()  # begun by `modelplane serve`: ends watches and streams
     native_errors.install(app)
     native_openapi.install(app)
     app.include_router(native_llms.router)
@@ -130,9 +134,11 @@ def create_app(
     app.include_router(native_runtimes.router)
     app.include_router(native_workspaces.router)
     app.include_router(native_prompt_templates.router)
+    app.include_router(native_configs.router)
     app.include_router(health.router)
     app.router.routes.append(aliyun_rpc.route)
     app.router.routes.append(aliyun_bailian.route)
+    app.router.routes.append(aliyun_eas.route)
     # The documentation routes go last: every request is matched against the routes in
     # order, and these are the least requested.
     app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"

@@ -21,15 +21,26 @@ CHECKS = ",".join(
         "response_headers_conformance",
     ]
 )
+# A watch waits up to `timeoutSeconds` (0..300) for a change that no fuzzed request makes:
+# it is fuzzed like every route, but never waits.
+CONFIG = """
+[[operations]]
+include-path-regex = ":watch$"
+parameters = { "query.timeoutSeconds" = 0 }
+"""
 
 
 @pytest.mark.slow
 def test_generated_requests_find_no_server_error_and_no_schema_break(tmp_path: Path) -> None:
     schemathesis = Path(sys.executable).with_name("schemathesis")
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG)
     with Server(cwd=tmp_path, env={"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN}) as server:
         run = subprocess.run(
             [
                 str(schemathesis),
+                "--config-file",
+                str(config),
                 "run",
                 f"{server.url}/openapi.json",
                 "-H",

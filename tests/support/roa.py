@@ -1,11 +1,15 @@
 """Alibaba ROA calls signed like the SDK (ACS3-HMAC-SHA256 or ROA HMAC-SHA1), sent in-process.
 
 Requests go straight to the ASGI app (httpx refuses URLs over 64 KiB, and the bailian SDK
-sends whole templates in the query), with the path exactly as given.
+sends whole templates in the query), with the path exactly as given. A JSON body (EAS) is
+signed as the SDK signs it: ACS3 covers its SHA-256; ROA HMAC-SHA1 covers it only when
+`content-md5` is sent, which the SDK does not do by itself.
 """
 
 from __future__ import annotations
 
+import base64
+import enum
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -20,13 +24,26 @@ from starlette.types import ASGIApp, Message
 from modelplane.security.signatures import ACS3
 
 BAILIAN_VERSION = "2023-12-29"
+EAS_VERSION = "2021-07-01"
 HOST = "modelplane.test"
+JSON = "application/json; charset=utf-8"
+
+
+class Default(enum.Enum):
+    """The client's own value."""
+
+    SAME = enum.auto()
 
 
 async def send(
-    app: ASGIApp, method: str, path: str, query: str = "", headers: dict[str, str] | None = None
+    app: ASGIApp,
+    method: str,
+    path: str,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
 ) -> httpx.Response:
-    """One request to the app: `path` and `query` exactly as a client puts them on the wire."""
+    """One request to the app: `path`, `query` and `body` exactly as a client sends them."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -50,7 +67,7 @@ async def send(
         if sent:
             return {"type": "http.disconnect"}
         sent = True
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def collect(message: Message) -> None:
         nonlocal started
@@ -75,18 +92,43 @@ def segment(value: str) -> str:
 class RoaClient:
     """Signs each call with one access-key pair, as the SDK's `signer` does.
 
-    `signer` is "acs3" (the SDK default) or "v2" (`Config(signature_algorithm='v2')`).
+    `signer` is "acs3" (the SDK default) or "v2" (`Config(signature_algorithm='v2')`);
+    `version` and `action` are what it sends unless a call says otherwise.
     """
 
-    def __init__(self, app: ASGIApp, access_key_id: str, secret: str, signer: str = "acs3") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        access_key_id: str,
+        secret: str,
+        signer: str = "acs3",
+        *,
+        version: str = BAILIAN_VERSION,
+        action: str = "PromptTemplate",
+    ) -> None:
         self.app = app
         self.access_key_id = access_key_id
         self.secret = secret
         self.signer = signer
+        self.version = version
+        self.action = action
 
     def as_signer(self, signer: str) -> RoaClient:
         """The same key, signing with another scheme."""
-        return RoaClient(self.app, self.access_key_id, self.secret, signer)
+        return RoaClient(
+            self.app,
+            self.access_key_id,
+            self.secret,
+            signer,
+            version=self.version,
+            action=self.action,
+        )
+
+    def with_key(self, access_key_id: str, secret: str) -> RoaClient:
+        """Another key, signing the same way."""
+        return RoaClient(
+            self.app, access_key_id, secret, self.signer, version=self.version, action=self.action
+        )
 
     def headers_for(
         self,
@@ -94,21 +136,35 @@ class RoaClient:
         path: str,
         query: dict[str, str],
         *,
-        action: str = "PromptTemplate",
-        version: str | None = BAILIAN_VERSION,
+        action: str | None = None,
+        version: str | Default | None = Default.SAME,
         extra_headers: dict[str, str] | None = None,
         sign: bool = True,
+        body: bytes = b"",
+        content_md5: bool = False,
     ) -> dict[str, str]:
-        """The headers the SDK would send, `authorization` included when `sign`."""
-        headers = {"host": HOST, "x-acs-action": action, "accept": "application/json"}
+        """The headers the SDK would send, `authorization` included when `sign`.
+
+        A `body` is sent as JSON; `content_md5` adds its MD5 (which ROA HMAC-SHA1 then signs).
+        """
+        headers = {
+            "host": HOST,
+            "x-acs-action": action or self.action,
+            "accept": "application/json",
+        }
+        version = self.version if version is Default.SAME else version
         if version is not None:
             headers["x-acs-version"] = version
+        if body:
+            headers["content-type"] = JSON
+        if content_md5:
+            headers["content-md5"] = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324
         nonce = uuid.uuid4().hex
         if self.signer == "acs3":
             headers |= {
                 "x-acs-date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "x-acs-signature-nonce": nonce,
-                "x-acs-content-sha256": hashlib.sha256(b"").hexdigest(),
+                "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
             }
         else:
             headers |= {
@@ -135,16 +191,25 @@ class RoaClient:
         path: str,
         query: dict[str, Any] | None = None,
         *,
-        version: str | None = BAILIAN_VERSION,
+        version: str | Default | None = Default.SAME,
         extra_headers: dict[str, str] | None = None,
         sign: bool = True,
+        body: bytes = b"",
+        content_md5: bool = False,
     ) -> httpx.Response:
-        """`method path?query`, `path` already encoded as the SDK sends it."""
+        """`method path?query` with `body`, `path` already encoded as the SDK sends it."""
         pairs = {k: str(v) for k, v in (query or {}).items() if v is not None}
         headers = self.headers_for(
-            method, path, pairs, version=version, extra_headers=extra_headers, sign=sign
+            method,
+            path,
+            pairs,
+            version=version,
+            extra_headers=extra_headers,
+            sign=sign,
+            body=body,
+            content_md5=content_md5,
         )
-        return await send(self.app, method, path, urlencode(pairs), headers)
+        return await send(self.app, method, path, urlencode(pairs), headers, body)
 
     async def ok(self, method: str, path: str, query: dict[str, Any] | None = None) -> Any:
         """A call that must succeed; its JSON body (with the request id checked)."""

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from modelplane.cli import config_sync
+
 if TYPE_CHECKING:
     from modelplane.security.secretbox import SecretBox
     from modelplane.settings import Settings
@@ -31,6 +33,7 @@ db_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(config_sync.app, name="config")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -59,13 +62,14 @@ def serve(
     """Run the service; migrations run on start."""
     import uvicorn
 
-    from modelplane import logs
+    from modelplane import logs, serving
     from modelplane.app import create_app
 
     settings = _settings(host=host, port=port)
     logs.configure(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
+    application = create_app(settings)
+    config = uvicorn.Config(
+        application,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -77,6 +81,8 @@ def serve(
         http="h11",
         h11_max_incomplete_event_size=settings.max_request_head_bytes,
     )
+    # Like uvicorn.run, but watches and event streams end as soon as shutdown begins.
+    serving.run(config, shutdown=application.state.shutdown)
 
 
 @app.command()

@@ -17,9 +17,12 @@ CONFIG = "Config"
 NAMESPACE = "ConfigNamespace"
 CONFIG_TYPE = "service"
 VALUE_MAX = 64 * 1024
-_KEY = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
-_CLUSTER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+KEY_PATTERN = r"^[A-Za-z0-9._/-]{1,100}$"
+CLUSTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_KEY = re.compile(KEY_PATTERN)
+_CLUSTER = re.compile(CLUSTER_PATTERN)
+_NAME = re.compile(NAME_PATTERN)
 
 
 class ChangeKind(StrEnum):

@@ -28,6 +28,7 @@ PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 200
 HISTORY_MAX = 1000
 WATCH_SECONDS_MAX = 300.0
+REVISION_MAX = 2**63 - 1  # revisions are 64-bit in the store and on the wire
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,38 @@ async def delete_config(
     return 1
 
 
+async def put_config(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    key: str,
+    value: object,
+) -> tuple[Config, bool]:
+    """Create a parameter, or change its value when it exists, in one transaction; the
+    parameter and whether it was created."""
+    ns = check_namespace(cluster_id, config_type, name)
+    check_key(key)
+    text = check_value(value)
+    async with store.writer() as uow:
+        _, revision = await _change(uow, actor, ns, create=True)
+        current = await uow.configs.get(ns, key)
+        now = now_ms()
+        if current is None:
+            config = Config(key, text, now, now, revision)
+            kind = ChangeKind.CREATE
+        else:
+            now = max(now, current.updated_at)
+            config = Config(key, text, current.created_at, now, revision)
+            kind = ChangeKind.UPDATE
+        await uow.configs.put(ns, config, new=current is None)
+        await uow.configs.record(ns, Change(revision, key, kind, text, actor.principal_id, now))
+        await uow.commit()
+    return config, current is None
+
+
 async def list_configs(
     *,
     store: Store,
@@ -218,6 +251,15 @@ async def history(
         return await uow.configs.history(ns, config_key=key, limit=limit)
 
 
+def check_watch(since_revision: int, timeout_seconds: float) -> None:
+    """Raise InvalidArgument unless a watch may start at `since_revision` and last
+    `timeout_seconds`."""
+    if not 0 <= since_revision <= REVISION_MAX:
+        raise InvalidArgument.of("sinceRevision", f"must be 0..{REVISION_MAX}")
+    if not 0 <= timeout_seconds <= WATCH_SECONDS_MAX:
+        raise InvalidArgument.of("timeoutSeconds", f"must be 0..{WATCH_SECONDS_MAX:g}")
+
+
 async def watch(
     *,
     store: Store,
@@ -231,10 +273,7 @@ async def watch(
     """The namespace's state as soon as its revision passes `since_revision`; None when
     `timeout_seconds` pass first. Woken by the change feed, not by polling."""
     ns = check_namespace(cluster_id, config_type, name)
-    if since_revision < 0:
-        raise InvalidArgument.of("sinceRevision", "must be 0 or more")
-    if not 0 <= timeout_seconds <= WATCH_SECONDS_MAX:
-        raise InvalidArgument.of("timeoutSeconds", f"must be 0..{WATCH_SECONDS_MAX:g}")
+    check_watch(since_revision, timeout_seconds)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_seconds
     while True:

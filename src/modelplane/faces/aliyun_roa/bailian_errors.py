@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun_errors import EnvelopeError, ErrorTable, describe
+from modelplane.faces.aliyun_errors import ErrorTable, describe
 from modelplane.faces.jsonresponse import JsonResponse
 
 log = logging.getLogger("modelplane.bailian")
@@ -58,10 +58,6 @@ ERROR_TABLE: ErrorTable = {
     domain.Unavailable: (503, "ServiceUnavailable"),
 }
 INTERNAL = ("PromptTemplate.InternalError", "Prompt template service inner exception.")
-
-
-class BailianError(EnvelopeError):
-    """An error of the ROA envelope (not of a use case), with its own status and code."""
 
 
 def render(exc: Exception, *, request_id: str) -> JsonResponse:

@@ -1,4 +1,5 @@
-"""Routing ROA requests on the raw path: `/{workspaceId}/promptTemplates/{promptTemplateId}`.
+"""Routing ROA requests on the raw path: `/{workspaceId}/promptTemplates/{promptTemplateId}`,
+`/api/v2/configs/{ClusterId}/{ConfigType}/{Name}/{ConfigKey}`.
 
 The SDKs percent-encode each path parameter (`/` travels as `%2F`), so a shape is
 matched against the segments of the path as sent, and each parameter is decoded only

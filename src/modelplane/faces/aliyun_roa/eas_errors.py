@@ -1,0 +1,57 @@
+"""The EAS face's one error table and its error body `{RequestId, Code, Message}`.
+
+| cause                                         | status | Code                            |
+|-----------------------------------------------|--------|---------------------------------|
+| InvalidArgument (the message names the field: | 400    | InvalidParameter                |
+| `ConfigType`, `ConfigKey`, `Value`, `Page`,   |        |                                 |
+| `PageSize`, …), a malformed query or body     |        |                                 |
+| an `x-acs-version` other than 2021-07-01      | 400    | InvalidVersion                  |
+| Unauthenticated                               | 401    | InvalidAccessKeyId.NotFound     |
+| PermissionDenied                              | 403    | Forbidden                       |
+| NotFound: the parameter, or a namespace the   | 404    | Config.NotFound,                |
+| caller may not reach                          |        | ConfigNamespace.NotFound        |
+| a method the path does not serve              | 405    | MethodNotAllowed (with Allow)   |
+| AlreadyExists (the key exists)                | 409    | Config.AlreadyExists            |
+| FailedPrecondition                            | 409    | OperationDenied                 |
+| body over the limit                           | 413    | PayloadTooLarge                 |
+| ResourceExhausted                             | 429    | Throttling (with Retry-After)   |
+| Unavailable                                   | 503    | ServiceUnavailable              |
+| anything else (logged, nothing leaked)        | 500    | InternalError                   |
+
+Signature errors keep their own code with the other faces' statuses (401 for a wrong key
+or signature, 400 for an incomplete, stale or replayed request, such as an ROA HMAC-SHA1
+signature that does not cover the body).
+
+The keys are PascalCase like every other EAS 2021-07-01 body (`RequestId`, `Message`);
+the SDK reads `Code`/`code`, `Message`/`message` and `RequestId`/`requestId` alike, so
+`ClientException.code`, `.message` and `.request_id` come out filled in.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from modelplane.domain import errors as domain
+from modelplane.faces.aliyun_errors import ErrorTable, describe
+from modelplane.faces.jsonresponse import JsonResponse
+
+log = logging.getLogger("modelplane.eas")
+
+ERROR_TABLE: ErrorTable = {
+    domain.InvalidArgument: (400, "InvalidParameter"),
+    domain.Unauthenticated: (401, "InvalidAccessKeyId.NotFound"),
+    domain.PermissionDenied: (403, "Forbidden"),
+    domain.NotFound: (404, lambda exc: f"{exc.entity}.NotFound"),
+    domain.AlreadyExists: (409, lambda exc: f"{exc.entity}.AlreadyExists"),
+    domain.FailedPrecondition: (409, "OperationDenied"),
+    domain.ResourceExhausted: (429, "Throttling"),
+    domain.Unavailable: (503, "ServiceUnavailable"),
+}
+INTERNAL = ("InternalError", "an internal error occurred")
+
+
+def render(exc: Exception, request_id: str) -> JsonResponse:
+    """The EAS error response for `exc`."""
+    answer = describe(exc, ERROR_TABLE, internal=INTERNAL, log=log)
+    body = {"RequestId": request_id, "Code": answer.code, "Message": answer.message}
+    return JsonResponse(body, answer.status, answer.headers)

@@ -1,0 +1,94 @@
+"""Wire models of dynamic parameters (`/v1/configs`) and their renderers.
+
+The request refuses unknown fields and checks the type; every domain rule (the key
+grammar, the value size) is checked by the domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from modelplane.domain.configs import Change, ChangeKind, Config, NamespaceState
+from modelplane.faces.native.llm_schemas import WireModel
+
+
+class ConfigValueIn(WireModel):
+    """Body of `PUT /v1/configs/{cluster}/{configType}/{name}/{key}`."""
+
+    value: str = Field(description="Any text up to 64 KiB without NUL characters (often JSON)")
+
+
+class ConfigOut(BaseModel):
+    """One parameter."""
+
+    key: str = Field(description="`^[A-Za-z0-9._/-]{1,100}$`")
+    value: str
+    createdAt: int = Field(description="Epoch milliseconds")
+    updatedAt: int = Field(description="Epoch milliseconds")
+    revision: int = Field(description="The namespace revision of the parameter's last change")
+
+
+class NamespaceOut(BaseModel):
+    """Every parameter of a namespace, in key order, at one revision."""
+
+    revision: int = Field(description="Bumped by every change; 0 before the first")
+    configs: list[ConfigOut]
+
+
+class ChangeOut(BaseModel):
+    """One history entry."""
+
+    revision: int
+    key: str
+    kind: ChangeKind
+    value: str | None = Field(description="The value written; null for a delete")
+    actorId: str = Field(description="The principal that made the change")
+    at: int = Field(description="Epoch milliseconds")
+
+
+class HistoryOut(BaseModel):
+    """Changes, newest first."""
+
+    changes: list[ChangeOut]
+
+
+class WatchOut(BaseModel):
+    """The answer of a watch: the new state, or no change at the timeout."""
+
+    changed: bool = Field(description="Whether the revision passed `sinceRevision`")
+    revision: int = Field(
+        description="The new revision; `sinceRevision` itself when nothing changed"
+    )
+    configs: list[ConfigOut] | None = Field(
+        default=None, description="Every parameter at `revision`; only when `changed`"
+    )
+
+
+def render_config(config: Config) -> dict[str, Any]:
+    """The wire form of a parameter."""
+    return {
+        "key": config.key,
+        "value": config.value,
+        "createdAt": config.created_at,
+        "updatedAt": config.updated_at,
+        "revision": config.revision,
+    }
+
+
+def render_state(state: NamespaceState) -> dict[str, Any]:
+    """The wire form of a namespace at one revision."""
+    return {"revision": state.revision, "configs": [render_config(c) for c in state.configs]}
+
+
+def render_change(change: Change) -> dict[str, Any]:
+    """The wire form of a history entry."""
+    return {
+        "revision": change.revision,
+        "key": change.key,
+        "kind": change.kind.value,
+        "value": change.value,
+        "actorId": change.actor_id,
+        "at": change.at,
+    }

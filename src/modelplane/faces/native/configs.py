@@ -1,0 +1,385 @@
+"""Routes of /v1/configs/{cluster}/service/{name}: dynamic parameters, their history, and
+watching a namespace (long-poll JSON or a server-sent event stream).
+
+Each handler parses, calls one service, renders. Domain errors name the fields as the EAS
+face spells them (`ClusterId`, `ConfigKey`, …); here they are renamed to this face's path
+and body names (`cluster`, `key`, …).
+
+A key may hold `/`, raw or as `%2F`: `{key:path}` takes the rest of the path. Routing sees
+the decoded path, so the `:watch`, `:history` and `/history` routes check the raw path:
+`…/a%2Fhistory` is the key `a/history`, not the history of `a`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+import orjson
+from fastapi import APIRouter, Header, Path, Query, Request
+from starlette.responses import Response
+
+from modelplane.domain.configs import (
+    CLUSTER_PATTERN,
+    CONFIG_TYPE,
+    KEY_PATTERN,
+    NAME_PATTERN,
+    NamespaceState,
+)
+from modelplane.domain.errors import DomainError, InvalidArgument
+from modelplane.faces.event_stream import EventStream, comment, event, wants_events
+from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.native.config_schemas import (
+    ConfigOut,
+    ConfigValueIn,
+    HistoryOut,
+    NamespaceOut,
+    WatchOut,
+    render_change,
+    render_config,
+    render_state,
+)
+from modelplane.faces.native.deps import Context, context
+from modelplane.faces.native.errors import render
+from modelplane.faces.native.field_names import native_fields
+from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.shutdown import Shutdown, disconnected, first_of
+from modelplane.services import configs as service
+
+router = APIRouter(prefix="/v1/configs", tags=["configs"], responses=ERRORS)
+
+HEARTBEAT_SECONDS = 15.0
+WATCH_SECONDS_DEFAULT = 30.0
+_FIELDS = {
+    "ClusterId": "cluster",
+    "ConfigType": "configType",
+    "Name": "name",
+    "ConfigKey": "key",
+    "Value": "value",
+    "Last-Event-ID": "Last-Event-ID",  # a header keeps its spelling
+}
+_REVISION = re.compile(r"^[0-9]{1,18}$")
+_NS = "/{cluster}/{configType}/{name}"
+_KEY = _NS + "/{key:path}"
+
+# The patterns are documented for clients (and fuzzers); the domain checks them, so that
+# errors read the same on every face.
+Cluster = Annotated[
+    str,
+    Path(
+        description="The cluster (region), e.g. `cn-hangzhou`",
+        json_schema_extra={"pattern": CLUSTER_PATTERN},
+    ),
+]
+ConfigType = Annotated[
+    str,
+    Path(
+        alias="configType",
+        description="Always `service`",
+        json_schema_extra={"enum": [CONFIG_TYPE]},
+    ),
+]
+Name = Annotated[
+    str,
+    Path(description="The service name", json_schema_extra={"pattern": NAME_PATTERN}),
+]
+Key = Annotated[
+    str,
+    Path(
+        description="The parameter's key; a `/` in it may be sent raw or as `%2F`",
+        json_schema_extra={"pattern": KEY_PATTERN},
+    ),
+]
+Limit = Annotated[
+    int, Query(description=f"How many changes, 1..{service.HISTORY_MAX}; 100 when absent")
+]
+
+
+def _raw_tail_is(request: Request, tail: str) -> bool:
+    """Whether the raw path ends with `tail` as written (not with part of it encoded)."""
+    raw: bytes | None = request.scope.get("raw_path")
+    if not raw:
+        return True
+    head, _, last = raw.rpartition(b"/")
+    written = tail.lstrip("/")
+    if tail.startswith("/"):
+        return bool(head) and unquote(last.decode("latin-1")) == written
+    return last.endswith(written.encode())
+
+
+def _shutdown(request: Request) -> Shutdown:
+    found: Shutdown = request.app.state.shutdown
+    return found
+
+
+def _since(since_revision: int, last_event_id: str | None) -> int:
+    """The revision to watch from: `Last-Event-ID` when given, else `sinceRevision`."""
+    if last_event_id is None:
+        return since_revision
+    if not _REVISION.fullmatch(last_event_id.strip()):
+        raise InvalidArgument.of("Last-Event-ID", "must be a revision: a whole number, 0 or more")
+    return int(last_event_id.strip())
+
+
+@router.get(
+    _NS + ":watch",
+    response_model=WatchOut,
+    responses={
+        200: {
+            "description": "JSON: the new state, or `changed: false` at the timeout. With "
+            "`Accept: text/event-stream`: a stream of `change` events.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+    description="Wait until the namespace's revision passes `sinceRevision`.\n\n"
+    "**Long-poll (JSON).** Answers at once when the revision is already past "
+    "`sinceRevision`, else as soon as a change commits (on any replica), with "
+    '`{"changed": true, "revision", "configs"}`; at `timeoutSeconds` (default 30) it '
+    'answers `{"changed": false, "revision": sinceRevision}`. Call again with the '
+    "revision you got.\n\n"
+    "**Server-sent events** (`Accept: text/event-stream`). An event `change` with "
+    "`id: <revision>` and `data: {revision, configs}` for the current state when it is "
+    "past `sinceRevision`, then for each new revision (changes that commit together may "
+    "arrive as one event carrying the newest revision). A comment line every ~15 s keeps "
+    "the connection alive. `Last-Event-ID` (sent by `EventSource` when it reconnects) "
+    "takes the place of `sinceRevision`. The stream ends at `timeoutSeconds` when given; "
+    "after an error it sends an `error` event with the error body and ends.\n\n"
+    "Both end early when the server shuts down (the long-poll then answers "
+    "`changed: false`).",
+)
+async def watch_configs(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    request: Request,
+    since_revision: Annotated[
+        int, Query(alias="sinceRevision", description="The revision the caller has; 0: none")
+    ] = 0,
+    timeout_seconds: Annotated[
+        float | None,
+        Query(
+            alias="timeoutSeconds",
+            description=f"0..{service.WATCH_SECONDS_MAX:g}; long-poll: "
+            f"{WATCH_SECONDS_DEFAULT:g} when absent; event stream: no end when absent",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(alias="Last-Event-ID", description="Overrides `sinceRevision` when given"),
+    ] = None,
+) -> Response:
+    """Watch a namespace (long-poll or server-sent events)."""
+    if not _raw_tail_is(request, ":watch"):  # `%3Awatch`: part of the name
+        return await get_configs(cluster, config_type, name + ":watch", request)
+    ctx = context(request)
+    names = {"cluster_id": cluster, "config_type": config_type, "name": name}
+    with native_fields(_FIELDS):
+        since = _since(since_revision, last_event_id)
+        if wants_events(request.headers.get("accept")):
+            service.check_watch(since, timeout_seconds or 0.0)
+            first = await service.namespace_state(store=ctx.store, actor=ctx.principal, **names)
+            return EventStream(
+                _events(ctx, names, first, since, timeout_seconds),
+                shutdown=_shutdown(request),
+            )
+        timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
+        state = await first_of(
+            service.watch(
+                store=ctx.store,
+                actor=ctx.principal,
+                **names,
+                since_revision=since,
+                timeout_seconds=timeout,
+            ),
+            disconnected(request.receive),
+            _shutdown(request).wait(),
+        )
+    if state is None:
+        return JsonResponse({"changed": False, "revision": since})
+    return JsonResponse({"changed": True, **render_state(state)})
+
+
+async def _events(
+    ctx: Context,
+    names: dict[str, str],
+    first: NamespaceState,
+    since: int,
+    timeout_seconds: float | None,
+) -> AsyncIterator[bytes]:
+    """The events of a namespace from `since`: the first state if it is newer, then one
+    per new revision, with heartbeats; ends at the timeout or after an error event."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout_seconds is None else loop.time() + timeout_seconds
+    state: NamespaceState | None = first
+    try:
+        while True:
+            if state is not None and state.revision > since:
+                since = state.revision
+                yield event("change", orjson.dumps(render_state(state)), since)
+            wait = HEARTBEAT_SECONDS
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                wait = min(wait, left)
+            with native_fields(_FIELDS):
+                state = await service.watch(
+                    store=ctx.store,
+                    actor=ctx.principal,
+                    **names,
+                    since_revision=since,
+                    timeout_seconds=wait,
+                )
+            if state is None and (deadline is None or loop.time() < deadline):
+                yield comment("heartbeat")
+    except DomainError as exc:
+        yield event("error", bytes(render(exc).body))
+
+
+@router.get(
+    _NS + ":history",
+    response_model=HistoryOut,
+    description="The newest changes of every key of the namespace, newest first.",
+)
+async def namespace_history(
+    cluster: Cluster, config_type: ConfigType, name: Name, request: Request, limit: Limit = 100
+) -> Response:
+    """A namespace's history."""
+    if not _raw_tail_is(request, ":history"):  # `%3Ahistory`: part of the name
+        return await get_configs(cluster, config_type, name + ":history", request)
+    return await _history(request, cluster, config_type, name, None, limit)
+
+
+@router.get(
+    _NS,
+    response_model=NamespaceOut,
+    description="Every parameter of the namespace in key order, and its revision (0 and no "
+    "parameters before the first write).",
+)
+async def get_configs(
+    cluster: Cluster, config_type: ConfigType, name: Name, request: Request
+) -> Response:
+    """A namespace's parameters."""
+    ctx = context(request)
+    with native_fields(_FIELDS):
+        state = await service.namespace_state(
+            store=ctx.store,
+            actor=ctx.principal,
+            cluster_id=cluster,
+            config_type=config_type,
+            name=name,
+        )
+    return JsonResponse(render_state(state))
+
+
+@router.get(
+    _KEY + "/history",
+    response_model=HistoryOut,
+    description="The newest changes of one key, newest first (its history outlives a delete).",
+)
+async def key_history(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    key: Key,
+    request: Request,
+    limit: Limit = 100,
+) -> Response:
+    """A parameter's history."""
+    if not _raw_tail_is(request, "/history"):  # `…%2Fhistory`: the key ends with it
+        return await get_config(cluster, config_type, name, key + "/history", request)
+    return await _history(request, cluster, config_type, name, key, limit)
+
+
+async def _history(
+    request: Request, cluster: str, config_type: str, name: str, key: str | None, limit: int
+) -> Response:
+    ctx = context(request)
+    with native_fields(_FIELDS):
+        changes = await service.history(
+            store=ctx.store,
+            actor=ctx.principal,
+            cluster_id=cluster,
+            config_type=config_type,
+            name=name,
+            key=key,
+            limit=limit,
+        )
+    return JsonResponse({"changes": [render_change(c) for c in changes]})
+
+
+@router.get(_KEY, response_model=ConfigOut)
+async def get_config(
+    cluster: Cluster, config_type: ConfigType, name: Name, key: Key, request: Request
+) -> Response:
+    """One parameter."""
+    ctx = context(request)
+    with native_fields(_FIELDS):
+        config = await service.get_config(
+            store=ctx.store,
+            actor=ctx.principal,
+            cluster_id=cluster,
+            config_type=config_type,
+            name=name,
+            key=key,
+        )
+    return JsonResponse(render_config(config))
+
+
+@router.put(
+    _KEY,
+    response_model=ConfigOut,
+    responses={
+        200: {"description": "Updated"},
+        201: {"model": ConfigOut, "description": "Created"},
+    },
+    description="Set a parameter: created when missing (201), changed when present (200). "
+    "The first writer of a namespace owns it; others (but admins) get 404.",
+)
+async def put_config(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    key: Key,
+    body: ConfigValueIn,
+    request: Request,
+) -> Response:
+    """Create or update a parameter."""
+    ctx = context(request)
+    with native_fields(_FIELDS):
+        config, created = await service.put_config(
+            store=ctx.store,
+            actor=ctx.principal,
+            cluster_id=cluster,
+            config_type=config_type,
+            name=name,
+            key=key,
+            value=body.value,
+        )
+    return JsonResponse(render_config(config), status_code=201 if created else 200)
+
+
+@router.delete(
+    _KEY,
+    response_model=DeletedOut,
+    description="Delete a parameter (`id` is its key); its history stays.",
+)
+async def delete_config(
+    cluster: Cluster, config_type: ConfigType, name: Name, key: Key, request: Request
+) -> Response:
+    """Delete a parameter."""
+    ctx = context(request)
+    with native_fields(_FIELDS):
+        await service.delete_config(
+            store=ctx.store,
+            actor=ctx.principal,
+            cluster_id=cluster,
+            config_type=config_type,
+            name=name,
+            key=key,
+        )
+    body: dict[str, Any] = {"deleted": True, "id": key}
+    return JsonResponse(body)
