@@ -230,6 +230,23 @@ async def namespace_state(
     return NamespaceState(ns, namespace.revision if namespace else 0, items)
 
 
+async def _watched_state(store: Store, actor: Principal, ns: NamespaceKey) -> NamespaceState:
+    """The state a watcher reads; watchers woken by the same change share one read.
+
+    The read is shared only among callers of one feed generation of the topic, so it
+    always starts after the change that woke them was committed.
+    """
+
+    async def load() -> tuple[Namespace | None, list[Config]]:
+        async with store.reader() as uow:
+            return await uow.configs.namespace(ns), await uow.configs.all(ns)
+
+    generation = store.feed.generation(topic(ns))
+    namespace, items = await store.shared(("config-state", str(ns), generation), load)
+    _visible(namespace, actor, ns)
+    return NamespaceState(ns, namespace.revision if namespace else 0, items)
+
+
 async def history(
     *,
     store: Store,
@@ -279,9 +296,7 @@ async def watch(
     while True:
         woken = store.feed.waiter(topic(ns))  # before reading, so no change slips between
         try:
-            state = await namespace_state(
-                store=store, actor=actor, cluster_id=cluster_id, config_type=config_type, name=name
-            )
+            state = await _watched_state(store, actor, ns)
             if state.revision > since_revision:
                 return state
             left = deadline - loop.time()

@@ -18,6 +18,12 @@ class ChangeFeed:
 
     def __init__(self) -> None:
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._generations: dict[str, int] = {}
+
+    def generation(self, topic: str) -> int:
+        """How many times `topic` was published here: a read that starts in generation
+        N starts after the change that published N."""
+        return self._generations.get(topic, 0)
 
     def waiter(self, topic: str) -> asyncio.Future[None]:
         """A future that completes at the topic's next change; `discard` it when done."""
@@ -35,6 +41,7 @@ class ChangeFeed:
 
     def publish(self, topic: str) -> None:
         """Wake every watcher of `topic`."""
+        self._generations[topic] = self._generations.get(topic, 0) + 1
         for future in self._waiters.pop(topic, ()):
             if not future.done():
                 future.set_result(None)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -131,6 +132,7 @@ class Store:
         self.engines = engines
         self.cache = cache
         self.feed = ChangeFeed()
+        self._in_flight: dict[Hashable, asyncio.Future[Any]] = {}
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only."""
@@ -154,6 +156,21 @@ class Store:
     async def cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """A read through the cache: `load()` runs only when no fresh result is kept."""
         return await self.cache.get_or_load(key, load)
+
+    async def shared(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`, run once for all callers that ask for `key` while it runs.
+
+        For reads that many callers make at the same moment (watchers woken by one
+        change): they share one query instead of queueing for connections. A caller
+        may get a result that was being read when it asked, never an older one.
+        """
+        running = self._in_flight.get(key)
+        if running is None:
+            running = asyncio.ensure_future(load())
+            self._in_flight[key] = running
+            running.add_done_callback(lambda _done: self._in_flight.pop(key, None))
+        result: T = await asyncio.shield(running)
+        return result
 
     async def open(self) -> None:
         """Start watching for changes made elsewhere."""
