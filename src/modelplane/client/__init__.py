@@ -1,0 +1,68 @@
+"""Python SDK of modelplane's native API (`/v1`), sync and async, over httpx.
+
+    from modelplane.client import Client, NotFound
+
+    with Client("http://127.0.0.1:8080", api_key="mp_…") as client:
+        for group in client.model_groups.iter(page_size=100):
+            print(group.model_template_id, group.name)
+
+Errors are one class per native error code (see `modelplane.client.errors`), all
+subclasses of `ModelplaneError`.
+"""
+
+from modelplane.client.clients import AsyncClient, Client
+from modelplane.client.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    ModelplaneError,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    TransportError,
+    Unauthenticated,
+    Unavailable,
+)
+from modelplane.client.models import (
+    Capabilities,
+    Config,
+    ConfigChange,
+    ConfigNamespace,
+    CreatedLlm,
+    Llm,
+    LlmStatus,
+    ModelGroup,
+    ModelGroupPage,
+    PromptTemplate,
+    PromptTemplatePage,
+    Rendered,
+)
+
+__all__ = [
+    "AlreadyExists",
+    "AsyncClient",
+    "Capabilities",
+    "Client",
+    "Config",
+    "ConfigChange",
+    "ConfigNamespace",
+    "CreatedLlm",
+    "FailedPrecondition",
+    "FieldViolation",
+    "InvalidArgument",
+    "Llm",
+    "LlmStatus",
+    "ModelGroup",
+    "ModelGroupPage",
+    "ModelplaneError",
+    "NotFound",
+    "PermissionDenied",
+    "PromptTemplate",
+    "PromptTemplatePage",
+    "Rendered",
+    "ResourceExhausted",
+    "TransportError",
+    "Unauthenticated",
+    "Unavailable",
+]

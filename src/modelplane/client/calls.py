@@ -1,0 +1,291 @@
+"""Each API operation as a `Call`: the request to send and how to read the answer.
+
+Calls do no I/O; the sync and async resource groups both send them, so every path,
+parameter name and body is written once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+from pydantic.alias_generators import to_camel
+
+from modelplane.client.models import (
+    Config,
+    ConfigChange,
+    ConfigNamespace,
+    CreatedLlm,
+    Llm,
+    ModelGroup,
+    ModelGroupPage,
+    PromptTemplate,
+    PromptTemplatePage,
+    Rendered,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request and the parser of its JSON answer.
+
+    `wait_seconds` is how long the server may hold the request (long-polls); it is added
+    to the client's read timeout.
+    """
+
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    params: Mapping[str, Any] | None = None
+    json: Mapping[str, Any] | None = None
+    wait_seconds: float = 0.0
+
+
+def seg(value: str) -> str:
+    """One path segment, percent-encoded (a `/` inside becomes `%2F`)."""
+    return quote(value, safe="")
+
+
+def given(**fields: Any) -> dict[str, Any]:
+    """The fields that are not None (what the API should see)."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+# --- /v1/llms -------------------------------------------------------------------------------
+
+
+def list_llms(
+    owner_id: str | None, provider_type: str | None, labels: Mapping[str, str] | None
+) -> Call[list[Llm]]:
+    """`GET /v1/llms`; labels become `label.k=v` filters."""
+    params = given(ownerId=owner_id, providerType=provider_type)
+    params.update({f"label.{k}": v for k, v in (labels or {}).items()})
+    return Call(
+        "GET", "/v1/llms", lambda d: [Llm.model_validate(x) for x in d["llms"]], params=params
+    )
+
+
+def get_llm(llm_id: str) -> Call[Llm]:
+    """`GET /v1/llms/{id}`."""
+    return Call("GET", f"/v1/llms/{seg(llm_id)}", Llm.model_validate)
+
+
+def create_llm(body: Mapping[str, Any]) -> Call[CreatedLlm]:
+    """`POST /v1/llms`."""
+    return Call("POST", "/v1/llms", CreatedLlm.model_validate, json=body)
+
+
+def update_llm(llm_id: str, body: Mapping[str, Any]) -> Call[Llm]:
+    """`PUT /v1/llms/{id}`: only the fields in `body` change."""
+    return Call("PUT", f"/v1/llms/{seg(llm_id)}", Llm.model_validate, json=body)
+
+
+def delete_llm(llm_id: str) -> Call[None]:
+    """`DELETE /v1/llms/{id}`."""
+    return Call("DELETE", f"/v1/llms/{seg(llm_id)}", _none)
+
+
+# --- /v1/model-groups -----------------------------------------------------------------------
+
+
+def list_model_groups(params: Mapping[str, Any]) -> Call[ModelGroupPage]:
+    """`GET /v1/model-groups` with filters and `pageNumber`/`pageSize`."""
+    return Call("GET", "/v1/model-groups", ModelGroupPage.model_validate, params=params)
+
+
+def model_group_filters(
+    ids: Sequence[str] | None, name: str | None, ref_scope: str | None, has_model: bool | None
+) -> dict[str, Any]:
+    """The list filters as query parameters."""
+    return given(
+        ids=",".join(ids) if ids else None,
+        name=name,
+        refScope=ref_scope,
+        hasModel=None if has_model is None else str(has_model).lower(),
+    )
+
+
+def get_model_group(group_id: str) -> Call[ModelGroup]:
+    """`GET /v1/model-groups/{id}`."""
+    return Call("GET", f"/v1/model-groups/{seg(group_id)}", ModelGroup.model_validate)
+
+
+def create_model_group(body: Mapping[str, Any]) -> Call[ModelGroup]:
+    """`POST /v1/model-groups`."""
+    return Call("POST", "/v1/model-groups", ModelGroup.model_validate, json=body)
+
+
+def update_model_group(group_id: str, body: Mapping[str, Any]) -> Call[ModelGroup]:
+    """`PATCH /v1/model-groups/{id}`."""
+    return Call("PATCH", f"/v1/model-groups/{seg(group_id)}", ModelGroup.model_validate, json=body)
+
+
+def delete_model_group(group_id: str) -> Call[None]:
+    """`DELETE /v1/model-groups/{id}` (with its providers, templates and bindings)."""
+    return Call("DELETE", f"/v1/model-groups/{seg(group_id)}", _none)
+
+
+def more_groups(page: ModelGroupPage, seen: int) -> bool:
+    """Whether pages remain after `page`, `seen` groups having been read so far."""
+    return bool(page.model_groups) and seen < page.total_count
+
+
+# --- /v1/workspaces/{ws}/prompt-templates ---------------------------------------------------
+
+
+def _templates(workspace_id: str) -> str:
+    return f"/v1/workspaces/{seg(workspace_id)}/prompt-templates"
+
+
+def _template(workspace_id: str, template_id: str) -> str:
+    return f"{_templates(workspace_id)}/{seg(template_id)}"
+
+
+def list_prompt_templates(
+    workspace_id: str,
+    name: str | None,
+    template_type: str | None,
+    max_results: int | None,
+    next_token: str | None,
+) -> Call[PromptTemplatePage]:
+    """`GET …/prompt-templates`, paged by `maxResults`/`nextToken`."""
+    params = given(name=name, type=template_type, maxResults=max_results, nextToken=next_token)
+    return Call("GET", _templates(workspace_id), PromptTemplatePage.model_validate, params=params)
+
+
+def get_prompt_template(
+    workspace_id: str, template_id: str, version: int | None
+) -> Call[PromptTemplate]:
+    """`GET …/prompt-templates/{id}`, current or at `version`."""
+    return Call(
+        "GET",
+        _template(workspace_id, template_id),
+        PromptTemplate.model_validate,
+        params=given(version=version),
+    )
+
+
+def create_prompt_template(workspace_id: str, name: str, content: str) -> Call[PromptTemplate]:
+    """`POST …/prompt-templates`."""
+    body = {"name": name, "content": content}
+    return Call("POST", _templates(workspace_id), PromptTemplate.model_validate, json=body)
+
+
+def update_prompt_template(
+    workspace_id: str, template_id: str, name: str | None, content: str | None
+) -> Call[PromptTemplate]:
+    """`PATCH …/prompt-templates/{id}`: a new version with the fields given."""
+    return Call(
+        "PATCH",
+        _template(workspace_id, template_id),
+        PromptTemplate.model_validate,
+        json=given(name=name, content=content),
+    )
+
+
+def delete_prompt_template(workspace_id: str, template_id: str) -> Call[None]:
+    """`DELETE …/prompt-templates/{id}` with all its versions."""
+    return Call("DELETE", _template(workspace_id, template_id), _none)
+
+
+def list_versions(workspace_id: str, template_id: str) -> Call[list[PromptTemplate]]:
+    """`GET …/prompt-templates/{id}/versions`, oldest first."""
+    return Call(
+        "GET",
+        f"{_template(workspace_id, template_id)}/versions",
+        lambda d: [PromptTemplate.model_validate(x) for x in d["versions"]],
+    )
+
+
+def render_prompt_template(
+    workspace_id: str,
+    template_id: str,
+    variables: Mapping[str, str] | None,
+    allow_partial: bool,
+    version: int | None,
+) -> Call[Rendered]:
+    """`POST …/prompt-templates/{id}:render`."""
+    body = given(variables=dict(variables or {}), allowPartial=allow_partial, version=version)
+    return Call(
+        "POST", f"{_template(workspace_id, template_id)}:render", Rendered.model_validate, json=body
+    )
+
+
+# --- /v1/configs/{cluster}/service/{name} ---------------------------------------------------
+
+
+def _namespace(cluster: str, service: str) -> str:
+    return f"/v1/configs/{seg(cluster)}/service/{seg(service)}"
+
+
+def get_namespace(cluster: str, service: str) -> Call[ConfigNamespace]:
+    """`GET /v1/configs/{cluster}/service/{name}`: every parameter at one revision."""
+    return Call("GET", _namespace(cluster, service), ConfigNamespace.model_validate)
+
+
+def get_config(cluster: str, service: str, key: str) -> Call[Config]:
+    """`GET …/{key}`."""
+    return Call("GET", f"{_namespace(cluster, service)}/{seg(key)}", Config.model_validate)
+
+
+def put_config(cluster: str, service: str, key: str, value: str) -> Call[Config]:
+    """`PUT …/{key}`: creates or updates."""
+    return Call(
+        "PUT",
+        f"{_namespace(cluster, service)}/{seg(key)}",
+        Config.model_validate,
+        json={"value": value},
+    )
+
+
+def delete_config(cluster: str, service: str, key: str) -> Call[None]:
+    """`DELETE …/{key}`."""
+    return Call("DELETE", f"{_namespace(cluster, service)}/{seg(key)}", _none)
+
+
+def config_history(
+    cluster: str, service: str, key: str | None, limit: int | None
+) -> Call[list[ConfigChange]]:
+    """`GET …/{key}/history`, or `…:history` for the whole namespace; newest first."""
+    base = _namespace(cluster, service)
+    path = f"{base}/{seg(key)}/history" if key is not None else f"{base}:history"
+    return Call(
+        "GET",
+        path,
+        lambda d: [ConfigChange.model_validate(x) for x in d["changes"]],
+        params=given(limit=limit),
+    )
+
+
+def watch_once(
+    cluster: str, service: str, since_revision: int, timeout_seconds: float
+) -> Call[ConfigNamespace | None]:
+    """`GET …:watch` (long-poll): the new state, or None when nothing changed in time."""
+
+    def parse(data: Any) -> ConfigNamespace | None:
+        if not data.get("changed"):
+            return None
+        return ConfigNamespace.model_validate(data)
+
+    return Call(
+        "GET",
+        f"{_namespace(cluster, service)}:watch",
+        parse,
+        params={"sinceRevision": since_revision, "timeoutSeconds": timeout_seconds},
+        wait_seconds=timeout_seconds,
+    )
+
+
+def wire_body(extra: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A request body: the fields given (not None) in camelCase, then `extra` as written."""
+    body = {to_camel(k): v for k, v in fields.items() if v is not None}
+    body.update(extra or {})
+    return body

@@ -1,0 +1,153 @@
+"""`Client` and `AsyncClient`: an httpx client with the API key, and the resource groups.
+
+    with Client("http://127.0.0.1:8080", api_key="mp_…") as client:
+        llm = client.llms.get("…")
+
+Both take `transport=` (an httpx transport, e.g. `httpx.MockTransport` in tests, or
+`httpx.ASGITransport(app=app)` for `AsyncClient` in process).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from modelplane.client.async_resources import (
+    AsyncConfigs,
+    AsyncLlms,
+    AsyncModelGroups,
+    AsyncPrompts,
+)
+from modelplane.client.calls import Call
+from modelplane.client.errors import TransportError, error_from_response
+from modelplane.client.resources import Configs, Llms, ModelGroups, Prompts
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 30.0
+USER_AGENT = "modelplane-python"
+
+
+def _headers(api_key: str) -> dict[str, str]:
+    return {"x-api-key": api_key, "accept": "application/json", "user-agent": USER_AGENT}
+
+
+def _timeout(base: float, call: Call[Any]) -> httpx.Timeout:
+    """The client's timeout; a long-poll may read `wait_seconds` longer."""
+    return httpx.Timeout(base, read=base + call.wait_seconds)
+
+
+def _answer(call: Call[T], response: httpx.Response) -> T:
+    if response.is_error:
+        raise error_from_response(response)
+    if response.status_code == 204 or not response.content:
+        return call.parse(None)
+    return call.parse(response.json())
+
+
+class Client:
+    """A synchronous client of the native API.
+
+    `timeout` is in seconds, per request (long-polls of `configs.watch` get their wait
+    on top). Use it as a context manager, or call `close()`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._http = httpx.Client(
+            base_url=base_url, headers=_headers(api_key), timeout=timeout, transport=transport
+        )
+        self.llms = Llms(self._send)
+        self.model_groups = ModelGroups(self._send)
+        self.prompts = Prompts(self._send)
+        self.configs = Configs(self._send)
+
+    def _send(self, call: Call[T]) -> T:
+        try:
+            response = self._http.request(
+                call.method,
+                call.path,
+                params=call.params,
+                json=call.json,
+                timeout=_timeout(self._timeout, call),
+            )
+        except httpx.TransportError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        return _answer(call, response)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient:
+    """An asyncio client of the native API; the same groups, each method awaited.
+
+    `timeout` is in seconds, per request (long-polls of `configs.watch` get their wait
+    on top). Use it as an async context manager, or call `aclose()`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers=_headers(api_key), timeout=timeout, transport=transport
+        )
+        self.llms = AsyncLlms(self._send)
+        self.model_groups = AsyncModelGroups(self._send)
+        self.prompts = AsyncPrompts(self._send)
+        self.configs = AsyncConfigs(self._send)
+
+    async def _send(self, call: Call[T]) -> T:
+        try:
+            response = await self._http.request(
+                call.method,
+                call.path,
+                params=call.params,
+                json=call.json,
+                timeout=_timeout(self._timeout, call),
+            )
+        except httpx.TransportError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        return _answer(call, response)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

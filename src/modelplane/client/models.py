@@ -1,0 +1,169 @@
+"""What the native API returns, as frozen pydantic models with snake_case attributes.
+
+Each model parses the camelCase JSON of the API (`Llm.model_validate(data)`) and ignores
+fields it does not know, so a newer server does not break an older SDK. Timestamps are
+epoch milliseconds, as on the wire.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """Base: frozen, camelCase on the wire, unknown fields ignored."""
+
+    model_config = ConfigDict(
+        frozen=True, alias_generator=to_camel, populate_by_name=True, extra="ignore"
+    )
+
+
+class Capabilities(ApiModel):
+    """What an LLM supports."""
+
+    supports_chat: bool
+    supports_completion: bool
+    supports_function_calling: bool
+    supports_system_messages: bool
+    supports_streaming: bool
+    supports_sampling_parameters: bool
+
+
+class Llm(ApiModel):
+    """An LLM connection. Credentials are never returned, only `has_credentials`."""
+
+    llm_id: str
+    display_name: str
+    description: str | None = None
+    provider_type: str
+    endpoint_url: str
+    api_path: str
+    model_identifier: str
+    supported_modalities: tuple[str, ...]
+    labels: dict[str, str]
+    version: str | None = None
+    monitoring_endpoint: str | None = None
+    capabilities: Capabilities
+    default_sampling_params: dict[str, Any] | None = None
+    max_context_length: int | None = None
+    client_config: dict[str, Any] | None = None
+    dashscope_api_dialect: str | None = None
+    has_credentials: bool
+    owner_id: str
+    created_at: int
+    updated_at: int
+    created_by_id: str
+    updated_by_id: str
+
+
+class LlmStatus(ApiModel):
+    """A note about what the server did on create, e.g. `LLM_CAPABILITY_INFERRED`."""
+
+    code: str
+    message: str
+    details: dict[str, str] | None = None
+
+
+class CreatedLlm(ApiModel):
+    """The answer of creating an LLM: the LLM and the server's notes."""
+
+    llm: Llm
+    statuses: tuple[LlmStatus, ...]
+
+
+class ModelGroup(ApiModel):
+    """A model group (`mt-…`). `model_count` is set in lists only."""
+
+    model_template_id: str
+    owner_id: str
+    name: str
+    description: str | None = None
+    agent_platform: str | None = None
+    agent_provider: str | None = None
+    biz_type: int | None = None
+    ref_scope: str | None = None
+    config: dict[str, Any]
+    default_model: str | None = None
+    created_at: int
+    updated_at: int
+    model_count: int | None = None
+
+
+class ModelGroupPage(ApiModel):
+    """One page of model groups (`page_number` counts from 1)."""
+
+    model_groups: tuple[ModelGroup, ...]
+    page_number: int
+    page_size: int
+    total_count: int
+
+
+class PromptTemplate(ApiModel):
+    """A prompt template at one version."""
+
+    prompt_template_id: str
+    workspace_id: str
+    name: str
+    content: str
+    variables: tuple[str, ...]
+    type: str
+    version: int
+    created_at: int
+    updated_at: int
+    created_by: str
+    updated_by: str
+
+
+class PromptTemplatePage(ApiModel):
+    """One page of prompt templates; `next_token` is None on the last page."""
+
+    prompt_templates: tuple[PromptTemplate, ...]
+    total_count: int
+    max_results: int
+    next_token: str | None = None
+
+
+class Rendered(ApiModel):
+    """A filled template: its text, the variables left unfilled and the names not used."""
+
+    text: str
+    variables: tuple[str, ...]
+    missing: tuple[str, ...]
+    unused: tuple[str, ...]
+    version: int
+
+
+class Config(ApiModel):
+    """One dynamic parameter; `revision` is the namespace revision of its last change."""
+
+    key: str
+    value: str
+    created_at: int
+    updated_at: int
+    revision: int
+
+
+class ConfigNamespace(ApiModel):
+    """Every parameter of a service, in key order, at one revision (0 before any write)."""
+
+    revision: int
+    configs: tuple[Config, ...]
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The parameters as `{key: value}`."""
+        return {c.key: c.value for c in self.configs}
+
+
+class ConfigChange(ApiModel):
+    """One history entry; `value` is None for a delete."""
+
+    revision: int
+    key: str
+    kind: str
+    value: str | None = None
+    actor_id: str
+    at: int
