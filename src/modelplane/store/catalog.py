@@ -23,6 +23,7 @@ from modelplane.domain.catalog import (
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.paging import PageRequest
 from modelplane.store.engine import Connection
+from modelplane.store.sql import contains, insert_for
 from modelplane.store.tables import (
     llm_templates,
     model_groups,
@@ -83,12 +84,6 @@ def _template(row: Any) -> LlmTemplate:
 
 
 _KEEP: Any = object()  # "leave the sealed API key as it is"
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def _page(
@@ -312,7 +307,7 @@ class CatalogRepository:
         if flt.ids:
             query = query.where(g.model_template_id.in_(flt.ids))
         if flt.name:
-            query = query.where(g.name.ilike(_like(flt.name), escape="\\"))
+            query = query.where(contains(g.name, flt.name))
         if flt.ref_scope:
             query = query.where(g.ref_scope == flt.ref_scope)
         if flt.agent_platforms:
@@ -409,11 +404,7 @@ class CatalogRepository:
 
     async def bind(self, runtime_type: str, runtime_id: str, group_id: str, *, now_ms: int) -> None:
         """Bind a runtime to a group, moving it if it was bound elsewhere."""
-        if self._is_postgres:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-        statement = insert(runtime_bindings).values(
+        statement = insert_for(runtime_bindings, is_postgres=self._is_postgres).values(
             runtime_type=runtime_type,
             runtime_id=runtime_id,
             model_template_id=group_id,

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from modelplane.domain.configs import Change, ChangeKind, Config, Namespace, NamespaceKey
 from modelplane.store.engine import Connection
+from modelplane.store.sql import insert_for
 from modelplane.store.tables import config_history, config_namespaces, configs
 
 N, C, H = config_namespaces.c, configs.c, config_history.c
@@ -46,12 +47,8 @@ class ConfigRepository:
 
     async def claim(self, key: NamespaceKey, *, owner_id: str, now_ms: int) -> Namespace:
         """The namespace, locked; created for `owner_id` if nobody wrote to it before."""
-        if self._is_postgres:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         await self._conn.execute(
-            insert(config_namespaces)
+            insert_for(config_namespaces, is_postgres=self._is_postgres)
             .values(
                 cluster_id=key.cluster_id,
                 name=key.name,

@@ -11,6 +11,7 @@ from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.prompts import PROMPT_TEMPLATE, PromptTemplate, TemplateType
 from modelplane.domain.workspaces import WORKSPACE, Workspace
 from modelplane.store.engine import Connection
+from modelplane.store.sql import contains
 from modelplane.store.tables import (
     prompt_template_versions,
     prompt_templates,
@@ -46,11 +47,6 @@ def _template(row: Any, *, version: Any = None) -> PromptTemplate:
         created_by=row.created_by,
         updated_by=source.created_by if version is not None else row.updated_by,
     )
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class PromptRepository:
@@ -271,7 +267,7 @@ class PromptRepository:
         p = prompt_templates.c
         matching = sa.select(p.prompt_template_id).where(p.workspace_id == workspace_id)
         if name:
-            matching = matching.where(p.name.ilike(_like(name), escape="\\"))
+            matching = matching.where(contains(p.name, name))
         total = (await self._conn.execute(matching.with_only_columns(sa.func.count()))).scalar_one()
         query = matching.with_only_columns(prompt_templates)
         if after is not None:
