@@ -199,7 +199,12 @@ def sync(
     url: Annotated[str, typer.Option(help="The modelplane server, e.g. http://127.0.0.1:8080")],
     api_key: Annotated[
         str,
-        typer.Option(help="An API key (mp_…)", envvar="MODELPLANE_API_KEY"),
+        typer.Option(
+            "--api-key",
+            "--token",
+            help="An API key (mp_…)",
+            envvar=["MODELPLANE_TOKEN", "MODELPLANE_API_KEY"],
+        ),
     ],
     cluster: Annotated[str, typer.Option(help="The cluster (region), e.g. cn-hangzhou")],
     service: Annotated[str, typer.Option(help="The service name")],

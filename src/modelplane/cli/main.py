@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from modelplane.cli import config_sync
+from modelplane.cli import (
+    config_sync,
+    configs,
+    key_rotation,
+    keys,
+    llms,
+    model_groups,
+    principals,
+    prompts,
+    stack,
+    workspaces,
+)
 
 if TYPE_CHECKING:
     from modelplane.security.secretbox import SecretBox
@@ -34,10 +45,21 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(config_sync.app, name="config")
+app.add_typer(principals.app, name="principals")
+app.add_typer(keys.app, name="keys")
+app.add_typer(llms.app, name="llms")
+app.add_typer(model_groups.app, name="model-groups")
+app.add_typer(workspaces.app, name="workspaces")
+app.add_typer(prompts.app, name="prompts")
+app.add_typer(configs.app, name="configs")
+app.command("apply")(stack.apply)
+app.command("export")(stack.export)
+app.command("rotate-key")(key_rotation.rotate_key)
 
 
 def _settings(**overrides: Any) -> Settings:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from modelplane.settings import Settings
 
@@ -47,6 +69,8 @@ def _settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         _fail(f"invalid settings: {where}: {first['msg']}")
+    except SettingsError as exc:  # e.g. a list variable that is not JSON
+        _fail(f"invalid settings: {exc}")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:

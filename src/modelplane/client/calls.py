@@ -14,16 +14,28 @@ from urllib.parse import quote
 from pydantic.alias_generators import to_camel
 
 from modelplane.client.models import (
+    AccessKey,
+    ApiKey,
+    BatchResult,
     Config,
     ConfigChange,
     ConfigNamespace,
     CreatedLlm,
+    IssuedAccessKey,
+    IssuedApiKey,
     Llm,
+    LlmTemplate,
+    LlmTemplatePage,
     ModelGroup,
     ModelGroupPage,
+    NamespaceSummary,
+    Principal,
     PromptTemplate,
     PromptTemplatePage,
+    ProviderTemplate,
+    ProviderTemplatePage,
     Rendered,
+    Workspace,
 )
 
 T = TypeVar("T")
@@ -46,7 +58,9 @@ class Call(Generic[T]):
 
 
 def seg(value: str) -> str:
-    """One path segment, percent-encoded (a `/` inside becomes `%2F`)."""
+    """One path segment, percent-encoded (a `/` inside becomes `%2F`); never empty."""
+    if not value:
+        raise ValueError("an id or name in the path must not be empty")
     return quote(value, safe="")
 
 
@@ -281,6 +295,244 @@ def watch_once(
         parse,
         params={"sinceRevision": since_revision, "timeoutSeconds": timeout_seconds},
         wait_seconds=timeout_seconds,
+    )
+
+
+# --- /v1/llms/{id}/credentials -------------------------------------------------------------
+
+
+def get_credentials_outline(llm_id: str) -> Call[dict[str, Any] | None]:
+    """`GET /v1/llms/{id}/credentials`: the credentials without the inline secret."""
+
+    def parse(data: Any) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = data["credentials"]
+        return found
+
+    return Call("GET", f"/v1/llms/{seg(llm_id)}/credentials", parse)
+
+
+def verify_credentials(llm_id: str, credentials: Mapping[str, Any]) -> Call[bool]:
+    """`POST /v1/llms/{id}/credentials:verify`."""
+    return Call(
+        "POST",
+        f"/v1/llms/{seg(llm_id)}/credentials:verify",
+        _matches,
+        json={"credentials": dict(credentials)},
+    )
+
+
+def _matches(data: Any) -> bool:
+    return bool(data["matches"])
+
+
+# --- /v1/principals -------------------------------------------------------------------------
+
+
+def _principal(principal_id: str) -> str:
+    return f"/v1/principals/{seg(principal_id)}"
+
+
+def list_principals() -> Call[list[Principal]]:
+    """`GET /v1/principals`."""
+    return Call(
+        "GET", "/v1/principals", lambda d: [Principal.model_validate(x) for x in d["principals"]]
+    )
+
+
+def get_principal(principal_id: str) -> Call[Principal]:
+    """`GET /v1/principals/{id}`."""
+    return Call("GET", _principal(principal_id), Principal.model_validate)
+
+
+def create_principal(name: str, role: str) -> Call[Principal]:
+    """`POST /v1/principals`."""
+    body = {"name": name, "role": role}
+    return Call("POST", "/v1/principals", Principal.model_validate, json=body)
+
+
+def delete_principal(principal_id: str) -> Call[None]:
+    """`DELETE /v1/principals/{id}` (with its keys)."""
+    return Call("DELETE", _principal(principal_id), _none)
+
+
+def issue_api_key(principal_id: str, label: str | None) -> Call[IssuedApiKey]:
+    """`POST /v1/principals/{id}/api-keys`."""
+    return Call(
+        "POST",
+        f"{_principal(principal_id)}/api-keys",
+        IssuedApiKey.model_validate,
+        json=given(label=label),
+    )
+
+
+def list_api_keys(principal_id: str) -> Call[list[ApiKey]]:
+    """`GET /v1/principals/{id}/api-keys`."""
+    return Call(
+        "GET",
+        f"{_principal(principal_id)}/api-keys",
+        lambda d: [ApiKey.model_validate(x) for x in d["apiKeys"]],
+    )
+
+
+def revoke_api_key(principal_id: str, api_key_id: str) -> Call[ApiKey]:
+    """`DELETE /v1/principals/{id}/api-keys/{keyId}`."""
+    path = f"{_principal(principal_id)}/api-keys/{seg(api_key_id)}"
+    return Call("DELETE", path, ApiKey.model_validate)
+
+
+def issue_access_key(principal_id: str, label: str | None) -> Call[IssuedAccessKey]:
+    """`POST /v1/principals/{id}/access-keys`."""
+    return Call(
+        "POST",
+        f"{_principal(principal_id)}/access-keys",
+        IssuedAccessKey.model_validate,
+        json=given(label=label),
+    )
+
+
+def list_access_keys(principal_id: str) -> Call[list[AccessKey]]:
+    """`GET /v1/principals/{id}/access-keys`."""
+    return Call(
+        "GET",
+        f"{_principal(principal_id)}/access-keys",
+        lambda d: [AccessKey.model_validate(x) for x in d["accessKeys"]],
+    )
+
+
+def revoke_access_key(principal_id: str, access_key_id: str) -> Call[AccessKey]:
+    """`DELETE /v1/principals/{id}/access-keys/{keyId}`."""
+    path = f"{_principal(principal_id)}/access-keys/{seg(access_key_id)}"
+    return Call("DELETE", path, AccessKey.model_validate)
+
+
+# --- /v1/workspaces -------------------------------------------------------------------------
+
+
+def _workspace(workspace_id: str) -> str:
+    return f"/v1/workspaces/{seg(workspace_id)}"
+
+
+def list_workspaces() -> Call[list[Workspace]]:
+    """`GET /v1/workspaces`."""
+    return Call(
+        "GET", "/v1/workspaces", lambda d: [Workspace.model_validate(x) for x in d["workspaces"]]
+    )
+
+
+def get_workspace(workspace_id: str) -> Call[Workspace]:
+    """`GET /v1/workspaces/{id}`."""
+    return Call("GET", _workspace(workspace_id), Workspace.model_validate)
+
+
+def create_workspace(name: str, workspace_id: str | None) -> Call[Workspace]:
+    """`POST /v1/workspaces`."""
+    body = given(name=name, workspaceId=workspace_id)
+    return Call("POST", "/v1/workspaces", Workspace.model_validate, json=body)
+
+
+def rename_workspace(workspace_id: str, name: str) -> Call[Workspace]:
+    """`PATCH /v1/workspaces/{id}`."""
+    return Call("PATCH", _workspace(workspace_id), Workspace.model_validate, json={"name": name})
+
+
+def delete_workspace(workspace_id: str) -> Call[None]:
+    """`DELETE /v1/workspaces/{id}` (with its templates)."""
+    return Call("DELETE", _workspace(workspace_id), _none)
+
+
+def list_members(workspace_id: str) -> Call[list[str]]:
+    """`GET /v1/workspaces/{id}/members`: the members' principal ids."""
+    return Call(
+        "GET",
+        f"{_workspace(workspace_id)}/members",
+        lambda d: [m["principalId"] for m in d["members"]],
+    )
+
+
+def add_member(workspace_id: str, principal_id: str) -> Call[None]:
+    """`PUT /v1/workspaces/{id}/members/{principalId}`."""
+    return Call("PUT", f"{_workspace(workspace_id)}/members/{seg(principal_id)}", _none)
+
+
+def remove_member(workspace_id: str, principal_id: str) -> Call[None]:
+    """`DELETE /v1/workspaces/{id}/members/{principalId}`."""
+    return Call("DELETE", f"{_workspace(workspace_id)}/members/{seg(principal_id)}", _none)
+
+
+# --- /v1/provider-templates and /v1/llm-templates -------------------------------------------
+
+
+def _provider(provider_id: str) -> str:
+    return f"/v1/provider-templates/{seg(provider_id)}"
+
+
+def list_provider_templates(params: Mapping[str, Any]) -> Call[ProviderTemplatePage]:
+    """`GET /v1/provider-templates` with filters and `pageNumber`/`pageSize`."""
+    return Call("GET", "/v1/provider-templates", ProviderTemplatePage.model_validate, params=params)
+
+
+def get_provider_template(provider_id: str) -> Call[ProviderTemplate]:
+    """`GET /v1/provider-templates/{id}`."""
+    return Call("GET", _provider(provider_id), ProviderTemplate.model_validate)
+
+
+def create_provider_template(body: Mapping[str, Any]) -> Call[ProviderTemplate]:
+    """`POST /v1/provider-templates`."""
+    return Call("POST", "/v1/provider-templates", ProviderTemplate.model_validate, json=body)
+
+
+def update_provider_template(provider_id: str, body: Mapping[str, Any]) -> Call[ProviderTemplate]:
+    """`PATCH /v1/provider-templates/{id}`."""
+    return Call("PATCH", _provider(provider_id), ProviderTemplate.model_validate, json=body)
+
+
+def delete_provider_template(provider_id: str) -> Call[None]:
+    """`DELETE /v1/provider-templates/{id}` (with its LLM templates)."""
+    return Call("DELETE", _provider(provider_id), _none)
+
+
+def verify_provider_api_key(provider_id: str, api_key: str) -> Call[bool]:
+    """`POST /v1/provider-templates/{id}:verifyApiKey`."""
+    return Call(
+        "POST", f"{_provider(provider_id)}:verifyApiKey", _matches, json={"apiKey": api_key}
+    )
+
+
+def list_llm_templates(params: Mapping[str, Any]) -> Call[LlmTemplatePage]:
+    """`GET /v1/llm-templates` with filters and `pageNumber`/`pageSize`."""
+    return Call("GET", "/v1/llm-templates", LlmTemplatePage.model_validate, params=params)
+
+
+def get_llm_template(llm_template_id: str) -> Call[LlmTemplate]:
+    """`GET /v1/llm-templates/{id}`."""
+    path = f"/v1/llm-templates/{seg(llm_template_id)}"
+    return Call("GET", path, LlmTemplate.model_validate)
+
+
+def batch_create_llm_templates(body: Mapping[str, Any]) -> Call[BatchResult]:
+    """`POST /v1/llm-templates:batchCreate`."""
+    return Call("POST", "/v1/llm-templates:batchCreate", BatchResult.model_validate, json=body)
+
+
+def delete_llm_template(llm_template_id: str) -> Call[None]:
+    """`DELETE /v1/llm-templates/{id}`."""
+    return Call("DELETE", f"/v1/llm-templates/{seg(llm_template_id)}", _none)
+
+
+def more(total_count: int, got: int, seen: int) -> bool:
+    """Whether pages remain: the last page had items and fewer than `total_count` were seen."""
+    return got > 0 and seen < total_count
+
+
+# --- /v1/configs ----------------------------------------------------------------------------
+
+
+def list_namespaces() -> Call[list[NamespaceSummary]]:
+    """`GET /v1/configs`: the namespaces that were written to."""
+    return Call(
+        "GET",
+        "/v1/configs",
+        lambda d: [NamespaceSummary.model_validate(x) for x in d["namespaces"]],
     )
 
 

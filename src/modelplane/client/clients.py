@@ -17,12 +17,25 @@ import httpx
 from modelplane.client.async_resources import (
     AsyncConfigs,
     AsyncLlms,
+    AsyncLlmTemplates,
     AsyncModelGroups,
+    AsyncPrincipals,
     AsyncPrompts,
+    AsyncProviderTemplates,
+    AsyncWorkspaces,
 )
 from modelplane.client.calls import Call
 from modelplane.client.errors import TransportError, error_from_response
-from modelplane.client.resources import Configs, Llms, ModelGroups, Prompts
+from modelplane.client.resources import (
+    Configs,
+    Llms,
+    LlmTemplates,
+    ModelGroups,
+    Principals,
+    Prompts,
+    ProviderTemplates,
+    Workspaces,
+)
 
 T = TypeVar("T")
 
@@ -68,8 +81,12 @@ class Client:
         )
         self.llms = Llms(self._send)
         self.model_groups = ModelGroups(self._send)
+        self.provider_templates = ProviderTemplates(self._send)
+        self.llm_templates = LlmTemplates(self._send)
+        self.workspaces = Workspaces(self._send)
         self.prompts = Prompts(self._send)
         self.configs = Configs(self._send)
+        self.principals = Principals(self._send)
 
     def _send(self, call: Call[T]) -> T:
         try:
@@ -121,8 +138,12 @@ class AsyncClient:
         )
         self.llms = AsyncLlms(self._send)
         self.model_groups = AsyncModelGroups(self._send)
+        self.provider_templates = AsyncProviderTemplates(self._send)
+        self.llm_templates = AsyncLlmTemplates(self._send)
+        self.workspaces = AsyncWorkspaces(self._send)
         self.prompts = AsyncPrompts(self._send)
         self.configs = AsyncConfigs(self._send)
+        self.principals = AsyncPrincipals(self._send)
 
     async def _send(self, call: Call[T]) -> T:
         try:

@@ -167,3 +167,139 @@ class ConfigChange(ApiModel):
     value: str | None = None
     actor_id: str
     at: int
+
+
+class Principal(ApiModel):
+    """A principal: a user or a program, `admin` or `member`."""
+
+    principal_id: str
+    name: str
+    role: str
+    created_at: int
+
+
+class ApiKey(ApiModel):
+    """An API key; its token is shown only when it is issued."""
+
+    api_key_id: str
+    principal_id: str
+    key_prefix: str
+    label: str | None = None
+    created_at: int
+    revoked_at: int | None = None
+
+
+class IssuedApiKey(ApiModel):
+    """A new API key and its token (shown only this once)."""
+
+    api_key: ApiKey
+    token: str
+
+
+class AccessKey(ApiModel):
+    """An access-key pair for the Alibaba faces; its secret is shown only when issued."""
+
+    access_key_id: str
+    principal_id: str
+    created_at: int
+    revoked_at: int | None = None
+
+
+class IssuedAccessKey(AccessKey):
+    """A new access-key pair (the secret is shown only this once)."""
+
+    access_key_secret: str
+
+
+class Workspace(ApiModel):
+    """A workspace: the scope of prompt templates."""
+
+    workspace_id: str
+    name: str
+    owner_id: str
+    created_at: int
+
+
+class ProviderConfig(ApiModel):
+    """A provider's endpoint; the API key only as a masked hint such as `sk-****abcd`."""
+
+    base_url: str | None = None
+    api: str | None = None
+    api_key: str | None = None
+
+
+class ProviderTemplate(ApiModel):
+    """A provider template (`mpt-…`) of a model group."""
+
+    provider_template_id: str
+    model_template_id: str
+    owner_id: str
+    name: str
+    provider_name: str
+    provider_type: str
+    description: str | None = None
+    config: ProviderConfig
+    has_api_key: bool
+    enable_wuying_proxy: bool
+    created_at: int
+    updated_at: int
+
+
+class ProviderTemplatePage(ApiModel):
+    """One page of provider templates."""
+
+    provider_templates: tuple[ProviderTemplate, ...]
+    page_number: int
+    page_size: int
+    total_count: int
+
+
+class LlmTemplate(ApiModel):
+    """An LLM template (`llmt-…`): a model a provider template offers."""
+
+    llm_template_id: str
+    provider_template_id: str
+    model_template_id: str
+    llm_code: str
+    name: str | None = None
+    description: str | None = None
+    config: dict[str, Any]
+    is_default_model: bool
+    created_at: int
+
+
+class LlmTemplatePage(ApiModel):
+    """One page of LLM templates."""
+
+    llm_templates: tuple[LlmTemplate, ...]
+    page_number: int
+    page_size: int
+    total_count: int
+
+
+class SkippedItem(ApiModel):
+    """An item of a batch that was not created, and why."""
+
+    llm_code: str
+    reason: str
+
+
+class BatchResult(ApiModel):
+    """The answer of a batch creation: `success_count + len(skipped_items) == total_count`."""
+
+    llm_template_ids: tuple[str, ...]
+    success_count: int
+    total_count: int
+    skipped_items: tuple[SkippedItem, ...]
+
+
+class NamespaceSummary(ApiModel):
+    """A namespace of dynamic parameters that was written to."""
+
+    cluster: str
+    config_type: str
+    name: str
+    owner_id: str
+    revision: int
+    created_at: int
+    updated_at: int

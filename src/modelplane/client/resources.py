@@ -8,16 +8,28 @@ from typing import Any, Protocol, TypeVar
 
 from modelplane.client import calls
 from modelplane.client.models import (
+    AccessKey,
+    ApiKey,
+    BatchResult,
     Config,
     ConfigChange,
     ConfigNamespace,
     CreatedLlm,
+    IssuedAccessKey,
+    IssuedApiKey,
     Llm,
+    LlmTemplate,
+    LlmTemplatePage,
     ModelGroup,
     ModelGroupPage,
+    NamespaceSummary,
+    Principal,
     PromptTemplate,
     PromptTemplatePage,
+    ProviderTemplate,
+    ProviderTemplatePage,
     Rendered,
+    Workspace,
 )
 
 T = TypeVar("T")
@@ -120,6 +132,14 @@ class Llms:
     def delete(self, llm_id: str) -> None:
         """Delete an LLM and its stored credentials."""
         self._send(calls.delete_llm(llm_id))
+
+    def credentials(self, llm_id: str) -> dict[str, Any] | None:
+        """The LLM's credentials without the inline secret (`hasInlineSecret` instead)."""
+        return self._send(calls.get_credentials_outline(llm_id))
+
+    def verify_credentials(self, llm_id: str, credentials: Mapping[str, Any]) -> bool:
+        """Whether `credentials` (the wire object) equal the stored ones; needs update rights."""
+        return self._send(calls.verify_credentials(llm_id, credentials))
 
 
 class ModelGroups:
@@ -305,6 +325,10 @@ class Configs:
     def __init__(self, send: Send) -> None:
         self._send = send
 
+    def namespaces(self) -> builtins.list[NamespaceSummary]:
+        """The namespaces the caller may read that were ever written to."""
+        return self._send(calls.list_namespaces())
+
     def get_namespace(self, cluster: str, service: str) -> ConfigNamespace:
         """Every parameter of the service at its current revision."""
         return self._send(calls.get_namespace(cluster, service))
@@ -348,3 +372,255 @@ class Configs:
             if state is not None:
                 revision = state.revision
                 yield state
+
+
+class Principals:
+    """Principals and their API keys and access keys (`/v1/principals`; admins only)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def list(self) -> builtins.list[Principal]:
+        """Every principal, oldest first."""
+        return self._send(calls.list_principals())
+
+    def get(self, principal_id: str) -> Principal:
+        """One principal."""
+        return self._send(calls.get_principal(principal_id))
+
+    def create(self, name: str, *, role: str = "member") -> Principal:
+        """Create a principal (`admin` or `member`); names are unique."""
+        return self._send(calls.create_principal(name, role))
+
+    def delete(self, principal_id: str) -> None:
+        """Delete a principal and its keys."""
+        self._send(calls.delete_principal(principal_id))
+
+    def issue_api_key(self, principal_id: str, *, label: str | None = None) -> IssuedApiKey:
+        """Issue an API key; its token is in the answer and never shown again."""
+        return self._send(calls.issue_api_key(principal_id, label))
+
+    def list_api_keys(self, principal_id: str) -> builtins.list[ApiKey]:
+        """The principal's API keys, revoked ones included."""
+        return self._send(calls.list_api_keys(principal_id))
+
+    def revoke_api_key(self, principal_id: str, api_key_id: str) -> ApiKey:
+        """Revoke an API key; it stops working at once."""
+        return self._send(calls.revoke_api_key(principal_id, api_key_id))
+
+    def issue_access_key(self, principal_id: str, *, label: str | None = None) -> IssuedAccessKey:
+        """Issue an access-key pair; its secret is in the answer and never shown again."""
+        return self._send(calls.issue_access_key(principal_id, label))
+
+    def list_access_keys(self, principal_id: str) -> builtins.list[AccessKey]:
+        """The principal's access keys, revoked ones included."""
+        return self._send(calls.list_access_keys(principal_id))
+
+    def revoke_access_key(self, principal_id: str, access_key_id: str) -> AccessKey:
+        """Revoke an access key; it stops working at once."""
+        return self._send(calls.revoke_access_key(principal_id, access_key_id))
+
+
+class Workspaces:
+    """Workspaces, the scope of prompt templates (`/v1/workspaces`)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def list(self) -> builtins.list[Workspace]:
+        """The workspaces the caller owns or is a member of (admins: all)."""
+        return self._send(calls.list_workspaces())
+
+    def get(self, workspace_id: str) -> Workspace:
+        """One workspace."""
+        return self._send(calls.get_workspace(workspace_id))
+
+    def create(self, name: str, *, workspace_id: str | None = None) -> Workspace:
+        """Create a workspace owned by the caller; `workspace_id` is generated when None."""
+        return self._send(calls.create_workspace(name, workspace_id))
+
+    def rename(self, workspace_id: str, name: str) -> Workspace:
+        """Give a workspace a new name."""
+        return self._send(calls.rename_workspace(workspace_id, name))
+
+    def delete(self, workspace_id: str) -> None:
+        """Delete a workspace with its prompt templates."""
+        self._send(calls.delete_workspace(workspace_id))
+
+    def members(self, workspace_id: str) -> builtins.list[str]:
+        """The principal ids of the workspace's members."""
+        return self._send(calls.list_members(workspace_id))
+
+    def add_member(self, workspace_id: str, principal_id: str) -> None:
+        """Let a principal reach the workspace and its templates."""
+        self._send(calls.add_member(workspace_id, principal_id))
+
+    def remove_member(self, workspace_id: str, principal_id: str) -> None:
+        """Take a principal out of the workspace."""
+        self._send(calls.remove_member(workspace_id, principal_id))
+
+
+class ProviderTemplates:
+    """Provider templates of model groups (`/v1/provider-templates`)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def list(
+        self,
+        *,
+        model_template_id: str | None = None,
+        provider_name: str | None = None,
+        page_number: int | None = None,
+        page_size: int | None = None,
+    ) -> ProviderTemplatePage:
+        """One page of the provider templates the caller may read."""
+        params = calls.given(
+            modelTemplateId=model_template_id,
+            providerName=provider_name,
+            pageNumber=page_number,
+            pageSize=page_size,
+        )
+        return self._send(calls.list_provider_templates(params))
+
+    def iter(
+        self, *, model_template_id: str | None = None, page_size: int = 100
+    ) -> Iterator[ProviderTemplate]:
+        """Every matching provider template, page after page."""
+        number, seen = 1, 0
+        while True:
+            page = self.list(
+                model_template_id=model_template_id, page_number=number, page_size=page_size
+            )
+            yield from page.provider_templates
+            seen += len(page.provider_templates)
+            if not calls.more(page.total_count, len(page.provider_templates), seen):
+                return
+            number += 1
+
+    def get(self, provider_template_id: str) -> ProviderTemplate:
+        """One provider template (its API key masked)."""
+        return self._send(calls.get_provider_template(provider_template_id))
+
+    def create(
+        self,
+        model_template_id: str,
+        name: str,
+        provider_name: str,
+        provider_type: str,
+        *,
+        config: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        enable_wuying_proxy: bool | None = None,
+    ) -> ProviderTemplate:
+        """Add a provider to a group; `config` is `{"baseUrl", "api", "apiKey"}`."""
+        body = calls.wire_body(
+            model_template_id=model_template_id,
+            name=name,
+            provider_name=provider_name,
+            provider_type=provider_type,
+            config=config,
+            description=description,
+            enable_wuying_proxy=enable_wuying_proxy,
+        )
+        return self._send(calls.create_provider_template(body))
+
+    def update(
+        self,
+        provider_template_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        enable_wuying_proxy: bool | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> ProviderTemplate:
+        """Change what is given; in `config` a key that is absent stays, `""` clears it."""
+        body = calls.wire_body(
+            name=name,
+            description=description,
+            enable_wuying_proxy=enable_wuying_proxy,
+            config=config,
+        )
+        return self._send(calls.update_provider_template(provider_template_id, body))
+
+    def delete(self, provider_template_id: str) -> None:
+        """Delete a provider template and its LLM templates."""
+        self._send(calls.delete_provider_template(provider_template_id))
+
+    def verify_api_key(self, provider_template_id: str, api_key: str) -> bool:
+        """Whether `api_key` is the stored key (needs update rights on the group)."""
+        return self._send(calls.verify_provider_api_key(provider_template_id, api_key))
+
+
+class LlmTemplates:
+    """LLM templates: the models a provider template offers (`/v1/llm-templates`)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def list(
+        self,
+        *,
+        model_template_id: str | None = None,
+        provider_template_id: str | None = None,
+        llm_code: str | None = None,
+        page_number: int | None = None,
+        page_size: int | None = None,
+    ) -> LlmTemplatePage:
+        """One page of the LLM templates the caller may read."""
+        params = calls.given(
+            modelTemplateId=model_template_id,
+            providerTemplateId=provider_template_id,
+            llmCode=llm_code,
+            pageNumber=page_number,
+            pageSize=page_size,
+        )
+        return self._send(calls.list_llm_templates(params))
+
+    def iter(
+        self,
+        *,
+        model_template_id: str | None = None,
+        provider_template_id: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[LlmTemplate]:
+        """Every matching LLM template, page after page."""
+        number, seen = 1, 0
+        while True:
+            page = self.list(
+                model_template_id=model_template_id,
+                provider_template_id=provider_template_id,
+                page_number=number,
+                page_size=page_size,
+            )
+            yield from page.llm_templates
+            seen += len(page.llm_templates)
+            if not calls.more(page.total_count, len(page.llm_templates), seen):
+                return
+            number += 1
+
+    def get(self, llm_template_id: str) -> LlmTemplate:
+        """One LLM template."""
+        return self._send(calls.get_llm_template(llm_template_id))
+
+    def batch_create(
+        self,
+        provider_template_id: str,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        model_template_id: str | None = None,
+    ) -> BatchResult:
+        """Create models (`{"llmCode", "name", "description", "config", "isDefaultModel"}`).
+
+        Codes that exist, and repeats in the batch, are skipped with a reason.
+        """
+        body = calls.wire_body(
+            provider_template_id=provider_template_id,
+            model_template_id=model_template_id,
+            items=[dict(item) for item in items],
+        )
+        return self._send(calls.batch_create_llm_templates(body))
+
+    def delete(self, llm_template_id: str) -> None:
+        """Delete an LLM template (a group's default pointer to it goes too)."""
+        self._send(calls.delete_llm_template(llm_template_id))

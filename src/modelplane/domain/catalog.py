@@ -122,14 +122,19 @@ def parse_json_object(text: str | None, path: str, errors: ViolationCollector) -
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def check_text(value: str | None, path: str, limit: int, errors: ViolationCollector) -> None:
-    """Record a violation unless `value` (if any) has at most `limit` characters and no NUL."""
+    """Record a violation unless `value` (if any) is ≤ `limit` characters of valid text."""
     if value is None:
         return
     if len(value) > limit:
         errors.add(path, f"at most {limit} characters")
     elif "\x00" in value:
         errors.add(path, "must not contain NUL characters")
+    elif not value.isascii() and _SURROGATE.search(value):
+        errors.add(path, "must be valid Unicode text (no lone surrogates)")
 
 
 def _check_name(

@@ -131,6 +131,29 @@ class Credentials:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialsOutline:
+    """Credentials with the inline secret taken out: what may be shown of them."""
+
+    credentials: Credentials
+    has_inline_secret: bool
+
+    @classmethod
+    def of(cls, credentials: Credentials) -> CredentialsOutline:
+        """The outline of `credentials` (references, header and prefix stay)."""
+        key = credentials.api_key
+        if key is None or key.inline_secret is None:
+            return cls(credentials, has_inline_secret=False)
+        bare = ApiKeyCredential(
+            secret_ref=key.secret_ref,
+            secret_ref_hints=dict(key.secret_ref_hints),
+            header_name=key.header_name,
+            prefix=key.prefix,
+        )
+        outline = Credentials(credentials.kind, bare, credentials.gcp_adc, dict(credentials.labels))
+        return cls(outline, has_inline_secret=True)
+
+
 def _validate_api_key(key: ApiKeyCredential, path: str, errors: ViolationCollector) -> None:
     if (key.inline_secret is None) == (key.secret_ref is None):
         errors.add(path, "exactly one of inlineSecret or secretRef must be set")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modelplane.domain.errors import ViolationCollector
 
@@ -35,8 +35,7 @@ def new_workspace(*, workspace_id: str | None, name: str, owner_id: str, now_ms:
     errors = ViolationCollector()
     if workspace_id is not None and not _ID.fullmatch(workspace_id):
         errors.add("workspaceId", "3..64 of [a-z0-9-], starting with a letter or digit")
-    if not name.strip() or len(name) > NAME_MAX or "\x00" in name:
-        errors.add("name", f"required, 1..{NAME_MAX} characters")
+    _check_name(name, errors)
     errors.raise_if_any()
     return Workspace(
         workspace_id=workspace_id or new_workspace_id(),
@@ -44,3 +43,16 @@ def new_workspace(*, workspace_id: str | None, name: str, owner_id: str, now_ms:
         owner_id=owner_id,
         created_at=now_ms,
     )
+
+
+def renamed(workspace: Workspace, name: str) -> Workspace:
+    """The workspace under a new, validated name."""
+    errors = ViolationCollector()
+    _check_name(name, errors)
+    errors.raise_if_any()
+    return replace(workspace, name=name)
+
+
+def _check_name(name: str, errors: ViolationCollector) -> None:
+    if not name.strip() or len(name) > NAME_MAX or "\x00" in name:
+        errors.add("name", f"required, 1..{NAME_MAX} characters")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, replace
 
 from modelplane.domain.catalog import (
@@ -350,6 +351,18 @@ async def update_provider(
             await uow.catalog.save_provider(changed)
         await uow.commit()
     return changed
+
+
+async def verify_provider_api_key(
+    *, store: Store, secrets: SecretBox, actor: Principal, provider_template_id: str, api_key: str
+) -> bool:
+    """Whether `api_key` equals the provider's stored key ("" matches none); needs UPDATE."""
+    async with store.reader() as uow:
+        await _provider_for(uow, actor, provider_template_id, Action.UPDATE)
+        sealed = await uow.catalog.sealed_api_key(provider_template_id)
+    stored = secrets.open(sealed, aad=provider_key_aad(provider_template_id)) if sealed else b""
+    # A lone surrogate (valid JSON, not UTF-8) cannot be a stored key: compare, don't raise.
+    return hmac.compare_digest(stored, api_key.encode("utf-8", "surrogatepass"))
 
 
 async def delete_provider(*, store: Store, actor: Principal, provider_template_id: str) -> None:

@@ -204,6 +204,13 @@ async def list_configs(
     return ConfigPage(items, number, size, total, has_more=number * size < total)
 
 
+async def list_namespaces(*, store: Store, actor: Principal) -> list[Namespace]:
+    """The namespaces the actor may read (admins: all), in key order."""
+    owner = None if actor.sees_all(RESOURCE) else actor.principal_id
+    async with store.reader() as uow:
+        return await uow.configs.namespaces(owner_id=owner)
+
+
 async def get_config(
     *, store: Store, actor: Principal, cluster_id: str, config_type: str, name: str, key: str
 ) -> Config:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 
-from modelplane.domain.credentials import Credentials
-from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from modelplane.domain.credentials import Credentials, CredentialsOutline
+from modelplane.domain.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ViolationCollector,
+)
 from modelplane.domain.llms import (
     RESOURCE,
     Llm,
@@ -26,7 +33,8 @@ from modelplane.store.uow import Store, UnitOfWork
 _DUPLICATE = "an LLM with the same connection already exists for this owner (llmId {other})"
 
 
-def _aad(llm_id: str) -> str:
+def credentials_aad(llm_id: str) -> str:
+    """The associated data that binds sealed credentials to their LLM."""
     return f"llms/{llm_id}/credentials"
 
 
@@ -34,7 +42,7 @@ def _seal(secrets: SecretBox, llm_id: str, credentials: Credentials | None) -> s
     if credentials is None:
         return None
     payload = json.dumps(credentials.to_sealed_payload(), separators=(",", ":")).encode()
-    return secrets.seal(payload, aad=_aad(llm_id))
+    return secrets.seal(payload, aad=credentials_aad(llm_id))
 
 
 async def _for_change(uow: UnitOfWork, actor: Principal, llm_id: str, action: Action) -> Llm:
@@ -126,5 +134,27 @@ async def read_credentials(*, store: Store, secrets: SecretBox, llm_id: str) -> 
         sealed = await uow.llms.sealed_credentials(llm_id)
     if sealed is None:
         return None
-    data = json.loads(secrets.open(sealed, aad=_aad(llm_id)))
+    data = json.loads(secrets.open(sealed, aad=credentials_aad(llm_id)))
     return Credentials.from_sealed_payload(data)
+
+
+async def credentials_outline(
+    *, store: Store, secrets: SecretBox, actor: Principal, llm_id: str
+) -> CredentialsOutline | None:
+    """What may be shown of an LLM's credentials: all but the inline secret."""
+    await get_llm(store=store, actor=actor, llm_id=llm_id)
+    credentials = await read_credentials(store=store, secrets=secrets, llm_id=llm_id)
+    return CredentialsOutline.of(credentials) if credentials is not None else None
+
+
+async def verify_credentials(
+    *, store: Store, actor: Principal, llm_id: str, credentials: Credentials
+) -> bool:
+    """Whether `credentials` equal the stored ones (by fingerprint); needs UPDATE."""
+    errors = ViolationCollector()
+    credentials.validate("credentials", errors)
+    errors.raise_if_any()
+    async with store.reader() as uow:
+        current = await _for_change(uow, actor, llm_id, Action.UPDATE)
+    stored = current.credentials_fingerprint or ""
+    return hmac.compare_digest(stored, credentials.fingerprint())

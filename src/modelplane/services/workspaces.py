@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from modelplane.domain.errors import NotFound, PermissionDenied
 from modelplane.domain.principals import Action, Principal
-from modelplane.domain.workspaces import WORKSPACE, Workspace, new_workspace
+from modelplane.domain.workspaces import WORKSPACE, Workspace, new_workspace, renamed
 from modelplane.services.clock import now_ms
 from modelplane.services.principals import PRINCIPAL
 from modelplane.store.uow import Store, UnitOfWork
@@ -66,6 +66,17 @@ async def list_workspaces(*, store: Store, actor: Principal) -> list[Workspace]:
     visible_to = None if actor.sees_all(RESOURCE) else actor.principal_id
     async with store.reader() as uow:
         return await uow.prompts.list_workspaces(visible_to=visible_to)
+
+
+async def rename_workspace(
+    *, store: Store, actor: Principal, workspace_id: str, name: str
+) -> Workspace:
+    """Give a workspace a new name (its owner or an admin)."""
+    async with store.writer() as uow:
+        workspace = renamed(await workspace_for(uow, actor, workspace_id, Action.UPDATE), name)
+        await uow.prompts.rename_workspace(workspace)
+        await uow.commit()
+    return workspace
 
 
 async def delete_workspace(*, store: Store, actor: Principal, workspace_id: str) -> None:

@@ -45,6 +45,26 @@ class ConfigRepository:
             return None
         return Namespace(key, row.owner_id, row.revision, row.created_at, row.updated_at)
 
+    async def namespaces(self, *, owner_id: str | None) -> list[Namespace]:
+        """Every namespace (of `owner_id` when given) that was ever written, in key order."""
+        order: list[Any] = [N.cluster_id, N.name]
+        if self._is_postgres:  # byte order, as SQLite sorts, whatever the database collation
+            order = [column.collate("C") for column in order]
+        query = sa.select(config_namespaces).order_by(*order)
+        if owner_id is not None:
+            query = query.where(N.owner_id == owner_id)
+        rows = (await self._conn.execute(query)).all()
+        return [
+            Namespace(
+                NamespaceKey(row.cluster_id, row.name),
+                row.owner_id,
+                row.revision,
+                row.created_at,
+                row.updated_at,
+            )
+            for row in rows
+        ]
+
     async def claim(self, key: NamespaceKey, *, owner_id: str, now_ms: int) -> Namespace:
         """The namespace, locked; created for `owner_id` if nobody wrote to it before."""
         await self._conn.execute(

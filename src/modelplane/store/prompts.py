@@ -71,6 +71,14 @@ class PromptRepository:
                 WORKSPACE, f"workspace {workspace.workspace_id!r} already exists"
             ) from None
 
+    async def rename_workspace(self, workspace: Workspace) -> None:
+        """Store a workspace's new name."""
+        await self._conn.execute(
+            workspaces.update()
+            .where(workspaces.c.workspace_id == workspace.workspace_id)
+            .values(name=workspace.name)
+        )
+
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
         """One workspace."""
         query = sa.select(workspaces).where(workspaces.c.workspace_id == workspace_id)

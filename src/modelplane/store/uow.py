@@ -19,6 +19,7 @@ from modelplane.store.feed import TOPIC_CHANNEL, ChangeFeed
 from modelplane.store.llms import LlmRepository
 from modelplane.store.principals import PrincipalRepository
 from modelplane.store.prompts import PromptRepository
+from modelplane.store.sealed import SealedRepository
 
 T = TypeVar("T")
 _OUTAGES = (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError)
@@ -44,6 +45,7 @@ class UnitOfWork:
     catalog: CatalogRepository
     prompts: PromptRepository
     configs: ConfigRepository
+    sealed: SealedRepository
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.catalog = CatalogRepository(self._conn, is_postgres=self._is_postgres)
         self.prompts = PromptRepository(self._conn)
         self.configs = ConfigRepository(self._conn, is_postgres=self._is_postgres)
+        self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
         return self
 
     async def __aexit__(

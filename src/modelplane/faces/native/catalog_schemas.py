@@ -138,6 +138,12 @@ class BatchCreate(WireModel):
     )
 
 
+class VerifyApiKeyIn(WireModel):
+    """Body of `POST /v1/provider-templates/{id}:verifyApiKey`."""
+
+    api_key: str = Field(alias="apiKey", description='The key to compare; "" matches no key')
+
+
 # --- responses ------------------------------------------------------------------------------
 
 

@@ -10,7 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from modelplane.domain.configs import Change, ChangeKind, Config, NamespaceState
+from modelplane.domain.configs import (
+    CONFIG_TYPE,
+    Change,
+    ChangeKind,
+    Config,
+    Namespace,
+    NamespaceState,
+)
 from modelplane.faces.native.llm_schemas import WireModel
 
 
@@ -35,6 +42,24 @@ class NamespaceOut(BaseModel):
 
     revision: int = Field(description="Bumped by every change; 0 before the first")
     configs: list[ConfigOut]
+
+
+class NamespaceSummaryOut(BaseModel):
+    """A namespace that was written to, without its parameters."""
+
+    cluster: str
+    configType: str = Field(description="Always `service`")
+    name: str
+    ownerId: str
+    revision: int
+    createdAt: int = Field(description="Epoch milliseconds")
+    updatedAt: int = Field(description="Epoch milliseconds")
+
+
+class NamespaceListOut(BaseModel):
+    """Response of `GET /v1/configs`."""
+
+    namespaces: list[NamespaceSummaryOut]
 
 
 class ChangeOut(BaseModel):
@@ -80,6 +105,19 @@ def render_config(config: Config) -> dict[str, Any]:
 def render_state(state: NamespaceState) -> dict[str, Any]:
     """The wire form of a namespace at one revision."""
     return {"revision": state.revision, "configs": [render_config(c) for c in state.configs]}
+
+
+def render_namespace(namespace: Namespace) -> dict[str, Any]:
+    """The wire form of a namespace summary."""
+    return {
+        "cluster": namespace.key.cluster_id,
+        "configType": CONFIG_TYPE,
+        "name": namespace.key.name,
+        "ownerId": namespace.owner_id,
+        "revision": namespace.revision,
+        "createdAt": namespace.created_at,
+        "updatedAt": namespace.updated_at,
+    }
 
 
 def render_change(change: Change) -> dict[str, Any]:

@@ -36,10 +36,12 @@ from modelplane.faces.native.config_schemas import (
     ConfigOut,
     ConfigValueIn,
     HistoryOut,
+    NamespaceListOut,
     NamespaceOut,
     WatchOut,
     render_change,
     render_config,
+    render_namespace,
     render_state,
 )
 from modelplane.faces.native.deps import Context, context
@@ -122,6 +124,14 @@ def _since(since_revision: int, last_event_id: str | None) -> int:
     if not _REVISION.fullmatch(last_event_id.strip()):
         raise InvalidArgument.of("Last-Event-ID", "must be a revision: a whole number, 0 or more")
     return int(last_event_id.strip())
+
+
+@router.get("", response_model=NamespaceListOut)
+async def list_namespaces(request: Request) -> Response:
+    """The namespaces the caller may read (admins: all) that were ever written, in order."""
+    ctx = context(request)
+    found = await service.list_namespaces(store=ctx.store, actor=ctx.principal)
+    return JsonResponse({"namespaces": [render_namespace(n) for n in found]})
 
 
 @router.get(

@@ -12,6 +12,7 @@ from modelplane.domain.credentials import (
     ApiKeyCredential,
     CredentialKind,
     Credentials,
+    CredentialsOutline,
     GcpAdcCredential,
 )
 from modelplane.domain.llm_types import (
@@ -296,6 +297,63 @@ class ListLlmsOut(BaseModel):
     """Response of `GET /v1/llms`."""
 
     llms: list[LlmOut]
+
+
+class CredentialsOutlineOut(BaseModel):
+    """What may be shown of an LLM's credentials: never the inline secret itself."""
+
+    kind: CredentialKind
+    apiKey: dict[str, Any] | None = Field(
+        default=None,
+        description="`secretRef`, `headerName`, `prefix`, and `hasInlineSecret` instead of "
+        "the secret",
+    )
+    gcpAdc: dict[str, Any] | None = None
+    labels: dict[str, str]
+
+
+class CredentialsOfLlmOut(BaseModel):
+    """Response of `GET /v1/llms/{llmId}/credentials`; null when the LLM has none."""
+
+    credentials: CredentialsOutlineOut | None
+
+
+class VerifyCredentialsIn(WireModel):
+    """Body of `POST /v1/llms/{llmId}/credentials:verify`."""
+
+    credentials: CredentialsWire
+
+
+class MatchOut(BaseModel):
+    """Whether the secret given equals the stored one."""
+
+    matches: bool
+
+
+def render_outline(outline: CredentialsOutline | None) -> dict[str, Any]:
+    """The wire form of a credentials outline."""
+    if outline is None:
+        return {"credentials": None}
+    creds = outline.credentials
+    api_key = None
+    if creds.api_key is not None:
+        ref = creds.api_key.secret_ref
+        api_key = {
+            "secretRef": (
+                {"uri": ref, "hints": creds.api_key.secret_ref_hints or None} if ref else None
+            ),
+            "hasInlineSecret": outline.has_inline_secret,
+            "headerName": creds.api_key.header_name,
+            "prefix": creds.api_key.prefix,
+        }
+    gcp = None
+    if creds.gcp_adc is not None:
+        gcp = {
+            "scopes": list(creds.gcp_adc.scopes),
+            "quotaProjectId": creds.gcp_adc.quota_project_id,
+        }
+    body = {"kind": creds.kind.value, "apiKey": api_key, "gcpAdc": gcp, "labels": creds.labels}
+    return {"credentials": body}
 
 
 _SAMPLING_NAMES = {

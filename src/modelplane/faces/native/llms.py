@@ -14,12 +14,16 @@ from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.llm_schemas import (
     CreateLlmOut,
+    CredentialsOfLlmOut,
     ListLlmsOut,
     LlmCreateRequest,
     LlmOut,
     LlmUpdateRequest,
+    MatchOut,
+    VerifyCredentialsIn,
     render_llm,
     render_note,
+    render_outline,
 )
 from modelplane.faces.native.responses import ERRORS, DeletedOut
 from modelplane.services import llms as service
@@ -121,3 +125,26 @@ async def delete_llm(llm_id: str, request: Request) -> Response:
     ctx = context(request)
     await service.delete_llm(store=ctx.store, actor=ctx.principal, llm_id=llm_id)
     return JsonResponse({"deleted": True, "id": llm_id})
+
+
+@router.get("/{llm_id}/credentials", response_model=CredentialsOfLlmOut)
+async def get_credentials_outline(llm_id: str, request: Request) -> Response:
+    """The LLM's credentials without the inline secret: kind, reference, header, prefix."""
+    ctx = context(request)
+    outline = await service.credentials_outline(
+        store=ctx.store, secrets=ctx.secrets, actor=ctx.principal, llm_id=llm_id
+    )
+    return JsonResponse(render_outline(outline))
+
+
+@router.post("/{llm_id}/credentials:verify", response_model=MatchOut)
+async def verify_credentials(llm_id: str, body: VerifyCredentialsIn, request: Request) -> Response:
+    """Whether the credentials given equal the stored ones (needs UPDATE on the LLM)."""
+    ctx = context(request)
+    matches = await service.verify_credentials(
+        store=ctx.store,
+        actor=ctx.principal,
+        llm_id=llm_id,
+        credentials=body.credentials.to_domain(),
+    )
+    return JsonResponse({"matches": matches})

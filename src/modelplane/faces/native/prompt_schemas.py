@@ -43,6 +43,12 @@ class WorkspaceCreate(WireModel):
     name: str = Field(description=_NAME)
 
 
+class WorkspacePatch(WireModel):
+    """Body of `PATCH /v1/workspaces/{id}`."""
+
+    name: str = Field(description=_NAME)
+
+
 class TemplateCreate(WireModel):
     """Body of `POST /v1/workspaces/{ws}/prompt-templates`."""
 

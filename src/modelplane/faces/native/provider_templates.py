@@ -16,12 +16,14 @@ from modelplane.faces.native.catalog_schemas import (
     ProviderCreate,
     ProviderPatch,
     ProviderTemplateOut,
+    VerifyApiKeyIn,
     render_page,
     render_provider,
     split_ids,
 )
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.field_names import native_fields
+from modelplane.faces.native.llm_schemas import MatchOut
 from modelplane.faces.native.responses import ERRORS, DeletedOut
 from modelplane.faces.native.runtime_schemas import ListProviderEndpointsOut, render_endpoints
 from modelplane.services import catalog as service
@@ -99,6 +101,22 @@ async def update_provider_template(
             config_text=body.config.as_text(only_given=True) if body.config else None,
         )
     return JsonResponse(render_provider(provider))
+
+
+@router.post("/provider-templates/{provider_template_id}:verifyApiKey", response_model=MatchOut)
+async def verify_provider_api_key(
+    provider_template_id: str, body: VerifyApiKeyIn, request: Request
+) -> Response:
+    """Whether the key given equals the stored one (needs UPDATE on the group)."""
+    ctx = context(request)
+    matches = await service.verify_provider_api_key(
+        store=ctx.store,
+        secrets=ctx.secrets,
+        actor=ctx.principal,
+        provider_template_id=provider_template_id,
+        api_key=body.api_key,
+    )
+    return JsonResponse({"matches": matches})
 
 
 @router.delete("/provider-templates/{provider_template_id}", response_model=DeletedOut)

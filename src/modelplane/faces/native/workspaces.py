@@ -18,6 +18,7 @@ from modelplane.faces.native.prompt_schemas import (
     WorkspaceCreate,
     WorkspaceListOut,
     WorkspaceOut,
+    WorkspacePatch,
     render_member,
     render_workspace,
 )
@@ -51,6 +52,16 @@ async def get_workspace(workspace_id: str, request: Request) -> Response:
     ctx = context(request)
     workspace = await service.get_workspace(
         store=ctx.store, actor=ctx.principal, workspace_id=workspace_id
+    )
+    return JsonResponse(render_workspace(workspace))
+
+
+@router.patch("/{workspace_id}", response_model=WorkspaceOut)
+async def rename_workspace(workspace_id: str, body: WorkspacePatch, request: Request) -> Response:
+    """Rename a workspace (its owner or an admin)."""
+    ctx = context(request)
+    workspace = await service.rename_workspace(
+        store=ctx.store, actor=ctx.principal, workspace_id=workspace_id, name=body.name
     )
     return JsonResponse(render_workspace(workspace))
 

@@ -1,0 +1,207 @@
+"""`modelplane configs`: dynamic parameters of a service, their history, and watching them.
+
+A parameter is addressed by CLUSTER (a region such as cn-hangzhou), SERVICE and KEY. In
+table mode `get` prints the value alone and `watch` one line per new revision; in json
+mode `watch` prints one JSON object per line (JSON Lines), in yaml mode one document each.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from modelplane.cli import arguments
+from modelplane.cli.remote import (
+    DEFAULT_URL,
+    CommandError,
+    Output,
+    OutputOption,
+    TokenOption,
+    UrlOption,
+    echo_line,
+    emit,
+    emit_deleted,
+    plain,
+    session,
+)
+
+if TYPE_CHECKING:
+    from modelplane.client import ConfigNamespace
+
+app = typer.Typer(
+    help="Dynamic parameters of a service: get, set, history, watch.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+COLUMNS = ("key", "value", "revision", "updatedAt")
+NAMESPACE_COLUMNS = ("cluster", "name", "revision", "ownerId", "updatedAt")
+HISTORY_COLUMNS = ("revision", "key", "kind", "value", "actorId", "at")
+
+Cluster = Annotated[
+    str, typer.Argument(help="The cluster (region), e.g. cn-hangzhou", callback=arguments.non_empty)
+]
+Service = Annotated[str, typer.Argument(help="The service's name", callback=arguments.non_empty)]
+Key = Annotated[str, typer.Argument(help="The parameter's key", callback=arguments.non_empty)]
+
+
+@app.command("namespaces")
+def namespaces(
+    url: UrlOption = DEFAULT_URL, token: TokenOption = None, output: OutputOption = Output.table
+) -> None:
+    """List the services that have parameters (that were ever written to)."""
+    with session(url, token) as client:
+        emit(client.configs.namespaces(), output, columns=NAMESPACE_COLUMNS)
+
+
+@app.command("list")
+def list_(
+    cluster: Cluster,
+    service: Service,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List a service's parameters (json/yaml: with the namespace's revision)."""
+    with session(url, token) as client:
+        state = client.configs.get_namespace(cluster, service)
+        emit(list(state.configs) if output is Output.table else state, output, columns=COLUMNS)
+
+
+@app.command("get")
+def get(
+    cluster: Cluster,
+    service: Service,
+    key: Key,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Print a parameter's value (json/yaml: the whole parameter)."""
+    with session(url, token) as client:
+        found = client.configs.get(cluster, service, key)
+        if output is Output.table:
+            typer.echo(found.value)
+        else:
+            emit(found, output)
+
+
+@app.command("set")
+def set_(
+    cluster: Cluster,
+    service: Service,
+    key: Key,
+    value: Annotated[
+        str | None,
+        typer.Argument(help="The value (or use --value-file)", callback=arguments.non_empty),
+    ] = None,
+    value_file: Annotated[
+        str | None,
+        typer.Option(help="Read the value from a file (- for stdin); a final newline is dropped"),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Create or change a parameter."""
+    with session(url, token) as client:
+        if (value is None) == (value_file is None):
+            raise CommandError("give VALUE or --value-file")
+        if value_file is not None:
+            value = arguments.read_text(value_file).removesuffix("\n")
+        assert value is not None
+        emit(client.configs.put(cluster, service, key, value), output)
+
+
+@app.command("delete")
+def delete(
+    cluster: Cluster,
+    service: Service,
+    key: Key,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Delete a parameter."""
+    with session(url, token) as client:
+        client.configs.delete(cluster, service, key)
+        emit_deleted("config", key, output)
+
+
+@app.command("history")
+def history(
+    cluster: Cluster,
+    service: Service,
+    key: Annotated[
+        str | None, typer.Argument(help="Only this key's changes", callback=arguments.non_empty)
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many (1..1000)", min=1, max=1000)
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List the changes of a service (or of one key), newest first."""
+    with session(url, token) as client:
+        changes = client.configs.history(cluster, service, key, limit=limit)
+        emit(changes, output, columns=HISTORY_COLUMNS)
+
+
+@app.command("watch")
+def watch(
+    cluster: Cluster,
+    service: Service,
+    since_revision: Annotated[
+        int | None,
+        typer.Option(help="Print revisions after this one (default: the current)", min=0),
+    ] = None,
+    timeout_seconds: Annotated[
+        float, typer.Option(help="How long each long-poll waits (1..300)", min=1, max=300)
+    ] = 30.0,
+    count: Annotated[int | None, typer.Option(help="Stop after this many revisions", min=1)] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Print the parameters at each new revision, until Ctrl-C or --count revisions."""
+    with session(url, token) as client:
+        try:
+            if since_revision is None:
+                since_revision = client.configs.get_namespace(cluster, service).revision
+            states = client.configs.watch(
+                cluster, service, since_revision=since_revision, timeout_seconds=timeout_seconds
+            )
+            for printed, state in enumerate(states, start=1):
+                echo_line(revision_text(state, output))
+                if count is not None and printed >= count:
+                    return
+        except KeyboardInterrupt:
+            return
+
+
+_BARE = re.compile(r"[^\s'\"\\]+")
+
+
+def revision_text(state: ConfigNamespace, output: Output) -> str:
+    """A revision as watch prints it: `revision 3: a=1 b="x y"`, a JSON line, or a YAML doc.
+
+    In the first form a value with spaces, quotes or backslashes (or an empty one) is
+    written as a JSON string, so that the line stays one line and can be read back.
+    """
+    if output is Output.json:
+        return json.dumps(plain(state), ensure_ascii=False)
+    if output is Output.yaml:
+        import yaml
+
+        document = yaml.safe_dump(plain(state), sort_keys=False, allow_unicode=True)
+        return "---\n" + document.rstrip("\n")
+    pairs = " ".join(f"{c.key}={_shown(c.value)}" for c in state.configs)
+    return f"revision {state.revision}: {pairs or '(no parameters)'}"
+
+
+def _shown(value: str) -> str:
+    return value if _BARE.fullmatch(value) else json.dumps(value, ensure_ascii=False)

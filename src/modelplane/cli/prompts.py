@@ -1,0 +1,190 @@
+"""`modelplane prompts`: prompt templates of a workspace, their versions, and rendering.
+
+Every command takes `--workspace` (or `MODELPLANE_WORKSPACE`). A template's text comes
+from `--content`, from `--file` (`-` for stdin), or, for `create`, from stdin when neither
+is given. `render` prints the filled text alone in table mode, so that it can be piped.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelplane.cli import arguments
+from modelplane.cli.remote import (
+    DEFAULT_URL,
+    CommandError,
+    Output,
+    OutputOption,
+    TokenOption,
+    UrlOption,
+    emit,
+    emit_deleted,
+    session,
+)
+
+app = typer.Typer(
+    help="Prompt templates with ${variables}, versions and rendering.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+COLUMNS = ("promptTemplateId", "name", "version", "variables", "updatedAt")
+VERSION_COLUMNS = ("version", "name", "variables", "updatedAt", "updatedBy")
+
+WorkspaceOption = Annotated[
+    str,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="MODELPLANE_WORKSPACE",
+        help="The workspace's id",
+        callback=arguments.non_empty,
+    ),
+]
+TemplateArgument = Annotated[
+    str, typer.Argument(help="The template's id", callback=arguments.non_empty)
+]
+Content = Annotated[str | None, typer.Option(help="The template's text")]
+ContentFile = Annotated[
+    str | None, typer.Option("--file", "-f", help="Read the text from a file (- for stdin)")
+]
+Version = Annotated[int | None, typer.Option(help="A past version (default: the current)")]
+
+
+def content_of(content: str | None, file: str | None) -> str | None:
+    """The text given by --content or --file, or None."""
+    if content is not None and file is not None:
+        raise CommandError("give --content or --file, not both")
+    return arguments.read_text(file) if file is not None else content
+
+
+@app.command("list")
+def list_(
+    workspace: WorkspaceOption,
+    name: Annotated[str | None, typer.Option(help="Only names holding this text")] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Custom (default) or System (built in)")
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List a workspace's templates (every page)."""
+    with session(url, token) as client:
+        found = list(client.prompts.iter(workspace, name=name, type=type_))
+        emit(found, output, columns=COLUMNS)
+
+
+@app.command("get")
+def get(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    version: Version = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Show a template, current or at --version."""
+    with session(url, token) as client:
+        emit(client.prompts.get(workspace, template_id, version=version), output)
+
+
+@app.command("create")
+def create(
+    workspace: WorkspaceOption,
+    name: Annotated[str, typer.Option(help="The template's name")],
+    content: Content = None,
+    file: ContentFile = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Create a template; its ${name} placeholders become its variables."""
+    with session(url, token) as client:
+        text = content_of(content, file)
+        if text is None:
+            text = arguments.read_stdin("--content or --file")
+        emit(client.prompts.create(workspace, name, text), output)
+
+
+@app.command("update")
+def update(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    name: Annotated[str | None, typer.Option(help="A new name")] = None,
+    content: Content = None,
+    file: ContentFile = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Write a new version with the name or text given; the old one stays readable."""
+    with session(url, token) as client:
+        text = content_of(content, file)
+        if name is None and text is None:
+            raise CommandError("give --name, --content or --file")
+        emit(client.prompts.update(workspace, template_id, name=name, content=text), output)
+
+
+@app.command("delete")
+def delete(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Delete a template with all its versions."""
+    with session(url, token) as client:
+        client.prompts.delete(workspace, template_id)
+        emit_deleted("prompt template", template_id, output)
+
+
+@app.command("versions")
+def versions(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List every version of a template, oldest first."""
+    with session(url, token) as client:
+        emit(client.prompts.versions(workspace, template_id), output, columns=VERSION_COLUMNS)
+
+
+@app.command("render")
+def render(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    var: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME=VALUE", help="A variable's value (repeatable)"),
+    ] = None,
+    vars_file: Annotated[
+        str | None,
+        typer.Option(help="Values from a JSON or YAML object (- for stdin); --var wins"),
+    ] = None,
+    allow_partial: Annotated[
+        bool, typer.Option("--allow-partial", help="Leave missing variables as ${name}")
+    ] = False,
+    version: Version = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Fill a template's variables; table mode prints the text alone."""
+    with session(url, token) as client:
+        values = {}
+        if vars_file is not None:
+            values = arguments.string_values(arguments.read_mapping(vars_file), vars_file)
+        values.update(arguments.pairs(var, "--var"))
+        rendered = client.prompts.render(
+            workspace, template_id, values, allow_partial=allow_partial, version=version
+        )
+        if output is Output.table:
+            typer.echo(rendered.text, nl=not rendered.text.endswith("\n"))
+        else:
+            emit(rendered, output)

@@ -1,0 +1,128 @@
+"""What applying a stack would do: a list of changes, each with its own way to run.
+
+A change names its resource the way the stack file does (`model-group assistants`,
+`model assistants/provider-openai/gpt-4o`), lists the fields that differ, and holds the
+calls that make it so. Secrets never appear: a secret field shows as `(secret)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from modelplane.client import Client
+
+SECRET = "(secret)"  # noqa: S105 - the placeholder shown instead of a secret
+
+
+class Action(StrEnum):
+    """What a change does to its resource."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+_SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One field: its value now (None when created) and the value wanted."""
+
+    name: str
+    old: Any
+    new: Any
+
+
+class Ids:
+    """Ids learned while applying: a group created by one change, used by the next."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, str] = {}
+        self.providers: dict[tuple[str, str], str] = {}
+
+
+Run = Callable[[Client, Ids], None]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One resource to create, update or delete."""
+
+    action: Action
+    kind: str
+    name: str
+    run: Run
+    fields: tuple[FieldDiff, ...] = ()
+
+    def describe(self) -> list[str]:
+        """The change as diff lines: `+ kind name`, then one indented line per field."""
+        lines = [f"{_SIGNS[self.action]} {self.kind} {self.name}"]
+        for diff in self.fields:
+            if self.action is Action.CREATE:
+                lines.append(f"    {diff.name}: {_show(diff.new)}")
+            else:
+                lines.append(f"    {diff.name}: {_show(diff.old)} -> {_show(diff.new)}")
+        return lines
+
+    def as_json(self) -> dict[str, Any]:
+        """The change as data, for `--output json`."""
+        return {
+            "action": self.action.value,
+            "kind": self.kind,
+            "name": self.name,
+            "fields": [{"name": d.name, "old": d.old, "new": d.new} for d in self.fields],
+        }
+
+
+@dataclass
+class Plan:
+    """Every change, in the order they run."""
+
+    changes: list[Change] = field(default_factory=list)
+
+    def add(self, change: Change) -> None:
+        """Append a change."""
+        self.changes.append(change)
+
+    def counts(self) -> dict[str, int]:
+        """How many changes of each action."""
+        return {a.value: sum(c.action is a for c in self.changes) for a in Action}
+
+    def summary(self) -> str:
+        """One line such as `3 to create, 1 to update, 0 to delete`."""
+        counts = self.counts()
+        return (
+            f"{counts['create']} to create, {counts['update']} to update, "
+            f"{counts['delete']} to delete"
+        )
+
+    def describe(self) -> str:
+        """The whole plan as diff text."""
+        return "\n".join(line for change in self.changes for line in change.describe())
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value if value == SECRET else json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def differences(current: dict[str, Any], wanted: dict[str, Any]) -> tuple[FieldDiff, ...]:
+    """The fields of `wanted` whose value differs from `current` (absent counts as None)."""
+    return tuple(
+        FieldDiff(name, current.get(name), value)
+        for name, value in wanted.items()
+        if current.get(name) != value
+    )
+
+
+def created(wanted: dict[str, Any]) -> tuple[FieldDiff, ...]:
+    """The fields of a new resource, for the plan."""
+    return tuple(FieldDiff(name, None, value) for name, value in wanted.items())

@@ -1,0 +1,184 @@
+"""Writing a running instance as a stack document, secrets as `env://NAME` references.
+
+Inline secrets cannot be read back (they are write-only), so each becomes a reference to
+a variable named after its resource, e.g. `MODELPLANE_LLM_GPT_4O_API_KEY`; `secretRef`
+references are kept as they are. `variables` lists what must be set to apply the result.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelplane.client import Client, Llm, ModelGroup
+from modelplane.stack.plan_prompts import SYSTEM
+from modelplane.stack.spec import API_VERSION, StackError
+
+_LLM_FIELDS = (
+    "llmId",
+    "displayName",
+    "modelIdentifier",
+    "providerType",
+    "endpointUrl",
+    "apiPath",
+    "description",
+    "labels",
+    "supportedModalities",
+    "version",
+    "monitoringEndpoint",
+    "capabilities",
+    "defaultSamplingParams",
+    "maxContextLength",
+    "clientConfig",
+    "dashscopeApiDialect",
+)
+
+
+@dataclass
+class Exported:
+    """A stack document and the environment variables its secrets refer to."""
+
+    document: dict[str, Any]
+    variables: list[str] = field(default_factory=list)
+
+
+class _Names:
+    """Unique variable names derived from resource names."""
+
+    def __init__(self) -> None:
+        self.taken: list[str] = []
+
+    def new(self, *parts: str) -> str:
+        slug = "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts)
+        name = f"MODELPLANE_{slug}_API_KEY"
+        candidate, n = name, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        self.taken.append(candidate)
+        return candidate
+
+
+def _present(data: dict[str, Any]) -> dict[str, Any]:
+    """Without None values and empty mappings."""
+    return {k: v for k, v in data.items() if v is not None and v != {}}
+
+
+def _credentials(outline: dict[str, Any], llm: Llm, names: _Names) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": outline["kind"]}
+    key = outline.get("apiKey")
+    if key:
+        api_key: dict[str, Any] = {}
+        if key.get("hasInlineSecret"):
+            api_key["secret"] = "env://" + names.new("LLM", llm.display_name)
+        elif key.get("secretRef"):
+            api_key["secretRef"] = key["secretRef"]["uri"]
+        api_key.update(_present({"headerName": key.get("headerName"), "prefix": key.get("prefix")}))
+        out["apiKey"] = api_key
+    return {**out, **_present({"gcpAdc": outline.get("gcpAdc"), "labels": outline.get("labels")})}
+
+
+def _llms(client: Client, names: _Names) -> list[dict[str, Any]]:
+    entries = []
+    for llm in sorted(client.llms.list(), key=lambda x: (x.display_name, x.llm_id)):
+        wire = llm.model_dump(mode="json", by_alias=True)
+        entry = _present({k: wire.get(k) for k in _LLM_FIELDS})
+        outline = client.llms.credentials(llm.llm_id) if llm.has_credentials else None
+        if outline is not None:
+            entry["credentials"] = _credentials(outline, llm, names)
+        entries.append(entry)
+    return entries
+
+
+def _group(client: Client, group: ModelGroup, names: _Names) -> dict[str, Any]:
+    gid = group.model_template_id
+    models = list(client.llm_templates.iter(model_template_id=gid))
+    providers = []
+    for provider in client.provider_templates.iter(model_template_id=gid):
+        entry = _present(
+            {
+                "providerName": provider.provider_name,
+                "name": provider.name,
+                "providerType": provider.provider_type,
+                "description": provider.description,
+                "enableWuyingProxy": provider.enable_wuying_proxy or None,
+                "baseUrl": provider.config.base_url,
+                "api": provider.config.api,
+            }
+        )
+        if provider.has_api_key:
+            entry["apiKey"] = "env://" + names.new("PROVIDER", group.name, provider.provider_name)
+        entry["models"] = [
+            _present(
+                {
+                    "llmCode": m.llm_code,
+                    "name": m.name,
+                    "description": m.description,
+                    "config": m.config,
+                }
+            )
+            for m in models
+            if m.provider_template_id == provider.provider_template_id
+        ]
+        providers.append(entry)
+    head = {
+        "name": group.name,
+        "description": group.description,
+        "refScope": group.ref_scope,
+        "defaultModel": group.default_model,
+    }
+    return {**_present(head), "providers": providers}
+
+
+def _groups(client: Client, names: _Names) -> list[dict[str, Any]]:
+    groups = sorted(client.model_groups.iter(), key=lambda g: (g.name, g.model_template_id))
+    seen: set[str] = set()
+    for group in groups:
+        if group.name in seen:
+            raise StackError(
+                f"two model groups are named {group.name!r}; a stack finds groups by name, "
+                "so rename one before exporting"
+            )
+        seen.add(group.name)
+    return [_group(client, g, names) for g in groups]
+
+
+def _workspaces(client: Client) -> list[dict[str, Any]]:
+    entries = []
+    for workspace in sorted(client.workspaces.list(), key=lambda w: w.workspace_id):
+        found = [t for t in client.prompts.iter(workspace.workspace_id) if t.type != SYSTEM]
+        templates = [{"name": t.name, "content": t.content} for t in found]
+        templates.sort(key=lambda t: t["name"])
+        entries.append(
+            {
+                "workspaceId": workspace.workspace_id,
+                "name": workspace.name,
+                "promptTemplates": templates,
+            }
+        )
+    return entries
+
+
+def _configs(client: Client) -> list[dict[str, Any]]:
+    entries = []
+    for namespace in client.configs.namespaces():
+        values = client.configs.get_namespace(namespace.cluster, namespace.name).values
+        if values:
+            entries.append(
+                {"cluster": namespace.cluster, "service": namespace.name, "values": values}
+            )
+    return entries
+
+
+def export_stack(client: Client) -> Exported:
+    """Everything the client's principal can read, as a stack document."""
+    names = _Names()
+    document = {
+        "apiVersion": API_VERSION,
+        "llms": _llms(client, names),
+        "modelGroups": _groups(client, names),
+        "workspaces": _workspaces(client),
+        "configs": _configs(client),
+    }
+    return Exported(document, names.taken)

@@ -1,0 +1,255 @@
+"""The stack file: its YAML schema, parsing, and the rules a file must keep.
+
+Every mapping refuses unknown fields, so a typo is an error that names its place
+(`llms[0].displayname: unknown field`), not a silently ignored line. Secrets are never
+written in the file: they are `env://NAME` references, resolved when the stack is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+API_VERSION: Literal["modelplane/v1"] = "modelplane/v1"
+ENV_REF = re.compile(r"^env://([A-Za-z_][A-Za-z0-9_]{0,127})$")
+
+
+class StackError(Exception):
+    """The stack file is unreadable or breaks a rule; the message names the place."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+def _env_ref(value: str | None) -> str | None:
+    if value is not None and not ENV_REF.match(value):
+        raise ValueError("must be env://NAME (secrets are never written in the file)")
+    return value
+
+
+class ApiKeySpec(_Spec):
+    """An LLM's API key: `secret` is resolved at apply, `secretRef` is stored as is."""
+
+    secret: str | None = Field(default=None, description="env://NAME, read when applying")
+    secret_ref: str | None = Field(default=None, description="env://NAME, stored as reference")
+    header_name: str | None = None
+    prefix: str | None = None
+
+    _refs = field_validator("secret", "secret_ref")(_env_ref)
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> ApiKeySpec:
+        if (self.secret is None) == (self.secret_ref is None):
+            raise ValueError("exactly one of secret or secretRef must be set")
+        return self
+
+
+class CredentialsSpec(_Spec):
+    """How an LLM authenticates to its provider."""
+
+    kind: str = "CREDENTIAL_KIND_API_KEY"
+    api_key: ApiKeySpec | None = None
+    gcp_adc: dict[str, Any] | None = None
+    labels: dict[str, str] | None = None
+
+
+class LlmSpec(_Spec):
+    """An LLM connection; found by `llmId` when given, else by `displayName`."""
+
+    llm_id: str | None = None
+    display_name: str
+    model_identifier: str
+    provider_type: str | None = None
+    endpoint_url: str | None = None
+    api_path: str | None = None
+    description: str | None = None
+    labels: dict[str, str] | None = None
+    supported_modalities: list[str] | None = None
+    version: str | None = None
+    monitoring_endpoint: str | None = None
+    capabilities: dict[str, bool] | None = None
+    default_sampling_params: dict[str, Any] | None = None
+    max_context_length: int | None = None
+    client_config: dict[str, Any] | None = None
+    dashscope_api_dialect: str | None = None
+    credentials: CredentialsSpec | None = None
+
+    def wire_fields(self) -> dict[str, Any]:
+        """The fields given, as the API names them, without id and credentials."""
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        data.pop("llmId", None)
+        data.pop("credentials", None)
+        return data
+
+
+class ModelSpec(_Spec):
+    """An LLM template of a provider; found by `llmCode`."""
+
+    llm_code: str
+    name: str | None = None
+    description: str | None = None
+    config: dict[str, Any] | None = None
+
+
+class ProviderSpec(_Spec):
+    """A provider template of a group; found by `providerName`."""
+
+    provider_name: str
+    name: str
+    provider_type: Literal["Managed", "Custom", "WuyingCredit"]
+    description: str | None = None
+    enable_wuying_proxy: bool | None = None
+    base_url: str | None = None
+    api: str | None = None
+    api_key: str | None = Field(default=None, description="env://NAME, read when applying")
+    models: list[ModelSpec] = Field(default_factory=list)
+
+    _ref = field_validator("api_key")(_env_ref)
+
+
+class ModelGroupSpec(_Spec):
+    """A model group; found by `name`. `defaultModel` is `providerName/llmCode`."""
+
+    name: str
+    description: str | None = None
+    ref_scope: str | None = None
+    default_model: str | None = None
+    providers: list[ProviderSpec] = Field(default_factory=list)
+
+
+class PromptSpec(_Spec):
+    """A prompt template of a workspace; found by `name`."""
+
+    name: str
+    content: str
+
+
+class WorkspaceSpec(_Spec):
+    """A workspace and its prompt templates; found by `workspaceId`."""
+
+    workspace_id: str
+    name: str
+    prompt_templates: list[PromptSpec] = Field(default_factory=list)
+
+
+class ConfigsSpec(_Spec):
+    """The dynamic parameters of one service: every key and its value."""
+
+    cluster: str
+    service: str
+    values: dict[str, str] = Field(default_factory=dict)
+
+
+class Stack(_Spec):
+    """A whole stack file."""
+
+    api_version: Literal["modelplane/v1"] = API_VERSION
+    llms: list[LlmSpec] = Field(default_factory=list)
+    model_groups: list[ModelGroupSpec] = Field(default_factory=list)
+    workspaces: list[WorkspaceSpec] = Field(default_factory=list)
+    configs: list[ConfigsSpec] = Field(default_factory=list)
+
+
+def parse(data: Any) -> Stack:
+    """Validate a loaded document; StackError names every broken rule's place."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise StackError("the stack file must be a mapping at the top level")
+    try:
+        stack = Stack.model_validate(data)
+    except ValidationError as exc:
+        raise StackError("; ".join(_describe(e) for e in exc.errors())) from None
+    problems = _duplicates(stack)
+    if problems:
+        raise StackError("; ".join(problems))
+    return stack
+
+
+def load(text: str) -> Stack:
+    """Parse the YAML text of a stack file."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise StackError(f"{problem}{where}") from None
+    return parse(data)
+
+
+def _place(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"{_place(loc)}: unknown field"
+    if error["type"] == "missing":
+        return f"{_place(loc)}: required"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{_place(loc)}: {message}"
+
+
+def _repeats(names: list[str]) -> list[str]:
+    return [name for name, count in Counter(names).items() if count > 1]
+
+
+def _duplicates(stack: Stack) -> list[str]:
+    """Two entries that would be the same resource, and defaults that point nowhere."""
+    problems: list[str] = []
+    ids = [llm.llm_id for llm in stack.llms if llm.llm_id]
+    problems += [f"llms: llmId {i!r} is declared twice" for i in _repeats(ids)]
+    unnamed = [llm.display_name for llm in stack.llms if not llm.llm_id]
+    problems += [
+        f"llms: displayName {n!r} is declared twice without llmId" for n in _repeats(unnamed)
+    ]
+    problems += [
+        f"modelGroups: name {n!r} is declared twice"
+        for n in _repeats([g.name for g in stack.model_groups])
+    ]
+    for i, group in enumerate(stack.model_groups):
+        names = [p.provider_name for p in group.providers]
+        problems += [
+            f"modelGroups[{i}].providers: providerName {n!r} is declared twice"
+            for n in _repeats(names)
+        ]
+        codes: set[str] = set()
+        for j, provider in enumerate(group.providers):
+            repeated = _repeats([m.llm_code for m in provider.models])
+            problems += [
+                f"modelGroups[{i}].providers[{j}].models: llmCode {c!r} is declared twice"
+                for c in repeated
+            ]
+            codes |= {f"{provider.provider_name}/{m.llm_code}" for m in provider.models}
+        if group.default_model and group.default_model not in codes:
+            problems.append(
+                f"modelGroups[{i}].defaultModel: {group.default_model!r} is not a declared "
+                "providerName/llmCode of the group"
+            )
+    problems += [
+        f"workspaces: workspaceId {w!r} is declared twice"
+        for w in _repeats([w.workspace_id for w in stack.workspaces])
+    ]
+    for i, workspace in enumerate(stack.workspaces):
+        names = [t.name for t in workspace.prompt_templates]
+        problems += [
+            f"workspaces[{i}].promptTemplates: name {n!r} is declared twice"
+            for n in _repeats(names)
+        ]
+    services = [f"{c.cluster}/{c.service}" for c in stack.configs]
+    problems += [f"configs: {s!r} is declared twice" for s in _repeats(services)]
+    return problems

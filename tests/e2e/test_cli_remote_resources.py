@@ -1,0 +1,272 @@
+"""`modelplane principals|keys|llms|model-groups|workspaces|prompts|configs` round trips.
+
+Each test runs the commands against a live server and checks what they print in the three
+output formats and their exit codes. On SQLite each command is a child process
+(`python -m modelplane`), as a user runs it; on PostgreSQL the same commands run in this
+process through typer's CliRunner (same code, same kind of server, no interpreter
+start-up), which keeps the module fast.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modelplane.client import Client
+from modelplane.security.secretbox import new_master_key_text
+from tests.support.cli import Cli, assert_error, clean_env
+from tests.support.databases import database
+from tests.support.server import Server
+
+ADMIN_TOKEN = "mp_cli_admin_token_0123456789abcdef"
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """`modelplane serve` with a known admin token."""
+    directory: Path = tmp_path_factory.mktemp(f"cli-{request.param}")
+    with database(request.param, directory) as url:
+        env = {
+            "MODELPLANE_DATABASE_URL": url,
+            "MODELPLANE_SECRET_KEY": new_master_key_text(),
+            "MODELPLANE_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
+        }
+        with Server(cwd=directory, env=env) as live:
+            yield live
+
+
+@pytest.fixture
+def cli(server: Server, tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
+    in_process = "postgres" in request.node.callspec.id
+    return Cli(url=server.url, token=ADMIN_TOKEN, cwd=tmp_path, in_process=in_process)
+
+
+@pytest.fixture
+def sdk(server: Server) -> Iterator[Client]:
+    with Client(server.url, api_key=ADMIN_TOKEN) as client:
+        yield client
+
+
+def test_principals_round_trip(cli: Cli) -> None:
+    made = cli.json("principals", "create", "--name", "cli-ops", "--role", "admin")
+    assert made["name"] == "cli-ops" and made["role"] == "admin"
+    pid = made["principalId"]
+
+    shown = cli.ok("principals", "get", pid)
+    assert "field" in shown and pid in shown and "cli-ops" in shown
+    listed = yaml.safe_load(cli.ok("principals", "list", "-o", "yaml"))
+    assert pid in {p["principalId"] for p in listed}
+    assert_error(cli("principals", "create", "--name", "cli-ops"), 4, "already exists", "cli-ops")
+
+    assert cli.json("principals", "delete", pid) == {"deleted": True, "id": pid}
+    assert_error(cli("principals", "get", pid), 3, "error: not found: ")
+
+
+def test_api_keys_and_access_keys(cli: Cli, server: Server) -> None:
+    pid = cli.json("principals", "create", "--name", "cli-bot")["principalId"]
+    issued = cli.json("keys", "create", pid, "--label", "ci")
+    key_id, token = issued["apiKey"]["apiKeyId"], issued["token"]
+    assert token.startswith("mp_") and issued["apiKey"]["label"] == "ci"
+
+    as_bot = Cli(url=server.url, token=token, cwd=cli.cwd, in_process=cli.in_process)
+    assert_error(as_bot("principals", "list"), 5, "permission denied")
+
+    listed = cli.ok("keys", "list", pid)
+    assert key_id in listed and "ci" in listed
+    revoked = yaml.safe_load(cli.ok("keys", "revoke", pid, key_id, "-o", "yaml"))
+    assert revoked["apiKeyId"] == key_id and revoked["revokedAt"] is not None
+    assert_error(as_bot("llms", "list"), 5, "unauthenticated")
+
+    pair = cli.json("keys", "create", pid, "--kind", "access")
+    assert pair["accessKeyId"].startswith("MPAK") and len(pair["accessKeySecret"]) >= 20
+    assert pair["accessKeyId"] in cli.ok("keys", "list", pid, "--kind", "access")
+    gone = cli.json("keys", "revoke", pid, pair["accessKeyId"], "--kind", "access")
+    assert gone["revokedAt"] is not None
+
+
+def test_llms_round_trip_keeps_secrets_out_of_the_output(cli: Cli, sdk: Client) -> None:
+    secret = "sk-cli-test-" + "s3cr3t" * 4
+    cli.env["CLI_TEST_KEY"] = secret
+    result = cli(
+        "llms", "create", "--display-name", "GPT-4o", "--model-identifier", "gpt-4o",
+        "--api-key-from-env", "CLI_TEST_KEY", "--label", "team=search", "-o", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    created = json.loads(result.stdout)
+    llm = created["llm"]
+    assert llm["hasCredentials"] is True and llm["labels"] == {"team": "search"}
+    assert created["statuses"][0]["code"] == "LLM_CAPABILITY_INFERRED"
+    assert sdk.llms.verify_credentials(
+        llm["llmId"], {"kind": "CREDENTIAL_KIND_API_KEY", "apiKey": {"inlineSecret": secret}}
+    )
+    llm_id = llm["llmId"]
+
+    table = cli.ok("llms", "get", llm_id)
+    assert "capabilities.supportsChat" in table and "GPT-4o" in table and secret not in table
+    assert llm_id in cli.ok("llms", "list", "--label", "team=search")
+
+    merged = cli.json("llms", "update", llm_id, "--label", "env=prod", "--description", "d")
+    assert merged["labels"] == {"team": "search", "env": "prod"} and merged["description"] == "d"
+    replaced = cli.json("llms", "update", llm_id, "--replace-labels", "--label", "a=b")
+    assert replaced["labels"] == {"a": "b"}
+
+    again = cli(
+        "llms", "create", "--display-name", "Same", "--model-identifier", "gpt-4o",
+        "--api-key-from-env", "CLI_TEST_KEY",
+    )  # fmt: skip
+    assert_error(again, 4, "already exists")
+    assert secret not in again.stdout + again.stderr
+
+    assert cli.json("llms", "delete", llm_id) == {"deleted": True, "id": llm_id}
+    assert_error(cli("llms", "get", llm_id), 3, "not found", llm_id)
+
+
+def test_llm_from_a_body_file_with_a_secret_reference(cli: Cli, sdk: Client) -> None:
+    (cli.cwd / "llm.yaml").write_text(
+        "displayName: From a file\nmodelIdentifier: my-model\nproviderType: OPENAI\n"
+        "endpointUrl: https://llm.example.com/v1\nmaxContextLength: 4096\n"
+    )
+    made = cli.json("llms", "create", "-f", str(cli.cwd / "llm.yaml"), "--api-key-env", "MY_KEY")
+    llm = made["llm"]
+    assert llm["displayName"] == "From a file" and llm["maxContextLength"] == 4096
+    stored = sdk.llms.credentials(llm["llmId"])
+    assert stored is not None and stored["apiKey"]["secretRef"]["uri"] == "env://MY_KEY"
+
+    piped = cli(
+        "llms", "update", llm["llmId"], "--api-key-stdin", "--max-context-length", "8192",
+        "-o", "yaml", input="sk-from-stdin-0123456789\n",
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert "sk-from-stdin" not in piped.stdout
+    assert yaml.safe_load(piped.stdout)["maxContextLength"] == 8192
+
+    bad = cli("llms", "create", "--display-name", "x", "--model-identifier", "m",
+              "--endpoint-url", "ftp://x")  # fmt: skip
+    assert_error(bad, 6, "invalid argument", "endpointUrl")
+
+
+def test_model_groups_round_trip(cli: Cli, sdk: Client) -> None:
+    group = cli.json("model-groups", "create", "--name", "cli-demo", "--description", "x")
+    gid = group["modelTemplateId"]
+    assert gid.startswith("mt-")
+    assert "cli-demo" in cli.ok("model-groups", "get", gid)
+    listed = cli.json("model-groups", "list", "--page-size", "1")  # every page, one by one
+    assert gid in {g["modelTemplateId"] for g in listed}
+
+    provider = sdk.provider_templates.create(
+        gid, "Bailian", "provider-bailian", "Custom",
+        config={"baseUrl": "https://dashscope.aliyuncs.com/compatible-mode/v1", "apiKey": "sk-1"},
+    )  # fmt: skip
+    sdk.llm_templates.batch_create(provider.provider_template_id, [{"llmCode": "qwen-max"}])
+    assert "provider-bailian" in cli.ok("model-groups", "providers", gid)
+    assert [m["llmCode"] for m in cli.json("model-groups", "models", gid)] == ["qwen-max"]
+
+    default = "provider-bailian/qwen-max"
+    changed = cli.ok("model-groups", "update", gid, "--name", "g2", "--default-model", default,
+                     "-o", "yaml")  # fmt: skip
+    updated = yaml.safe_load(changed)
+    assert updated["defaultModel"] == default and updated["name"] == "g2"
+    assert_error(cli("model-groups", "update", gid, "--default-model", "nope/x"), 6, "defaultModel")
+
+    assert "deleted model group" in cli.ok("model-groups", "delete", gid)
+
+
+def test_workspaces_and_prompts_round_trip(cli: Cli) -> None:
+    made = cli.json("workspaces", "create", "--id", "cli-ws", "--name", "CLI")
+    assert made["workspaceId"] == "cli-ws"
+    assert "CLI 2" in cli.ok("workspaces", "rename", "cli-ws", "--name", "CLI 2")
+    assert cli.json("workspaces", "get", "cli-ws")["name"] == "CLI 2"
+    assert "cli-ws" in {w["workspaceId"] for w in cli.json("workspaces", "list")}
+    cli.env["MODELPLANE_WORKSPACE"] = "cli-ws"
+
+    template = cli.json(
+        "prompts", "create", "--name", "greet", "--content", "Hi ${name} in ${place}"
+    )
+    tid = template["promptTemplateId"]
+    assert template["variables"] == ["name", "place"]
+    piped = cli.json("prompts", "create", "--name", "piped", input="From ${stdin}")
+    assert piped["content"] == "From ${stdin}"
+
+    rendered = cli("prompts", "render", tid, "--var", "name=Ada", "--var", "place=Paris")
+    assert rendered.returncode == 0 and rendered.stdout == "Hi Ada in Paris\n"
+    assert_error(cli("prompts", "render", tid), 6, "name", "place")
+    partial = cli.json("prompts", "render", tid, "--var", "name=Ada", "--allow-partial")
+    assert partial["text"] == "Hi Ada in ${place}" and partial["missing"] == ["place"]
+
+    (cli.cwd / "text.txt").write_text("Bye ${name}\n")
+    assert cli.json("prompts", "update", tid, "--file", str(cli.cwd / "text.txt"))["version"] == 2
+    (cli.cwd / "vars.yaml").write_text("name: Bob\n")
+    done = cli.json("prompts", "render", tid, "--vars-file", str(cli.cwd / "vars.yaml"))
+    assert done["text"] == "Bye Bob\n"
+    assert "Hi ${name}" in cli.ok("prompts", "get", tid, "--version", "1")
+    assert [v["version"] for v in cli.json("prompts", "versions", tid)] == [1, 2]
+    assert {t["name"] for t in cli.json("prompts", "list")} == {"greet", "piped"}
+
+    assert cli.json("prompts", "delete", tid) == {"deleted": True, "id": tid}
+    assert "deleted workspace cli-ws" in cli.ok("workspaces", "delete", "cli-ws")
+
+
+def test_configs_round_trip(cli: Cli) -> None:
+    where = ("cn-cli", "svc")
+    assert cli.json("configs", "set", *where, "batch_size", "16")["revision"] == 1
+    (cli.cwd / "obj.json").write_text('{"a": 1}\n')
+    value_file = str(cli.cwd / "obj.json")
+    assert "revision" in cli.ok("configs", "set", *where, "nested/obj", "--value-file", value_file)
+    assert cli.ok("configs", "get", *where, "nested/obj") == '{"a": 1}\n'
+
+    state = cli.json("configs", "list", *where)
+    assert state["revision"] == 2 and [c["key"] for c in state["configs"]] == [
+        "batch_size",
+        "nested/obj",
+    ]
+    assert ("cn-cli", "svc") in {
+        (n["cluster"], n["name"]) for n in cli.json("configs", "namespaces")
+    }
+
+    assert "deleted config batch_size" in cli.ok("configs", "delete", *where, "batch_size")
+    history = cli.json("configs", "history", *where)
+    assert (history[0]["revision"], history[0]["kind"]) == (3, "delete")
+    assert len(cli.json("configs", "history", *where, "batch_size", "--limit", "1")) == 1
+    assert_error(cli("configs", "set", *where, "bad key", "1"), 6, "key")
+
+
+def test_configs_watch_prints_each_new_revision(cli: Cli, sdk: Client) -> None:
+    revision = sdk.configs.put("cn-watch", "svc", "a", "0").revision
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "modelplane", "configs", "watch", "cn-watch", "svc",
+         "--since-revision", str(revision), "--count", "2", "-o", "json"],
+        cwd=cli.cwd,
+        env=clean_env(MODELPLANE_URL=cli.url, MODELPLANE_TOKEN=cli.token),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert watch.stdout is not None
+        sdk.configs.put("cn-watch", "svc", "a", "1")
+        first = json.loads(watch.stdout.readline())  # printed and flushed at once
+        time.sleep(0.05)
+        sdk.configs.put("cn-watch", "svc", "b", "x y")
+        out, err = watch.communicate(timeout=30)
+    finally:
+        watch.kill()
+    assert watch.returncode == 0, err
+    second = json.loads(out)
+    assert first["revision"] == revision + 1
+    assert second["revision"] == revision + 2
+    assert {c["key"]: c["value"] for c in second["configs"]} == {"a": "1", "b": "x y"}
+
+    table = cli.ok("configs", "watch", "cn-watch", "svc", "--since-revision", "0", "--count", "1")
+    assert table == f'revision {revision + 2}: a=1 b="x y"\n'

@@ -1,0 +1,419 @@
+"""`modelplane apply` and `modelplane export` as processes against live servers.
+
+Each test gets an empty instance (SQLite and PostgreSQL); the round trip test gets two.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from modelplane import stack as modelplane_stack
+from modelplane.client import Client, NotFound
+from modelplane.security.secretbox import new_master_key_text
+from modelplane.stack import Stack
+from tests.support.databases import database
+from tests.support.server import Server
+
+TOKEN = "mp_stack_admin_token_0123456789abcdef"
+OPENAI_KEY = "sk-stack-openai-0123456789abcdef"
+OTHER_KEY = "sk-stack-rotated-fedcba9876543210"
+
+STACK = """\
+apiVersion: modelplane/v1
+llms:
+  - displayName: GPT-4o
+    modelIdentifier: gpt-4o
+    labels: {team: search}
+    credentials:
+      apiKey: {secret: env://OPENAI_API_KEY}
+  - displayName: Local Llama
+    modelIdentifier: llama3
+    providerType: OPENAI
+    endpointUrl: http://127.0.0.1:11434/v1
+    description: on the GPU box
+    credentials:
+      apiKey: {secretRef: env://LOCAL_KEY, headerName: X-Key}
+modelGroups:
+  - name: assistants
+    description: Models for the assistants
+    defaultModel: provider-openai/gpt-4o
+    providers:
+      - providerName: provider-openai
+        name: OpenAI
+        providerType: Custom
+        baseUrl: https://api.openai.com/v1
+        api: openai-completions
+        apiKey: env://OPENAI_API_KEY
+        models:
+          - {llmCode: gpt-4o, name: GPT-4o}
+          - {llmCode: gpt-4o-mini, name: GPT-4o mini, config: {maxTokens: 1024}}
+workspaces:
+  - workspaceId: support-team
+    name: Support
+    promptTemplates:
+      - name: greeting
+        content: "Hello ${name}, how can I help with ${product}?"
+      - name: farewell
+        content: "Goodbye ${name}."
+  - workspaceId: sales-team
+    name: Sales
+configs:
+  - cluster: cn-hangzhou
+    service: chat
+    values: {temperature: "0.7", model: gpt-4o}
+"""
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
+    env.pop("OPENAI_API_KEY", None)
+    return {**env, "MODELPLANE_URL": url, "MODELPLANE_TOKEN": TOKEN, **extra}
+
+
+def _instance(kind: str, directory: Path) -> Iterator[Server]:
+    with database(kind, directory) as url:
+        env = {
+            "MODELPLANE_DATABASE_URL": url,
+            "MODELPLANE_SECRET_KEY": new_master_key_text(),
+            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
+        }
+        with Server(cwd=directory, env=env) as server:
+            yield server
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def instances(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
+    """Two instances of the store kind, shared by the module's tests."""
+    with ExitStack() as stack:
+        servers = []
+        for name in ("a", "b"):
+            directory = tmp_path_factory.mktemp(f"stack-{kind}-{name}")
+            servers.append(stack.enter_context(contextmanager(_instance)(kind, directory)))
+        yield servers
+
+
+def _empty(url: str) -> None:
+    """Delete everything the admin sees: apply an empty stack with prune."""
+    with Client(url, TOKEN) as client:
+        modelplane_stack.apply(client, modelplane_stack.plan(client, Stack(), prune=True))
+
+
+@pytest.fixture
+def server(instances: list[Server]) -> Server:
+    """An empty instance."""
+    _empty(instances[0].url)
+    return instances[0]
+
+
+@pytest.fixture
+def target(instances: list[Server]) -> Server:
+    """A second empty instance."""
+    _empty(instances[1].url)
+    return instances[1]
+
+
+@pytest.fixture
+def run(server: Server, tmp_path: Path) -> Run:
+    """Run `modelplane ARGS…` against `server`, in `tmp_path`."""
+
+    def go(*args: str, env: dict[str, str] | None = None, url: str | None = None) -> Any:
+        return subprocess.run(
+            [sys.executable, "-m", "modelplane", *args],
+            cwd=tmp_path,
+            env=_env(url or server.url, **(env or {})),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return go
+
+
+def _write(tmp_path: Path, text: str, name: str = "stack.yaml") -> str:
+    (tmp_path / name).write_text(text)
+    return name
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def _failed(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+WITH_KEY = {"OPENAI_API_KEY": OPENAI_KEY}
+
+
+def test_apply_creates_everything_and_a_second_apply_changes_nothing(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, STACK)
+    out = _ok(run("apply", "-f", path, env=WITH_KEY))
+    assert "+ llm GPT-4o" in out
+    assert "+ model assistants/provider-openai/gpt-4o-mini" in out
+    assert '    defaultModel: (none) -> "provider-openai/gpt-4o"' in out
+    assert "Applied: 12 to create, 1 to update, 0 to delete." in out
+    assert OPENAI_KEY not in out
+
+    with Client(server.url, TOKEN) as client:
+        llms = {llm.display_name: llm for llm in client.llms.list()}
+        assert llms["GPT-4o"].labels == {"team": "search"} and llms["GPT-4o"].has_credentials
+        credentials = {"kind": "CREDENTIAL_KIND_API_KEY", "apiKey": {"inlineSecret": OPENAI_KEY}}
+        assert client.llms.verify_credentials(llms["GPT-4o"].llm_id, credentials)
+        outline = client.llms.credentials(llms["Local Llama"].llm_id)
+        assert outline is not None
+        assert outline["apiKey"]["secretRef"]["uri"] == "env://LOCAL_KEY"
+        assert outline["apiKey"]["headerName"] == "X-Key"
+        (group,) = client.model_groups.iter()
+        assert group.default_model == "provider-openai/gpt-4o"
+        (provider,) = client.provider_templates.iter(model_template_id=group.model_template_id)
+        assert client.provider_templates.verify_api_key(provider.provider_template_id, OPENAI_KEY)
+        codes = {
+            m.llm_code: m
+            for m in client.llm_templates.iter(model_template_id=group.model_template_id)
+        }
+        assert codes["gpt-4o-mini"].config == {"maxTokens": 1024}
+        templates = {t.name: t for t in client.prompts.iter("support-team")}
+        assert templates["greeting"].variables == ("name", "product")
+        assert client.configs.get_namespace("cn-hangzhou", "chat").values == {
+            "model": "gpt-4o",
+            "temperature": "0.7",
+        }
+
+    again = _ok(run("apply", "-f", path, env=WITH_KEY))
+    assert again.strip() == f"No changes: the instance matches {path}."
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    _ok(run("apply", "-f", _write(tmp_path, STACK), env=WITH_KEY))
+    changed = (
+        STACK.replace("Models for the assistants", "Models for every assistant")
+        .replace("Goodbye ${name}.", "See you, ${name}.")
+        .replace('temperature: "0.7"', 'temperature: "0.2"')
+        .replace("name: GPT-4o mini", "name: GPT-4o mini (cheap)")
+        .replace(
+            "defaultModel: provider-openai/gpt-4o", "defaultModel: provider-openai/gpt-4o-mini"
+        )
+    )
+    path = _write(tmp_path, changed, "changed.yaml")
+    plan = _ok(run("apply", "-f", path, "--dry-run", env=WITH_KEY))
+    assert plan.splitlines() == [
+        "~ model-group assistants",
+        '    description: "Models for the assistants" -> "Models for every assistant"',
+        "~ model assistants/provider-openai/gpt-4o-mini",
+        '    name: "GPT-4o mini" -> "GPT-4o mini (cheap)"',
+        "~ model-group assistants",
+        '    defaultModel: "provider-openai/gpt-4o" -> "provider-openai/gpt-4o-mini"',
+        "~ prompt-template support-team/farewell",
+        '    content: "Goodbye ${name}." -> "See you, ${name}."',
+        "~ config cn-hangzhou/chat/temperature",
+        '    value: "0.7" -> "0.2"',
+        "Plan: 0 to create, 5 to update, 0 to delete.",
+    ]
+    with Client(server.url, TOKEN) as client:
+        (group,) = client.model_groups.iter()
+        assert group.description == "Models for the assistants"
+        assert client.configs.get("cn-hangzhou", "chat", "temperature").value == "0.7"
+
+    _ok(run("apply", "-f", path, env=WITH_KEY))
+    with Client(server.url, TOKEN) as client:
+        (group,) = client.model_groups.iter()
+        assert group.description == "Models for every assistant"
+        assert group.default_model == "provider-openai/gpt-4o-mini"
+        farewell = [t for t in client.prompts.iter("support-team") if t.name == "farewell"]
+        assert farewell[0].content == "See you, ${name}." and farewell[0].version == 2
+    assert "No changes" in _ok(run("apply", "-f", path, env=WITH_KEY))
+
+
+def test_a_changed_secret_is_detected_sent_and_never_printed(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, STACK)
+    _ok(run("apply", "-f", path, env=WITH_KEY))
+    rotated = {"OPENAI_API_KEY": OTHER_KEY}
+    plan = run("apply", "-f", path, "--dry-run", "-o", "json", env=rotated)
+    changes = yaml.safe_load(_ok(plan))["changes"]
+    assert [
+        (c["kind"], c["name"].split(" (")[0], [f["name"] for f in c["fields"]]) for c in changes
+    ] == [
+        ("llm", "GPT-4o", ["credentials"]),
+        ("provider", "assistants/provider-openai", ["apiKey"]),
+    ]
+    out = _ok(run("apply", "-f", path, env=rotated))
+    assert "    credentials: (secret) -> (secret)" in out
+    for text in (plan.stdout, plan.stderr, out):
+        assert OPENAI_KEY not in text and OTHER_KEY not in text
+    with Client(server.url, TOKEN) as client:
+        (llm,) = [x for x in client.llms.list() if x.display_name == "GPT-4o"]
+        new = {"kind": "CREDENTIAL_KIND_API_KEY", "apiKey": {"inlineSecret": OTHER_KEY}}
+        assert client.llms.verify_credentials(llm.llm_id, new)
+        (provider,) = client.provider_templates.iter()
+        assert client.provider_templates.verify_api_key(provider.provider_template_id, OTHER_KEY)
+    assert "No changes" in _ok(run("apply", "-f", path, env=rotated))
+
+
+def test_an_unset_secret_variable_fails_before_anything_is_written(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    line = _failed(run("apply", "-f", _write(tmp_path, STACK)), 6)
+    assert (
+        "llms[0].credentials.apiKey.secret: environment variable OPENAI_API_KEY is not set" in line
+    )
+    assert "modelGroups[0].providers[0].apiKey: environment variable OPENAI_API_KEY" in line
+    with Client(server.url, TOKEN) as client:
+        assert client.llms.list() == []
+        assert client.workspaces.list() == []
+
+
+def test_a_bad_file_is_one_error_line_and_exit_code_6(run: Run, tmp_path: Path) -> None:
+    text = "llms:\n  - displayName: a\n    modelidentifier: m\n"
+    line = _failed(run("apply", "-f", _write(tmp_path, text), "--dry-run"), 6)
+    assert line == (
+        "error: stack.yaml: llms[0].modelIdentifier: required; "
+        "llms[0].modelidentifier: unknown field"
+    )
+
+
+def test_prune_deletes_what_the_file_no_longer_declares(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    _ok(run("apply", "-f", _write(tmp_path, STACK), env=WITH_KEY))
+    smaller = (
+        STACK.replace("  - displayName: Local Llama\n", "  - displayName: GONE\n", 1)
+        .replace('      - name: farewell\n        content: "Goodbye ${name}."\n', "")
+        .replace(
+            "          - {llmCode: gpt-4o-mini, name: GPT-4o mini, config: {maxTokens: 1024}}\n", ""
+        )
+        .replace("  - workspaceId: sales-team\n    name: Sales\n", "")
+        .replace(", model: gpt-4o}", "}")
+    )
+    smaller = smaller.replace(
+        "  - displayName: GONE\n    modelIdentifier: llama3\n    providerType: OPENAI\n"
+        "    endpointUrl: http://127.0.0.1:11434/v1\n    description: on the GPU box\n"
+        "    credentials:\n      apiKey: {secretRef: env://LOCAL_KEY, headerName: X-Key}\n",
+        "",
+    )
+    path = _write(tmp_path, smaller, "smaller.yaml")
+    assert "No changes" in _ok(run("apply", "-f", path, env=WITH_KEY))
+    plan = _ok(run("apply", "-f", path, "--dry-run", "--prune", env=WITH_KEY))
+    deletes = sorted(line.split(" (")[0] for line in plan.splitlines() if line.startswith("- "))
+    assert deletes == [
+        "- config cn-hangzhou/chat/model",
+        "- llm Local Llama",
+        "- model assistants/provider-openai/gpt-4o-mini",
+        "- prompt-template support-team/farewell",
+        "- workspace sales-team",
+    ]
+    assert "Plan: 0 to create, 0 to update, 5 to delete." in plan
+    _ok(run("apply", "-f", path, "--prune", env=WITH_KEY))
+    with Client(server.url, TOKEN) as client:
+        assert [x.display_name for x in client.llms.list()] == ["GPT-4o"]
+        assert [w.workspace_id for w in client.workspaces.list()] == ["support-team"]
+        assert [t.name for t in client.prompts.iter("support-team")] == ["greeting"]
+        assert [m.llm_code for m in client.llm_templates.iter()] == ["gpt-4o"]
+        assert client.configs.get_namespace("cn-hangzhou", "chat").values == {"temperature": "0.7"}
+        with pytest.raises(NotFound):
+            client.workspaces.get("sales-team")
+    assert "No changes" in _ok(run("apply", "-f", path, "--prune", env=WITH_KEY))
+
+
+def test_a_failing_change_reports_how_far_apply_got_and_a_rerun_converges(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    broken = STACK.replace("baseUrl: https://api.openai.com/v1", "baseUrl: ftp://api.openai.com/v1")
+    line = _failed(run("apply", "-f", _write(tmp_path, broken), env=WITH_KEY), 6)
+    assert "applied 3 of 13 changes; create provider assistants/provider-openai failed" in line
+    assert "baseUrl" in line
+    out = _ok(run("apply", "-f", _write(tmp_path, STACK), env=WITH_KEY))
+    assert "Applied: 9 to create, 1 to update, 0 to delete." in out
+    assert "No changes" in _ok(run("apply", "-f", "stack.yaml", env=WITH_KEY))
+
+
+def test_export_applied_to_an_empty_instance_reproduces_the_state(
+    run: Run, server: Server, target: Server, tmp_path: Path
+) -> None:
+    _ok(run("apply", "-f", _write(tmp_path, STACK), env=WITH_KEY))
+    with Client(server.url, TOKEN) as client:  # made by hand, not by apply
+        client.llms.create(
+            "Qwen Max",
+            "qwen-max",
+            labels={"tier": "gold"},
+            credentials={
+                "kind": "CREDENTIAL_KIND_API_KEY",
+                "apiKey": {
+                    "inlineSecret": OTHER_KEY,
+                    "headerName": "X-DashScope",
+                    "prefix": "Key ",
+                },
+            },
+        )
+        client.configs.put("cn-beijing", "embedder", "batch", "64")
+
+    exported = run("export", "-f", "exported.yaml")
+    _ok(exported)
+    text = (tmp_path / "exported.yaml").read_text()
+    assert OPENAI_KEY not in text and OTHER_KEY not in text
+    assert "secrets are references; set before applying: " in exported.stderr
+    document = yaml.safe_load(text)
+    variables = {
+        llm["displayName"]: llm["credentials"]["apiKey"].get("secret") for llm in document["llms"]
+    }
+    assert variables == {
+        "GPT-4o": "env://MODELPLANE_LLM_GPT_4O_API_KEY",
+        "Local Llama": None,
+        "Qwen Max": "env://MODELPLANE_LLM_QWEN_MAX_API_KEY",
+    }
+    secrets = {
+        "MODELPLANE_LLM_GPT_4O_API_KEY": OPENAI_KEY,
+        "MODELPLANE_LLM_QWEN_MAX_API_KEY": OTHER_KEY,
+        "MODELPLANE_PROVIDER_ASSISTANTS_PROVIDER_OPENAI_API_KEY": OPENAI_KEY,
+    }
+    assert "No changes" in _ok(run("apply", "-f", "exported.yaml", env=secrets))
+
+    out = _ok(run("apply", "-f", "exported.yaml", env=secrets, url=target.url))
+    assert "Applied: 14 to create, 1 to update, 0 to delete." in out
+    again = run("export", "-f", "again.yaml", url=target.url)
+    _ok(again)
+    assert (tmp_path / "again.yaml").read_text() == text
+    assert again.stderr == exported.stderr
+    with Client(target.url, TOKEN) as client:
+        qwen = client.llms.get(document["llms"][-1]["llmId"])
+        wire = {
+            "kind": "CREDENTIAL_KIND_API_KEY",
+            "apiKey": {
+                "inlineSecret": OTHER_KEY,
+                "headerName": "X-DashScope",
+                "prefix": "Key ",
+            },
+        }
+        assert qwen.display_name == "Qwen Max" and client.llms.verify_credentials(qwen.llm_id, wire)
+        (provider,) = client.provider_templates.iter()
+        assert client.provider_templates.verify_api_key(provider.provider_template_id, OPENAI_KEY)
+    assert "No changes" in _ok(run("apply", "-f", "exported.yaml", env=secrets, url=target.url))
