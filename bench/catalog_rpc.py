@@ -86,6 +86,7 @@ def serving(kind: str) -> Iterator[tuple[Client, str]]:
             "MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID": KEY_ID,
             "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET": KEY_SECRET,
             "MODELPLANE_LOG_LEVEL": "warning",
+            "MODELPLANE_RATE_LIMIT_PER_SECOND": "0",  # one access key, as fast as it can
         }
         with Server(cwd=Path(tmp), env=env) as server:
             config = Config(

@@ -39,6 +39,12 @@ from tests.support.server import Server  # noqa: E402
 
 TOKEN = "mp_bench_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
+# One key at full speed: a limit that never refuses, so every request still pays for the
+# rate-limit check (MODELPLANE_RATE_LIMIT_PER_SECOND=0 would skip it).
+RATE_LIMIT = {
+    "MODELPLANE_RATE_LIMIT_PER_SECOND": "1000000",
+    "MODELPLANE_RATE_LIMIT_BURST": "1000000",
+}
 KEY_ID, KEY_SECRET = "LTAIbenchprompts01", "bench-prompts-secret-0123456789ab"
 CONTENT = " ".join(f"Part {n}: ${{v{n}}}." for n in range(10))
 VARIABLES = {f"v{n}": f"value number {n}" for n in range(10)}
@@ -96,6 +102,7 @@ def main() -> None:
             "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
             "MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID": KEY_ID,
             "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET": KEY_SECRET,
+            **RATE_LIMIT,
         }
         bare = start_bare(Path(tmp))
         bare_url = f"http://127.0.0.1:{bare.port}"  # type: ignore[attr-defined]

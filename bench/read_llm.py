@@ -30,6 +30,12 @@ from tests.support.server import Server, free_port  # noqa: E402
 
 TOKEN = "mp_bench_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
+# One key at full speed: a limit that never refuses, so every request still pays for the
+# rate-limit check (MODELPLANE_RATE_LIMIT_PER_SECOND=0 would skip it).
+RATE_LIMIT = {
+    "MODELPLANE_RATE_LIMIT_PER_SECOND": "1000000",
+    "MODELPLANE_RATE_LIMIT_BURST": "1000000",
+}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -159,7 +165,7 @@ def main() -> None:
         sys.exit("wrk is required: apt-get install wrk")
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN}  # defaults: access log on
+        env = {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN, **RATE_LIMIT}  # defaults: access log on
         bare = start_bare(Path(tmp))
         bare_url = f"http://127.0.0.1:{bare.port}"  # type: ignore[attr-defined]
         try:

@@ -26,12 +26,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Settings for a test instance with a known admin token."""
+    """Settings for a test instance with a known admin token.
+
+    No rate limit: tests send requests as fast as they can with one admin key (the
+    limit's own tests set one, see tests/integration/test_rate_limits.py).
+    """
     return Settings(
         database_url=database_url,
         secret_key=new_master_key_text(),
         bootstrap_token=ADMIN_TOKEN,
         access_log=False,
+        rate_limit_per_second=0,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,7 +15,9 @@ from modelplane.faces import health
 from modelplane.faces.aliyun_roa import bailian as aliyun_bailian
 from modelplane.faces.aliyun_roa import eas as aliyun_eas
 from modelplane.faces.aliyun_rpc import routes as aliyun_rpc
+from modelplane.faces.metrics import HttpMetrics, metrics_route
 from modelplane.faces.middleware import RequestContext
+from modelplane.faces.native import audit as native_audit
 from modelplane.faces.native import configs as native_configs
 from modelplane.faces.native import errors as native_errors
 from modelplane.faces.native import llm_templates as native_llm_templates
@@ -29,13 +32,17 @@ from modelplane.faces.native import workspaces as native_workspaces
 from modelplane.faces.native.deps import NativeAuth
 from modelplane.faces.shutdown import Shutdown
 from modelplane.logs import AccessLog, stderr_writer
+from modelplane.security.rate_limits import RateLimit, RateLimiter
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
 from modelplane.services.bootstrap import bootstrap
-from modelplane.settings import Settings
+from modelplane.services.key_rotation import find_unopenable
+from modelplane.settings import RateLimitOverride, Settings
 from modelplane.store import migrate
 from modelplane.store.cache import ReadCache
 from modelplane.store.engine import create_engines
 from modelplane.store.uow import Store
+
+log = logging.getLogger("modelplane.secrets")
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -47,6 +54,92 @@ def secret_box(settings: Settings) -> SecretBox:
     if key_file is None:
         raise RuntimeError("set MODELPLANE_SECRET_KEY (no file location for an in-memory store)")
     return SecretBox(load_or_create_key_file(key_file), previous)
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    """The per-principal rate limits of `settings` (a rate of 0 means no limit)."""
+
+    def limit(per_second: float, burst: int) -> RateLimit | None:
+        return RateLimit(per_second, burst) if per_second > 0 else None
+
+    overrides = {
+        principal_id: limit(value.perSecond, value.burst)
+        if isinstance(value, RateLimitOverride)
+        else limit(value, settings.rate_limit_burst)
+        for principal_id, value in settings.rate_limit_overrides.items()
+    }
+    return RateLimiter(limit(settings.rate_limit_per_second, settings.rate_limit_burst), overrides)
+
+
+def store_gauges(store: Store) -> Callable[[], list[tuple[str, str, str, float]]]:
+    """The store's numbers for /metrics: read cache, connections, watchers."""
+
+    def samples() -> list[tuple[str, str, str, float]]:
+        cache = store.cache
+        return [
+            (
+                "modelplane_read_cache_hits_total",
+                "counter",
+                "Reads answered from the read cache.",
+                cache.hits,
+            ),
+            (
+                "modelplane_read_cache_misses_total",
+                "counter",
+                "Reads that queried the database.",
+                cache.misses,
+            ),
+            (
+                "modelplane_read_cache_entries",
+                "gauge",
+                "Results kept in the read cache now.",
+                len(cache),
+            ),
+            (
+                "modelplane_db_connections_in_use",
+                "gauge",
+                "Database connections lent out of the pools now.",
+                store.engines.connections_in_use(),
+            ),
+            (
+                "modelplane_change_feed_watchers",
+                "gauge",
+                "Watches (long polls and streams) waiting for a change.",
+                store.feed.watchers(),
+            ),
+        ]
+
+    return samples
+
+
+async def report_unopenable(store: Store, secrets: SecretBox) -> None:
+    """Log each secret at rest that the configured master keys cannot open, and a summary.
+
+    The server starts anyway: everything else works, and requests that need such a secret
+    answer 503 naming it, until the key it was sealed with is given.
+    """
+    checked, unopenable = await find_unopenable(store=store, secrets=secrets)
+    for value in unopenable:
+        log.warning(
+            "a secret at rest cannot be decrypted with the configured master keys",
+            extra={
+                "fields": {
+                    "table": value.table,
+                    "column": value.column,
+                    "rowId": value.row_id,
+                    "keyId": value.key_id,
+                    "reason": value.reason,
+                }
+            },
+        )
+    if unopenable:
+        tables = sorted({value.table for value in unopenable})
+        log.warning(
+            f"{len(unopenable)} of {checked} secrets at rest cannot be decrypted with the "
+            "configured master keys; requests that need them answer 503 until the key they "
+            "were sealed with is given in MODELPLANE_PREVIOUS_SECRET_KEYS",
+            extra={"fields": {"unopenable": len(unopenable), "checked": checked, "tables": tables}},
+        )
 
 
 def print_first_token(token: str) -> None:
@@ -95,8 +188,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secrets = secret_box(settings)
         store, first_token = await prepare_store(settings, secrets)
+        await report_unopenable(store, secrets)
         app.state.store = store
         app.state.secrets = secrets
+        if app.state.metrics is not None:
+            app.state.metrics.set_sources(store_gauges(store))
         if first_token is not None:
             on_first_token(first_token)
         # Everything built so far lives as long as the process: move it out of the cyclic
@@ -124,6 +220,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.shutdown = Shutdown()  # begun by `modelplane serve`: ends watches and streams
+    app.state.rate_limits = rate_limiter(settings)  # checked by each face after authentication
     native_errors.install(app)
     native_openapi.install(app)
     app.include_router(native_llms.router)
@@ -135,7 +232,13 @@ def create_app(
     app.include_router(native_workspaces.router)
     app.include_router(native_prompt_templates.router)
     app.include_router(native_configs.router)
+    app.include_router(native_audit.router)
     app.include_router(health.router)
+    metrics = HttpMetrics(app.router.routes) if settings.metrics else None
+    app.state.metrics = metrics
+    if metrics is not None:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        app.router.routes.append(metrics_route(token))
     app.router.routes.append(aliyun_rpc.route)
     app.router.routes.append(aliyun_bailian.route)
     app.router.routes.append(aliyun_eas.route)
@@ -149,6 +252,9 @@ def create_app(
     app.state.access_log = access_log
     app.add_middleware(NativeAuth)  # added first, so it runs inside RequestContext
     app.add_middleware(
-        RequestContext, max_body_bytes=settings.max_body_bytes, access_log=access_log
+        RequestContext,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=access_log,
+        metrics=metrics,
     )
     return app

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_MIN_LENGTH = 20
@@ -15,6 +15,18 @@ ACCESS_KEY_SECRET_MIN_LENGTH = 16
 # percent-encoded, are 1,200,000 bytes, plus a 255-character name (3,060). 1.25 MiB holds
 # that with ~100 KiB left for the path and the headers.
 MAX_REQUEST_HEAD_BYTES = 1280 * 1024
+# Requests per second (0 = no limit), finite; and a burst of at least one request.
+PerSecond = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Burst = Annotated[int, Field(ge=1)]
+
+
+class RateLimitOverride(BaseModel):
+    """One principal's own rate limit: `{"perSecond": 5, "burst": 10}` (0 = no limit)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    perSecond: PerSecond  # the name as written in the JSON setting
+    burst: Burst
 
 
 class Settings(BaseSettings):
@@ -38,6 +50,14 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     graceful_shutdown_seconds: float = Field(default=20.0, ge=0)
+    # Per principal and per replica (see security/rate_limits.py); 0 turns the limit off.
+    rate_limit_per_second: PerSecond = 50.0
+    rate_limit_burst: Burst = 100
+    # principalId -> requests per second (keeping the burst above) or {perSecond, burst}.
+    rate_limit_overrides: dict[str, PerSecond | RateLimitOverride] = Field(default_factory=dict)
+    # GET /metrics (Prometheus text format); with a token, only for `Bearer <token>`.
+    metrics: bool = True
+    metrics_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -46,7 +66,17 @@ class Settings(BaseSettings):
             raise ValueError("must be sqlite:///PATH or postgresql://USER@HOST/DB")
         return value
 
-    @field_validator("bootstrap_token")
+    @field_validator("rate_limit_overrides")
+    @classmethod
+    def _named_principals(
+        cls, value: dict[str, float | RateLimitOverride]
+    ) -> dict[str, float | RateLimitOverride]:
+        blank = [key for key in value if not key.strip()]
+        if blank:
+            raise ValueError("every key must be a principal id, not blank")
+        return value
+
+    @field_validator("bootstrap_token", "metrics_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < TOKEN_MIN_LENGTH:

@@ -93,8 +93,8 @@ def test_two_replicas_starting_together_migrate_once_and_both_serve(
         first.start()
         second.start()
         try:
-            first.wait_ready()
-            second.wait_ready()
+            first.wait_ready(60)  # generous: both start at once, on a possibly busy machine
+            second.wait_ready(60)
             headers = {"x-api-key": TOKEN}
             body = {
                 "displayName": "a",
@@ -111,6 +111,20 @@ def test_two_replicas_starting_together_migrate_once_and_both_serve(
         finally:
             assert first.stop_cleanly()
             assert second.stop_cleanly()
+        # One migration: exactly one replica built the schema, the other found it at head.
+        logs = [first.stderr(), second.stderr()]
+        migrated = [log.count('"msg":"schema migrated from None to ') for log in logs]
+        already = [log.count('"msg":"schema already at ') for log in logs]
+        assert sorted(migrated) == [0, 1] and sorted(already) == [0, 1], logs
+        assert migrated.index(1) == already.index(0), logs
+        assert "Traceback" not in "".join(logs), logs
+        third = Server(cwd=tmp_path, env=env).start()  # a later start migrates nothing
+        try:
+            third.wait_ready(60)
+        finally:
+            assert third.stop_cleanly()
+        assert '"msg":"schema already at ' in third.stderr()
+        assert "schema migrated" not in third.stderr()
 
 
 def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:

@@ -30,7 +30,8 @@ class Server:
         self.port = port or free_port()
         self.pass_port = pass_port
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
-        self.env = {**inherited, **env}
+        # No rate limit unless `env` sets one: tests and benchmarks hammer with one key.
+        self.env = {**inherited, "MODELPLANE_RATE_LIMIT_PER_SECOND": "0", **env}
         self.stdout_path = cwd / f"server-{self.port}.out"
         self.stderr_path = cwd / f"server-{self.port}.err"
         self.process: subprocess.Popen[bytes] | None = None

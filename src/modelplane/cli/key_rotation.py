@@ -60,6 +60,7 @@ def rotate_key(
     from modelplane.domain.errors import DomainError
     from modelplane.security.secretbox import SecretBoxError
     from modelplane.services.key_rotation import rotate_secrets
+    from modelplane.services.request_context import enter
 
     settings = _settings()
     try:
@@ -68,6 +69,7 @@ def rotate_key(
         _fail(f"invalid master key settings: {exc}")
 
     async def run() -> RotationReport:
+        enter("cli")  # asyncio.run gives this its own context: nothing to undo
         store, token = await prepare_store(settings, secrets)
         try:
             if token is not None:

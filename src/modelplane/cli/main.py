@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from modelplane.cli import (
+    audit,
     config_sync,
     configs,
     key_rotation,
@@ -52,6 +53,7 @@ app.add_typer(model_groups.app, name="model-groups")
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(configs.app, name="configs")
+app.add_typer(audit.app, name="audit")
 app.command("apply")(stack.apply)
 app.command("export")(stack.export)
 app.command("rotate-key")(key_rotation.rotate_key)
@@ -131,10 +133,12 @@ def _with_store(work: Callable[[Store, SecretBox], Awaitable[T]]) -> T:
 
     from modelplane.app import prepare_store, secret_box
     from modelplane.domain.errors import DomainError
+    from modelplane.services.request_context import enter
 
     settings = _settings()
 
     async def run() -> T:
+        enter("cli")  # audit events of these commands name the CLI as their face
         secrets = secret_box(settings)
         store, token = await prepare_store(settings, secrets)
         try:

@@ -27,6 +27,8 @@ from modelplane.client.errors import (
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
+    AuditEvent,
+    AuditEventPage,
     BatchResult,
     Capabilities,
     Config,
@@ -58,6 +60,8 @@ __all__ = [
     "AlreadyExists",
     "ApiKey",
     "AsyncClient",
+    "AuditEvent",
+    "AuditEventPage",
     "BatchResult",
     "Capabilities",
     "Client",

@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
+    AuditEventPage,
     BatchResult,
     Config,
     ConfigChange,
@@ -522,6 +523,32 @@ def delete_llm_template(llm_template_id: str) -> Call[None]:
 def more(total_count: int, got: int, seen: int) -> bool:
     """Whether pages remain: the last page had items and fewer than `total_count` were seen."""
     return got > 0 and seen < total_count
+
+
+# --- /v1/audit-events -----------------------------------------------------------------------
+
+
+def list_audit_events(
+    *,
+    principal_id: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    since: int | None,
+    until: int | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> Call[AuditEventPage]:
+    """`GET /v1/audit-events`, newest first, paged by `pageSize`/`pageToken`."""
+    params = given(
+        principalId=principal_id,
+        resourceType=resource_type,
+        resourceId=resource_id,
+        since=since,
+        until=until,
+        pageSize=page_size,
+        pageToken=page_token,
+    )
+    return Call("GET", "/v1/audit-events", AuditEventPage.model_validate, params=params)
 
 
 # --- /v1/configs ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 
 from modelplane.client.async_resources import (
+    AsyncAudit,
     AsyncConfigs,
     AsyncLlms,
     AsyncLlmTemplates,
@@ -27,6 +28,7 @@ from modelplane.client.async_resources import (
 from modelplane.client.calls import Call
 from modelplane.client.errors import TransportError, error_from_response
 from modelplane.client.resources import (
+    Audit,
     Configs,
     Llms,
     LlmTemplates,
@@ -87,6 +89,7 @@ class Client:
         self.prompts = Prompts(self._send)
         self.configs = Configs(self._send)
         self.principals = Principals(self._send)
+        self.audit = Audit(self._send)
 
     def _send(self, call: Call[T]) -> T:
         try:
@@ -144,6 +147,7 @@ class AsyncClient:
         self.prompts = AsyncPrompts(self._send)
         self.configs = AsyncConfigs(self._send)
         self.principals = AsyncPrincipals(self._send)
+        self.audit = AsyncAudit(self._send)
 
     async def _send(self, call: Call[T]) -> T:
         try:

@@ -37,7 +37,9 @@ class ModelplaneError(Exception):
     """Base of every SDK error.
 
     `code` is the server's error code (`"TRANSPORT"` when no answer came), `status_code`
-    the HTTP status (None without an answer), `request_id` the `x-request-id` header.
+    the HTTP status (None without an answer), `request_id` the `x-request-id` header,
+    `retry_after` the seconds its `Retry-After` header asked to wait (None without one;
+    set on `ResourceExhausted` when a rate limit was hit).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class ModelplaneError(Exception):
         status_code: int | None = None,
         details: tuple[FieldViolation, ...] = (),
         request_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -55,6 +58,7 @@ class ModelplaneError(Exception):
         self.status_code = status_code
         self.details = details
         self.request_id = request_id
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         head = f"{self.code}: {self.message}" if self.message else self.code
@@ -86,7 +90,7 @@ class FailedPrecondition(ModelplaneError):
 
 
 class ResourceExhausted(ModelplaneError):
-    """429: a limit was reached; retry later."""
+    """429: a limit was reached; retry after `retry_after` seconds."""
 
 
 class Unavailable(ModelplaneError):
@@ -125,6 +129,17 @@ def _details(raw: Any) -> tuple[FieldViolation, ...]:
     )
 
 
+def _retry_after(value: str | None) -> float | None:
+    """`Retry-After` as seconds; None when absent or not a number (an HTTP date)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < float("inf") else None
+
+
 def error_from_response(response: httpx.Response) -> ModelplaneError:
     """The error for an error answer: by its body's `code`, else by its HTTP status."""
     try:
@@ -147,4 +162,5 @@ def error_from_response(response: httpx.Response) -> ModelplaneError:
         status_code=response.status_code,
         details=details,
         request_id=response.headers.get("x-request-id"),
+        retry_after=_retry_after(response.headers.get("retry-after")),
     )

@@ -117,6 +117,27 @@ class PromptTemplate(ApiModel):
     updated_by: str
 
 
+class AuditEvent(ApiModel):
+    """One recorded change: who (`actor_id`), what, when (`at`), and through which face."""
+
+    event_id: str
+    at: int
+    actor_id: str | None = None
+    face: str
+    request_id: str | None = None
+    action: str
+    resource_type: str
+    resource_id: str
+    details: dict[str, Any] = {}
+
+
+class AuditEventPage(ApiModel):
+    """One page of audit events, newest first; `next_page_token` is None on the last."""
+
+    audit_events: tuple[AuditEvent, ...]
+    next_page_token: str | None = None
+
+
 class PromptTemplatePage(ApiModel):
     """One page of prompt templates; `next_token` is None on the last page."""
 

@@ -10,6 +10,8 @@ from modelplane.client import calls
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
+    AuditEvent,
+    AuditEventPage,
     BatchResult,
     Config,
     ConfigChange,
@@ -624,3 +626,61 @@ class LlmTemplates:
     def delete(self, llm_template_id: str) -> None:
         """Delete an LLM template (a group's default pointer to it goes too)."""
         self._send(calls.delete_llm_template(llm_template_id))
+
+
+class Audit:
+    """The audit log (`/v1/audit-events`, admins only), newest first."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def list(
+        self,
+        *,
+        principal_id: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> AuditEventPage:
+        """One page of events; `since <= at < until` in epoch milliseconds."""
+        return self._send(
+            calls.list_audit_events(
+                principal_id=principal_id,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                since=since,
+                until=until,
+                page_size=page_size,
+                page_token=page_token,
+            )
+        )
+
+    def iter(
+        self,
+        *,
+        principal_id: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[AuditEvent]:
+        """Every matching event, newest first, following `nextPageToken`."""
+        token: str | None = None
+        while True:
+            page = self.list(
+                principal_id=principal_id,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                since=since,
+                until=until,
+                page_size=page_size,
+                page_token=token,
+            )
+            yield from page.audit_events
+            token = page.next_page_token
+            if not token:
+                return

@@ -124,6 +124,9 @@ async def authenticate(
 ) -> Principal:
     """The principal whose access key signed `request` (recorded for the access log).
 
+    A principal over its rate limit gets `ResourceExhausted` (after the signature check,
+    so only a known principal spends its tokens).
+
     A face that takes parameters from the body (`reads_body`) refuses a signature that
     does not cover it (ROA HMAC-SHA1 without `content-md5`).
     """
@@ -136,4 +139,5 @@ async def authenticate(
     state = scope["app"].state
     actor = await authenticate_signed(store=state.store, secrets=state.secrets, request=request)
     scope.setdefault("state", {})["principal_id"] = actor.principal_id
+    state.rate_limits.check(actor.principal_id)  # Throttling.User with x-acs-retry-after
     return actor

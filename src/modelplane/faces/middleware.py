@@ -11,7 +11,9 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from modelplane.faces.metrics import HttpMetrics
 from modelplane.logs import AccessLog
+from modelplane.services import request_context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -24,12 +26,20 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestContext:
-    """Assigns `x-request-id`, enforces the body limit and logs each request once."""
+    """Assigns `x-request-id`, enforces the body limit, logs and counts each request once."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, access_log: AccessLog | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        access_log: AccessLog | None,
+        metrics: HttpMetrics | None = None,
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.access_log = access_log
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,6 +55,8 @@ class RequestContext:
         request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         status = {"code": 500}
+        if self.metrics is not None:
+            self.metrics.in_flight += 1  # until _log
         limit = self.max_body
 
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -72,12 +84,17 @@ class RequestContext:
                 ]
             await send(message)
 
+        origin = request_context.enter("native", request_id)  # the Alibaba faces rename it
         try:
             await self.app(scope, limited_receive, send_with_id)
         finally:
+            request_context.leave(origin)
             self._log(scope, request_id, status["code"], started)
 
     def _log(self, scope: Scope, request_id: str, status: int, started: float) -> None:
+        if self.metrics is not None:
+            self.metrics.in_flight -= 1
+            self.metrics.observe(scope, status, time.perf_counter() - started)
         if self.access_log is None:
             return
         state: dict[str, Any] = scope.get("state", {})

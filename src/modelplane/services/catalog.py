@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, replace
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.catalog import (
     GROUP,
     LLM_TEMPLATE,
@@ -33,7 +34,9 @@ from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied
 from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
+from modelplane.services.audit import named, record, wire_name
 from modelplane.services.clock import now_ms
+from modelplane.services.sealed_values import open_sealed
 from modelplane.store.uow import Store, UnitOfWork
 
 RESOURCE = "MODEL_GROUP"
@@ -89,6 +92,9 @@ async def create_group(
     )
     async with store.writer() as uow:
         await uow.catalog.add_group(group)
+        await record(
+            uow, actor, AuditAction.CREATE, ResourceType.MODEL_GROUP, group.model_template_id
+        )
         await uow.commit()
     return group
 
@@ -154,6 +160,14 @@ async def create_provider(
                 config.api_key.encode(), aad=provider_key_aad(provider.provider_template_id)
             )
         await uow.catalog.add_provider(provider, api_key_sealed=sealed)
+        await record(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            ResourceType.PROVIDER_TEMPLATE,
+            provider.provider_template_id,
+            {"modelTemplateId": group.model_template_id},
+        )
         await uow.commit()
     return provider
 
@@ -196,6 +210,18 @@ async def batch_create_llm_templates(
         if plan.default is not None:
             pointer = default_pointer(provider.provider_name, plan.default.llm_code)
             await uow.catalog.save_group(group.with_default(pointer, now_ms=now))
+        for template in plan.create:
+            details = {"providerTemplateId": provider_template_id, "batch": True}
+            if template.is_default_model:
+                details["defaultModel"] = True
+            await record(
+                uow,
+                actor,
+                AuditAction.CREATE,
+                ResourceType.LLM_TEMPLATE,
+                template.llm_template_id,
+                details,
+            )
         await uow.commit()
     return BatchResult(
         llm_template_ids=[t.llm_template_id for t in plan.create],
@@ -253,6 +279,16 @@ async def update_group(
                 assert provider is not None  # require_in_group refused any other case
                 await uow.catalog.set_default(provider.provider_template_id, llm_code)
         await uow.catalog.save_group(changed)
+        given = named(
+            name=name,
+            description=description,
+            ref_scope=ref_scope,
+            config=config_text,
+            default_model=default_model,
+        )
+        await record(
+            uow, actor, AuditAction.UPDATE, ResourceType.MODEL_GROUP, group_id, {"fields": given}
+        )
         await uow.commit()
     return changed
 
@@ -272,6 +308,7 @@ async def delete_llm_template(*, store: Store, actor: Principal, llm_template_id
         await uow.catalog.delete_template(llm_template_id)
         if template.is_default_model:
             await uow.catalog.save_group(group.with_default(None, now_ms=now_ms()))
+        await record(uow, actor, AuditAction.DELETE, ResourceType.LLM_TEMPLATE, llm_template_id)
         await uow.commit()
 
 
@@ -296,6 +333,7 @@ async def delete_group(*, store: Store, actor: Principal, group_id: str) -> None
     async with store.writer() as uow:
         await group_for(uow, actor, group_id, Action.DELETE, lock=True)
         await uow.catalog.delete_group(group_id)
+        await record(uow, actor, AuditAction.DELETE, ResourceType.MODEL_GROUP, group_id)
         await uow.commit()
 
 
@@ -349,6 +387,16 @@ async def update_provider(
             await uow.catalog.save_provider(changed, api_key_sealed=sealed)
         else:
             await uow.catalog.save_provider(changed)
+        given = named(name=name, description=description, enable_wuying_proxy=enable_wuying_proxy)
+        given += [f"config.{wire_name(key)}" for key in sorted(patch)]
+        await record(
+            uow,
+            actor,
+            AuditAction.UPDATE,
+            ResourceType.PROVIDER_TEMPLATE,
+            provider_template_id,
+            {"fields": given},
+        )
         await uow.commit()
     return changed
 
@@ -360,7 +408,9 @@ async def verify_provider_api_key(
     async with store.reader() as uow:
         await _provider_for(uow, actor, provider_template_id, Action.UPDATE)
         sealed = await uow.catalog.sealed_api_key(provider_template_id)
-    stored = secrets.open(sealed, aad=provider_key_aad(provider_template_id)) if sealed else b""
+    what = f"provider template {provider_template_id!r}"
+    aad = provider_key_aad(provider_template_id)
+    stored = open_sealed(secrets, sealed, aad=aad, what=what) if sealed else b""
     # A lone surrogate (valid JSON, not UTF-8) cannot be a stored key: compare, don't raise.
     return hmac.compare_digest(stored, api_key.encode("utf-8", "surrogatepass"))
 
@@ -375,6 +425,9 @@ async def delete_provider(*, store: Store, actor: Principal, provider_template_i
         pointer = group.default_model
         if pointer is not None and pointer.partition("/")[0] == provider.provider_name:
             await uow.catalog.save_group(group.with_default(None, now_ms=now_ms()))
+        await record(
+            uow, actor, AuditAction.DELETE, ResourceType.PROVIDER_TEMPLATE, provider_template_id
+        )
         await uow.commit()
 
 

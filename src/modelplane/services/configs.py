@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.configs import (
     CONFIG,
     NAMESPACE,
@@ -20,6 +21,7 @@ from modelplane.domain.configs import (
 )
 from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound
 from modelplane.domain.principals import Action, Principal
+from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -74,6 +76,25 @@ async def _change(
     return namespace, revision
 
 
+async def _audit(
+    uow: UnitOfWork,
+    actor: Principal,
+    action: AuditAction,
+    ns: NamespaceKey,
+    key: str,
+    revision: int,
+) -> None:
+    """Record a parameter's change: its key and revision, never its value."""
+    await record(
+        uow,
+        actor,
+        action,
+        ResourceType.CONFIG,
+        f"{ns}/{key}",
+        {"clusterId": ns.cluster_id, "name": ns.name, "configKey": key, "revision": revision},
+    )
+
+
 async def create_config(
     *,
     store: Store,
@@ -99,6 +120,7 @@ async def create_config(
         await uow.configs.record(
             ns, Change(revision, key, ChangeKind.CREATE, text, actor.principal_id, now)
         )
+        await _audit(uow, actor, AuditAction.CREATE, ns, key, revision)
         await uow.commit()
     return config
 
@@ -128,6 +150,7 @@ async def update_config(
         await uow.configs.record(
             ns, Change(revision, key, ChangeKind.UPDATE, text, actor.principal_id, now)
         )
+        await _audit(uow, actor, AuditAction.UPDATE, ns, key, revision)
         await uow.commit()
     return config
 
@@ -145,6 +168,7 @@ async def delete_config(
         await uow.configs.record(
             ns, Change(revision, key, ChangeKind.DELETE, None, actor.principal_id, now_ms())
         )
+        await _audit(uow, actor, AuditAction.DELETE, ns, key, revision)
         await uow.commit()
     return 1
 
@@ -177,6 +201,8 @@ async def put_config(
             kind = ChangeKind.UPDATE
         await uow.configs.put(ns, config, new=current is None)
         await uow.configs.record(ns, Change(revision, key, kind, text, actor.principal_id, now))
+        action = AuditAction.CREATE if current is None else AuditAction.UPDATE
+        await _audit(uow, actor, action, ns, key, revision)
         await uow.commit()
     return config, current is None
 

@@ -6,11 +6,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.errors import FailedPrecondition
 from modelplane.security.secretbox import SecretBox, SecretBoxError
+from modelplane.services.audit import record
 from modelplane.services.catalog import provider_key_aad
 from modelplane.services.llms import credentials_aad as llm_credentials_aad
 from modelplane.services.principals import access_key_aad
+from modelplane.services.sealed_values import sealed_key_id, why_unopenable
 from modelplane.store.sealed import (
     ACCESS_KEY_SECRETS,
     LLM_CREDENTIALS,
@@ -120,7 +123,47 @@ async def rotate_secrets(
                         f"{change.column.name} of row {change.row_id!r} changed during the "
                         "rotation; nothing was changed, run it again"
                     )
+            await record(
+                uow,
+                None,
+                AuditAction.ROTATE,
+                ResourceType.MASTER_KEY,
+                secrets.key_id,
+                {"resealed": {kind: n for kind, n in resealed.items() if n}},
+            )
             await uow.commit()  # clears the read caches here and on every replica
     return RotationReport(
         key_id=secrets.key_id, resealed=resealed, already_current=already_current, dry_run=dry_run
     )
+
+
+@dataclass(frozen=True)
+class Unopenable:
+    """A sealed value the configured master keys cannot open (never holds the secret)."""
+
+    table: str
+    column: str
+    row_id: str
+    key_id: str | None
+    reason: str
+
+
+async def find_unopenable(*, store: Store, secrets: SecretBox) -> tuple[int, list[Unopenable]]:
+    """How many sealed values there are, and those that do not open with `secrets`."""
+    checked, found = 0, []
+    async with store.reader() as uow:
+        for _, column, aad in KINDS:
+            for value in await uow.sealed.values(column):
+                checked += 1
+                reason = why_unopenable(secrets, value.sealed, aad=aad(value.row_id))
+                if reason is not None:
+                    found.append(
+                        Unopenable(
+                            column.table.name,
+                            column.column,
+                            value.row_id,
+                            sealed_key_id(value.sealed),
+                            reason,
+                        )
+                    )
+    return checked, found

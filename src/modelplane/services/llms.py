@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.credentials import Credentials, CredentialsOutline
 from modelplane.domain.errors import (
     AlreadyExists,
@@ -26,7 +27,9 @@ from modelplane.domain.llms import (
 )
 from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
+from modelplane.services.audit import given_fields, record
 from modelplane.services.clock import now_ms
+from modelplane.services.sealed_values import open_sealed
 from modelplane.store.llms import ID_IN_USE
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -73,6 +76,7 @@ async def create_llm(
         if other is not None:
             raise AlreadyExists(RESOURCE, _DUPLICATE.format(other=other))
         await uow.llms.add(llm, credentials_sealed=sealed)
+        await record(uow, actor, AuditAction.CREATE, ResourceType.LLM, llm.llm_id)
         await uow.commit()
     return llm, notes
 
@@ -116,6 +120,8 @@ async def update_llm(
         if other is not None:
             raise AlreadyExists(RESOURCE, _DUPLICATE.format(other=other))
         await uow.llms.update(updated, credentials_sealed=sealed)
+        details = {"fields": given_fields(patch)}
+        await record(uow, actor, AuditAction.UPDATE, ResourceType.LLM, llm_id, details)
         await uow.commit()
     return updated
 
@@ -125,6 +131,7 @@ async def delete_llm(*, store: Store, actor: Principal, llm_id: str) -> None:
     async with store.writer() as uow:
         await _for_change(uow, actor, llm_id, Action.DELETE)
         await uow.llms.delete(llm_id)
+        await record(uow, actor, AuditAction.DELETE, ResourceType.LLM, llm_id)
         await uow.commit()
 
 
@@ -134,7 +141,8 @@ async def read_credentials(*, store: Store, secrets: SecretBox, llm_id: str) -> 
         sealed = await uow.llms.sealed_credentials(llm_id)
     if sealed is None:
         return None
-    data = json.loads(secrets.open(sealed, aad=credentials_aad(llm_id)))
+    what = f"LLM {llm_id!r}"
+    data = json.loads(open_sealed(secrets, sealed, aad=credentials_aad(llm_id), what=what))
     return Credentials.from_sealed_payload(data)
 
 

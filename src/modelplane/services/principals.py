@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.errors import (
     FailedPrecondition,
     NotFound,
@@ -20,7 +21,9 @@ from modelplane.security.tokens import (
     new_access_key_secret,
     new_api_token,
 )
+from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
+from modelplane.services.sealed_values import open_sealed
 from modelplane.store.uow import Store, UnitOfWork
 
 PRINCIPAL = "Principal"
@@ -82,6 +85,14 @@ async def create_principal(*, store: Store, actor: Principal, name: str, role: s
     )
     async with store.writer() as uow:
         await uow.principals.add(principal)
+        await record(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            ResourceType.PRINCIPAL,
+            principal.principal_id,
+            {"name": principal.name, "role": principal.role.value},
+        )
         await uow.commit()
     return principal
 
@@ -108,6 +119,7 @@ async def delete_principal(*, store: Store, actor: Principal, principal_id: str)
         if principal.role is Role.ADMIN and await uow.principals.count(Role.ADMIN) <= 1:
             raise FailedPrecondition("the last admin principal cannot be deleted")
         await uow.principals.delete(principal_id)
+        await record(uow, actor, AuditAction.DELETE, ResourceType.PRINCIPAL, principal_id)
         await uow.commit()
 
 
@@ -129,6 +141,14 @@ async def issue_api_key(
     async with store.writer() as uow:
         await _existing(uow, principal_id)
         await uow.principals.add_api_key(key, token_hash=hash_token(token))
+        await record(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            ResourceType.API_KEY,
+            key.api_key_id,
+            {"principalId": principal_id},
+        )
         await uow.commit()
     return IssuedApiKey(api_key=key, token=token)
 
@@ -155,6 +175,14 @@ async def revoke_api_key(
         if key.revoked_at is None:
             key = replace(key, revoked_at=now_ms())
             await uow.principals.set_api_key_revoked(api_key_id, key.revoked_at)
+            await record(
+                uow,
+                actor,
+                AuditAction.REVOKE,
+                ResourceType.API_KEY,
+                api_key_id,
+                {"principalId": principal_id},
+            )
             await uow.commit()
     return key
 
@@ -175,6 +203,14 @@ async def issue_access_key(
     async with store.writer() as uow:
         await _existing(uow, principal_id)
         await uow.principals.add_access_key(key, secret_sealed=sealed)
+        await record(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            ResourceType.ACCESS_KEY,
+            key.access_key_id,
+            {"principalId": principal_id},
+        )
         await uow.commit()
     return IssuedAccessKey(access_key=key, secret=secret)
 
@@ -200,6 +236,14 @@ async def revoke_access_key(
         if key.revoked_at is None:
             key = replace(key, revoked_at=now_ms())
             await uow.principals.update_access_key(access_key_id, revoked_at=key.revoked_at)
+            await record(
+                uow,
+                actor,
+                AuditAction.REVOKE,
+                ResourceType.ACCESS_KEY,
+                access_key_id,
+                {"principalId": principal_id},
+            )
             await uow.commit()
     return key
 
@@ -232,7 +276,9 @@ async def access_key_secret(
             principal = await uow.principals.get(found[0].principal_id) if found else None
         if found is None or found[0].revoked_at is not None or principal is None:
             return None
-        return principal, secrets.open(found[1], aad=access_key_aad(access_key_id)).decode()
+        what = f"access key {access_key_id!r}"
+        opened = open_sealed(secrets, found[1], aad=access_key_aad(access_key_id), what=what)
+        return principal, opened.decode()
 
     pair = await store.cached(("access-key", access_key_id), load)
     if pair is None:

@@ -7,6 +7,7 @@ import binascii
 import json
 from dataclasses import dataclass, replace
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied
 from modelplane.domain.principals import Principal
 from modelplane.domain.prompts import (
@@ -22,6 +23,7 @@ from modelplane.domain.prompts import (
     render,
 )
 from modelplane.domain.system_prompts import system_template, system_templates
+from modelplane.services.audit import named, record
 from modelplane.services.clock import now_ms
 from modelplane.services.workspaces import workspace_for
 from modelplane.store.uow import Store
@@ -100,6 +102,14 @@ async def create_prompt_template(
             now_ms=first_in_list_order(now_ms(), newest),
         )
         await uow.prompts.add_template(template)
+        await record(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            ResourceType.PROMPT_TEMPLATE,
+            template.prompt_template_id,
+            {"workspaceId": workspace_id, "version": template.version},
+        )
         await uow.commit()
     return template
 
@@ -198,6 +208,18 @@ async def update_prompt_template(
         if (changed.name, changed.content) == (current.name, current.content):
             return current
         await uow.prompts.save_template(changed)
+        await record(
+            uow,
+            actor,
+            AuditAction.UPDATE,
+            ResourceType.PROMPT_TEMPLATE,
+            template_id,
+            {
+                "workspaceId": workspace_id,
+                "version": changed.version,
+                "fields": named(name=name, content=content),
+            },
+        )
         await uow.commit()
     return changed
 
@@ -212,6 +234,14 @@ async def delete_prompt_template(
         if await uow.prompts.get_template(workspace_id, template_id) is None:
             raise NotFound(PROMPT_TEMPLATE, template_id)
         await uow.prompts.delete_template(template_id)
+        await record(
+            uow,
+            actor,
+            AuditAction.DELETE,
+            ResourceType.PROMPT_TEMPLATE,
+            template_id,
+            {"workspaceId": workspace_id},
+        )
         await uow.commit()
 
 

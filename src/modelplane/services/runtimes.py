@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.catalog import LlmTemplate
 from modelplane.domain.errors import NotFound, ViolationCollector
 from modelplane.domain.principals import Action, Principal
@@ -13,6 +14,7 @@ from modelplane.domain.runtimes import (
     check_runtime_ids,
     check_runtime_type,
 )
+from modelplane.services.audit import record
 from modelplane.services.catalog import RESOURCE, group_for
 from modelplane.services.clock import now_ms
 from modelplane.store.uow import Store
@@ -59,6 +61,14 @@ async def bind_runtimes(
                     )
                     continue
             await uow.catalog.bind(kind, runtime_id, group_id, now_ms=now)
+            await record(
+                uow,
+                actor,
+                AuditAction.CREATE,
+                ResourceType.RUNTIME_BINDING,
+                f"{kind}/{runtime_id}",
+                {"modelTemplateId": group_id},
+            )
             outcomes.append(BindingOutcome(runtime_id, True, "Success", "bound", 200))
         await uow.commit()
     return outcomes
@@ -79,6 +89,14 @@ async def unbind_runtimes(
         await group_for(uow, actor, group_id, Action.UPDATE, lock=True)
         for runtime_id in ids:
             if await uow.catalog.unbind(kind, runtime_id, group_id):
+                await record(
+                    uow,
+                    actor,
+                    AuditAction.DELETE,
+                    ResourceType.RUNTIME_BINDING,
+                    f"{kind}/{runtime_id}",
+                    {"modelTemplateId": group_id},
+                )
                 outcomes.append(BindingOutcome(runtime_id, True, "Success", "unbound", 200))
             else:
                 outcomes.append(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.errors import NotFound, PermissionDenied
 from modelplane.domain.principals import Action, Principal
 from modelplane.domain.workspaces import WORKSPACE, Workspace, new_workspace, renamed
+from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
 from modelplane.services.principals import PRINCIPAL
 from modelplane.store.uow import Store, UnitOfWork
@@ -51,6 +53,7 @@ async def create_workspace(
     )
     async with store.writer() as uow:
         await uow.prompts.add_workspace(workspace)
+        await record(uow, actor, AuditAction.CREATE, ResourceType.WORKSPACE, workspace.workspace_id)
         await uow.commit()
     return workspace
 
@@ -75,6 +78,14 @@ async def rename_workspace(
     async with store.writer() as uow:
         workspace = renamed(await workspace_for(uow, actor, workspace_id, Action.UPDATE), name)
         await uow.prompts.rename_workspace(workspace)
+        await record(
+            uow,
+            actor,
+            AuditAction.UPDATE,
+            ResourceType.WORKSPACE,
+            workspace_id,
+            {"fields": ["name"]},
+        )
         await uow.commit()
     return workspace
 
@@ -84,6 +95,7 @@ async def delete_workspace(*, store: Store, actor: Principal, workspace_id: str)
     async with store.writer() as uow:
         await workspace_for(uow, actor, workspace_id, Action.DELETE)
         await uow.prompts.delete_workspace(workspace_id)
+        await record(uow, actor, AuditAction.DELETE, ResourceType.WORKSPACE, workspace_id)
         await uow.commit()
 
 
@@ -96,6 +108,14 @@ async def add_member(
         if await uow.principals.get(principal_id) is None:
             raise NotFound(PRINCIPAL, principal_id)
         added_at = await uow.prompts.add_member(workspace_id, principal_id, now_ms=now_ms())
+        await record(
+            uow,
+            actor,
+            AuditAction.CREATE,
+            ResourceType.WORKSPACE_MEMBER,
+            f"{workspace_id}/{principal_id}",
+            {"workspaceId": workspace_id, "principalId": principal_id},
+        )
         await uow.commit()
     return Member(principal_id, added_at)
 
@@ -108,6 +128,14 @@ async def remove_member(
         await workspace_for(uow, actor, workspace_id, Action.UPDATE)
         if not await uow.prompts.remove_member(workspace_id, principal_id):
             raise NotFound("WorkspaceMember", principal_id)
+        await record(
+            uow,
+            actor,
+            AuditAction.DELETE,
+            ResourceType.WORKSPACE_MEMBER,
+            f"{workspace_id}/{principal_id}",
+            {"workspaceId": workspace_id, "principalId": principal_id},
+        )
         await uow.commit()
 
 

@@ -180,6 +180,8 @@ class ReadCache:
         self._version: tuple[int, int] | None = None
         self._local = 0
         self._max = max_entries
+        self.hits = 0  # lookups answered from the cache (for /metrics)
+        self.misses = 0  # lookups that ran their query
 
     async def start(self) -> None:
         """Begin watching for changes."""
@@ -189,6 +191,9 @@ class ReadCache:
         """Stop watching and forget everything."""
         await self._freshness.stop()
         self.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         """Forget every entry; loads under way when this is called are not kept."""
@@ -203,13 +208,16 @@ class ReadCache:
         """The cached result for `key`, or `load()`'s, cached when the database held still."""
         before = self._current()
         if before is None:
+            self.misses += 1
             return await load()
         if before != self._version:
             self._entries.clear()
             self._version = before
         elif key in self._entries:
+            self.hits += 1
             value: T = self._entries[key]
             return value
+        self.misses += 1
         value = await load()
         if self._current() == before:
             if len(self._entries) >= self._max:

@@ -93,6 +93,10 @@ class _AsyncEngine:
     async def dispose(self) -> None:
         await self._engine.dispose()
 
+    def checked_out(self) -> int:
+        """Pooled connections lent out now."""
+        return _checked_out(self._engine.sync_engine.pool)
+
 
 class _SyncConn:
     def __init__(self, conn: sa.Connection) -> None:
@@ -135,6 +139,15 @@ class _SyncEngine:
     async def dispose(self) -> None:
         self._engine.dispose()
 
+    def checked_out(self) -> int:
+        """Pooled connections lent out now."""
+        return _checked_out(self._engine.pool)
+
+
+def _checked_out(pool: Any) -> int:
+    count = getattr(pool, "checkedout", None)  # QueuePool and friends; not every pool
+    return int(count()) if callable(count) else 0
+
 
 def async_url(url: str) -> str:
     """PostgreSQL URLs with the asyncpg driver."""
@@ -161,11 +174,21 @@ class Engines:
     # commits: so these writes leave the read caches of this process alone.
     quiet: Engine
 
+    def connections_in_use(self) -> int:
+        """Database connections lent out of the pools now (0 for engines without a pool)."""
+        engines = {id(e): e for e in (self.read, self.write, self.quiet)}.values()
+        return sum(_in_use(engine) for engine in engines)
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         for n, engine in enumerate((self.read, self.write, self.quiet)):
             if engine not in (self.read, self.write, self.quiet)[:n]:
                 await engine.dispose()
+
+
+def _in_use(engine: Engine) -> int:
+    checked_out = getattr(engine, "checked_out", None)
+    return int(checked_out()) if callable(checked_out) else 0
 
 
 def create_engines(settings: Settings) -> Engines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -17,6 +18,8 @@ from modelplane.store.tables import metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+log = logging.getLogger("modelplane.migrate")
 
 # An arbitrary constant: the PostgreSQL advisory lock all replicas take to migrate.
 _PG_LOCK_KEY = 0x6D6F64656C706C  # "modelpl"
@@ -107,15 +110,21 @@ def _create_fresh(sync_conn: Any) -> bool:
 
 
 async def upgrade(conn: Connection, target: str = "head", *, scripts_only: bool = False) -> bool:
-    """Bring the schema to `target` on a locked connection; whether anything ran."""
+    """Bring the schema to `target` on a locked connection; whether anything ran.
+
+    Logs one line either way, so that replicas started together show who migrated.
+    """
     before = await conn.run_sync(_current)
     if target == "head" and before == HEAD:
+        log.info("schema already at %s", HEAD)
         return False
     if target == "head" and not scripts_only and await conn.run_sync(_create_fresh):
         await conn.commit()
+        log.info("schema migrated from %s to %s", before, HEAD)
         return True
     await conn.run_sync(_upgrade, target)
     await conn.commit()
+    log.info("schema migrated from %s to %s", before, target)
     return True
 
 

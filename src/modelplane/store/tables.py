@@ -324,3 +324,26 @@ sa.Index(
     config_history.c.config_key,
     config_history.c.revision,
 )
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    # Starts with the time of the change, so it orders events as they were recorded.
+    sa.Column("event_id", sa.String(32), primary_key=True),
+    sa.Column("at", sa.BigInteger, nullable=False, index=True),
+    sa.Column("actor_id", sa.String(36)),
+    sa.Column("face", sa.String(16), nullable=False),
+    sa.Column("request_id", sa.String(128)),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("resource_type", sa.String(32), nullable=False),
+    sa.Column("resource_id", sa.String(512), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+# The filters of `GET /v1/audit-events`, each in the list order (newest first).
+sa.Index("ix_audit_events_actor", audit_events.c.actor_id, audit_events.c.event_id)
+sa.Index(
+    "ix_audit_events_resource",
+    audit_events.c.resource_type,
+    audit_events.c.resource_id,
+    audit_events.c.event_id,
+)

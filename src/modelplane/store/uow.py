@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from modelplane.domain.errors import InvalidArgument, Unavailable
+from modelplane.store.audit import AuditRepository
 from modelplane.store.cache import CHANNEL, ReadCache
 from modelplane.store.catalog import CatalogRepository
 from modelplane.store.configs import ConfigRepository
@@ -46,6 +47,7 @@ class UnitOfWork:
     prompts: PromptRepository
     configs: ConfigRepository
     sealed: SealedRepository
+    audit: AuditRepository
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class UnitOfWork:
         self.prompts = PromptRepository(self._conn)
         self.configs = ConfigRepository(self._conn, is_postgres=self._is_postgres)
         self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
+        self.audit = AuditRepository(self._conn)
         return self
 
     async def __aexit__(

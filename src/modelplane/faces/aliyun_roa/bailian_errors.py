@@ -15,7 +15,8 @@
 | AlreadyExists                                | 409    | `<Entity>.AlreadyExists`          |
 | FailedPrecondition                           | 409    | OperationDenied                   |
 | body over the limit                          | 413    | PayloadTooLarge                   |
-| ResourceExhausted                            | 429    | Throttling (with Retry-After)     |
+| ResourceExhausted (rate limit)               | 429    | Throttling.User (with             |
+|                                              |        | x-acs-retry-after, Retry-After)   |
 | Unavailable                                  | 503    | ServiceUnavailable                |
 | anything else (logged, nothing leaked)       | 500    | PromptTemplate.InternalError      |
 
@@ -54,7 +55,7 @@ ERROR_TABLE: ErrorTable = {
     domain.NotFound: (404, NOT_FOUND),
     domain.AlreadyExists: (409, lambda exc: f"{exc.entity}.AlreadyExists"),
     domain.FailedPrecondition: (409, "OperationDenied"),
-    domain.ResourceExhausted: (429, "Throttling"),
+    domain.ResourceExhausted: (429, "Throttling.User"),
     domain.Unavailable: (503, "ServiceUnavailable"),
 }
 INTERNAL = ("PromptTemplate.InternalError", "Prompt template service inner exception.")

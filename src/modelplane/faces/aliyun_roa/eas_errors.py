@@ -14,7 +14,8 @@
 | AlreadyExists (the key exists)                | 409    | Config.AlreadyExists            |
 | FailedPrecondition                            | 409    | OperationDenied                 |
 | body over the limit                           | 413    | PayloadTooLarge                 |
-| ResourceExhausted                             | 429    | Throttling (with Retry-After)   |
+| ResourceExhausted (rate limit)                | 429    | Throttling.User (with           |
+|                                               |        | x-acs-retry-after, Retry-After) |
 | Unavailable                                   | 503    | ServiceUnavailable              |
 | anything else (logged, nothing leaked)        | 500    | InternalError                   |
 
@@ -44,7 +45,7 @@ ERROR_TABLE: ErrorTable = {
     domain.NotFound: (404, lambda exc: f"{exc.entity}.NotFound"),
     domain.AlreadyExists: (409, lambda exc: f"{exc.entity}.AlreadyExists"),
     domain.FailedPrecondition: (409, "OperationDenied"),
-    domain.ResourceExhausted: (429, "Throttling"),
+    domain.ResourceExhausted: (429, "Throttling.User"),
     domain.Unavailable: (503, "ServiceUnavailable"),
 }
 INTERNAL = ("InternalError", "an internal error occurred")

@@ -1,8 +1,9 @@
 """What every ROA face does with a request before and after its operation.
 
-Find the operation from the method and the path shape (405 with `Allow` otherwise), read
-the body and the query, check the access-key signature (ACS3-HMAC-SHA256 or ROA
-HMAC-SHA1) and the `x-acs-version`, run the operation, and render its result or its
+Find the operation from the method and the path shape (405 with `Allow` otherwise),
+refuse a path parameter that is empty or not UTF-8 (400), read the body and the query,
+check the access-key signature (ACS3-HMAC-SHA256 or ROA HMAC-SHA1) and the
+`x-acs-version`, run the operation, and render its result or its
 error in the face's own format. A face declares its version, its operations by
 `(method, shape)`, the type of the call its operations take and its two renderers; the
 rules stay in the services.
@@ -21,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.principals import Principal
 from modelplane.faces.aliyun_errors import EnvelopeError
-from modelplane.faces.aliyun_roa.routing import SHAPE_KEY, RawPathRoute
+from modelplane.faces.aliyun_roa.routing import MALFORMED_KEY, SHAPE_KEY, RawPathRoute
 from modelplane.faces.aliyun_transport import (
     authenticate,
     first,
@@ -32,6 +33,7 @@ from modelplane.faces.aliyun_transport import (
     single_values,
 )
 from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.services import request_context
 from modelplane.store.uow import Store
 
 _INTEGER = re.compile(r"^[0-9]{1,9}$")
@@ -105,6 +107,7 @@ class RoaEndpoint(Generic[CallT]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         state["face"] = self.face.name
+        request_context.set_face(self.face.name)
         request_id = state.get("request_id") or os.urandom(16).hex()
         try:
             response = self.face.answer(await self.handle(scope, receive), request_id)
@@ -125,6 +128,9 @@ class RoaEndpoint(Generic[CallT]):
                 f"{scope['method'][:16]} is not served on {shape}; use {allowed}",
                 headers={"Allow": allowed},
             )
+        malformed = scope.get(MALFORMED_KEY)
+        if malformed:
+            raise InvalidArgument.of(malformed[0], "must be a non-empty UTF-8 path segment")
         headers = received_headers(scope)
         body = await read_body(receive)
         pairs = query_pairs(scope)

@@ -4,8 +4,10 @@
 The SDKs percent-encode each path parameter (`/` travels as `%2F`), so a shape is
 matched against the segments of the path as sent, and each parameter is decoded only
 after its segment was found. Literal segments compare exactly; a parameter matches one
-non-empty segment. Every method matches: the face itself answers a method it does not
-serve, in its own error format. These routes stay out of the OpenAPI document.
+segment. Every method matches: the face itself answers a method it does not
+serve, in its own error format. A parameter whose segment is empty or does not decode to
+UTF-8 still matches (kept as sent, its name in `scope["roa_malformed"]`), so that the
+face refuses it in its own format too. These routes stay out of the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from modelplane.faces.aliyun_transport import raw_path
 
 SHAPE_KEY = "roa_shape"
+MALFORMED_KEY = "roa_malformed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,30 +38,34 @@ class Shape:
         """The template's segments after the leading `/`."""
         return tuple(self.template[1:].split("/"))
 
-    def match(self, segments: Sequence[str]) -> dict[str, str] | None:
-        """The decoded parameters when `segments` (still encoded) fit the shape."""
+    def match(self, segments: Sequence[str]) -> tuple[dict[str, str], list[str]] | None:
+        """When `segments` (still encoded) fit the shape: the decoded parameters, and the
+        names of those whose segment is empty or not UTF-8 (kept as sent)."""
         mine = self.segments
         if len(segments) != len(mine):
             return None
-        params = {}
+        params, malformed = {}, []
         for pattern, segment in zip(mine, segments, strict=True):
             if pattern.startswith("{") and pattern.endswith("}"):
-                if not segment:
-                    return None
+                name = pattern[1:-1]
                 try:
-                    params[pattern[1:-1]] = unquote(segment, errors="strict")
+                    params[name] = unquote(segment, errors="strict")
                 except UnicodeDecodeError:
-                    return None
+                    params[name] = segment
+                    malformed.append(name)
+                if not segment:
+                    malformed.append(name)
             elif pattern != segment:
                 return None
-        return params
+        return params, malformed
 
 
 class RawPathRoute(BaseRoute):
     """Sends requests whose raw path fits one of `shapes` to `app`.
 
-    The app finds the matched template in `scope["roa_shape"]` and the decoded
-    parameters in `scope["path_params"]`.
+    The app finds the matched template in `scope["roa_shape"]`, the decoded parameters
+    in `scope["path_params"]` and the names of those empty or not UTF-8 in
+    `scope["roa_malformed"]`.
     """
 
     def __init__(self, shapes: Sequence[str], app: ASGIApp) -> None:
@@ -74,9 +81,11 @@ class RawPathRoute(BaseRoute):
             return Match.NONE, {}
         segments = path[1:].split("/")
         for shape in self.shapes:
-            params = shape.match(segments)
-            if params is not None:
-                return Match.FULL, {"path_params": params, SHAPE_KEY: shape.template}
+            matched = shape.match(segments)
+            if matched is not None:
+                params, malformed = matched
+                child = {"path_params": params, SHAPE_KEY: shape.template}
+                return Match.FULL, child | {MALFORMED_KEY: malformed}
         return Match.NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:

@@ -13,7 +13,7 @@ Every error answers `{RequestId, HostId, Code, Message, Recommend}` as JSON:
 | NotFound                               | 404    | `<Entity>.NotFound`                    |
 | AlreadyExists                          | 409    | `<Entity>.AlreadyExists`               |
 | FailedPrecondition                     | 409    | OperationDenied                        |
-| ResourceExhausted                      | 429    | Throttling                             |
+| ResourceExhausted (rate limit)         | 429    | Throttling.User (x-acs-retry-after ms) |
 | body over the limit                    | 413    | PayloadTooLarge                        |
 | a body that is not a form              | 415    | UnsupportedMediaType                   |
 | Unavailable                            | 503    | ServiceUnavailable                     |
@@ -57,7 +57,7 @@ ERROR_TABLE: ErrorTable = {
     domain.NotFound: (404, lambda exc: f"{exc.entity}.NotFound"),
     domain.AlreadyExists: (409, lambda exc: f"{exc.entity}.AlreadyExists"),
     domain.FailedPrecondition: (409, "OperationDenied"),
-    domain.ResourceExhausted: (429, "Throttling"),
+    domain.ResourceExhausted: (429, "Throttling.User"),
     domain.Unavailable: (503, "ServiceUnavailable"),
 }
 INTERNAL = ("InternalError", "an internal error occurred")

@@ -35,6 +35,7 @@ from modelplane.faces.aliyun_transport import (
     signed_request,
 )
 from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.services import request_context
 
 VERSION = "2021-09-01"
 FORM = "application/x-www-form-urlencoded"
@@ -69,6 +70,7 @@ class RpcEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         state["face"] = "aliyun_rpc"
+        request_context.set_face("rpc")
         request_id = state.get("request_id") or os.urandom(16).hex()
         headers = received_headers(scope)
         try:

@@ -6,6 +6,9 @@ costs one cached lookup. Handlers take the result with `context(request)`. (A Fa
 dependency would do the same but costs about 90 µs per request in dependency solving,
 a third of the whole read path.) The security schemes are declared in the OpenAPI
 document by `openapi.py`.
+
+A known principal over its rate limit (`app.state.rate_limits`) is answered 429
+`RESOURCE_EXHAUSTED` with `Retry-After` here too, before any parsing.
 """
 
 from __future__ import annotations
@@ -71,14 +74,15 @@ class NativeAuth:
             elif name == b"x-api-key":
                 api_key = value.decode("latin-1")
         state = scope["app"].state
+        request_state = scope.setdefault("state", {})
         try:
             token = presented_token(authorization, api_key)
             principal = await principal_service.authenticate_token(store=state.store, token=token)
+            request_state["principal_id"] = principal.principal_id
+            state.rate_limits.check(principal.principal_id)  # 429 with Retry-After
         except DomainError as exc:
             await render(exc)(scope, receive, send)
             return
-        request_state = scope.setdefault("state", {})
-        request_state["principal_id"] = principal.principal_id
         request_state[_CONTEXT_KEY] = Context(
             principal=principal, store=state.store, secrets=state.secrets
         )

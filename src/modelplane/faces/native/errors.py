@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,6 +34,11 @@ HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+
+
+def retry_after_header(seconds: float) -> str:
+    """`Retry-After` in whole seconds, rounded up (at least 1): waiting that long suffices."""
+    return str(max(1, math.ceil(seconds)))
 
 
 def error_body(
@@ -71,7 +77,7 @@ def render(exc: domain.DomainError) -> JsonResponse:
     details = [{"field": v.field, "rule": v.rule} for v in exc.violations]
     headers = None
     if isinstance(exc, domain.ResourceExhausted):
-        headers = {"Retry-After": str(max(1, round(exc.retry_after_seconds)))}
+        headers = {"Retry-After": retry_after_header(exc.retry_after_seconds)}
     if isinstance(exc, domain.Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="modelplane"'}
     return JsonResponse(error_body(code, exc.message, details), status, headers=headers)
