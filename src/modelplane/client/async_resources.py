@@ -183,7 +183,7 @@ class AsyncModelGroups:
             for group in page.model_groups:
                 yield group
             seen += len(page.model_groups)
-            if not calls.more_groups(page, seen):
+            if not calls.more(page.total_count, len(page.model_groups), seen):
                 return
             number += 1
 

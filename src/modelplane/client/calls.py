@@ -148,11 +148,6 @@ def delete_model_group(group_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/model-groups/{seg(group_id)}", _none)
 
 
-def more_groups(page: ModelGroupPage, seen: int) -> bool:
-    """Whether pages remain after `page`, `seen` groups having been read so far."""
-    return bool(page.model_groups) and seen < page.total_count
-
-
 # --- /v1/workspaces/{ws}/prompt-templates ---------------------------------------------------
 
 

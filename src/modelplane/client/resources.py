@@ -182,7 +182,7 @@ class ModelGroups:
             page = self._send(calls.list_model_groups(params))
             yield from page.model_groups
             seen += len(page.model_groups)
-            if not calls.more_groups(page, seen):
+            if not calls.more(page.total_count, len(page.model_groups), seen):
                 return
             number += 1
 

@@ -139,6 +139,10 @@ async def read_credentials(*, store: Store, secrets: SecretBox, llm_id: str) -> 
     """Decrypt an LLM's credentials (for in-process use such as key rotation)."""
     async with store.reader() as uow:
         sealed = await uow.llms.sealed_credentials(llm_id)
+    return _opened(secrets, llm_id, sealed)
+
+
+def _opened(secrets: SecretBox, llm_id: str, sealed: str | None) -> Credentials | None:
     if sealed is None:
         return None
     what = f"LLM {llm_id!r}"
@@ -150,8 +154,12 @@ async def credentials_outline(
     *, store: Store, secrets: SecretBox, actor: Principal, llm_id: str
 ) -> CredentialsOutline | None:
     """What may be shown of an LLM's credentials: all but the inline secret."""
-    await get_llm(store=store, actor=actor, llm_id=llm_id)
-    credentials = await read_credentials(store=store, secrets=secrets, llm_id=llm_id)
+    async with store.reader() as uow:  # one read: the LLM cannot vanish in between
+        llm = await uow.llms.get(llm_id)
+        if llm is None or not actor.may(Action.READ, RESOURCE, llm.owner_id):
+            raise NotFound(RESOURCE, llm_id)
+        sealed = await uow.llms.sealed_credentials(llm_id)
+    credentials = _opened(secrets, llm_id, sealed)
     return CredentialsOutline.of(credentials) if credentials is not None else None
 
 
