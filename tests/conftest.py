@@ -12,14 +12,35 @@ from fastapi import FastAPI
 from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
-from tests.support.databases import database
+from tests.support.databases import ReusedPostgres, database
 
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session")
+def reused_postgres() -> Iterator[ReusedPostgres]:
+    """This session's PostgreSQL database, emptied for each test that uses it."""
+    reused = ReusedPostgres()
+    try:
+        yield reused
+    finally:
+        reused.drop()
+
+
+@pytest.fixture(params=STORES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each kind."""
+    """A database of each kind with no rows: a new SQLite file, the emptied PostgreSQL one."""
+    if request.param == "postgres":
+        yield request.getfixturevalue("reused_postgres").empty()
+    else:
+        with database("sqlite", tmp_path) as url:
+            yield url
+
+
+@pytest.fixture(params=STORES)
+def new_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database of each kind, without even a schema."""
     with database(request.param, tmp_path) as url:
         yield url
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.databases import database
-from tests.support.server import Server
+from tests.support.server import Server, instance_env
 
 ADMIN_TOKEN = "mp_compat_admin_token_0123456789abcdef"
 ACCESS_KEY_ID = "MPAKCOMPATADMIN0001"
@@ -25,12 +24,11 @@ def live_server(
     """`modelplane serve` on 127.0.0.1 with a known admin token and access-key pair."""
     directory: Path = tmp_path_factory.mktemp(f"live-{request.param}")
     with database(request.param, directory) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
-        }
+        env = instance_env(
+            url,
+            ADMIN_TOKEN,
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID=ACCESS_KEY_ID,
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET=ACCESS_KEY_SECRET,
+        )
         with Server(cwd=directory, env=env) as server:
             yield server

@@ -24,10 +24,9 @@ from alibabacloud_eas20210701.client import Client as Eas
 from alibabacloud_tea_openapi.exceptions import ThrottlingException
 from alibabacloud_tea_openapi.models import Config
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.compat.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ADMIN_TOKEN
 from tests.support.databases import database
-from tests.support.server import Server
+from tests.support.server import Server, instance_env
 
 PER_SECOND = 0.1  # one token every 10 s: nothing refills while the module runs
 
@@ -36,15 +35,14 @@ PER_SECOND = 0.1  # one token every 10 s: nothing refills while the module runs
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     directory: Path = tmp_path_factory.mktemp("live-throttled")
     with database("sqlite", directory) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
-            "MODELPLANE_RATE_LIMIT_PER_SECOND": str(PER_SECOND),
-            "MODELPLANE_RATE_LIMIT_BURST": "1",
-        }
+        env = instance_env(
+            url,
+            ADMIN_TOKEN,
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID=ACCESS_KEY_ID,
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET=ACCESS_KEY_SECRET,
+            MODELPLANE_RATE_LIMIT_PER_SECOND=str(PER_SECOND),
+            MODELPLANE_RATE_LIMIT_BURST="1",
+        )
         with Server(cwd=directory, env=env) as live:
             yield live
 

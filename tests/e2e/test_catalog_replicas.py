@@ -8,9 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.databases import database
-from tests.support.server import Server
+from tests.support.server import instance_env, replicas
 
 TOKEN = "mp_replicas_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
@@ -46,17 +45,8 @@ def test_concurrent_batches_on_two_replicas_keep_each_code_once_and_one_default(
     tmp_path: Path, kind: str
 ) -> None:
     with database(kind, tmp_path) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-        }
-        first, second = Server(cwd=tmp_path, env=env), Server(cwd=tmp_path, env=env)
-        first.start()
-        second.start()
-        try:
-            first.wait_ready()
-            second.wait_ready()
+        env = instance_env(url, TOKEN)
+        with replicas(env, cwd=tmp_path) as (first, second):
             group = httpx.post(
                 f"{first.url}/v1/model-groups", json={"name": "shared"}, headers=HEADERS
             ).json()
@@ -93,6 +83,3 @@ def test_concurrent_batches_on_two_replicas_keep_each_code_once_and_one_default(
                 f"{first.url}/v1/model-groups/{group_id}", headers=HEADERS
             ).json()
             assert seen_by_first["defaultModel"] == f"provider-acme/{defaults[0]}"
-        finally:
-            assert first.stop_cleanly()
-            assert second.stop_cleanly()

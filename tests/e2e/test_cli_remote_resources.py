@@ -20,10 +20,9 @@ import pytest
 import yaml
 
 from modelplane.client import Client
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.cli import Cli, assert_error, clean_env
 from tests.support.databases import database
-from tests.support.server import Server
+from tests.support.server import Server, instance_env
 
 ADMIN_TOKEN = "mp_cli_admin_token_0123456789abcdef"
 
@@ -37,11 +36,7 @@ def server(
     """`modelplane serve` with a known admin token."""
     directory: Path = tmp_path_factory.mktemp(f"cli-{request.param}")
     with database(request.param, directory) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
-        }
+        env = instance_env(url, ADMIN_TOKEN)
         with Server(cwd=directory, env=env) as live:
             yield live
 

@@ -16,9 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.databases import database
-from tests.support.server import Server, free_port
+from tests.support.server import Server, free_port, instance_env
 
 TOKEN = "mp_sync_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
@@ -76,11 +75,7 @@ def put(url: str, key: str, value: str) -> None:
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_sync_keeps_the_file_current_across_a_server_restart(tmp_path: Path, kind: str) -> None:
     with database(kind, tmp_path) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-        }
+        env = instance_env(url, TOKEN)
         port = free_port()
         server = Server(cwd=tmp_path, env=env, port=port).start()
         server.wait_ready()

@@ -14,9 +14,8 @@ import httpx
 import orjson
 import pytest
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.databases import database
-from tests.support.server import Server
+from tests.support.server import Server, instance_env, replicas
 
 TOKEN = "mp_watch_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
@@ -43,21 +42,9 @@ def test_a_watcher_on_one_replica_learns_of_a_change_made_through_another(
     tmp_path: Path,
 ) -> None:
     with database("postgres", tmp_path) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-        }
-        first, second = Server(cwd=tmp_path, env=env), Server(cwd=tmp_path, env=env)
-        first.start()
-        second.start()
-        try:
-            first.wait_ready()
-            second.wait_ready()
+        env = instance_env(url, TOKEN)
+        with replicas(env, cwd=tmp_path) as (first, second):
             asyncio.run(watch_a_and_change_through_b(first.url, second.url))
-        finally:
-            assert first.stop_cleanly()
-            assert second.stop_cleanly()
 
 
 async def watch_a_and_change_through_b(a: str, b: str) -> None:

@@ -27,11 +27,10 @@ from typing import Any
 import httpx
 import pytest
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.databases import database
 from tests.support.private_postgres import PrivateCluster, private_cluster
 from tests.support.rpc import RpcClient
-from tests.support.server import Server
+from tests.support.server import Server, instance_env, replicas
 
 TOKEN = "mp_faults_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
@@ -40,7 +39,6 @@ ACCESS_KEY_SECRET = "faults-secret-0123456789abcdef"
 NS = "/v1/configs/cn-hangzhou/service/faults"
 FAIL_FAST_SECONDS = 5.0
 # Start-up takes ~1.5 s on an idle machine; a loaded shared CI box has been seen at 18 s.
-READY_SECONDS = 60.0
 
 
 def llm_body(name: str = "restart") -> dict[str, Any]:
@@ -117,26 +115,17 @@ class Traffic:
 @pytest.mark.postgres
 def test_postgres_restart_fails_fast_with_503_and_both_replicas_recover(tmp_path: Path) -> None:
     with private_cluster() as cluster:
-        env = {
-            "MODELPLANE_DATABASE_URL": cluster.url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
-        }
-        a, b = Server(cwd=tmp_path, env=env), Server(cwd=tmp_path, env=env)
-        a.start()
-        b.start()
-        try:
-            a.wait_ready(READY_SECONDS)
-            b.wait_ready(READY_SECONDS)
+        env = instance_env(
+            cluster.url,
+            TOKEN,
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID=ACCESS_KEY_ID,
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET=ACCESS_KEY_SECRET,
+        )
+        with replicas(env, cwd=tmp_path) as (a, b):
             pids = (a.process and a.process.pid, b.process and b.process.pid)
             asyncio.run(restart_while_serving(a.url, b.url, cluster))
             assert all(s.process is not None and s.process.poll() is None for s in (a, b))
             assert (a.process and a.process.pid, b.process and b.process.pid) == pids
-        finally:
-            assert a.stop_cleanly(), a.stderr()
-            assert b.stop_cleanly(), b.stderr()
 
 
 async def restart_while_serving(a: str, b: str, cluster: PrivateCluster) -> None:
@@ -395,17 +384,13 @@ def test_sigkill_during_a_1000_item_batch_stores_all_or_none_and_restarts_cleanl
     tmp_path: Path, kind: str
 ) -> None:
     with database(kind, tmp_path) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-        }
+        env = instance_env(url, TOKEN)
         probe: Probe = SqliteProbe(url) if kind == "sqlite" else PostgresProbe(url)
         server = Server(cwd=tmp_path, env=env).start()
         killed_in: str | None = None
         rng = random.Random()
         try:
-            server.wait_ready(READY_SECONDS)
+            server.wait_ready()
             group = httpx.post(
                 f"{server.url}/v1/model-groups", json={"name": "g"}, headers=HEADERS
             ).json()["modelTemplateId"]
@@ -435,7 +420,7 @@ def test_sigkill_during_a_1000_item_batch_stores_all_or_none_and_restarts_cleanl
         # The same database, started again: it serves, and the killed batch goes through.
         again = Server(cwd=tmp_path, env=env).start()
         try:
-            again.wait_ready(READY_SECONDS)
+            again.wait_ready()
             retried = httpx.post(
                 f"{again.url}/v1/llm-templates:batchCreate",
                 json={"providerTemplateId": killed_in, "items": batch_items("retry")},

@@ -16,14 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.databases import database
-from tests.support.server import Server
+from tests.support.server import instance_env, replicas
 
 TOKEN = "mp_races_admin_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
 CREATES = 40
-READY_SECONDS = 60.0  # start-up is ~1.5 s idle; a loaded shared CI box has taken 18 s
 
 
 def same_connection() -> dict[str, Any]:
@@ -76,17 +74,8 @@ def stored_rows(kind: str, url: str) -> int:
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_identical_creates_on_two_replicas_store_one_llm(tmp_path: Path, kind: str) -> None:
     with database(kind, tmp_path) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-        }
-        first, second = Server(cwd=tmp_path, env=env), Server(cwd=tmp_path, env=env)
-        first.start()
-        second.start()
-        try:
-            first.wait_ready(READY_SECONDS)
-            second.wait_ready(READY_SECONDS)
+        env = instance_env(url, TOKEN)
+        with replicas(env, cwd=tmp_path) as (first, second):
             answers = asyncio.run(create_everywhere([first.url, second.url]))
             statuses = [a.status_code for a in answers]
             assert statuses.count(201) == 1, [a.text for a in answers]
@@ -103,6 +92,3 @@ def test_identical_creates_on_two_replicas_store_one_llm(tmp_path: Path, kind: s
                 listed = httpx.get(f"{server.url}/v1/llms", headers=HEADERS).json()["llms"]
                 assert [llm["llmId"] for llm in listed] == [winner]
             assert stored_rows(kind, url) == 1
-        finally:
-            assert first.stop_cleanly(), first.stderr()
-            assert second.stop_cleanly(), second.stderr()

@@ -13,9 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from modelplane.security.secretbox import new_master_key_text
 from tests.support.databases import database
-from tests.support.server import Server, free_port
+from tests.support.server import Server, free_port, instance_env, replicas
 
 TOKEN = "mp_e2e_admin_token_0123456789abcdef"
 SECRET = "sk-e2e-plaintext-never-stored-7f3a9c"
@@ -55,13 +54,12 @@ def test_serve_listens_on_127_0_0_1_8080_by_default(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_bootstrap_variables_create_then_refresh_one_admin(tmp_path: Path, kind: str) -> None:
     with database(kind, tmp_path) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID": "MPAKBOOTSTRAP0001",
-            "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET": "bootstrap-secret-0123456789",
-        }
+        env = instance_env(
+            url,
+            TOKEN,
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_ID="MPAKBOOTSTRAP0001",
+            MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET="bootstrap-secret-0123456789",
+        )
         for _ in range(2):
             with Server(cwd=tmp_path, env=env) as server:
                 assert "shown only this once" not in server.stdout()
@@ -84,17 +82,8 @@ def test_two_replicas_starting_together_migrate_once_and_both_serve(
     tmp_path: Path, kind: str
 ) -> None:
     with database(kind, tmp_path) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-        }
-        first, second = Server(cwd=tmp_path, env=env), Server(cwd=tmp_path, env=env)
-        first.start()
-        second.start()
-        try:
-            first.wait_ready(60)  # generous: both start at once, on a possibly busy machine
-            second.wait_ready(60)
+        env = instance_env(url, TOKEN)
+        with replicas(env, cwd=tmp_path) as (first, second):
             headers = {"x-api-key": TOKEN}
             body = {
                 "displayName": "a",
@@ -108,9 +97,6 @@ def test_two_replicas_starting_together_migrate_once_and_both_serve(
             assert again.status_code == 409
             principals = httpx.get(f"{second.url}/v1/principals", headers=headers).json()
             assert len(principals["principals"]) == 1
-        finally:
-            assert first.stop_cleanly()
-            assert second.stop_cleanly()
         # One migration: exactly one replica built the schema, the other found it at head.
         logs = [first.stderr(), second.stderr()]
         migrated = [log.count('"msg":"schema migrated from None to ') for log in logs]
@@ -120,7 +106,7 @@ def test_two_replicas_starting_together_migrate_once_and_both_serve(
         assert "Traceback" not in "".join(logs), logs
         third = Server(cwd=tmp_path, env=env).start()  # a later start migrates nothing
         try:
-            third.wait_ready(60)
+            third.wait_ready()
         finally:
             assert third.stop_cleanly()
         assert '"msg":"schema already at ' in third.stderr()

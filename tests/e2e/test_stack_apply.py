@@ -18,10 +18,9 @@ import yaml
 
 from modelplane import stack as modelplane_stack
 from modelplane.client import Client, NotFound
-from modelplane.security.secretbox import new_master_key_text
 from modelplane.stack import Stack
 from tests.support.databases import database
-from tests.support.server import Server
+from tests.support.server import Server, instance_env
 
 TOKEN = "mp_stack_admin_token_0123456789abcdef"
 OPENAI_KEY = "sk-stack-openai-0123456789abcdef"
@@ -83,11 +82,7 @@ def _env(url: str, **extra: str) -> dict[str, str]:
 
 def _instance(kind: str, directory: Path) -> Iterator[Server]:
     with database(kind, directory) as url:
-        env = {
-            "MODELPLANE_DATABASE_URL": url,
-            "MODELPLANE_SECRET_KEY": new_master_key_text(),
-            "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
-        }
+        env = instance_env(url, TOKEN)
         with Server(cwd=directory, env=env) as server:
             yield server
 

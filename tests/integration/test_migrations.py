@@ -19,8 +19,10 @@ def _differences(sync_conn: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("scripts_only", [True, False], ids=["scripts", "fresh-create"])
-async def test_schema_matches_the_declared_tables(database_url: str, scripts_only: bool) -> None:
-    settings = Settings(database_url=database_url, secret_key="a" * 64)
+async def test_schema_matches_the_declared_tables(
+    new_database_url: str, scripts_only: bool
+) -> None:
+    settings = Settings(database_url=new_database_url, secret_key="a" * 64)
     async with migrate.exclusive(settings) as conn:
         assert await migrate.upgrade(conn, scripts_only=scripts_only) is True
         assert await migrate.current_revision(conn) == HEAD
@@ -28,8 +30,8 @@ async def test_schema_matches_the_declared_tables(database_url: str, scripts_onl
         assert await migrate.upgrade(conn) is False
 
 
-async def test_scripts_downgrade_to_empty_and_back(database_url: str) -> None:
-    settings = Settings(database_url=database_url, secret_key="a" * 64)
+async def test_scripts_downgrade_to_empty_and_back(new_database_url: str) -> None:
+    settings = Settings(database_url=new_database_url, secret_key="a" * 64)
     async with migrate.exclusive(settings) as conn:
         await migrate.upgrade(conn, scripts_only=True)
         await conn.run_sync(_downgrade_base)

@@ -8,9 +8,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from modelplane.security.secretbox import new_master_key_text
+
+# Start-up takes ~1.5 s on an idle machine; a loaded shared CI box has taken 18 s.
+READY_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -52,7 +59,7 @@ class Server:
             )
         return self
 
-    def wait_ready(self, timeout: float = 20.0) -> float:
+    def wait_ready(self, timeout: float = READY_SECONDS) -> float:
         """Poll /readyz; return the seconds it took."""
         assert self.process is not None
         started = time.monotonic()
@@ -97,3 +104,31 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def instance_env(database_url: str, token: str, **extra: str) -> dict[str, str]:
+    """The environment of one instance: its database, a new master key, an admin token."""
+    return {
+        "MODELPLANE_DATABASE_URL": database_url,
+        "MODELPLANE_SECRET_KEY": new_master_key_text(),
+        "MODELPLANE_BOOTSTRAP_TOKEN": token,
+        **extra,
+    }
+
+
+@contextmanager
+def replicas(env: dict[str, str], *, cwd: Path, count: int = 2) -> Iterator[list[Server]]:
+    """`count` servers sharing `env` (one database), started at once and ready.
+
+    Afterwards each must shut down cleanly (checked unless the body failed first).
+    """
+    servers = [Server(cwd=cwd, env=env) for _ in range(count)]
+    for server in servers:
+        server.start()
+    try:
+        for server in servers:
+            server.wait_ready()
+        yield servers
+    finally:
+        unclean = [server.stderr() for server in servers if not server.stop_cleanly()]
+    assert not unclean, unclean
