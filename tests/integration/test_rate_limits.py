@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import httpx
@@ -30,6 +31,19 @@ from tests.support.rpc import RpcClient
 
 PER_SECOND, BURST = 5, 5
 NATIVE_ERROR_KEYS = {"code", "message", "details"}
+
+
+class StatusCounting(httpx.AsyncBaseTransport):
+    """A transport that counts the statuses of the answers passing through it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.statuses: Counter[int] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        self.statuses[response.status_code] += 1
+        return response
 
 
 class Clock:
@@ -162,13 +176,24 @@ async def test_the_sdk_raises_resource_exhausted_with_retry_after(
 ) -> None:
     token = await token_of(app, await member(app, "sdk-user"))
     transport = httpx.ASGITransport(app=app)
-    async with AsyncClient(f"http://{HOST}", token, transport=transport) as client:
+    async with AsyncClient(f"http://{HOST}", token, max_retries=0, transport=transport) as client:
         for _ in range(BURST):
             await client.llms.list()
         with pytest.raises(ResourceExhausted) as caught:
             await client.llms.list()
     assert caught.value.code == "RESOURCE_EXHAUSTED"
     assert (caught.value.status_code, caught.value.retry_after) == (429, 1.0)
+
+
+async def test_the_sdk_waits_out_retry_after_and_every_call_succeeds(app: FastAPI) -> None:
+    """On the real clock: twice the burst through the SDK's default retries, no error."""
+    token = await token_of(app, await member(app, "sdk-patient"))
+    transport = StatusCounting(httpx.ASGITransport(app=app))
+    async with AsyncClient(f"http://{HOST}", token, transport=transport) as client:
+        for _ in range(2 * BURST):
+            assert await client.llms.list() == []
+    assert transport.statuses[429] > 0, "the burst was never exceeded: nothing was retried"
+    assert transport.statuses[200] == 2 * BURST
 
 
 async def test_overrides_apply_per_principal(settings: Settings) -> None:

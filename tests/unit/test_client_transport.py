@@ -25,12 +25,15 @@ KEY = "mp_unit_test_key"
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+# No retries here: these tests pin how one answer maps (test_client_retries.py: retries).
 def sync_client(handler: Handler, timeout: float = 5.0) -> Client:
-    return Client(BASE, KEY, timeout=timeout, transport=httpx.MockTransport(handler))
+    return Client(BASE, KEY, timeout=timeout, max_retries=0, transport=httpx.MockTransport(handler))
 
 
 def async_client(handler: Handler) -> AsyncClient:
-    return AsyncClient(BASE, KEY, timeout=5.0, transport=httpx.MockTransport(handler))
+    return AsyncClient(
+        BASE, KEY, timeout=5.0, max_retries=0, transport=httpx.MockTransport(handler)
+    )
 
 
 def group(n: int) -> dict[str, Any]:

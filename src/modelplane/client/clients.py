@@ -5,10 +5,16 @@
 
 Both take `transport=` (an httpx transport, e.g. `httpx.MockTransport` in tests, or
 `httpx.ASGITransport(app=app)` for `AsyncClient` in process).
+
+A 429 is retried up to `max_retries` times (2 by default) after the wait its
+`Retry-After` asks for: the server refused it before doing anything, so any method is
+safe to send again. Nothing else is retried.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -26,7 +32,12 @@ from modelplane.client.async_resources import (
     AsyncWorkspaces,
 )
 from modelplane.client.calls import Call
-from modelplane.client.errors import TransportError, error_from_response
+from modelplane.client.errors import (
+    ModelplaneError,
+    ResourceExhausted,
+    TransportError,
+    error_from_response,
+)
 from modelplane.client.resources import (
     Audit,
     Configs,
@@ -42,6 +53,9 @@ from modelplane.client.resources import (
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 2
+# A 429 asking for a longer wait than this is raised at once instead of waited out.
+MAX_RETRY_WAIT = 30.0
 USER_AGENT = "modelplane-python"
 
 
@@ -52,6 +66,17 @@ def _headers(api_key: str) -> dict[str, str]:
 def _timeout(base: float, call: Call[Any]) -> httpx.Timeout:
     """The client's timeout; a long-poll may read `wait_seconds` longer."""
     return httpx.Timeout(base, read=base + call.wait_seconds)
+
+
+def _retry_wait(error: ModelplaneError, attempt: int, max_retries: int) -> float | None:
+    """Seconds to wait before sending again after `error`, or None to raise it.
+
+    Only a 429 is sent again: its `Retry-After`, else 0.5 s doubling with each attempt.
+    """
+    if not isinstance(error, ResourceExhausted) or attempt >= max_retries:
+        return None
+    wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
+    return wait if wait <= MAX_RETRY_WAIT else None
 
 
 def _answer(call: Call[T], response: httpx.Response) -> T:
@@ -66,7 +91,8 @@ class Client:
     """A synchronous client of the native API.
 
     `timeout` is in seconds, per request (long-polls of `configs.watch` get their wait
-    on top). Use it as a context manager, or call `close()`.
+    on top); `max_retries` is how often a 429 is sent again (0: never). Use it as a
+    context manager, or call `close()`.
     """
 
     def __init__(
@@ -75,9 +101,11 @@ class Client:
         api_key: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._timeout = timeout
+        self._max_retries = max_retries
         self._http = httpx.Client(
             base_url=base_url, headers=_headers(api_key), timeout=timeout, transport=transport
         )
@@ -92,17 +120,26 @@ class Client:
         self.audit = Audit(self._send)
 
     def _send(self, call: Call[T]) -> T:
-        try:
-            response = self._http.request(
-                call.method,
-                call.path,
-                params=call.params,
-                json=call.json,
-                timeout=_timeout(self._timeout, call),
-            )
-        except httpx.TransportError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-        return _answer(call, response)
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    json=call.json,
+                    timeout=_timeout(self._timeout, call),
+                )
+            except httpx.TransportError as exc:
+                raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+            try:
+                return _answer(call, response)
+            except ModelplaneError as exc:
+                wait = _retry_wait(exc, attempt, self._max_retries)
+                if wait is None:
+                    raise
+            time.sleep(wait)
+            attempt += 1
 
     def close(self) -> None:
         """Close the connections."""
@@ -124,7 +161,8 @@ class AsyncClient:
     """An asyncio client of the native API; the same groups, each method awaited.
 
     `timeout` is in seconds, per request (long-polls of `configs.watch` get their wait
-    on top). Use it as an async context manager, or call `aclose()`.
+    on top); `max_retries` is how often a 429 is sent again (0: never). Use it as an
+    async context manager, or call `aclose()`.
     """
 
     def __init__(
@@ -133,9 +171,11 @@ class AsyncClient:
         api_key: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._timeout = timeout
+        self._max_retries = max_retries
         self._http = httpx.AsyncClient(
             base_url=base_url, headers=_headers(api_key), timeout=timeout, transport=transport
         )
@@ -150,17 +190,26 @@ class AsyncClient:
         self.audit = AsyncAudit(self._send)
 
     async def _send(self, call: Call[T]) -> T:
-        try:
-            response = await self._http.request(
-                call.method,
-                call.path,
-                params=call.params,
-                json=call.json,
-                timeout=_timeout(self._timeout, call),
-            )
-        except httpx.TransportError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-        return _answer(call, response)
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    json=call.json,
+                    timeout=_timeout(self._timeout, call),
+                )
+            except httpx.TransportError as exc:
+                raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+            try:
+                return _answer(call, response)
+            except ModelplaneError as exc:
+                wait = _retry_wait(exc, attempt, self._max_retries)
+                if wait is None:
+                    raise
+            await asyncio.sleep(wait)
+            attempt += 1
 
     async def aclose(self) -> None:
         """Close the connections."""
