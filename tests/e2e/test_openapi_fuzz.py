@@ -7,7 +7,8 @@ sequences of calls. Each response must not be a 5xx and must conform to the docu
 No partial write: after every refused request (4xx) and every read, the resource tables
 hold exactly what they held before; after the single calls and after every scenario, the
 stored rows keep the catalog's, prompts' and configs' invariants. At least 2,000 requests
-are made, counted here.
+are made, counted here, on each store: SQLite and PostgreSQL get the same single calls;
+the state machine runs on SQLite, whose file can be put back before each scenario.
 
 `MODELPLANE_FUZZ_EXAMPLES=200 pytest tests/e2e/test_openapi_fuzz.py` runs a longer fuzz.
 """
@@ -42,7 +43,8 @@ from schemathesis.specs.openapi.checks import (
 from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
-from tests.support.store_snapshot import snapshot
+from tests.support.databases import database
+from tests.support.store_snapshot import PostgresRows, SqliteRows
 
 TOKEN = "mp_fuzz_admin_token_0123456789abcdef"
 SEED = 20261121
@@ -61,17 +63,14 @@ CHECKS = [
 READS = {"GET", "HEAD", "OPTIONS"}
 
 
-def fuzz_settings(database: Path) -> Settings:
-    """An instance on its own SQLite file; rate limits off where the build has them."""
-    extra: dict[str, Any] = {}
-    if "rate_limit_per_second" in Settings.model_fields:
-        extra["rate_limit_per_second"] = 0
+def fuzz_settings(database_url: str) -> Settings:
+    """An instance on its own database, without rate limits."""
     return Settings(
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         secret_key=new_master_key_text(),
         bootstrap_token=TOKEN,
         access_log=False,
-        **extra,
+        rate_limit_per_second=0,
     )
 
 
@@ -79,7 +78,7 @@ def fuzz_settings(database: Path) -> Settings:
 class Run:
     """What the fuzzing did and what it found."""
 
-    db: sqlite3.Connection
+    rows: SqliteRows | PostgresRows
     state: str = ""
     calls: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
@@ -100,7 +99,7 @@ class Run:
             case.validate_response(response, checks=CHECKS)
         except Exception as exc:
             self.failures.setdefault(f"{label}: {str(exc).splitlines()[0]}", str(exc)[:3000])
-        after = snapshot(self.db)
+        after = self.rows.snapshot()
         refused = 400 <= response.status_code < 500
         if (refused or case.method.upper() in READS) and after != self.state:
             self.failures.setdefault(
@@ -137,7 +136,7 @@ def fuzz_operations(schema: Any, run: Run) -> None:
         create_test(operation=operation, test_func=test, config=config)()
 
 
-def fuzz_state_machine(schema: Any, run: Run) -> None:
+def fuzz_state_machine(schema: Any, run: Run, db: sqlite3.Connection) -> None:
     """Sequences of linked calls (create, then get/update/delete what was created).
 
     Every scenario starts from the same stored rows: which rules hypothesis can pick
@@ -147,15 +146,15 @@ def fuzz_state_machine(schema: Any, run: Run) -> None:
 
     run.stateful = True
     start = sqlite3.connect(":memory:")
-    run.db.backup(start)
+    db.backup(start)
 
     class Machine(schema.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
-            start.backup(run.db)
-            run.state = snapshot(run.db)
+            start.backup(db)
+            run.state = run.rows.snapshot()
 
         def teardown(self) -> None:
-            for broken in broken_invariants(run.db):
+            for broken in broken_invariants(run.rows):
                 run.failures.setdefault(f"after a scenario, {broken}", broken)
 
         def call(self, case: Any, **kwargs: Any) -> Any:
@@ -179,7 +178,7 @@ def fuzz_state_machine(schema: Any, run: Run) -> None:
     start.close()
 
 
-def broken_invariants(db: sqlite3.Connection) -> list[str]:
+def broken_invariants(rows: SqliteRows | PostgresRows) -> list[str]:
     """Rows that no sequence of successful requests may leave behind."""
     checks = {
         "a group with two default models": """
@@ -223,35 +222,39 @@ def broken_invariants(db: sqlite3.Connection) -> list[str]:
     }
     broken = []
     for name, query in checks.items():
-        rows = db.execute(query).fetchall()
-        if rows:
-            broken.append(f"{name}: {rows[:5]}")
+        found = rows.execute(query)
+        if found:
+            broken.append(f"{name}: {found[:5]}")
     return broken
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_generated_requests_find_no_server_error_no_schema_break_no_partial_write(
-    tmp_path: Path,
+    tmp_path: Path, kind: str
 ) -> None:
-    database = tmp_path / "fuzz.db"
-    app = create_app(fuzz_settings(database))
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)  # starts the lifespan
-    schema.config.seed = SEED
-    db = sqlite3.connect(database)
-    run = Run(db=db, state=snapshot(db))
-    try:
-        fuzz_operations(schema, run)
-        broken = broken_invariants(db)
-        fuzz_state_machine(schema, run)
-    finally:
-        db.close()
-        asgi.shutdown_lifespans()
+    with database(kind, tmp_path) as url:
+        app = create_app(fuzz_settings(url))
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app)  # starts the lifespan
+        schema.config.seed = SEED
+        db = sqlite3.connect(tmp_path / "modelplane.db") if kind == "sqlite" else None
+        rows = SqliteRows(db) if db is not None else PostgresRows(url)
+        run = Run(rows=rows, state=rows.snapshot())
+        try:
+            fuzz_operations(schema, run)
+            broken = broken_invariants(rows)
+            if db is not None:
+                fuzz_state_machine(schema, run, db)
+        finally:
+            rows.close()
+            asgi.shutdown_lifespans()
     total = sum(run.calls.values())
     report = "\n\n".join(f"{key}\n{detail}" for key, detail in run.failures.items())
     assert not run.failures, f"{len(run.failures)} failures in {total} calls:\n{report[:20000]}"
     assert not broken, broken
     assert total >= MIN_CASES, (total, run.calls.most_common())
     assert not [status for status in run.statuses if status >= 500], run.statuses
-    # 20 to 50 here: hypothesis also draws constants from every imported module, so the
-    # count moves with the rest of the suite; 10 still shows that links are followed.
-    assert run.linked_successes >= 10, "the state machine hardly followed a link"
+    if db is not None:
+        # 20 to 50 here: hypothesis also draws constants from every imported module, so the
+        # count moves with the rest of the suite; 10 still shows that links are followed.
+        assert run.linked_successes >= 10, "the state machine hardly followed a link"
