@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import smoke
 from alibabacloud_appstream_center20210901 import models
 from alibabacloud_appstream_center20210901.client import Client
 from alibabacloud_tea_openapi.models import Config
@@ -41,7 +42,7 @@ from tests.support.server import Server  # noqa: E402
 
 KEY_ID = "LTAIbenchcatalog0001"
 KEY_SECRET = "bench-catalog-secret-0123456789abcdef"
-BATCH = 1000
+BATCH = smoke.cap(1000, 100)  # items per BatchCreateLlmTemplates
 PAGE_SIZE = 100
 
 
@@ -158,7 +159,7 @@ def run_store(kind: str, rows: int, repeat: int) -> list[tuple[str, str]]:
         ]
         results.append(
             (
-                f"BatchCreateLlmTemplates, 1,000 items, empty provider ({repeat} runs)",
+                f"BatchCreateLlmTemplates, {BATCH:,} items, empty provider ({repeat} runs)",
                 summary(fresh),
             )
         )
@@ -167,7 +168,7 @@ def run_store(kind: str, rows: int, repeat: int) -> list[tuple[str, str]]:
         filling = [timed(lambda s=s: batch(client, big, s)) for s in range(0, rows, BATCH)]
         results.append(
             (
-                f"BatchCreateLlmTemplates, 1,000 items, provider growing to {rows:,} rows",
+                f"BatchCreateLlmTemplates, {BATCH:,} items, provider growing to {rows:,} rows",
                 summary(filling),
             )
         )
@@ -212,7 +213,7 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
+    args = smoke.cap_args(parser.parse_args(), rows=200, repeat=1)
     table = ["| store | measure | median (max) through the SDK |", "|---|---|---|"]
     for kind in args.stores.split(","):
         for measure, result in run_store(kind, args.rows, args.repeat):

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import smoke
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -283,7 +284,7 @@ def main() -> None:
     parser.add_argument("--llms", type=int, default=100, help="LLMs seeded for the reads")
     parser.add_argument("--prompts", type=int, default=20, help="prompt templates seeded")
     parser.add_argument("--json", type=Path, help="also write the summary here as JSON")
-    args = parser.parse_args()
+    args = smoke.cap_args(parser.parse_args(), seconds=1, clients=4, llms=5, prompts=3)
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, postgres_database() as database_url:

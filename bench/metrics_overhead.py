@@ -22,12 +22,15 @@ import time
 from pathlib import Path
 
 import httpx
+import smoke
 
 from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
 
 TOKEN = "mp_bench_metrics_token_0123456789abcdef"
+WARM_UP = smoke.cap(200, 20)  # requests per application before measuring
+COUNTING_CALLS = smoke.cap(100_000, 1000)
 
 
 async def measure(requests: int, rounds: int) -> dict[str, list[float]]:
@@ -68,7 +71,7 @@ async def measure(requests: int, rounds: int) -> dict[str, list[float]]:
             created.raise_for_status()
             url = f"/v1/llms/{created.json()['llm']['llmId']}"
             for http in clients.values():  # warm up: caches, first-call paths
-                for _ in range(200):
+                for _ in range(WARM_UP):
                     (await http.get(url)).raise_for_status()
             for _ in range(rounds):
                 for name, http in clients.items():
@@ -84,7 +87,7 @@ async def measure(requests: int, rounds: int) -> dict[str, list[float]]:
         return timings
 
 
-def counting_alone(app: object, url: str, calls: int = 100_000) -> list[float]:
+def counting_alone(app: object, url: str, calls: int = COUNTING_CALLS) -> list[float]:
     """µs per request of what the middleware adds, for a request already routed."""
     metrics = app.state.metrics  # type: ignore[attr-defined]
     request = {"type": "http", "method": "GET", "path": url, "root_path": "", "headers": []}
@@ -105,7 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
+    args = smoke.cap_args(parser.parse_args(), requests=50, rounds=1)
     timings = asyncio.run(measure(args.requests, args.rounds))
     print("| GET /v1/llms/{id}, in-process | best CPU µs/request | median CPU µs/request |")
     print("|---|---|---|")

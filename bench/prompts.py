@@ -30,8 +30,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+import smoke
 from alibabacloud_tea_openapi.utils import Utils
-from read_llm import start_bare, wrk
+from read_llm import WARM_UP, start_bare, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,10 @@ VARIABLES = {f"v{n}": f"value number {n}" for n in range(10)}
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 RENDER_LUA = Path(__file__).with_name("render_request.lua")
 SIGNED_LUA = Path(__file__).with_name("signed_requests.lua")
+# wrk runs for a time, not a count: a smoke round of 1 s must not run out of pre-signed
+# requests (one server process answers under 2,000 signed GETs a second; signing 10,000
+# takes about 0.25 s).
+SMOKE_SIGNED = 10_000
 
 
 def seed(url: str) -> tuple[str, str]:
@@ -94,7 +99,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--signed", type=int, default=60_000, help="pre-signed GETs per round")
-    args = parser.parse_args()
+    args = smoke.cap_args(
+        parser.parse_args(), duration=1, connections=4, rounds=1, signed=SMOKE_SIGNED
+    )
     load = {"duration": args.duration, "connections": args.connections}
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,8 +122,8 @@ def main() -> None:
                 pid = server.process.pid  # type: ignore[union-attr]
                 bare_get = f"{bare_url}{bailian_path}"
                 bare_render = f"{bare_url}/v1/workspaces/{ws}/prompt-templates/{template_id}:render"
-                wrk(native, duration=2, connections=4, headers=HEADERS)  # warm both
-                wrk(bare_get, duration=2, connections=4, headers={})
+                wrk(native, duration=WARM_UP, connections=4, headers=HEADERS)  # warm both
+                wrk(bare_get, duration=WARM_UP, connections=4, headers={})
                 signed_file = Path(tmp) / "signed.tsv"
                 for _ in range(args.rounds):
                     signed_requests(signed_file, host, bailian_path, args.signed)

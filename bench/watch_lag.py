@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import httpx
+import smoke
 
 from modelplane.security.secretbox import new_master_key_text
 
@@ -36,6 +37,7 @@ from tests.support.server import Server  # noqa: E402
 TOKEN = "mp_bench_watch_token_0123456789abcdef"
 HEADERS = {"x-api-key": TOKEN}
 NAMESPACE = "/v1/configs/cn-bench/service/watched"
+SETTLE = smoke.cap(3.0, 1.0)  # seconds for every watch to be registered and waiting
 
 
 def rss_kib(pid: int) -> int:
@@ -96,7 +98,7 @@ async def measure(a: Server, b: Server, updates: int, watchers: int) -> list[tup
         many = [
             asyncio.create_task(watch(clients[n // 50], a.url, revision)) for n in range(watchers)
         ]
-        await asyncio.sleep(3)  # every watch is registered and waiting
+        await asyncio.sleep(SETTLE)  # every watch is registered and waiting
         during = rss_kib(pid)
         revision, updated = await update(http, b.url, updates + 1)
         arrived = await asyncio.gather(*many)
@@ -121,7 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=200)
     parser.add_argument("--watchers", type=int, default=1000)
-    args = parser.parse_args()
+    args = smoke.cap_args(parser.parse_args(), updates=5, watchers=20)
     with tempfile.TemporaryDirectory() as tmp, postgres_database() as url:
         env = {
             "MODELPLANE_DATABASE_URL": url,
