@@ -68,6 +68,28 @@ def test_principals_round_trip(cli: Cli) -> None:
     assert_error(cli("principals", "get", pid), 3, "error: not found: ")
 
 
+def test_principals_delete_refuses_an_owner_and_hands_over_with_transfer_to(cli: Cli) -> None:
+    pid = cli.json("principals", "create", "--name", "cli-leaver")["principalId"]
+    heir = cli.json("principals", "create", "--name", "cli-heir")["principalId"]
+    made = cli.json(
+        "llms", "create", "--display-name", "Left", "--model-identifier", "gpt-4o-mini",
+        "--owner-id", pid,
+    )  # fmt: skip
+    llm = made["llm"]["llmId"]
+
+    refused = cli("principals", "delete", pid)
+    assert_error(refused, 4, "failed precondition: ", f"principal {pid} still owns 1 llm;")
+    assert_error(cli("principals", "delete", pid, "--transfer-to", pid), 6, "transferTo")
+    assert cli("principals", "delete", pid, "--transfer-to", "").returncode == 2
+    assert (
+        cli.ok("principals", "delete", pid, "--transfer-to", heir) == f"deleted principal {pid}\n"
+    )
+    assert cli.json("llms", "get", llm)["ownerId"] == heir
+    assert_error(cli("principals", "get", pid), 3, "error: not found: ")
+    cli.ok("llms", "delete", llm)
+    cli.ok("principals", "delete", heir)
+
+
 def test_api_keys_and_access_keys(cli: Cli, server: Server) -> None:
     pid = cli.json("principals", "create", "--name", "cli-bot")["principalId"]
     issued = cli.json("keys", "create", pid, "--label", "ci")

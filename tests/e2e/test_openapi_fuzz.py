@@ -219,6 +219,21 @@ def broken_invariants(rows: SqliteRows | PostgresRows) -> list[str]:
             UNION ALL
             SELECT access_key_id FROM access_keys k WHERE NOT EXISTS (
               SELECT 1 FROM principals p WHERE p.principal_id = k.principal_id)""",
+        "a resource owned by a missing principal": """
+            SELECT owner_id FROM llms r WHERE NOT EXISTS (
+              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
+            UNION ALL
+            SELECT owner_id FROM model_groups r WHERE NOT EXISTS (
+              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
+            UNION ALL
+            SELECT owner_id FROM provider_templates r WHERE NOT EXISTS (
+              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
+            UNION ALL
+            SELECT owner_id FROM workspaces r WHERE NOT EXISTS (
+              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
+            UNION ALL
+            SELECT owner_id FROM config_namespaces r WHERE NOT EXISTS (
+              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)""",
     }
     broken = []
     for name, query in checks.items():

@@ -227,6 +227,32 @@ async def test_sync_principals_and_their_keys(live_url: str) -> None:
     await asyncio.to_thread(scenario)
 
 
+async def test_sync_delete_refuses_an_owner_and_transfers_what_it_owns(live_url: str) -> None:
+    def scenario() -> None:
+        with Client(live_url, ADMIN_TOKEN, timeout=10) as admin:
+            owner = admin.principals.create("sync-owner").principal_id
+            heir = admin.principals.create("sync-heir").principal_id
+            token = admin.principals.issue_api_key(owner).token
+            with Client(live_url, token, timeout=10) as as_owner:
+                as_owner.workspaces.create("Owned", workspace_id="sync-owned")
+            with pytest.raises(FailedPrecondition) as refused:
+                admin.principals.delete(owner)
+            assert refused.value.status_code == 412
+            assert refused.value.message == (
+                f"principal {owner} still owns 1 workspace; "
+                "delete them or pass transferTo to hand them to another principal"
+            )
+            with pytest.raises(InvalidArgument) as unknown:
+                admin.principals.delete(owner, transfer_to="00000000-0000-0000-0000-000000000000")
+            assert fields_of(unknown.value) == ["transferTo"]
+            admin.principals.delete(owner, transfer_to=heir)
+            assert admin.workspaces.get("sync-owned").owner_id == heir
+            with pytest.raises(NotFound):
+                admin.principals.get(owner)
+
+    await asyncio.to_thread(scenario)
+
+
 async def test_sync_workspaces_and_members(live_url: str) -> None:
     def scenario() -> None:
         with Client(live_url, ADMIN_TOKEN, timeout=10) as admin:
@@ -519,6 +545,29 @@ async def test_async_principals_and_workspaces(app: FastAPI, sdk: AsyncClient) -
         await sdk.workspaces.get("async-ws")
     with pytest.raises(NotFound):
         await sdk.principals.get(member.principal_id)
+
+
+async def test_async_delete_refuses_an_owner_and_transfers_what_it_owns(
+    app: FastAPI, sdk: AsyncClient
+) -> None:
+    owner = (await sdk.principals.create("async-owner")).principal_id
+    heir = (await sdk.principals.create("async-heir")).principal_id
+    token = (await sdk.principals.issue_api_key(owner)).token
+    transport = httpx.ASGITransport(app=app)
+    async with AsyncClient(BASE, token, transport=transport) as as_owner:
+        await as_owner.workspaces.create("Owned", workspace_id="async-owned")
+
+    with pytest.raises(FailedPrecondition) as refused:
+        await sdk.principals.delete(owner)
+    assert refused.value.code == "FAILED_PRECONDITION"
+    assert "still owns 1 workspace" in refused.value.message
+    with pytest.raises(InvalidArgument) as bad:
+        await sdk.principals.delete(owner, transfer_to=owner)
+    assert fields_of(bad.value) == ["transferTo"]
+    await sdk.principals.delete(owner, transfer_to=heir)
+    assert (await sdk.workspaces.get("async-owned")).owner_id == heir
+    with pytest.raises(NotFound):
+        await sdk.principals.get(owner)
 
 
 async def test_async_templates_page_after_page(sdk: AsyncClient) -> None:

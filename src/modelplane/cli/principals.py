@@ -76,11 +76,19 @@ def create(
 @app.command("delete")
 def delete(
     principal_id: PrincipalArgument,
+    transfer_to: Annotated[
+        str | None,
+        typer.Option(
+            help="Give everything it owns to this principal first (without it, a principal "
+            "that owns anything is not deleted)",
+            callback=arguments.non_empty,
+        ),
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Delete a principal and its keys."""
+    """Delete a principal and its keys (and hand what it owns to --transfer-to)."""
     with session(url, token) as client:
-        client.principals.delete(principal_id)
+        client.principals.delete(principal_id, transfer_to=transfer_to)
         emit_deleted("principal", principal_id, output)

@@ -398,9 +398,13 @@ class AsyncPrincipals:
         """Create a principal (`admin` or `member`); names are unique."""
         return await self._send(calls.create_principal(name, role))
 
-    async def delete(self, principal_id: str) -> None:
-        """Delete a principal and its keys."""
-        await self._send(calls.delete_principal(principal_id))
+    async def delete(self, principal_id: str, *, transfer_to: str | None = None) -> None:
+        """Delete a principal and its keys; `transfer_to` gets everything it owns.
+
+        Without `transfer_to`, a principal that still owns resources is not deleted
+        (`FailedPrecondition`, naming what it owns).
+        """
+        await self._send(calls.delete_principal(principal_id, transfer_to))
 
     async def issue_api_key(self, principal_id: str, *, label: str | None = None) -> IssuedApiKey:
         """Issue an API key; its token is in the answer and never shown again."""

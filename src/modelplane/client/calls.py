@@ -346,9 +346,10 @@ def create_principal(name: str, role: str) -> Call[Principal]:
     return Call("POST", "/v1/principals", Principal.model_validate, json=body)
 
 
-def delete_principal(principal_id: str) -> Call[None]:
-    """`DELETE /v1/principals/{id}` (with its keys)."""
-    return Call("DELETE", _principal(principal_id), _none)
+def delete_principal(principal_id: str, transfer_to: str | None = None) -> Call[None]:
+    """`DELETE /v1/principals/{id}` (with its keys; `?transferTo=` gets what it owns)."""
+    params = given(transferTo=transfer_to)
+    return Call("DELETE", _principal(principal_id), _none, params=params)
 
 
 def issue_api_key(principal_id: str, label: str | None) -> Call[IssuedApiKey]:

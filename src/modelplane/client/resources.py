@@ -394,9 +394,13 @@ class Principals:
         """Create a principal (`admin` or `member`); names are unique."""
         return self._send(calls.create_principal(name, role))
 
-    def delete(self, principal_id: str) -> None:
-        """Delete a principal and its keys."""
-        self._send(calls.delete_principal(principal_id))
+    def delete(self, principal_id: str, *, transfer_to: str | None = None) -> None:
+        """Delete a principal and its keys; `transfer_to` gets everything it owns.
+
+        Without `transfer_to`, a principal that still owns resources is not deleted
+        (`FailedPrecondition`, naming what it owns).
+        """
+        self._send(calls.delete_principal(principal_id, transfer_to))
 
     def issue_api_key(self, principal_id: str, *, label: str | None = None) -> IssuedApiKey:
         """Issue an API key; its token is in the answer and never shown again."""

@@ -23,6 +23,7 @@ from modelplane.security.tokens import (
 )
 from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
+from modelplane.services.ownership import settle_owned
 from modelplane.services.sealed_values import open_sealed
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -111,15 +112,18 @@ async def get_principal(*, store: Store, actor: Principal, principal_id: str) ->
         return await _existing(uow, principal_id)
 
 
-async def delete_principal(*, store: Store, actor: Principal, principal_id: str) -> None:
-    """Delete a principal with its keys; the last admin cannot be deleted."""
+async def delete_principal(
+    *, store: Store, actor: Principal, principal_id: str, transfer_to: str | None = None
+) -> None:
+    """Delete a principal with its keys, first handing what it owns to `transfer_to`."""
     actor.require(Permission.MANAGE_PRINCIPALS)
     async with store.writer() as uow:
         principal = await _existing(uow, principal_id)
         if principal.role is Role.ADMIN and await uow.principals.count(Role.ADMIN) <= 1:
             raise FailedPrecondition("the last admin principal cannot be deleted")
+        details = await settle_owned(uow, principal_id, transfer_to=transfer_to)
         await uow.principals.delete(principal_id)
-        await record(uow, actor, AuditAction.DELETE, ResourceType.PRINCIPAL, principal_id)
+        await record(uow, actor, AuditAction.DELETE, ResourceType.PRINCIPAL, principal_id, details)
         await uow.commit()
 
 

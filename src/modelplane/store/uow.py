@@ -18,6 +18,7 @@ from modelplane.store.configs import ConfigRepository
 from modelplane.store.engine import Connection, Engine, Engines
 from modelplane.store.feed import TOPIC_CHANNEL, ChangeFeed
 from modelplane.store.llms import LlmRepository
+from modelplane.store.ownership import OwnershipRepository
 from modelplane.store.principals import PrincipalRepository
 from modelplane.store.prompts import PromptRepository
 from modelplane.store.sealed import SealedRepository
@@ -48,6 +49,7 @@ class UnitOfWork:
     configs: ConfigRepository
     sealed: SealedRepository
     audit: AuditRepository
+    ownership: OwnershipRepository
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class UnitOfWork:
         self.configs = ConfigRepository(self._conn, is_postgres=self._is_postgres)
         self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
         self.audit = AuditRepository(self._conn)
+        self.ownership = OwnershipRepository(self._conn)
         return self
 
     async def __aexit__(

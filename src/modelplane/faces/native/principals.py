@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
@@ -148,10 +150,28 @@ async def get_principal(principal_id: str, request: Request) -> Response:
 
 
 @router.delete("/{principal_id}", response_model=DeletedOut)
-async def delete_principal(principal_id: str, request: Request) -> Response:
-    """Delete a principal and its keys (not the last admin)."""
+async def delete_principal(
+    principal_id: str,
+    request: Request,
+    transfer_to: Annotated[
+        str | None,
+        Query(
+            alias="transferTo",
+            description="The principal that becomes the owner of everything this one owns "
+            "(LLMs, model groups, workspaces, config namespaces). Without it, a principal "
+            "that owns anything is not deleted (412).",
+        ),
+    ] = None,
+) -> Response:
+    """Delete a principal and its keys (not the last admin), handing what it owns over.
+
+    Its workspace memberships go with it. A transfer that would give the new owner two
+    LLMs with the same connection is refused (409) and changes nothing.
+    """
     ctx = context(request)
-    await service.delete_principal(store=ctx.store, actor=ctx.principal, principal_id=principal_id)
+    await service.delete_principal(
+        store=ctx.store, actor=ctx.principal, principal_id=principal_id, transfer_to=transfer_to
+    )
     return JsonResponse({"deleted": True, "id": principal_id})
 
 
