@@ -14,10 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ import pytest
 from tests.support import doc_snippets
 from tests.support.databases import IN_CI, postgres_available
 from tests.support.doc_snippets import Kind
+from tests.support.processes import run_in_group
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "BENCHMARKS.md"
@@ -151,48 +149,15 @@ def _run(command: str) -> tuple[int | None, str, list[str]]:
         "PYTHONUNBUFFERED": "1",
         "MODELPLANE_BENCH_SMOKE": "1",
     }
-    process = subprocess.Popen(
+    finished = run_in_group(
         ["bash", "-euo", "pipefail", "-c", command],
         cwd=ROOT,
         env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        timeout=TIMEOUT,
+        merge=True,
+        grace=30,
     )
-    status: int | None
-    try:
-        out, _ = process.communicate(timeout=TIMEOUT)
-        status = process.returncode
-    except subprocess.TimeoutExpired:
-        _signal_group(process.pid, signal.SIGINT)
-        try:
-            out, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            _signal_group(process.pid, signal.SIGKILL)
-            out, _ = process.communicate()
-        status = None
-    finally:
-        left = _group_members(process.pid)
-        _signal_group(process.pid, signal.SIGKILL)
-    return status, out.decode("utf-8", "replace"), left
-
-
-def _group_members(group: int) -> list[str]:
-    """The command lines of the live processes of a process group."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[2]) == group:
-                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
-                found.append(f"{stat.parent.name}: {cmdline.decode(errors='replace').strip()}")
-    return found
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):  # nothing left, or not ours
-        os.killpg(pid, sig)
+    return finished.status, finished.stdout, list(finished.left)
 
 
 def _ended(status: int | None) -> str:

@@ -24,11 +24,9 @@ import os
 import re
 import secrets
 import shlex
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,6 +40,7 @@ from modelplane.settings import Settings
 from tests.support import doc_snippets
 from tests.support.databases import database
 from tests.support.doc_snippets import Block, Kind
+from tests.support.processes import run_in_group
 from tests.support.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,28 +172,10 @@ class PageRun:
 
     def execute(self, args: list[str], *, merge: bool) -> Outcome:
         """Run a process in its own session; stop what is left of it afterwards."""
-        process = subprocess.Popen(
-            args,
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if merge else subprocess.PIPE,
-            start_new_session=True,
+        finished = run_in_group(
+            args, cwd=self.cwd, env=self.env, timeout=BLOCK_TIMEOUT, merge=merge
         )
-        status: int | None
-        try:
-            out, err = process.communicate(timeout=BLOCK_TIMEOUT)
-            status = process.returncode
-        except subprocess.TimeoutExpired:
-            _stop_group(process.pid, signal.SIGKILL)
-            out, err = process.communicate()
-            status = None
-        finally:
-            _stop_group(process.pid, signal.SIGKILL)
-        return Outcome(
-            status, out.decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace")
-        )
+        return Outcome(finished.status, finished.stdout, finished.stderr)
 
     def expect_success(self, line: int, what: str, text: str, outcome: Outcome) -> None:
         if outcome.status == 0:
@@ -213,11 +194,6 @@ class PageRun:
             f"server log (last lines):\n{indent(server_log)}",
             pytrace=False,
         )
-
-
-def _stop_group(pid: int, sig: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):  # nothing left, or not ours
-        os.killpg(pid, sig)
 
 
 def ended(outcome: Outcome) -> str:
