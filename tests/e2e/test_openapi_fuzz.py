@@ -61,6 +61,8 @@ CHECKS = [
     response_headers_conformance,
 ]
 READS = {"GET", "HEAD", "OPTIONS"}
+# The tables whose rows have an owner (owner_id), a principal.
+OWNED_TABLES = ("llms", "model_groups", "provider_templates", "workspaces", "config_namespaces")
 
 
 def fuzz_settings(database_url: str) -> Settings:
@@ -219,21 +221,11 @@ def broken_invariants(rows: SqliteRows | PostgresRows) -> list[str]:
             UNION ALL
             SELECT access_key_id FROM access_keys k WHERE NOT EXISTS (
               SELECT 1 FROM principals p WHERE p.principal_id = k.principal_id)""",
-        "a resource owned by a missing principal": """
-            SELECT owner_id FROM llms r WHERE NOT EXISTS (
-              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
-            UNION ALL
-            SELECT owner_id FROM model_groups r WHERE NOT EXISTS (
-              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
-            UNION ALL
-            SELECT owner_id FROM provider_templates r WHERE NOT EXISTS (
-              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
-            UNION ALL
-            SELECT owner_id FROM workspaces r WHERE NOT EXISTS (
-              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)
-            UNION ALL
-            SELECT owner_id FROM config_namespaces r WHERE NOT EXISTS (
-              SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)""",
+        "a resource owned by a missing principal": " UNION ALL ".join(
+            f"SELECT owner_id FROM {table} r WHERE NOT EXISTS ("  # noqa: S608 (fixed names)
+            " SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)"
+            for table in OWNED_TABLES
+        ),
     }
     broken = []
     for name, query in checks.items():
