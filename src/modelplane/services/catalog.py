@@ -30,12 +30,19 @@ from modelplane.domain.catalog import (
     plan_batch,
     require_in_group,
 )
-from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied, ViolationCollector
+from modelplane.domain.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ViolationCollector,
+)
 from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
 from modelplane.services.audit import named, record, wire_name
 from modelplane.services.clock import now_ms
+from modelplane.services.ownership import hold_owner
 from modelplane.services.sealed_values import open_sealed
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -91,6 +98,7 @@ async def create_group(
         now_ms=now_ms(),
     )
     async with store.writer() as uow:
+        await hold_owner(uow, actor, group.owner_id)
         await uow.catalog.add_group(group)
         await record(
             uow, actor, AuditAction.CREATE, ResourceType.MODEL_GROUP, group.model_template_id
@@ -143,6 +151,8 @@ async def create_provider(
     errors.raise_if_any()
     async with store.writer() as uow:
         group = await group_for(uow, actor, group_id, Action.UPDATE)
+        if not await uow.principals.hold(group.owner_id):
+            raise FailedPrecondition(f"the owner of model group {group_id} was just deleted")
         provider = new_provider(
             group=group,
             owner_id=group.owner_id,

@@ -23,6 +23,7 @@ from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound
 from modelplane.domain.principals import Action, Principal
 from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
+from modelplane.services.ownership import hold_owner
 from modelplane.store.uow import Store, UnitOfWork
 
 RESOURCE = "CONFIG_NAMESPACE"
@@ -61,6 +62,7 @@ async def _change(
     """The namespace locked for a change by the actor, and the revision the change gets."""
     now = now_ms()
     if create:
+        await hold_owner(uow, actor, actor.principal_id)
         namespace = await uow.configs.claim(key, owner_id=actor.principal_id, now_ms=now)
     else:
         found = await uow.configs.namespace(key, lock=True)

@@ -9,7 +9,6 @@ from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.credentials import Credentials, CredentialsOutline
 from modelplane.domain.errors import (
     AlreadyExists,
-    InvalidArgument,
     NotFound,
     PermissionDenied,
     ViolationCollector,
@@ -29,6 +28,7 @@ from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
 from modelplane.services.audit import given_fields, record
 from modelplane.services.clock import now_ms
+from modelplane.services.ownership import hold_owner
 from modelplane.services.sealed_values import open_sealed
 from modelplane.store.llms import ID_IN_USE
 from modelplane.store.uow import Store, UnitOfWork
@@ -68,8 +68,7 @@ async def create_llm(
         raise PermissionDenied("setting another ownerId requires CREATE_LLM_ANY")
     sealed = _seal(secrets, llm.llm_id, spec.credentials)
     async with store.writer() as uow:
-        if owner_id != actor.principal_id and await uow.principals.get(owner_id) is None:
-            raise InvalidArgument.of("ownerId", f"no principal {owner_id!r} exists")
+        await hold_owner(uow, actor, owner_id)
         if spec.llm_id is not None and await uow.llms.exists(llm.llm_id):
             raise AlreadyExists(RESOURCE, ID_IN_USE)
         other = await uow.llms.find_duplicate(llm)

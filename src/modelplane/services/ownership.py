@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelplane.domain.errors import AlreadyExists, InvalidArgument
+from modelplane.domain.errors import AlreadyExists, InvalidArgument, Unauthenticated
 from modelplane.domain.llms import RESOURCE as LLM
 from modelplane.domain.ownership import TRANSFER_TO, check_transfer_target, still_owns
+from modelplane.domain.principals import Principal
 from modelplane.store.uow import UnitOfWork
 
 COLLISIONS_NAMED = 3
+
+
+async def hold_owner(uow: UnitOfWork, actor: Principal, owner_id: str) -> None:
+    """Keep `owner_id` from being deleted while this unit of work gives it something.
+
+    A principal deleted meanwhile owns nothing new: for the actor itself that is
+    Unauthenticated, for another owner an InvalidArgument on `ownerId`.
+    """
+    if await uow.principals.hold(owner_id):
+        return
+    if owner_id == actor.principal_id:
+        raise Unauthenticated("the principal of this API key has been deleted")
+    raise InvalidArgument.of("ownerId", f"no principal {owner_id!r} exists")
 
 
 async def settle_owned(
@@ -35,7 +49,7 @@ async def settle_owned(
 
 async def _transfer(uow: UnitOfWork, principal_id: str, transfer_to: str) -> dict[str, Any]:
     check_transfer_target(principal_id, transfer_to)
-    if await uow.principals.get(transfer_to) is None:
+    if not await uow.principals.hold(transfer_to):
         raise InvalidArgument.of(TRANSFER_TO, f"no principal {transfer_to!r} exists")
     counts = await uow.ownership.counts(principal_id)
     await _refuse_collisions(uow, principal_id, transfer_to)

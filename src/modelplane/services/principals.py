@@ -71,8 +71,8 @@ def _check_label(label: str | None) -> None:
         errors.raise_if_any()
 
 
-async def _existing(uow: UnitOfWork, principal_id: str) -> Principal:
-    principal = await uow.principals.get(principal_id)
+async def _existing(uow: UnitOfWork, principal_id: str, *, lock: bool = False) -> Principal:
+    principal = await uow.principals.get(principal_id, lock=lock)
     if principal is None:
         raise NotFound(PRINCIPAL, principal_id)
     return principal
@@ -118,7 +118,7 @@ async def delete_principal(
     """Delete a principal with its keys, first handing what it owns to `transfer_to`."""
     actor.require(Permission.MANAGE_PRINCIPALS)
     async with store.writer() as uow:
-        principal = await _existing(uow, principal_id)
+        principal = await _existing(uow, principal_id, lock=True)
         if principal.role is Role.ADMIN and await uow.principals.count(Role.ADMIN) <= 1:
             raise FailedPrecondition("the last admin principal cannot be deleted")
         details = await settle_owned(uow, principal_id, transfer_to=transfer_to)

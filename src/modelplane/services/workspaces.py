@@ -10,6 +10,7 @@ from modelplane.domain.principals import Action, Principal
 from modelplane.domain.workspaces import WORKSPACE, Workspace, new_workspace, renamed
 from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
+from modelplane.services.ownership import hold_owner
 from modelplane.services.principals import PRINCIPAL
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -52,6 +53,7 @@ async def create_workspace(
         workspace_id=workspace_id, name=name, owner_id=actor.principal_id, now_ms=now_ms()
     )
     async with store.writer() as uow:
+        await hold_owner(uow, actor, workspace.owner_id)
         await uow.prompts.add_workspace(workspace)
         await record(uow, actor, AuditAction.CREATE, ResourceType.WORKSPACE, workspace.workspace_id)
         await uow.commit()

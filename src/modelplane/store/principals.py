@@ -70,11 +70,30 @@ class PrincipalRepository:
                 "Principal", f"a principal named {principal.name!r} already exists"
             ) from None
 
-    async def get(self, principal_id: str) -> Principal | None:
-        """The principal with this id, or None."""
+    async def get(self, principal_id: str, *, lock: bool = False) -> Principal | None:
+        """The principal with this id, or None; `lock`: held until the unit of work ends.
+
+        Locking (PostgreSQL) makes `hold` in other transactions wait, so that nothing is
+        given to a principal while it is being deleted.
+        """
         query = sa.select(principals).where(principals.c.principal_id == principal_id)
+        if lock:
+            query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
         return _principal(row) if row is not None else None
+
+    async def hold(self, principal_id: str) -> bool:
+        """Keep the principal from being deleted until the unit of work ends; whether it exists.
+
+        PostgreSQL: `FOR KEY SHARE`, which waits for a deletion in progress and then sees
+        its outcome. SQLite serializes writers, so a plain read is enough there.
+        """
+        query = (
+            sa.select(principals.c.principal_id)
+            .where(principals.c.principal_id == principal_id)
+            .with_for_update(read=True, key_share=True)
+        )
+        return (await self._conn.execute(query)).first() is not None
 
     async def get_by_name(self, name: str) -> Principal | None:
         """The principal with this name, or None."""
