@@ -6,7 +6,7 @@ import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from modelplane.client import calls
+from modelplane.client import calls, paging
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
@@ -165,7 +165,7 @@ class AsyncModelGroups:
         params.update(calls.given(pageNumber=page_number, pageSize=page_size))
         return await self._send(calls.list_model_groups(params))
 
-    async def iter(
+    def iter(
         self,
         *,
         page_size: int = 100,
@@ -176,16 +176,12 @@ class AsyncModelGroups:
     ) -> AsyncIterator[ModelGroup]:
         """Every matching group, reading page after page (`pageNumber` 1, 2, …)."""
         filters = calls.model_group_filters(ids, name, ref_scope, has_model)
-        number, seen = 1, 0
-        while True:
+
+        async def page(number: int) -> ModelGroupPage:
             params = {**filters, "pageNumber": number, "pageSize": page_size}
-            page = await self._send(calls.list_model_groups(params))
-            for group in page.model_groups:
-                yield group
-            seen += len(page.model_groups)
-            if not calls.more(page.total_count, len(page.model_groups), seen):
-                return
-            number += 1
+            return await self._send(calls.list_model_groups(params))
+
+        return paging.by_number_async(page)
 
     async def get(self, group_id: str) -> ModelGroup:
         """One model group."""
@@ -257,7 +253,7 @@ class AsyncPrompts:
             calls.list_prompt_templates(workspace_id, name, type, max_results, next_token)
         )
 
-    async def iter(
+    def iter(
         self,
         workspace_id: str,
         *,
@@ -266,16 +262,13 @@ class AsyncPrompts:
         max_results: int | None = None,
     ) -> AsyncIterator[PromptTemplate]:
         """Every matching template, following `nextToken` from page to page."""
-        token: str | None = None
-        while True:
-            page = await self._send(
+
+        async def page(token: str | None) -> PromptTemplatePage:
+            return await self._send(
                 calls.list_prompt_templates(workspace_id, name, type, max_results, token)
             )
-            for template in page.prompt_templates:
-                yield template
-            token = page.next_token
-            if not token:
-                return
+
+        return paging.by_token_async(page)
 
     async def get(
         self, workspace_id: str, template_id: str, *, version: int | None = None
@@ -495,21 +488,17 @@ class AsyncProviderTemplates:
         )
         return await self._send(calls.list_provider_templates(params))
 
-    async def iter(
+    def iter(
         self, *, model_template_id: str | None = None, page_size: int = 100
     ) -> AsyncIterator[ProviderTemplate]:
         """Every matching provider template, page after page."""
-        number, seen = 1, 0
-        while True:
-            page = await self.list(
+
+        async def page(number: int) -> ProviderTemplatePage:
+            return await self.list(
                 model_template_id=model_template_id, page_number=number, page_size=page_size
             )
-            for provider in page.provider_templates:
-                yield provider
-            seen += len(page.provider_templates)
-            if not calls.more(page.total_count, len(page.provider_templates), seen):
-                return
-            number += 1
+
+        return paging.by_number_async(page)
 
     async def get(self, provider_template_id: str) -> ProviderTemplate:
         """One provider template (its API key masked)."""
@@ -590,7 +579,7 @@ class AsyncLlmTemplates:
         )
         return await self._send(calls.list_llm_templates(params))
 
-    async def iter(
+    def iter(
         self,
         *,
         model_template_id: str | None = None,
@@ -598,20 +587,16 @@ class AsyncLlmTemplates:
         page_size: int = 100,
     ) -> AsyncIterator[LlmTemplate]:
         """Every matching LLM template, page after page."""
-        number, seen = 1, 0
-        while True:
-            page = await self.list(
+
+        async def page(number: int) -> LlmTemplatePage:
+            return await self.list(
                 model_template_id=model_template_id,
                 provider_template_id=provider_template_id,
                 page_number=number,
                 page_size=page_size,
             )
-            for template in page.llm_templates:
-                yield template
-            seen += len(page.llm_templates)
-            if not calls.more(page.total_count, len(page.llm_templates), seen):
-                return
-            number += 1
+
+        return paging.by_number_async(page)
 
     async def get(self, llm_template_id: str) -> LlmTemplate:
         """One LLM template."""
@@ -670,7 +655,7 @@ class AsyncAudit:
             )
         )
 
-    async def iter(
+    def iter(
         self,
         *,
         principal_id: str | None = None,
@@ -681,9 +666,9 @@ class AsyncAudit:
         page_size: int | None = None,
     ) -> AsyncIterator[AuditEvent]:
         """Every matching event, newest first, following `nextPageToken`."""
-        token: str | None = None
-        while True:
-            page = await self.list(
+
+        async def page(token: str | None) -> AuditEventPage:
+            return await self.list(
                 principal_id=principal_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
@@ -692,8 +677,5 @@ class AsyncAudit:
                 page_size=page_size,
                 page_token=token,
             )
-            for event in page.audit_events:
-                yield event
-            token = page.next_page_token
-            if not token:
-                return
+
+        return paging.by_token_async(page)

@@ -516,11 +516,6 @@ def delete_llm_template(llm_template_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/llm-templates/{seg(llm_template_id)}", _none)
 
 
-def more(total_count: int, got: int, seen: int) -> bool:
-    """Whether pages remain: the last page had items and fewer than `total_count` were seen."""
-    return got > 0 and seen < total_count
-
-
 # --- /v1/audit-events -----------------------------------------------------------------------
 
 

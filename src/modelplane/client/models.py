@@ -100,6 +100,11 @@ class ModelGroupPage(ApiModel):
     page_size: int
     total_count: int
 
+    @property
+    def items(self) -> tuple[ModelGroup, ...]:
+        """The groups of this page."""
+        return self.model_groups
+
 
 class PromptTemplate(ApiModel):
     """A prompt template at one version."""
@@ -137,6 +142,16 @@ class AuditEventPage(ApiModel):
     audit_events: tuple[AuditEvent, ...]
     next_page_token: str | None = None
 
+    @property
+    def items(self) -> tuple[AuditEvent, ...]:
+        """The events of this page."""
+        return self.audit_events
+
+    @property
+    def continuation(self) -> str | None:
+        """Where the next page starts (`next_page_token`)."""
+        return self.next_page_token
+
 
 class PromptTemplatePage(ApiModel):
     """One page of prompt templates; `next_token` is None on the last page."""
@@ -145,6 +160,16 @@ class PromptTemplatePage(ApiModel):
     total_count: int
     max_results: int
     next_token: str | None = None
+
+    @property
+    def items(self) -> tuple[PromptTemplate, ...]:
+        """The templates of this page."""
+        return self.prompt_templates
+
+    @property
+    def continuation(self) -> str | None:
+        """Where the next page starts (`next_token`)."""
+        return self.next_token
 
 
 class Rendered(ApiModel):
@@ -274,6 +299,11 @@ class ProviderTemplatePage(ApiModel):
     page_size: int
     total_count: int
 
+    @property
+    def items(self) -> tuple[ProviderTemplate, ...]:
+        """The provider templates of this page."""
+        return self.provider_templates
+
 
 class LlmTemplate(ApiModel):
     """An LLM template (`llmt-…`): a model a provider template offers."""
@@ -296,6 +326,11 @@ class LlmTemplatePage(ApiModel):
     page_number: int
     page_size: int
     total_count: int
+
+    @property
+    def items(self) -> tuple[LlmTemplate, ...]:
+        """The LLM templates of this page."""
+        return self.llm_templates
 
 
 class SkippedItem(ApiModel):

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from modelplane.client import calls
+from modelplane.client import calls, paging
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
@@ -176,15 +176,12 @@ class ModelGroups:
     ) -> Iterator[ModelGroup]:
         """Every matching group, reading page after page (`pageNumber` 1, 2, …)."""
         filters = calls.model_group_filters(ids, name, ref_scope, has_model)
-        number, seen = 1, 0
-        while True:
+
+        def page(number: int) -> ModelGroupPage:
             params = {**filters, "pageNumber": number, "pageSize": page_size}
-            page = self._send(calls.list_model_groups(params))
-            yield from page.model_groups
-            seen += len(page.model_groups)
-            if not calls.more(page.total_count, len(page.model_groups), seen):
-                return
-            number += 1
+            return self._send(calls.list_model_groups(params))
+
+        return paging.by_number(page)
 
     def get(self, group_id: str) -> ModelGroup:
         """One model group."""
@@ -265,15 +262,13 @@ class Prompts:
         max_results: int | None = None,
     ) -> Iterator[PromptTemplate]:
         """Every matching template, following `nextToken` from page to page."""
-        token: str | None = None
-        while True:
-            page = self._send(
+
+        def page(token: str | None) -> PromptTemplatePage:
+            return self._send(
                 calls.list_prompt_templates(workspace_id, name, type, max_results, token)
             )
-            yield from page.prompt_templates
-            token = page.next_token
-            if not token:
-                return
+
+        return paging.by_token(page)
 
     def get(
         self, workspace_id: str, template_id: str, *, version: int | None = None
@@ -493,16 +488,13 @@ class ProviderTemplates:
         self, *, model_template_id: str | None = None, page_size: int = 100
     ) -> Iterator[ProviderTemplate]:
         """Every matching provider template, page after page."""
-        number, seen = 1, 0
-        while True:
-            page = self.list(
+
+        def page(number: int) -> ProviderTemplatePage:
+            return self.list(
                 model_template_id=model_template_id, page_number=number, page_size=page_size
             )
-            yield from page.provider_templates
-            seen += len(page.provider_templates)
-            if not calls.more(page.total_count, len(page.provider_templates), seen):
-                return
-            number += 1
+
+        return paging.by_number(page)
 
     def get(self, provider_template_id: str) -> ProviderTemplate:
         """One provider template (its API key masked)."""
@@ -591,19 +583,16 @@ class LlmTemplates:
         page_size: int = 100,
     ) -> Iterator[LlmTemplate]:
         """Every matching LLM template, page after page."""
-        number, seen = 1, 0
-        while True:
-            page = self.list(
+
+        def page(number: int) -> LlmTemplatePage:
+            return self.list(
                 model_template_id=model_template_id,
                 provider_template_id=provider_template_id,
                 page_number=number,
                 page_size=page_size,
             )
-            yield from page.llm_templates
-            seen += len(page.llm_templates)
-            if not calls.more(page.total_count, len(page.llm_templates), seen):
-                return
-            number += 1
+
+        return paging.by_number(page)
 
     def get(self, llm_template_id: str) -> LlmTemplate:
         """One LLM template."""
@@ -673,9 +662,9 @@ class Audit:
         page_size: int | None = None,
     ) -> Iterator[AuditEvent]:
         """Every matching event, newest first, following `nextPageToken`."""
-        token: str | None = None
-        while True:
-            page = self.list(
+
+        def page(token: str | None) -> AuditEventPage:
+            return self.list(
                 principal_id=principal_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
@@ -684,7 +673,5 @@ class Audit:
                 page_size=page_size,
                 page_token=token,
             )
-            yield from page.audit_events
-            token = page.next_page_token
-            if not token:
-                return
+
+        return paging.by_token(page)

@@ -37,12 +37,16 @@ class OwnershipRepository:
 
     async def counts(self, owner_id: str) -> dict[str, int]:
         """How many resources of each counted kind `owner_id` owns (zeros included)."""
-        found: dict[str, int] = {}
-        for key, table in _COUNTED.items():
-            query = sa.select(sa.func.count()).select_from(table)
-            query = query.where(table.c.owner_id == owner_id)
-            found[key] = int((await self._conn.execute(query)).scalar_one())
-        return found
+        counts = [
+            sa.select(sa.func.count())
+            .select_from(table)
+            .where(table.c.owner_id == owner_id)
+            .scalar_subquery()
+            .label(key)
+            for key, table in _COUNTED.items()
+        ]
+        row = (await self._conn.execute(sa.select(*counts))).one()  # one round trip
+        return {key: int(row._mapping[key]) for key in _COUNTED}
 
     async def llm_collisions(self, owner_id: str, new_owner_id: str) -> list[tuple[str, str]]:
         """Pairs (LLM of `owner_id`, LLM of `new_owner_id`) with the same connection."""
