@@ -133,16 +133,16 @@ async def test_a_changed_or_cleared_key_is_verified_as_it_now_is(
     assert await matches(client, provider_id, rotated) is False
 
 
-async def test_a_key_that_is_not_utf8_does_not_match(client: httpx.AsyncClient) -> None:
-    """A lone surrogate is valid JSON but no UTF-8: an answer, not a server error."""
+async def test_a_key_that_is_not_utf8_is_refused_naming_it(client: httpx.AsyncClient) -> None:
+    """A lone surrogate is valid JSON but no text: refused where it enters, never compared."""
     provider_id = await make_provider(client)
     response = await client.post(
         f"/v1/provider-templates/{provider_id}:verifyApiKey",
         content=b'{"apiKey": "sk-\\ud800"}',
         headers={"content-type": "application/json"},
     )
-    assert response.status_code == 200, response.text
-    assert response.json() == {"matches": False}
+    assert response.status_code == 400, response.text
+    assert fields(response) == ["apiKey"]
 
 
 async def test_bad_bodies_name_the_field(client: httpx.AsyncClient) -> None:

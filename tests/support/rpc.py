@@ -15,6 +15,43 @@ VERSION = "2021-09-01"
 HOST = "modelplane.test"
 
 
+def rpc_headers(
+    access_key_id: str,
+    secret: str,
+    action: str | None,
+    query: dict[str, str],
+    body: bytes,
+    *,
+    version: str | None = VERSION,
+    extra_headers: dict[str, str] | None = None,
+    sign: bool = True,
+) -> dict[str, str]:
+    """The headers of an RPC call with `query` in the URL and a form `body`, signed if `sign`."""
+    headers = {
+        "host": HOST,
+        "x-acs-date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": uuid.uuid4().hex,
+        "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
+        **(extra_headers or {}),
+    }
+    if action is not None:
+        headers["x-acs-action"] = action
+    if version is not None:
+        headers["x-acs-version"] = version
+    if body:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+    if sign:
+        request = SimpleNamespace(method="POST", pathname="/", query=query, headers=headers)
+        headers["authorization"] = Utils.get_authorization(
+            request,
+            "ACS3-HMAC-SHA256",
+            headers["x-acs-content-sha256"],
+            access_key_id,
+            secret,
+        )
+    return headers
+
+
 class RpcClient:
     """Signs each call with one access-key pair, as the SDK's default signer does."""
 
@@ -36,28 +73,16 @@ class RpcClient:
         """POST / with `query` in the URL and `form` as the body."""
         query = dict(query or {})
         body = urlencode(form).encode() if form else b""
-        headers = {
-            "host": HOST,
-            "x-acs-date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "x-acs-signature-nonce": uuid.uuid4().hex,
-            "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
-            **(extra_headers or {}),
-        }
-        if action is not None:
-            headers["x-acs-action"] = action
-        if version is not None:
-            headers["x-acs-version"] = version
-        if form:
-            headers["content-type"] = "application/x-www-form-urlencoded"
-        if sign:
-            request = SimpleNamespace(method="POST", pathname="/", query=query, headers=headers)
-            headers["authorization"] = Utils.get_authorization(
-                request,
-                "ACS3-HMAC-SHA256",
-                headers["x-acs-content-sha256"],
-                self.access_key_id,
-                self.secret,
-            )
+        headers = rpc_headers(
+            self.access_key_id,
+            self.secret,
+            action,
+            query,
+            body,
+            version=version,
+            extra_headers=extra_headers,
+            sign=sign,
+        )
         return await self.http.post("/", params=query, content=body, headers=headers)
 
     async def ok(

@@ -11,10 +11,12 @@ import json
 from typing import Any
 from urllib.parse import quote, quote_from_bytes, quote_plus
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelplane.domain.errors import InvalidArgument
+from modelplane.domain.text import NUL_RULE, UTF8_RULE
 from modelplane.faces.aliyun_rpc.errors import RpcError
 from modelplane.faces.aliyun_rpc.wire import Params, merged, paging
 from modelplane.faces.aliyun_transport import parse_pairs, single_values
@@ -24,8 +26,10 @@ FAST = settings(
 )
 REFUSALS = (InvalidArgument, RpcError)
 
-names = st.text(min_size=0, max_size=30)
-values = st.text(max_size=60) | st.text(max_size=3000).map(lambda s: s * 3)
+# Storable text: lone surrogates and NUL are refused where text enters (see below).
+text = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+names = st.text(text, min_size=0, max_size=30)
+values = st.text(text, max_size=60) | st.text(text, max_size=3000).map(lambda s: s * 3)
 pairs = st.lists(st.tuples(names, values), max_size=12)
 
 
@@ -41,6 +45,21 @@ def test_pairs_survive_either_encoding_of_spaces(items: list[tuple[str, str]], p
     decoded = parse_pairs(encode(items, plus), "Body")
     # An empty field (`&&`) is no pair; `=` alone is the pair ("", "").
     assert decoded == items
+
+
+@FAST
+@given(pairs, st.integers(min_value=0, max_value=11), st.booleans(), st.booleans())
+def test_a_nul_in_a_name_or_value_is_refused_naming_it(
+    items: list[tuple[str, str]], at: int, in_name: bool, plus: bool
+) -> None:
+    items = [*items, ("k", "v")]
+    name, value = items[at % len(items)]
+    poisoned = (name + "\x00", value) if in_name else (name, "\x00" + value)
+    items[at % len(items)] = poisoned
+    with pytest.raises(InvalidArgument) as caught:
+        parse_pairs(encode(items, plus), "Body")
+    field = "Body" if in_name else poisoned[0]
+    assert [(v.field, v.rule) for v in caught.value.violations] == [(field, NUL_RULE)]
 
 
 # What a client may put between `&`s: escapes that are not UTF-8 or not escapes at all,
@@ -59,8 +78,9 @@ def test_any_query_text_is_pairs_or_invalid_argument(parts: list[str]) -> None:
     try:
         decoded = parse_pairs(text, "Query")
     except InvalidArgument as exc:
-        refused = [v.field for v in exc.violations]
-        assert refused == ["Query"]
+        (refused,) = exc.violations
+        # Malformed text names the query; a value that is not UTF-8 or holds NUL, its name.
+        assert refused.field == "Query" or refused.rule in (NUL_RULE, UTF8_RULE)
         return
     for name, value in decoded:
         assert isinstance(name, str)
@@ -101,8 +121,8 @@ json_values = st.recursive(
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    | st.text(text, max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(text, max_size=8), inner),
     max_leaves=12,
 )
 
@@ -170,7 +190,7 @@ def test_query_and_form_merge_or_refuse(query: dict[str, str], form: dict[str, s
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(st.lists(st.tuples(st.text(max_size=10), json_values), min_size=1, max_size=6))
+@given(st.lists(st.tuples(st.text(text, max_size=10), json_values), min_size=1, max_size=6))
 def test_objects_as_json_text_or_flattened_read_alike(items: list[tuple[str, Any]]) -> None:
     objects = [{"LlmCode": code, "IsDefaultModel": flag} for code, flag in items]
     as_json = Params({"LlmTemplateItems": json.dumps(objects)}).objects("LlmTemplateItems")

@@ -32,11 +32,18 @@ def test_pairs_decode_plus_as_space_and_percent_escapes_as_utf8() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", ["Name", "a=1&broken", "Name=%FF"])
+@pytest.mark.parametrize("text", ["Name", "a=1&broken", "%FF=1"])
 def test_a_malformed_form_names_where_it_came_from(text: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         parse_pairs(text, "Body")
     assert field_of(caught) == "Body"
+
+
+@pytest.mark.parametrize("text", ["Name=%FF", "Name=%ED%A0%80", "Name=a%00", "a=1&Name=%00"])
+def test_a_value_that_is_not_storable_text_names_its_parameter(text: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        parse_pairs(text, "Body")
+    assert field_of(caught) == "Name"
 
 
 def test_query_and_form_merge_and_agreeing_repeats_are_fine() -> None:

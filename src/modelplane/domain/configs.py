@@ -117,8 +117,6 @@ def check_value(value: object) -> str:
         errors.add("Value", "must be a string")
     elif len(value.encode()) > VALUE_MAX:
         errors.add("Value", f"at most {VALUE_MAX} bytes")
-    elif "\x00" in value:
-        errors.add("Value", "must not contain NUL characters")
     errors.raise_if_any()
     assert isinstance(value, str)
     return value

@@ -99,9 +99,6 @@ def check_text(name: str | None, content: str | None) -> None:
         errors.add("name", f"required, 1..{NAME_MAX} characters, not only spaces")
     if content is not None and (not content.strip() or len(content) > CONTENT_MAX):
         errors.add("content", f"required, 1..{CONTENT_MAX} characters, not only spaces")
-    for field_name, value in (("name", name), ("content", content)):
-        if value is not None and "\x00" in value:
-            errors.add(field_name, "must not contain NUL characters")
     errors.raise_if_any()
 
 

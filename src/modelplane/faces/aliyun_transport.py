@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.principals import Principal
+from modelplane.domain.text import UTF8_RULE, check_text
 from modelplane.security.signatures import SignatureError, SignedRequest, read_claim
 from modelplane.services.signed_requests import authenticate_signed
 
@@ -64,7 +65,8 @@ def raw_path(scope: Scope) -> str:
 
 
 def parse_pairs(text: str, where: str) -> list[tuple[str, str]]:
-    """Decode `a=1&b=x+y` (a query string or a form body) into pairs, in order."""
+    """Decode `a=1&b=x+y` (a query string or a form body) into pairs, in order; every name
+    and value must be UTF-8 text without NUL (`domain/text.py`)."""
     pairs = []
     for field in text.split("&"):
         if not field:
@@ -73,11 +75,16 @@ def parse_pairs(text: str, where: str) -> list[tuple[str, str]]:
         if not sep:
             raise InvalidArgument.of(where, f"malformed: {name[:40]!r} has no '='")
         try:
-            pairs.append(
-                (unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict"))
-            )
+            key = unquote_plus(name, errors="strict")
         except UnicodeDecodeError:
             raise InvalidArgument.of(where, f"malformed: {name[:40]!r} is not UTF-8") from None
+        check_text(key, where)
+        try:
+            text = unquote_plus(value, errors="strict")
+        except UnicodeDecodeError:
+            raise InvalidArgument.of(key, UTF8_RULE) from None
+        check_text(text, key)
+        pairs.append((key, text))
     return pairs
 
 

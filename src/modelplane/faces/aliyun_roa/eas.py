@@ -27,12 +27,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from modelplane.domain.configs import CONFIG_TYPE, Config
 from modelplane.domain.errors import InvalidArgument
 from modelplane.faces.aliyun_roa.eas_errors import render
 from modelplane.faces.aliyun_roa.endpoint import RoaCall, RoaFace
+from modelplane.faces.json_input import parse_json
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.services import configs
 
@@ -67,10 +66,7 @@ class Call(RoaCall):
         """`Value` from the JSON body, unchecked (None when absent; empty body is `{}`)."""
         if not self.body.strip():
             return None
-        try:
-            document = orjson.loads(self.body)
-        except orjson.JSONDecodeError:
-            raise InvalidArgument.of("body", f"not valid JSON: {BODY_RULE}") from None
+        document = parse_json(self.body)
         if not isinstance(document, dict):
             raise InvalidArgument.of("body", BODY_RULE)
         return document.get("Value")

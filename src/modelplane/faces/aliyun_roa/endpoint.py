@@ -130,7 +130,9 @@ class RoaEndpoint(Generic[CallT]):
             )
         malformed = scope.get(MALFORMED_KEY)
         if malformed:
-            raise InvalidArgument.of(malformed[0], "must be a non-empty UTF-8 path segment")
+            raise InvalidArgument.of(
+                malformed[0], "must be a non-empty path segment of UTF-8 text without NUL"
+            )
         headers = received_headers(scope)
         body = await read_body(receive)
         pairs = query_pairs(scope)

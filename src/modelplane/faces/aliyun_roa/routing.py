@@ -5,8 +5,8 @@ The SDKs percent-encode each path parameter (`/` travels as `%2F`), so a shape i
 matched against the segments of the path as sent, and each parameter is decoded only
 after its segment was found. Literal segments compare exactly; a parameter matches one
 segment. Every method matches: the face itself answers a method it does not
-serve, in its own error format. A parameter whose segment is empty or does not decode to
-UTF-8 still matches (kept as sent, its name in `scope["roa_malformed"]`), so that the
+serve, in its own error format. A parameter whose segment is empty, does not decode to
+UTF-8 or holds NUL still matches (its name in `scope["roa_malformed"]`), so that the
 face refuses it in its own format too. These routes stay out of the OpenAPI document.
 """
 
@@ -40,7 +40,7 @@ class Shape:
 
     def match(self, segments: Sequence[str]) -> tuple[dict[str, str], list[str]] | None:
         """When `segments` (still encoded) fit the shape: the decoded parameters, and the
-        names of those whose segment is empty or not UTF-8 (kept as sent)."""
+        names of those whose segment is empty, not UTF-8 (kept as sent) or holds NUL."""
         mine = self.segments
         if len(segments) != len(mine):
             return None
@@ -53,7 +53,7 @@ class Shape:
                 except UnicodeDecodeError:
                     params[name] = segment
                     malformed.append(name)
-                if not segment:
+                if not segment or "\x00" in params[name]:
                     malformed.append(name)
             elif pattern != segment:
                 return None

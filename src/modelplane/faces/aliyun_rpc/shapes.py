@@ -6,9 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import orjson
-
 from modelplane.domain.paging import Page
+from modelplane.faces.jsonresponse import json_bytes
 
 T = TypeVar("T")
 
@@ -20,7 +19,7 @@ def compact(fields: dict[str, Any]) -> dict[str, Any]:
 
 def json_text(value: Any) -> str:
     """A JSON value as text, as `Config` fields travel."""
-    return orjson.dumps(value).decode()
+    return json_bytes(value).decode()
 
 
 def iso_time(epoch_ms: int) -> str:

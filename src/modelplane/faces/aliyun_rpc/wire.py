@@ -21,6 +21,7 @@ from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.paging import PageRequest, page_request
 from modelplane.faces.aliyun_rpc.errors import missing
 from modelplane.faces.aliyun_transport import single_values
+from modelplane.faces.json_input import parse_json
 
 BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 _INTEGER = re.compile(r"^-?[0-9]{1,10}$")
@@ -112,10 +113,7 @@ class Params:
         return [groups[n] for n in range(1, len(groups) + 1)]
 
     def _json_list(self, name: str, text: str) -> list[Any]:
-        try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):  # not JSON, nested too deep, or a huge number
-            value = None
+        value = parse_json(text, self.path(name), first_index=1)
         if not isinstance(value, list):
             raise InvalidArgument.of(
                 self.path(name), f"must be a JSON array or be given as {name}.1, {name}.2, …"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from modelplane.domain.audit import AuditEvent
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
-from modelplane.faces.native.responses import ERRORS
+from modelplane.faces.native.routing import router as native_router
 from modelplane.services import audit as service
 
-router = APIRouter(prefix="/v1/audit-events", tags=["audit"], responses=ERRORS)
+router = native_router("/v1/audit-events", ["audit"])
 
 
 class AuditEventOut(BaseModel):

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import Header, Path, Query, Request
 from starlette.responses import Response
 
 from modelplane.domain.configs import (
@@ -47,11 +47,12 @@ from modelplane.faces.native.config_schemas import (
 from modelplane.faces.native.deps import Context, context
 from modelplane.faces.native.errors import render
 from modelplane.faces.native.field_names import native_fields
-from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.shutdown import Shutdown, disconnected, first_of
 from modelplane.services import configs as service
 
-router = APIRouter(prefix="/v1/configs", tags=["configs"], responses=ERRORS)
+router = native_router("/v1/configs", ["configs"])
 
 HEARTBEAT_SECONDS = 15.0
 WATCH_SECONDS_DEFAULT = 30.0

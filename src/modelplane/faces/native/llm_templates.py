@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from modelplane.domain.catalog import TemplateFilter
@@ -21,10 +21,11 @@ from modelplane.faces.native.catalog_schemas import (
 )
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.field_names import native_fields
-from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.routing import router as native_router
 from modelplane.services import catalog as service
 
-router = APIRouter(prefix="/v1/llm-templates", tags=["llm-templates"], responses=ERRORS)
+router = native_router("/v1/llm-templates", ["llm-templates"])
 
 
 @router.post(":batchCreate", response_model=BatchCreateOut)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from modelplane.domain.errors import InvalidArgument, PermissionDenied
@@ -25,10 +25,11 @@ from modelplane.faces.native.llm_schemas import (
     render_note,
     render_outline,
 )
-from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.routing import router as native_router
 from modelplane.services import llms as service
 
-router = APIRouter(prefix="/v1/llms", tags=["llms"], responses=ERRORS)
+router = native_router("/v1/llms", ["llms"])
 
 
 def _truthy(value: str | None) -> bool:

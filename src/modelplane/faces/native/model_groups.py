@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from modelplane.domain.catalog import GroupFilter
@@ -22,10 +22,11 @@ from modelplane.faces.native.catalog_schemas import (
 )
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.field_names import native_fields
-from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.routing import router as native_router
 from modelplane.services import catalog as service
 
-router = APIRouter(prefix="/v1/model-groups", tags=["model-groups"], responses=ERRORS)
+router = native_router("/v1/model-groups", ["model-groups"])
 
 _POINTER = "Config.defaults.model.primary"
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from modelplane.domain.principals import AccessKey, ApiKey, Principal
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
-from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.routing import router as native_router
 from modelplane.services import principals as service
 
-router = APIRouter(prefix="/v1/principals", tags=["principals"], responses=ERRORS)
+router = native_router("/v1/principals", ["principals"])
 
 
 class PrincipalCreate(BaseModel):

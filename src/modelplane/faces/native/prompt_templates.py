@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from modelplane.domain.prompts import TemplateType
@@ -30,14 +30,11 @@ from modelplane.faces.native.prompt_schemas import (
     render_template,
     render_template_page,
 )
-from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.routing import router as native_router
 from modelplane.services import prompts as service
 
-router = APIRouter(
-    prefix="/v1/workspaces/{workspace_id}/prompt-templates",
-    tags=["prompt-templates"],
-    responses=ERRORS,
-)
+router = native_router("/v1/workspaces/{workspace_id}/prompt-templates", ["prompt-templates"])
 
 _VERSION = "A version number (1 is the first); the current version when absent"
 

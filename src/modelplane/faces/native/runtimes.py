@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.field_names import native_fields
-from modelplane.faces.native.responses import ERRORS
+from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.native.runtime_schemas import (
     BindingsOut,
     RuntimeModelConfigOut,
@@ -18,7 +18,7 @@ from modelplane.faces.native.runtime_schemas import (
 )
 from modelplane.services import runtimes as service
 
-router = APIRouter(prefix="/v1", tags=["runtimes"], responses=ERRORS)
+router = native_router("/v1", ["runtimes"])
 
 
 @router.post("/model-groups/{model_template_id}/runtimes", response_model=BindingsOut)

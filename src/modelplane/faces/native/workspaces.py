@@ -7,7 +7,7 @@ its members is for the owner and admins (403 for members).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from modelplane.faces.jsonresponse import JsonResponse
@@ -22,10 +22,11 @@ from modelplane.faces.native.prompt_schemas import (
     render_member,
     render_workspace,
 )
-from modelplane.faces.native.responses import ERRORS, DeletedOut
+from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.routing import router as native_router
 from modelplane.services import workspaces as service
 
-router = APIRouter(prefix="/v1/workspaces", tags=["workspaces"], responses=ERRORS)
+router = native_router("/v1/workspaces", ["workspaces"])
 
 
 @router.post("", status_code=201, response_model=WorkspaceOut)
