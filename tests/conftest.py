@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -16,6 +17,10 @@ from tests.support.databases import ReusedPostgres, database
 
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# For tests of races that only PostgreSQL can lose (SQLite runs one writer at a time).
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +64,16 @@ def settings(database_url: str) -> Settings:
         access_log=False,
         rate_limit_per_second=0,
     )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own to the test's PostgreSQL database, to play one side of a race."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
 from tests.support.databases import database
+from tests.support.store_invariants import broken_invariants
 from tests.support.store_snapshot import PostgresRows, SqliteRows
 
 TOKEN = "mp_fuzz_admin_token_0123456789abcdef"
@@ -61,8 +62,6 @@ CHECKS = [
     response_headers_conformance,
 ]
 READS = {"GET", "HEAD", "OPTIONS"}
-# The tables whose rows have an owner (owner_id), a principal.
-OWNED_TABLES = ("llms", "model_groups", "provider_templates", "workspaces", "config_namespaces")
 
 
 def fuzz_settings(database_url: str) -> Settings:
@@ -178,61 +177,6 @@ def fuzz_state_machine(schema: Any, run: Run, db: sqlite3.Connection) -> None:
         )
     )
     start.close()
-
-
-def broken_invariants(rows: SqliteRows | PostgresRows) -> list[str]:
-    """Rows that no sequence of successful requests may leave behind."""
-    checks = {
-        "a group with two default models": """
-            SELECT model_template_id FROM llm_templates WHERE is_default_model
-            GROUP BY model_template_id HAVING count(*) > 1""",
-        "an LLM template without its provider": """
-            SELECT llm_template_id FROM llm_templates t WHERE NOT EXISTS (
-              SELECT 1 FROM provider_templates p
-              WHERE p.provider_template_id = t.provider_template_id
-                AND p.model_template_id = t.model_template_id)""",
-        "a provider template without its group": """
-            SELECT provider_template_id FROM provider_templates p WHERE NOT EXISTS (
-              SELECT 1 FROM model_groups g WHERE g.model_template_id = p.model_template_id)""",
-        "a prompt template without its versions": """
-            SELECT prompt_template_id FROM prompt_templates t WHERE (
-              SELECT count(*) FROM prompt_template_versions v
-              WHERE v.prompt_template_id = t.prompt_template_id) != t.version""",
-        "a prompt template whose current text is not its last version": """
-            SELECT t.prompt_template_id FROM prompt_templates t
-            JOIN prompt_template_versions v
-              ON v.prompt_template_id = t.prompt_template_id AND v.version = t.version
-            WHERE v.content != t.content OR v.name != t.name""",
-        "a prompt template outside any workspace": """
-            SELECT prompt_template_id FROM prompt_templates t WHERE NOT EXISTS (
-              SELECT 1 FROM workspaces w WHERE w.workspace_id = t.workspace_id)""",
-        "a config newer than its namespace": """
-            SELECT c.config_key FROM configs c JOIN config_namespaces n
-              ON n.cluster_id = c.cluster_id AND n.name = c.name
-            WHERE c.revision > n.revision""",
-        "a config without its history": """
-            SELECT c.config_key FROM configs c WHERE NOT EXISTS (
-              SELECT 1 FROM config_history h WHERE h.cluster_id = c.cluster_id
-                AND h.name = c.name AND h.revision = c.revision
-                AND h.config_key = c.config_key AND h.value = c.value)""",
-        "a key of a missing principal": """
-            SELECT api_key_id FROM api_keys k WHERE NOT EXISTS (
-              SELECT 1 FROM principals p WHERE p.principal_id = k.principal_id)
-            UNION ALL
-            SELECT access_key_id FROM access_keys k WHERE NOT EXISTS (
-              SELECT 1 FROM principals p WHERE p.principal_id = k.principal_id)""",
-        "a resource owned by a missing principal": " UNION ALL ".join(
-            f"SELECT owner_id FROM {table} r WHERE NOT EXISTS ("  # noqa: S608 (fixed names)
-            " SELECT 1 FROM principals p WHERE p.principal_id = r.owner_id)"
-            for table in OWNED_TABLES
-        ),
-    }
-    broken = []
-    for name, query in checks.items():
-        found = rows.execute(query)
-        if found:
-            broken.append(f"{name}: {found[:5]}")
-    return broken
 
 
 @pytest.mark.slow

@@ -11,28 +11,13 @@ time, so there is no race to lose there.)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
-import pytest
 
-from modelplane.settings import Settings
-from tests.conftest import new_member
+from tests.conftest import POSTGRES_ONLY, new_member
 
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
 WAIT = 0.5  # long enough for the other side to reach its lock
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def workspaces_of(db: asyncpg.Connection, principal_id: str) -> int:

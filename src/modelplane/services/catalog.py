@@ -64,10 +64,20 @@ def provider_key_aad(provider_template_id: str) -> str:
 
 
 async def group_for(
-    uow: UnitOfWork, actor: Principal, group_id: str, action: Action, *, lock: bool = False
+    uow: UnitOfWork,
+    actor: Principal,
+    group_id: str,
+    action: Action,
+    *,
+    lock: bool = False,
+    share: bool = False,
 ) -> ModelGroup:
-    """A group the actor may `action`; unseen groups are NotFound, read-only ones denied."""
-    group = await uow.catalog.get_group(group_id, lock=lock)
+    """A group the actor may `action`; unseen groups are NotFound, read-only ones denied.
+
+    Whoever reads or changes the default model (the pointer or a flag) holds the group's
+    row first: `lock` to change it, `share` to read it whole.
+    """
+    group = await uow.catalog.get_group(group_id, lock=lock, share=share)
     if group is None or not actor.may(Action.READ, RESOURCE, group.owner_id):
         raise NotFound(GROUP, group_id)
     if not actor.may(action, RESOURCE, group.owner_id):
@@ -110,7 +120,10 @@ async def create_group(
 async def _provider_for(
     uow: UnitOfWork, actor: Principal, provider_id: str, action: Action, *, lock: bool = False
 ) -> tuple[ProviderTemplate, ModelGroup]:
-    """A provider template and its group; a provider in an unseen group is NotFound."""
+    """A provider template and its group; a provider in an unseen group is NotFound.
+
+    With `lock` the provider is read again once its group is held: it may have gone.
+    """
     provider = await uow.catalog.get_provider(provider_id)
     if provider is None:
         raise NotFound(PROVIDER, provider_id)
@@ -118,7 +131,33 @@ async def _provider_for(
         group = await group_for(uow, actor, provider.model_template_id, action, lock=lock)
     except NotFound:
         raise NotFound(PROVIDER, provider_id) from None
+    if lock:
+        provider = await uow.catalog.get_provider(provider_id)
+        if provider is None:
+            raise NotFound(PROVIDER, provider_id)
     return provider, group
+
+
+async def _template_for(
+    uow: UnitOfWork, actor: Principal, template_id: str, action: Action, *, lock: bool = False
+) -> tuple[LlmTemplate, ModelGroup]:
+    """An LLM template and its group; a template in an unseen group is NotFound.
+
+    With `lock` the template is read again once its group is held, so that its default
+    flag is the one every writer of the group sees.
+    """
+    template = await uow.catalog.get_template(template_id)
+    if template is None:
+        raise NotFound(LLM_TEMPLATE, template_id)
+    try:
+        group = await group_for(uow, actor, template.model_template_id, action, lock=lock)
+    except NotFound:
+        raise NotFound(LLM_TEMPLATE, template_id) from None
+    if lock:
+        template = await uow.catalog.get_template(template_id)
+        if template is None:
+            raise NotFound(LLM_TEMPLATE, template_id)
+    return template, group
 
 
 def _visible_to(actor: Principal) -> str | None:
@@ -306,15 +345,7 @@ async def update_group(
 async def delete_llm_template(*, store: Store, actor: Principal, llm_template_id: str) -> None:
     """Delete an LLM template; deleting the default also clears the group's pointer."""
     async with store.writer() as uow:
-        template = await uow.catalog.get_template(llm_template_id)
-        if template is None:
-            raise NotFound(LLM_TEMPLATE, llm_template_id)
-        try:
-            group = await group_for(
-                uow, actor, template.model_template_id, Action.UPDATE, lock=True
-            )
-        except NotFound:
-            raise NotFound(LLM_TEMPLATE, llm_template_id) from None
+        template, group = await _template_for(uow, actor, llm_template_id, Action.UPDATE, lock=True)
         await uow.catalog.delete_template(llm_template_id)
         if template.is_default_model:
             await uow.catalog.save_group(group.with_default(None, now_ms=now_ms()))
@@ -444,13 +475,7 @@ async def delete_provider(*, store: Store, actor: Principal, provider_template_i
 async def get_llm_template(*, store: Store, actor: Principal, llm_template_id: str) -> LlmTemplate:
     """One LLM template the actor may read."""
     async with store.reader() as uow:
-        template = await uow.catalog.get_template(llm_template_id)
-        if template is None:
-            raise NotFound(LLM_TEMPLATE, llm_template_id)
-        try:
-            await group_for(uow, actor, template.model_template_id, Action.READ)
-        except NotFound:
-            raise NotFound(LLM_TEMPLATE, llm_template_id) from None
+        template, _ = await _template_for(uow, actor, llm_template_id, Action.READ)
     return template
 
 

@@ -125,7 +125,8 @@ async def runtime_model_config(
         if group_id is None:
             raise NotFound(RUNTIME, f"{kind}/{runtime_id}")
         try:
-            group = await group_for(uow, actor, group_id, Action.READ)
+            # Shared: the pointer and the flags are read as one writer of the group left them.
+            group = await group_for(uow, actor, group_id, Action.READ, share=True)
         except NotFound:
             raise NotFound(RUNTIME, f"{kind}/{runtime_id}") from None
         providers = await uow.catalog.providers_of(group_id)

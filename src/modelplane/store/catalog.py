@@ -127,14 +127,18 @@ class CatalogRepository:
             )
         )
 
-    async def get_group(self, group_id: str, *, lock: bool = False) -> ModelGroup | None:
-        """A group; with `lock`, writers of the same group wait until this one commits.
+    async def get_group(
+        self, group_id: str, *, lock: bool = False, share: bool = False
+    ) -> ModelGroup | None:
+        """A group; with `lock`, writers of the same group wait until this one commits;
+        with `share`, this waits for them and they for it, while other sharers go on.
 
-        On SQLite every writer already holds the database's write lock.
+        On SQLite every writer already holds the database's write lock, and a reader
+        sees one snapshot.
         """
         query = sa.select(model_groups).where(model_groups.c.model_template_id == group_id)
-        if lock and self._is_postgres:
-            query = query.with_for_update()
+        if (lock or share) and self._is_postgres:
+            query = query.with_for_update(read=not lock)
         row = (await self._conn.execute(query)).first()
         return _group(row) if row is not None else None
 
