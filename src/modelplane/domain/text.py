@@ -9,6 +9,7 @@ once, with the rule below, before anything is stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from modelplane.domain.errors import FieldViolation, InvalidArgument
@@ -37,36 +38,44 @@ def check_text(value: str, field: str) -> None:
         raise InvalidArgument.of(field, rule)
 
 
-def _join(path: str, part: str | int) -> str:
-    return f"{path}.{part}" if path else str(part)
+def _named(path: str, keys: list[str | int]) -> str:
+    return ".".join([path, *map(str, keys)] if path else map(str, keys)) or "body"
+
+
+def _children(item: dict[Any, Any] | list[Any], start: int) -> Iterator[tuple[Any, Any]]:
+    return iter(item.items()) if isinstance(item, dict) else enumerate(item, start)
 
 
 def first_bad_text(value: Any, path: str = "", *, first_index: int = 0) -> FieldViolation | None:
     """The first string (object key or value, at any depth) of a JSON value that breaks the
-    rule, named by its dotted path from `path` (list items by index from `first_index`).
+    rule, named by its dotted path from `path`. Items of lists count from 0, except those of
+    `value` itself, which count from `first_index` (RPC names list parameters' items from 1).
 
     A bad key is reported on the object that holds it, since the key itself cannot be
-    printed.
+    printed. The walk builds no path until it finds something.
     """
-    stack: list[tuple[Any, str]] = [(value, path)]
+    if isinstance(value, str):
+        rule = text_rule(value)
+        return None if rule is None else FieldViolation(path or "body", rule)
+    if not isinstance(value, dict | list):
+        return None
+    keys: list[str | int] = []  # the path from `value` to the container being walked
+    stack = [_children(value, first_index)]
     while stack:
-        item, where = stack.pop()
-        if isinstance(item, str):
-            rule = text_rule(item)
-            if rule is not None:
-                return FieldViolation(where or "body", rule)
-        elif isinstance(item, dict):
-            children = []
-            for key, child in item.items():
-                if isinstance(key, str) and text_rule(key) is not None:
-                    return FieldViolation(where or "body", f"keys {text_rule(key)}")
-                children.append((child, _join(where, key)))
-            stack.extend(reversed(children))
-        elif isinstance(item, list):
-            stack.extend(
-                (child, _join(where, n))
-                for n, child in reversed(list(enumerate(item, first_index)))
-            )
+        for key, child in stack[-1]:
+            if isinstance(key, str) and (rule := text_rule(key)) is not None:
+                return FieldViolation(_named(path, keys), f"keys {rule}")
+            if isinstance(child, str):
+                if (rule := text_rule(child)) is not None:
+                    return FieldViolation(_named(path, [*keys, key]), rule)
+            elif isinstance(child, dict | list):
+                keys.append(key)
+                stack.append(_children(child, 0))
+                break
+        else:
+            stack.pop()
+            if keys:
+                keys.pop()
     return None
 
 

@@ -12,6 +12,7 @@ long run of digits is read by the standard parser.)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -24,6 +25,10 @@ from modelplane.domain.text import check_json_text
 DEPTH_MAX = 1024  # orjson's own limit of nested arrays and objects
 _NUL_ESCAPE = b"\\u0000"
 _LONG_DIGITS = re.compile(rb"[0-9]{20}")  # 2**64 has 20 digits
+# A body larger than this is parsed on a worker thread: a megabyte of small strings takes
+# tens of milliseconds to parse and check, and the event loop takes the GIL back every
+# 5 ms (sys.getswitchinterval), so it keeps answering meanwhile.
+INLINE_BYTES = 64 * 1024
 
 
 def _standard(raw: bytes, field: str, first_index: int) -> Any:
@@ -64,3 +69,10 @@ def parse_json(raw: bytes | str, field: str = "body", *, first_index: int = 0) -
     if _NUL_ESCAPE in data:
         check_json_text(value, _root(field), first_index=first_index)
     return value
+
+
+async def parse_json_body(raw: bytes, field: str = "body") -> Any:
+    """`parse_json` of a request body, off the event loop when the body is large."""
+    if len(raw) <= INLINE_BYTES:
+        return parse_json(raw, field)
+    return await asyncio.to_thread(parse_json, raw, field)

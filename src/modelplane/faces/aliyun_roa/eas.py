@@ -31,7 +31,7 @@ from modelplane.domain.configs import CONFIG_TYPE, Config
 from modelplane.domain.errors import InvalidArgument
 from modelplane.faces.aliyun_roa.eas_errors import render
 from modelplane.faces.aliyun_roa.endpoint import RoaCall, RoaFace
-from modelplane.faces.json_input import parse_json
+from modelplane.faces.json_input import parse_json_body
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.services import configs
 
@@ -62,11 +62,11 @@ class Call(RoaCall):
     def key(self) -> str:
         return self.path["ConfigKey"]
 
-    def value(self) -> object:
+    async def value(self) -> object:
         """`Value` from the JSON body, unchecked (None when absent; empty body is `{}`)."""
         if not self.body.strip():
             return None
-        document = parse_json(self.body)
+        document = await parse_json_body(self.body)
         if not isinstance(document, dict):
             raise InvalidArgument.of("body", BODY_RULE)
         return document.get("Value")
@@ -96,7 +96,7 @@ async def create(call: Call) -> dict[str, Any]:
         config_type=call.config_type,
         name=call.name,
         key=call.key,
-        value=call.value(),
+        value=await call.value(),
     )
     return rendered(config)
 
@@ -110,7 +110,7 @@ async def update(call: Call) -> dict[str, Any]:
         config_type=call.config_type,
         name=call.name,
         key=call.key,
-        value=call.value(),
+        value=await call.value(),
     )
     return rendered(config)
 

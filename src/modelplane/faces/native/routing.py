@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.text import UTF8_RULE, check_text
-from modelplane.faces.json_input import parse_json
+from modelplane.faces.json_input import parse_json_body
 from modelplane.faces.native.responses import ERRORS
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -52,7 +52,7 @@ class CheckedJsonRequest(Request):
         """Read and check the body, if any; InvalidArgument names what is wrong."""
         body = await self.body()
         if body:
-            self._checked = parse_json(body)
+            self._checked = await parse_json_body(body)
 
     async def json(self) -> Any:
         """The checked body."""
