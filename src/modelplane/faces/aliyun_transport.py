@@ -3,8 +3,9 @@
 A request as its signature sees it: the body (read within the app's limit), the headers
 by lower-case name, the path still percent-encoded and the query decoded into pairs
 (`+` is a space). `authenticate` checks the access-key signature (see
-`services/signed_requests.py`) and records who signed. Signature errors keep their own
-Alibaba code on every face, with the same status (`signature_status`).
+`services/signed_requests.py`) and records who signed. A face takes a setting that
+changes what it does from signed input only (`signed_setting`). Signature errors keep
+their own Alibaba code on every face, with the same status (`signature_status`).
 """
 
 from __future__ import annotations
@@ -141,3 +142,34 @@ async def authenticate(
     scope.setdefault("state", {})["principal_id"] = actor.principal_id
     state.rate_limits.check(actor.principal_id)  # Throttling.User with x-acs-retry-after
     return actor
+
+
+def signed_setting(
+    request: SignedRequest, header: str, param: str = "", value: str | None = None
+) -> str | None:
+    """A setting sent as the header `header`, as the signed parameter `param` (`value`), or
+    as both; from signed input only.
+
+    Both sent must agree. The header alone counts only when the signature covers it (the
+    RPC HMAC-SHA1 signature covers no header): else `IncompleteSignature`.
+    """
+    sent = first(request.headers, header)
+    if sent is None:
+        return value
+    if value is not None:
+        if sent != value:
+            raise SignatureError(
+                "InvalidParameter",
+                f"the header {header} {sent[:64]!r} disagrees with the signed parameter "
+                f"{param} {value[:64]!r}",
+            )
+        return value
+    claim = read_claim(request)
+    if not claim.covers_header(header):
+        alternative = f"send the parameter {param} or " if param else ""
+        raise SignatureError(
+            "IncompleteSignature",
+            f"the header {header} is not covered by the {claim.scheme} signature: "
+            f"{alternative}sign it with ACS3-HMAC-SHA256",
+        )
+    return sent
