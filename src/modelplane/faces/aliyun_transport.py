@@ -125,8 +125,9 @@ async def authenticate(
 ) -> Principal:
     """The principal whose access key signed `request` (recorded for the access log).
 
-    A principal over its rate limit gets `ResourceExhausted` (after the signature check,
-    so only a known principal spends its tokens).
+    A principal over its rate limit gets `ResourceExhausted` (after the signature and
+    nonce checks, so only a known principal spends its tokens, and before the nonce is
+    kept, so the refused request may be sent again as it is).
 
     A face that takes parameters from the body (`reads_body`) refuses a signature that
     does not cover it (ROA HMAC-SHA1 without `content-md5`).
@@ -138,10 +139,14 @@ async def authenticate(
             "ACS3-HMAC-SHA256",
         )
     state = scope["app"].state
-    actor = await authenticate_signed(store=state.store, secrets=state.secrets, request=request)
-    scope.setdefault("state", {})["principal_id"] = actor.principal_id
-    state.rate_limits.check(actor.principal_id)  # Throttling.User with x-acs-retry-after
-    return actor
+
+    def admit(actor: Principal) -> None:
+        scope.setdefault("state", {})["principal_id"] = actor.principal_id
+        state.rate_limits.check(actor.principal_id)  # Throttling.User with x-acs-retry-after
+
+    return await authenticate_signed(
+        store=state.store, secrets=state.secrets, request=request, admit=admit
+    )
 
 
 def signed_setting(
