@@ -26,7 +26,7 @@ from modelplane.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.integration.test_bailian_face import keys_for
 from tests.integration.test_catalog_services import admin_of
-from tests.support.roa import EAS_VERSION, HOST, RoaClient
+from tests.support.roa import EAS_VERSION, HOST, RoaClient, send
 from tests.support.rpc import RpcClient
 
 PER_SECOND, BURST = 5, 5
@@ -278,3 +278,37 @@ async def test_a_bad_signature_spends_no_token(app: FastAPI, clock: Clock) -> No
     right = RoaClient(app, access_key_id, secret, version=EAS_VERSION, action="Config")
     for _ in range(BURST):
         assert (await right.call("GET", path)).status_code == 200
+
+
+@pytest.mark.parametrize("signer", ["acs3", "v2"])
+async def test_a_throttled_rpc_request_keeps_no_nonce_and_may_be_sent_again(
+    app: FastAPI, http: httpx.AsyncClient, clock: Clock, signer: str
+) -> None:
+    principal = await member(app, f"rpc-again-{signer}")
+    rpc = RpcClient(http, *await keys_for(app, principal.principal_id), signer=signer)
+    for _ in range(BURST):
+        assert (await rpc.call("ListModelTemplates")).status_code == 200
+    create = rpc.sign("CreateModelTemplate", {"Name": "sent twice", "BizType": "1"})
+    assert_acs_throttled(await rpc.send(create), "RequestId", "Code")
+    clock.now += 1 / PER_SECOND
+    again = await rpc.send(create)  # the very same signed request, nonce and all
+    assert again.status_code == 200, again.text
+    clock.now += 1 / PER_SECOND
+    listed = (await rpc.call("ListModelTemplates")).json()
+    assert [group["Name"] for group in listed["Data"]] == ["sent twice"]
+
+
+async def test_a_throttled_roa_request_keeps_no_nonce_and_may_be_sent_again(
+    app: FastAPI, clock: Clock
+) -> None:
+    principal = await member(app, "eas-again")
+    roa = RoaClient(app, *await keys_for(app, principal.principal_id), "v2", version=EAS_VERSION)
+    path = "/api/v2/configs/cn-hangzhou/service/svc"
+    for _ in range(BURST):
+        assert (await roa.call("GET", path)).status_code == 200
+    headers = roa.headers_for("GET", path, {"PageSize": "5"})
+    assert_acs_throttled(await send(app, "GET", path, "PageSize=5", headers), "RequestId", "Code")
+    clock.now += 1 / PER_SECOND
+    again = await send(app, "GET", path, "PageSize=5", headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["PageSize"] == 5

@@ -28,7 +28,7 @@ from modelplane.app import create_app
 from modelplane.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.support.roa import EAS_VERSION, RoaClient
-from tests.support.rpc import HOST, rpc_headers
+from tests.support.rpc import HOST, signed_call
 from tests.support.store_snapshot import PostgresRows, SqliteRows
 
 BAD = ["\ud800", "\udfff", "a\udc80b", "\x00", "x\x00", "\ud83d"]
@@ -428,7 +428,7 @@ def rpc_slots(instance: Instance) -> list[Slot]:
                 f"{quote(k)}={wire(v if isinstance(v, str) else json.dumps(v))}"
                 for k, v in form.items()
             ).encode()
-            headers = rpc_headers(key_id, secret, a, {}, body)
+            headers = signed_call(key_id, secret, a, body=body).headers
             return http.post("/", content=body, headers=headers)
 
         for name, value in params.items():
@@ -459,7 +459,7 @@ def test_every_rpc_string_is_checked_where_it_enters(instance: Instance) -> None
     def read_back() -> None:
         for action in ("ListModelTemplates", "ListModelProviderTemplates", "ListLlmTemplates"):
             body = b"PageSize=100"
-            headers = rpc_headers(key_id, secret, action, {}, body)
+            headers = signed_call(key_id, secret, action, body=body).headers
             assert instance.http.post("/", content=body, headers=headers).status_code == 200
 
     for slot in slots:
@@ -600,9 +600,9 @@ def test_rows_older_versions_stored_with_lone_surrogates_are_served_escaped(
         assert templates.json()["llmTemplates"][0]["config"] == {"t": "\\udfff"}
         key = http.post(f"/v1/principals/{ids['admin']}/access-keys").json()
         body = b"PageSize=10"
-        headers = rpc_headers(
-            key["accessKeyId"], key["accessKeySecret"], "ListLlmTemplates", {}, body
-        )
+        headers = signed_call(
+            key["accessKeyId"], key["accessKeySecret"], "ListLlmTemplates", body=body
+        ).headers
         rpc = http.post("/", content=body, headers=headers)
         assert rpc.status_code == 200, rpc.text
         assert json.loads(rpc.json()["Data"][0]["Config"]) == {"t": "\\udfff"}

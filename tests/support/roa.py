@@ -12,6 +12,7 @@ import base64
 import enum
 import hashlib
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -40,10 +41,14 @@ async def send(
     method: str,
     path: str,
     query: str = "",
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     body: bytes = b"",
 ) -> httpx.Response:
-    """One request to the app: `path`, `query` and `body` exactly as a client sends them."""
+    """One request to the app: `path`, `query` and `body` exactly as a client sends them.
+
+    `headers` may be a list of pairs, to send a header more than once.
+    """
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -54,7 +59,7 @@ async def send(
         "raw_path": path.encode("ascii"),
         "query_string": query.encode("ascii"),
         "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+        "headers": [(k.lower().encode(), v.encode()) for k, v in pairs],
         "client": ("127.0.0.1", 50000),
         "server": (HOST, 80),
     }
@@ -142,10 +147,12 @@ class RoaClient:
         sign: bool = True,
         body: bytes = b"",
         content_md5: bool = False,
+        unsigned: tuple[str, ...] = (),
     ) -> dict[str, str]:
         """The headers the SDK would send, `authorization` included when `sign`.
 
         A `body` is sent as JSON; `content_md5` adds its MD5 (which ROA HMAC-SHA1 then signs).
+        The headers named in `unsigned` are left out of the signature, as if added on the way.
         """
         headers = {
             "host": HOST,
@@ -175,7 +182,8 @@ class RoaClient:
             }
         headers |= extra_headers or {}
         if sign:
-            request = SimpleNamespace(method=method, pathname=path, query=query, headers=headers)
+            signed = {k: v for k, v in headers.items() if k not in unsigned}
+            request = SimpleNamespace(method=method, pathname=path, query=query, headers=signed)
             if self.signer == "acs3":
                 headers["authorization"] = Utils.get_authorization(
                     request, ACS3, headers["x-acs-content-sha256"], self.access_key_id, self.secret

@@ -13,6 +13,7 @@ from alibabacloud_tea_openapi.utils import Utils
 from modelplane.security.signatures import (
     ACS3,
     ROA_SHA1,
+    RPC_SHA1,
     SignatureError,
     SignedRequest,
     parse_timestamp,
@@ -26,9 +27,17 @@ NOW = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 
 
 def acs3_request(
-    *, query: dict[str, str], body: bytes = b"", path: str = "/", date: datetime = NOW
+    *,
+    query: dict[str, str],
+    body: bytes = b"",
+    path: str = "/",
+    date: datetime = NOW,
+    unsigned: tuple[str, ...] = (),
 ) -> SignedRequest:
-    """Sign like the SDK does, then present the request as the server receives it."""
+    """Sign like the SDK does, then present the request as the server receives it.
+
+    The headers named in `unsigned` are sent but left out of the signature.
+    """
     headers = {
         "host": "127.0.0.1:8080",
         "x-acs-action": "BatchCreateLlmTemplates",
@@ -38,7 +47,8 @@ def acs3_request(
         "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
         "content-type": "application/x-www-form-urlencoded",
     }
-    sdk_request = SimpleNamespace(method="POST", pathname=path, query=query, headers=headers)
+    signed = {k: v for k, v in headers.items() if k not in unsigned}
+    sdk_request = SimpleNamespace(method="POST", pathname=path, query=query, headers=signed)
     authorization = Utils.get_authorization(
         sdk_request, ACS3, headers["x-acs-content-sha256"], AK, SECRET
     )
@@ -316,3 +326,91 @@ def test_an_unreadable_date_is_invalid_timestamp_format() -> None:
     with pytest.raises(SignatureError) as caught:
         parse_timestamp("yesterday")
     assert caught.value.code == "InvalidTimeStamp.Format"
+
+
+def _with_query(request: SignedRequest, query: list[tuple[str, str]]) -> SignedRequest:
+    return SignedRequest(request.method, request.raw_path, query, request.headers, request.body)
+
+
+def test_acs3_encodes_query_names_so_one_name_cannot_pass_for_two() -> None:
+    request = acs3_request(query={"Name": "", "PageSize": "1"})
+    verify(request, read_claim(request), SECRET, now=NOW)
+    one_name = _with_query(request, [("Name=&PageSize", "1")])  # sent as Name%3D%26PageSize=1
+    with pytest.raises(SignatureError) as caught:
+        verify(one_name, read_claim(one_name), SECRET, now=NOW)
+    assert caught.value.code == "SignatureDoesNotMatch"
+
+
+def test_roa_sha1_encodes_query_names_so_one_name_cannot_pass_for_two() -> None:
+    request = roa_request(query={"maxResults": "1", "name": ""})
+    verify(request, read_claim(request), SECRET, now=NOW)
+    one_name = _with_query(request, [("maxResults=1&name", "")])
+    with pytest.raises(SignatureError) as caught:
+        verify(one_name, read_claim(one_name), SECRET, now=NOW)
+    assert caught.value.code == "SignatureDoesNotMatch"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x-acs-signature-nonce",
+        "x-acs-date",
+        "x-acs-action",
+        "x-acs-version",
+        "x-acs-content-sha256",
+        "authorization",
+        "content-type",
+        "host",
+    ],
+)
+def test_a_signed_or_security_header_sent_twice_is_refused(name: str) -> None:
+    request = acs3_request(query={})
+    twice = request.headers | {name: [*request.headers[name], "other"]}
+    with pytest.raises(SignatureError) as caught:
+        read_claim(SignedRequest("POST", "/", [], twice))
+    assert caught.value.code == "InvalidParameter"
+    assert f"the header {name} is sent 2 times" in caught.value.message
+
+
+def test_two_nonces_signed_as_one_cannot_be_swapped_into_a_fresh_request() -> None:
+    """ACS3 and ROA HMAC-SHA1 join repeated values with a comma: "a,b" signs like a, b."""
+    for request in (acs3_request(query={}), roa_request()):
+        split = request.headers | {"x-acs-signature-nonce": ["nonce-1", "nonce-2"]}
+        for order in (split, split | {"x-acs-signature-nonce": ["nonce-2", "nonce-1"]}):
+            with pytest.raises(SignatureError) as caught:
+                read_claim(SignedRequest("POST", "/", [], order))
+            assert caught.value.code == "InvalidParameter"
+
+
+@pytest.mark.parametrize("name", ["x-acs-action", "x-acs-version", "content-type"])
+def test_acs3_refuses_an_x_acs_header_or_content_type_left_out_of_signed_headers(
+    name: str,
+) -> None:
+    request = acs3_request(query={}, unsigned=(name,))
+    with pytest.raises(SignatureError) as caught:
+        verify(request, read_claim(request), SECRET, now=NOW)
+    assert caught.value.code == "IncompleteSignature"
+    assert name in caught.value.message
+
+
+def test_what_each_scheme_covers_of_the_headers() -> None:
+    acs3 = read_claim(acs3_request(query={}, unsigned=("x-acs-action",)))
+    assert acs3.covers_header("x-acs-version") and acs3.covers_header("content-type")
+    assert not acs3.covers_header("x-acs-action")
+    roa = read_claim(roa_request())
+    assert roa.covers_header("x-acs-action") and roa.covers_header("content-type")
+    assert not roa.covers_header("host")
+    rpc = read_claim(rpc_request({"Action": "ListLlmTemplates", "Version": "2021-09-01"}))
+    assert rpc.scheme == RPC_SHA1
+    assert not rpc.covers_header("x-acs-action") and not rpc.covers_header("x-acs-version")
+
+
+def test_an_rpc_sha1_signature_is_good_for_the_path_slash_only() -> None:
+    request = rpc_request({"Action": "ListLlmTemplates", "Version": "2021-09-01"})
+    verify(request, read_claim(request), SECRET, now=NOW)
+    elsewhere = SignedRequest(
+        request.method, "/api/v2/configs/c1/service/s1/k", request.query, request.headers
+    )
+    with pytest.raises(SignatureError) as caught:
+        verify(elsewhere, read_claim(elsewhere), SECRET, now=NOW)
+    assert caught.value.code == "IncompleteSignature"

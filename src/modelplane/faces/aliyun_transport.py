@@ -3,8 +3,9 @@
 A request as its signature sees it: the body (read within the app's limit), the headers
 by lower-case name, the path still percent-encoded and the query decoded into pairs
 (`+` is a space). `authenticate` checks the access-key signature (see
-`services/signed_requests.py`) and records who signed. Signature errors keep their own
-Alibaba code on every face, with the same status (`signature_status`).
+`services/signed_requests.py`) and records who signed. A face takes a setting that
+changes what it does from signed input only (`signed_setting`). Signature errors keep
+their own Alibaba code on every face, with the same status (`signature_status`).
 """
 
 from __future__ import annotations
@@ -131,8 +132,9 @@ async def authenticate(
 ) -> Principal:
     """The principal whose access key signed `request` (recorded for the access log).
 
-    A principal over its rate limit gets `ResourceExhausted` (after the signature check,
-    so only a known principal spends its tokens).
+    A principal over its rate limit gets `ResourceExhausted` (after the signature and
+    nonce checks, so only a known principal spends its tokens, and before the nonce is
+    kept, so the refused request may be sent again as it is).
 
     A face that takes parameters from the body (`reads_body`) refuses a signature that
     does not cover it (ROA HMAC-SHA1 without `content-md5`).
@@ -144,7 +146,42 @@ async def authenticate(
             "ACS3-HMAC-SHA256",
         )
     state = scope["app"].state
-    actor = await authenticate_signed(store=state.store, secrets=state.secrets, request=request)
-    scope.setdefault("state", {})["principal_id"] = actor.principal_id
-    state.rate_limits.check(actor.principal_id)  # Throttling.User with x-acs-retry-after
-    return actor
+
+    def admit(actor: Principal) -> None:
+        scope.setdefault("state", {})["principal_id"] = actor.principal_id
+        state.rate_limits.check(actor.principal_id)  # Throttling.User with x-acs-retry-after
+
+    return await authenticate_signed(
+        store=state.store, secrets=state.secrets, request=request, admit=admit
+    )
+
+
+def signed_setting(
+    request: SignedRequest, header: str, param: str = "", value: str | None = None
+) -> str | None:
+    """A setting sent as the header `header`, as the signed parameter `param` (`value`), or
+    as both; from signed input only.
+
+    Both sent must agree. The header alone counts only when the signature covers it (the
+    RPC HMAC-SHA1 signature covers no header): else `IncompleteSignature`.
+    """
+    sent = first(request.headers, header)
+    if sent is None:
+        return value
+    if value is not None:
+        if sent != value:
+            raise SignatureError(
+                "InvalidParameter",
+                f"the header {header} {sent[:64]!r} disagrees with the signed parameter "
+                f"{param} {value[:64]!r}",
+            )
+        return value
+    claim = read_claim(request)
+    if not claim.covers_header(header):
+        alternative = f"send the parameter {param} or " if param else ""
+        raise SignatureError(
+            "IncompleteSignature",
+            f"the header {header} is not covered by the {claim.scheme} signature: "
+            f"{alternative}sign it with ACS3-HMAC-SHA256",
+        )
+    return sent

@@ -5,11 +5,25 @@ Pure functions over a `SignedRequest`; the faces build one from the wire, the se
 looks up the secret of the claimed access key, `verify` decides. Replayed nonces are
 refused by the store, which remembers them until they are too old to pass `verify`.
 
-The ROA HMAC-SHA1 scheme (what the SDK sends with `Config(signature_algorithm='v2')` to
-an ROA API) signs the method, the `accept`, `content-md5`, `content-type` and `date`
-headers, every `x-acs-*` header, the path as sent and the decoded query; it does not
-cover the body unless the client sends `content-md5` (then checked here). A face that
-reads the body of such a request must keep that in mind (see `Claim.covers_body`).
+What each scheme covers (a face may act only on that, see `Claim.covers_header`):
+
+- ACS3-HMAC-SHA256: the method, the path as sent, the query (names and values encoded),
+  the headers named in `SignedHeaders` and the body's SHA-256. `SignedHeaders` must name
+  `host`, `x-acs-date`, `x-acs-signature-nonce`, and every other `x-acs-*` header and
+  `content-type` that is sent (as the SDKs do).
+- RPC HMAC-SHA1: the method and the query and form parameters; no header, and the path
+  only as `/` (its string to sign holds `%2F`), so it is good for `/` alone.
+- ROA HMAC-SHA1 (what the SDK sends with `Config(signature_algorithm='v2')` to an ROA
+  API): the method, the `accept`, `content-md5`, `content-type` and `date` headers,
+  every `x-acs-*` header, the path as sent and the query (names encoded, values as
+  decoded: the SDK's form); the body only when the client sends `content-md5` (then
+  checked here). A face that reads the body of such a request must keep that in mind
+  (see `Claim.covers_body`).
+
+A header that a signature covers, or that says who signed, when or how, may be sent once
+only (`SINGLE_HEADERS`, every `x-acs-*`): the schemes join repeated values with commas,
+so two values and one value holding a comma would otherwise sign alike, and which of
+them counts (the nonce, the action) would be the server's guess.
 """
 
 from __future__ import annotations
@@ -29,6 +43,9 @@ RPC_SHA1: Final = "HMAC-SHA1"
 ROA_SHA1: Final = "ROA-HMAC-SHA1"
 ROA_PREFIX: Final = "acs "
 MAX_SKEW_SECONDS = 15 * 60
+ACS3_REQUIRED = frozenset({"host", "x-acs-date", "x-acs-signature-nonce"})
+ROA_SIGNED_HEADERS = frozenset({"accept", "content-md5", "content-type", "date"})
+SINGLE_HEADERS = frozenset({"authorization", "host", "content-type", "content-md5", "date"})
 Scheme = Literal["ACS3-HMAC-SHA256", "HMAC-SHA1", "ROA-HMAC-SHA1"]
 
 
@@ -77,13 +94,34 @@ class Claim:
         """Whether a valid signature of this claim vouches for the request body."""
         return self.scheme != ROA_SHA1 or request.header("content-md5") is not None
 
+    def covers_header(self, name: str) -> bool:
+        """Whether a valid signature of this claim vouches for the header `name` (lower-case)."""
+        if self.scheme == ACS3:
+            return name in {h.lower() for h in self.signed_headers}
+        if self.scheme == ROA_SHA1:
+            return name.startswith("x-acs-") or name in ROA_SIGNED_HEADERS
+        return False
+
 
 def _encode(value: str) -> str:
     return quote(value, safe="~", encoding="utf-8")
 
 
+def _refuse_repeated_headers(request: SignedRequest) -> None:
+    for name, values in request.headers.items():
+        if len(values) > 1 and (name in SINGLE_HEADERS or name.startswith("x-acs-")):
+            raise SignatureError(
+                "InvalidParameter",
+                f"the header {name[:64]} is sent {len(values)} times; send it once",
+            )
+
+
 def read_claim(request: SignedRequest) -> Claim:
-    """Find the signature scheme and its parameters, or raise `SignatureError`."""
+    """Find the signature scheme and its parameters, or raise `SignatureError`.
+
+    A header of `SINGLE_HEADERS` or `x-acs-*` sent more than once is refused first.
+    """
+    _refuse_repeated_headers(request)
     authorization = request.header("authorization")
     if authorization is not None and authorization.startswith(ACS3 + " "):
         fields = {}
@@ -145,8 +183,12 @@ def read_claim(request: SignedRequest) -> Claim:
 
 
 def acs3_canonical_request(request: SignedRequest, signed_headers: Sequence[str]) -> str:
-    """The canonical request of ACS3-HMAC-SHA256, as the SDK builds it."""
-    pairs = sorted((k, _encode(v)) for k, v in request.query)
+    """The canonical request of ACS3-HMAC-SHA256, as the SDK builds it.
+
+    Query names are encoded as well as values (the SDK's names need no encoding), so that
+    a name holding `=` or `&` cannot pass for several parameters.
+    """
+    pairs = [(_encode(k), _encode(v)) for k, v in sorted(request.query)]
     query = "&".join(f"{k}={v}" for k, v in pairs)
     lines = []
     for name in sorted(h.lower() for h in signed_headers):
@@ -180,8 +222,9 @@ def roa_string_to_sign(request: SignedRequest) -> str:
 
     The method, then `accept`, `content-md5`, `content-type` and `date` (empty when not
     sent), one line each; every `x-acs-*` header as `name:value` lines sorted by name; and
-    the path as sent followed by the query sorted by name, values decoded (`k=v`, or `k`
-    alone for an empty value).
+    the path as sent followed by the query sorted by name (`k=v`, or `k` alone for an empty
+    value). Values are decoded, as the SDK signs them; names are encoded (the SDK's need no
+    encoding), so that a name holding `=` or `&` cannot pass for several parameters.
     """
 
     def value(name: str) -> str:
@@ -203,7 +246,9 @@ def roa_string_to_sign(request: SignedRequest) -> str:
     resource = request.raw_path or "/"
     params = dict(request.query)
     if params:
-        resource += "?" + "&".join(f"{k}={params[k]}" if params[k] else k for k in sorted(params))
+        resource += "?" + "&".join(
+            f"{_encode(k)}={params[k]}" if params[k] else _encode(k) for k in sorted(params)
+        )
     return head + acs + resource
 
 
@@ -241,11 +286,13 @@ def verify(
 ) -> datetime:
     """Check the signature, the body hash and the date window; return the request time."""
     if claim.scheme == ACS3:
-        required = {"host", "x-acs-date", "x-acs-signature-nonce"}
-        missing = required - {h.lower() for h in claim.signed_headers}
+        sent = {h for h in request.headers if h.startswith("x-acs-") or h == "content-type"}
+        missing = (ACS3_REQUIRED | sent) - {h.lower() for h in claim.signed_headers}
         if missing:
             raise SignatureError(
-                "IncompleteSignature", f"SignedHeaders must include {sorted(missing)}"
+                "IncompleteSignature",
+                f"SignedHeaders must include {sorted(missing)}: host, x-acs-date, "
+                "x-acs-signature-nonce, and every x-acs-* header and content-type sent",
             )
         declared = request.header("x-acs-content-sha256")
         if declared is not None and declared != hashlib.sha256(request.body).hexdigest():
@@ -260,6 +307,12 @@ def verify(
             raise SignatureError("SignatureDoesNotMatch", "content-md5 does not match the body")
         expected = roa_signature(request, secret)
     else:
+        if (request.raw_path or "/") != "/":
+            raise SignatureError(
+                "IncompleteSignature",
+                "an HMAC-SHA1 Signature parameter covers the path / only: sign requests to "
+                "other paths with ACS3-HMAC-SHA256 or ROA HMAC-SHA1",
+            )
         expected = rpc_signature(request, secret)
     if not hmac.compare_digest(expected.encode(), claim.signature.encode()):
         raise SignatureError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from modelplane.domain.errors import Unauthenticated
@@ -24,12 +25,19 @@ _PURGE_CHANCE = 0.01  # about one request in a hundred clears out expired nonces
 
 
 async def authenticate_signed(
-    *, store: Store, secrets: SecretBox, request: SignedRequest, now: datetime | None = None
+    *,
+    store: Store,
+    secrets: SecretBox,
+    request: SignedRequest,
+    now: datetime | None = None,
+    admit: Callable[[Principal], None] | None = None,
 ) -> Principal:
     """The principal whose active access key signed `request`; else `SignatureError`.
 
     The nonce is recorded in the store (kept until the request date could no longer pass
-    the 15-minute check), so a replay is refused on every replica.
+    the 15-minute check), so a replay is refused on every replica. `admit` (the rate
+    limit) runs once the signature and the nonce are found good, before the nonce is
+    kept: a request it refuses keeps no nonce and may be sent again as it is.
     """
     claim = read_claim(request)
     try:
@@ -53,5 +61,7 @@ async def authenticate_signed(
         )
         if not fresh:
             raise SignatureError("SignatureNonceUsed", "the signature nonce was used before")
+        if admit is not None:
+            admit(principal)  # raising here rolls the nonce back
         await uow.commit()
     return principal

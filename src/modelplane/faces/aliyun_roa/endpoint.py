@@ -2,11 +2,11 @@
 
 Find the operation from the method and the path shape (405 with `Allow` otherwise),
 refuse a path parameter that is empty or not UTF-8 (400), read the body and the query,
-check the access-key signature (ACS3-HMAC-SHA256 or ROA HMAC-SHA1) and the
-`x-acs-version`, run the operation, and render its result or its
-error in the face's own format. A face declares its version, its operations by
-`(method, shape)`, the type of the call its operations take and its two renderers; the
-rules stay in the services.
+check the access-key signature (ACS3-HMAC-SHA256 or ROA HMAC-SHA1; the RPC HMAC-SHA1
+signature does not cover these paths) and the `x-acs-version` (which must be signed),
+run the operation, and render its result or its error in the face's own format. A face
+declares its version, its operations by `(method, shape)`, the type of the call its
+operations take and its two renderers; the rules stay in the services.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from modelplane.faces.aliyun_errors import EnvelopeError
 from modelplane.faces.aliyun_roa.routing import MALFORMED_KEY, SHAPE_KEY, RawPathRoute
 from modelplane.faces.aliyun_transport import (
     authenticate,
-    first,
     query_pairs,
     read_body,
     received_headers,
     signed_request,
+    signed_setting,
     single_values,
 )
 from modelplane.faces.jsonresponse import JsonResponse
@@ -139,7 +139,7 @@ class RoaEndpoint(Generic[CallT]):
         query = single_values(pairs)
         signed = signed_request(scope, headers, pairs, body)
         actor = await authenticate(scope, signed, reads_body=face.reads_body)
-        version = first(headers, "x-acs-version")
+        version = signed_setting(signed, "x-acs-version")
         if version is not None and version != face.version:
             raise EnvelopeError(
                 400, "InvalidVersion", f"version {version[:64]!r} is not served; use {face.version}"

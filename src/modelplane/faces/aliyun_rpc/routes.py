@@ -3,8 +3,12 @@
 Per request: read the body within the app's size limit, decode query and form, check
 the access-key signature, the version and the action, run the operation, and answer
 `{"RequestId": …, …}`. Every failure is an Alibaba error body (see errors.py). Errors of
-the envelope (size, content type, a malformed query or form) come before the signature
-check, since the older signature covers the form's parameters.
+the envelope (size, content type, a malformed query or form, a parameter given twice
+with different values) come before the signature check, since the older signature
+covers the form's parameters. The action and the version come from signed input only:
+the `Action`/`Version` parameters, or the `x-acs-action`/`x-acs-version` headers where the
+signature covers them (ACS3 when listed in `SignedHeaders`, ROA HMAC-SHA1), and a header
+that disagrees with the parameter is refused.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from modelplane.faces.aliyun_transport import (
     read_body,
     received_headers,
     signed_request,
+    signed_setting,
 )
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.services import request_context
@@ -88,16 +93,17 @@ class RpcEndpoint:
         body = await read_body(receive)
         query = query_pairs(scope)
         form = form_of(body, first(headers, "content-type"))
-        actor = await authenticate(scope, signed_request(scope, headers, query, body, form))
         params = merged(query, form)
-        version = first(headers, "x-acs-version") or params.text("Version")
+        signed = signed_request(scope, headers, query, body, form)
+        actor = await authenticate(scope, signed)
+        version = signed_setting(signed, "x-acs-version", "Version", params.text("Version"))
         if not version:
             raise missing("Version")
         if version != VERSION:
             raise RpcError(
                 400, "InvalidVersion", f"version {version[:64]!r} is not served; use {VERSION}"
             )
-        action = first(headers, "x-acs-action") or params.text("Action")
+        action = signed_setting(signed, "x-acs-action", "Action", params.text("Action"))
         if not action:
             raise missing("Action")
         operation = OPERATIONS.get(action)
