@@ -229,7 +229,7 @@ def test_system_templates_are_listed_and_read_only(sdk: Client, workspace: str) 
     assert error_of(caught, 403) == "Forbidden"
 
 
-def test_a_foreign_access_key_gets_not_found_until_its_principal_is_a_member(
+def test_a_foreign_access_key_gets_not_found_until_a_member_and_writes_as_an_editor(
     live_server: Server, sdk: Client, signer: str, native: httpx.Client, workspace: str
 ) -> None:
     template_id = create(sdk, workspace, "t", "内容 ${x}")
@@ -265,6 +265,18 @@ def test_a_foreign_access_key_gets_not_found_until_its_principal_is_a_member(
     got = foreign.get_prompt_template(workspace, template_id, models.GetPromptTemplateRequest())
     assert got.body.content == "内容 ${x}"
     assert page(foreign, workspace).total_count == 1
+    # A reader (the default role) writes nothing; an editor does.
+    update = models.UpdatePromptTemplateRequest(content="由成员修改 ${x}")
+    with pytest.raises(ClientException) as caught:
+        foreign.update_prompt_template(workspace, template_id, update)
+    assert error_of(caught, 403) == "Forbidden"
+    editor = native.put(
+        f"/v1/workspaces/{workspace}/members/{principal_id}", json={"role": "editor"}
+    )
+    assert editor.status_code == 200, editor.text
+    foreign.update_prompt_template(workspace, template_id, update)
+    got = foreign.get_prompt_template(workspace, template_id, models.GetPromptTemplateRequest())
+    assert got.body.content == "由成员修改 ${x}"
 
 
 def test_a_request_head_beyond_the_limit_is_refused_by_the_server(live_server: Server) -> None:

@@ -296,7 +296,7 @@ def test_wrong_credentials_keep_their_codes(live_server: Server, signer: str) ->
         assert error_of(caught, 401) == code
 
 
-def test_a_foreign_member_gets_not_found_and_the_admin_reaches_it(
+def test_a_foreign_member_sees_nothing_and_the_admin_writes_only_its_own(
     live_server: Server, eas: Eas, signer: str, native: httpx.Client, service: str
 ) -> None:
     principal = native.post(
@@ -311,16 +311,23 @@ def test_a_foreign_member_gets_not_found_and_the_admin_reaches_it(
         signer,
     )
     member.create(service, "model", "the member's")
-    # The admin (the fixture's key) reaches every namespace.
+    # The admin (the fixture's key) reads every namespace, but EAS cannot name the owner
+    # that a write into another principal's namespace must name.
     assert [c.value for c in eas.list(service).configs] == ["the member's"]
-    eas.update(service, "model", "the admin's")
-    assert [c.value for c in member.list(service).configs] == ["the admin's"]
+    with pytest.raises(ClientException) as caught:
+        eas.update(service, "model", "the admin's")
+    assert error_of(caught, 409) == "OperationDenied"
+    assert "ownerId" in caught.value.message
+    assert [c.value for c in member.list(service).configs] == ["the member's"]
 
     admins = f"{service}-admin"
     eas.create(admins, "model", "the admin's")
+    # To the member, the admin's namespace is one never written; a create there is taken.
+    assert member.list(admins).configs == []
+    with pytest.raises(ClientException) as caught:
+        member.create(admins, "planted", "x")
+    assert error_of(caught, 409) == "ConfigNamespace.AlreadyExists"
     for call in (
-        lambda: member.list(admins),
-        lambda: member.create(admins, "planted", "x"),
         lambda: member.update(admins, "model", "taken over"),
         lambda: member.delete(admins, "model"),
     ):

@@ -259,6 +259,49 @@ def test_configs_round_trip(cli: Cli) -> None:
     assert_error(cli("configs", "set", *where, "bad key", "1"), 6, "key")
 
 
+def test_workspace_members_roles_and_owner_ids(cli: Cli, server: Server) -> None:
+    def principal(name: str) -> tuple[str, Cli]:
+        pid = cli.json("principals", "create", "--name", name)["principalId"]
+        token = cli.json("keys", "create", pid)["token"]
+        return pid, Cli(url=server.url, token=token, cwd=cli.cwd, in_process=cli.in_process)
+
+    owner_id, as_owner = principal("cli-ws-owner")
+    reader_id, as_reader = principal("cli-ws-reader")
+    as_owner.ok("workspaces", "create", "--id", "cli-mws", "--name", "Mine")
+    as_owner.ok("configs", "set", "cn-cli", "owners-svc", "k", "v")
+
+    added = as_owner.ok("workspaces", "members", "add", "cli-mws", reader_id)
+    assert "reader" in added and reader_id in added
+    write = ("prompts", "create", "-w", "cli-mws", "--name", "t", "--content", "Hi")
+    assert_error(as_reader(*write), 5, "permission denied", "editor role")
+    assert as_reader.json("prompts", "list", "-w", "cli-mws") == []
+    editor = as_owner.json("workspaces", "members", "add", "cli-mws", reader_id, "--role", "editor")
+    assert (editor["principalId"], editor["role"]) == (reader_id, "editor")
+    assert as_reader.json(*write)["name"] == "t"
+    listed = as_owner.ok("workspaces", "members", "list", "cli-mws")
+    assert listed.splitlines()[0].split() == ["principalId", "role", "addedAt"]
+    assert f"{reader_id}  editor" in listed
+    assert (
+        as_owner("workspaces", "members", "add", "cli-mws", reader_id, "--role", "x").returncode
+        == 2
+    )
+    assert "deleted member" in as_owner.ok("workspaces", "members", "remove", "cli-mws", reader_id)
+    assert as_owner.json("workspaces", "members", "list", "cli-mws") == []
+
+    # The admin names the owner to write into a member's namespace or workspace.
+    assert_error(cli("configs", "set", "cn-cli", "owners-svc", "k", "x"), 4, "ownerId", owner_id)
+    named = ("--owner-id", owner_id)
+    assert cli.json("configs", "set", "cn-cli", "owners-svc", "k", "x", *named)["value"] == "x"
+    assert cli.json("configs", "delete", "cn-cli", "owners-svc", "k", *named)["deleted"] is True
+    admin_write = ("prompts", "create", "-w", "cli-mws", "--name", "a", "--content", "By admin")
+    assert_error(cli(*admin_write), 4, "ownerId", owner_id)
+    tid = cli.json(*admin_write, *named)["promptTemplateId"]
+    assert cli.json("prompts", "update", "-w", "cli-mws", tid, "--name", "b", *named)["name"] == "b"
+    assert cli.json("prompts", "delete", "-w", "cli-mws", tid, *named)["deleted"] is True
+    made = cli.json("workspaces", "create", "--id", "cli-for-owner", "--name", "F", *named)
+    assert made["ownerId"] == owner_id
+
+
 def test_configs_watch_prints_each_new_revision(cli: Cli, sdk: Client) -> None:
     revision = sdk.configs.put("cn-watch", "svc", "a", "0").revision
     watch = subprocess.Popen(

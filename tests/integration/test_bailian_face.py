@@ -277,7 +277,11 @@ async def test_a_foreign_principal_gets_404_until_added_as_member(
         body = error_of(await foreign.call(method, path, query), 404, "PromptTemplate.NotFound")
         assert WS in body["message"]
     await workspaces.add_member(
-        store=app.state.store, actor=owner, workspace_id=WS, principal_id=stranger.principal_id
+        store=app.state.store,
+        actor=owner,
+        workspace_id=WS,
+        principal_id=stranger.principal_id,
+        role="editor",
     )
     assert (await foreign.ok("GET", item(template_id)))["content"] == CONTENT
     created = await foreign.ok("POST", COLLECTION, {"name": "n", "content": "c"})

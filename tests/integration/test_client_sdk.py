@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from modelplane.client import (
@@ -25,9 +24,8 @@ from modelplane.client import (
     PermissionDenied,
     Unauthenticated,
 )
-from modelplane.serving import DrainingServer
 from tests.conftest import ADMIN_TOKEN
-from tests.support.server import free_port
+from tests.support.in_process import served
 
 BASE = "http://modelplane.test"
 CREDENTIALS = {"kind": "CREDENTIAL_KIND_API_KEY", "apiKey": {"inlineSecret": "sk-sdk-secret"}}
@@ -43,26 +41,8 @@ async def sdk(app: FastAPI) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 async def live_url(app: FastAPI) -> AsyncIterator[str]:
     """`app` (its lifespan already running) served by uvicorn on 127.0.0.1."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=free_port(),
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        http="h11",
-        timeout_graceful_shutdown=5,
-    )
-    server = DrainingServer(config, shutdown=app.state.shutdown)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), serving
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
+    async with served(app) as url:
+        yield url
 
 
 async def watchers_become(app: FastAPI, count: int) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 import modelplane.client as sdk_package
@@ -46,9 +45,8 @@ from modelplane.client import (
     async_resources,
     resources,
 )
-from modelplane.serving import DrainingServer
 from tests.conftest import ADMIN_TOKEN
-from tests.support.server import free_port
+from tests.support.in_process import served
 
 BASE = "http://modelplane.test"
 SECRET = "sk-sdk-admin-SECRET-91b2"
@@ -70,26 +68,8 @@ async def sdk(app: FastAPI) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 async def live_url(app: FastAPI) -> AsyncIterator[str]:
     """`app` (its lifespan already running) served by uvicorn on 127.0.0.1."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=free_port(),
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        http="h11",
-        timeout_graceful_shutdown=5,
-    )
-    server = DrainingServer(config, shutdown=app.state.shutdown)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), serving
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
+    async with served(app) as url:
+        yield url
 
 
 def oldest_first(items: Sequence[ProviderTemplate | LlmTemplate]) -> list[str]:
@@ -282,8 +262,15 @@ async def test_sync_workspaces_and_members(live_url: str) -> None:
             assert fields_of(bad_name.value) == ["name"]
 
             assert admin.workspaces.members("team-ws") == []
-            admin.workspaces.add_member("team-ws", member_id)
-            assert admin.workspaces.members("team-ws") == [member_id]
+            added = admin.workspaces.add_member("team-ws", member_id)
+            assert (added.principal_id, added.role) == (member_id, "reader")
+            assert admin.workspaces.members("team-ws") == [added]
+            editor = admin.workspaces.add_member("team-ws", member_id, role="editor")
+            assert editor == added.model_copy(update={"role": "editor"})
+            assert admin.workspaces.members("team-ws") == [editor]
+            with pytest.raises(InvalidArgument) as bad_role:
+                admin.workspaces.add_member("team-ws", member_id, role="owner")
+            assert fields_of(bad_role.value) == ["role"]
             with Client(live_url, token, timeout=10) as member:
                 assert [w.workspace_id for w in member.workspaces.list()] == ["team-ws"]
                 assert member.workspaces.get("team-ws").name == "Platform"
@@ -516,8 +503,9 @@ async def test_async_principals_and_workspaces(app: FastAPI, sdk: AsyncClient) -
     assert (await sdk.workspaces.rename("async-ws", "Renamed")).name == "Renamed"
     assert (await sdk.workspaces.get("async-ws")).name == "Renamed"
     assert [w.workspace_id for w in await sdk.workspaces.list()] == [ws.workspace_id]
-    await sdk.workspaces.add_member("async-ws", member.principal_id)
-    assert await sdk.workspaces.members("async-ws") == [member.principal_id]
+    added = await sdk.workspaces.add_member("async-ws", member.principal_id, role="editor")
+    assert (added.principal_id, added.role) == (member.principal_id, "editor")
+    assert await sdk.workspaces.members("async-ws") == [added]
 
     transport = httpx.ASGITransport(app=app)
     async with AsyncClient(BASE, issued.token, transport=transport) as as_member:
@@ -644,3 +632,39 @@ async def test_async_credentials_and_namespaces(sdk: AsyncClient) -> None:
     await sdk.configs.put("cn-hangzhou", "a", "k", "2")
     listed = await sdk.configs.namespaces()
     assert [(n.name, n.revision) for n in listed] == [("a", 2), ("b", 1)]
+
+
+async def test_async_owner_id_names_whose_namespace_or_workspace_is_written(
+    app: FastAPI, sdk: AsyncClient
+) -> None:
+    alice = await sdk.principals.create("async-alice")
+    token = (await sdk.principals.issue_api_key(alice.principal_id)).token
+    owner = alice.principal_id
+    transport = httpx.ASGITransport(app=app)
+    async with AsyncClient(BASE, token, transport=transport) as as_alice:
+        await as_alice.configs.put("cn", "alices", "k", "v")
+        await as_alice.workspaces.create("Alice's", workspace_id="alices-ws")
+
+    with pytest.raises(FailedPrecondition) as refused:
+        await sdk.configs.put("cn", "alices", "k", "admin's")
+    assert f"owned by principal {owner}" in refused.value.message
+    assert (await sdk.configs.put("cn", "alices", "k", "admin's", owner_id=owner)).value == (
+        "admin's"
+    )
+    with pytest.raises(FailedPrecondition):
+        await sdk.configs.delete("cn", "alices", "k")
+    await sdk.configs.delete("cn", "alices", "k", owner_id=owner)
+
+    with pytest.raises(FailedPrecondition):
+        await sdk.prompts.create("alices-ws", "t", "text")
+    template = await sdk.prompts.create("alices-ws", "t", "text", owner_id=owner)
+    tid = template.prompt_template_id
+    with pytest.raises(FailedPrecondition):
+        await sdk.prompts.update("alices-ws", tid, content="new")
+    assert (await sdk.prompts.update("alices-ws", tid, content="new", owner_id=owner)).version == 2
+    with pytest.raises(FailedPrecondition):
+        await sdk.prompts.delete("alices-ws", tid)
+    await sdk.prompts.delete("alices-ws", tid, owner_id=owner)
+
+    made = await sdk.workspaces.create("For Alice", workspace_id="for-alice", owner_id=owner)
+    assert made.owner_id == owner

@@ -133,7 +133,8 @@ async def test_members_see_their_own_and_admins_all(
 
         # A write refused to a member does not give them the namespace.
         taken = await ana.put(path("cn-hangzhou", "bens"), json={"value": "x"})
-        assert taken.status_code == 404, taken.text
+        assert taken.status_code == 409, taken.text
+        assert "is taken" in taken.json()["message"]
 
         anas = await namespaces(ana)
         assert keys(anas) == [("ap-1", "anas"), ("cn-hangzhou", "anas")]

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from modelplane.app import create_app
 from modelplane.domain.configs import ChangeKind
-from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound
+from modelplane.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from modelplane.services import configs, principals
 from modelplane.settings import Settings
 from tests.integration.test_catalog_services import admin_of
@@ -78,13 +78,17 @@ async def test_the_first_writer_owns_the_namespace(app: FastAPI) -> None:
     alice = await principals.create_principal(store=store, actor=admin, name="a", role="member")
     bob = await principals.create_principal(store=store, actor=admin, name="b", role="member")
     await configs.create_config(store=store, actor=alice, **NS, key="k", value="v")
-    with pytest.raises(NotFound):
+    with pytest.raises(AlreadyExists):
         await configs.create_config(store=store, actor=bob, **NS, key="other", value="v")
-    with pytest.raises(NotFound):
-        await configs.list_configs(store=store, actor=bob, **NS)
+    hidden = await configs.list_configs(store=store, actor=bob, **NS)
+    assert (hidden.items, hidden.total) == ([], 0)
     page = await configs.list_configs(store=store, actor=admin, **NS)
     assert [c.key for c in page.items] == ["k"]
-    await configs.update_config(store=store, actor=admin, **NS, key="k", value="by admin")
+    with pytest.raises(FailedPrecondition):
+        await configs.update_config(store=store, actor=admin, **NS, key="k", value="by admin")
+    await configs.update_config(
+        store=store, actor=admin, **NS, key="k", value="by admin", owner_id=alice.principal_id
+    )
 
 
 async def test_list_pages_in_key_order(app: FastAPI) -> None:

@@ -391,33 +391,47 @@ async def test_a_foreign_member_cannot_reach_another_owners_namespace(
     await eas.create("model", "owned")
     stranger = await new_member(app, "eas-stranger")
     foreign = eas.as_key(*await keys_for(app, stranger.principal_id))
-    calls = [
-        ("GET", namespace(), b""),
-        ("POST", item("model"), value_body("taken over")),
-        ("POST", item("new-key"), value_body("planted")),
-        ("PUT", item("model"), value_body("taken over")),
-        ("DELETE", item("model"), b""),
-    ]
-    for method, path, body in calls:
-        response = await foreign.call(method, path, body)
-        found = error_of(response, 404, "ConfigNamespace.NotFound")
-        assert SERVICE in found["Message"]
+    # Reads, updates and deletes answer as in a namespace nobody wrote to.
+    for name in (SERVICE, "never-written"):
+        listed = await foreign.list(name)
+        assert (listed["Configs"], listed["Total"], listed["Name"]) == ([], 0, name)
+        for method in ("PUT", "DELETE"):
+            body = value_body("taken over") if method == "PUT" else b""
+            response = await foreign.call(method, item("model", name), body)
+            found = error_of(response, 404, "ConfigNamespace.NotFound")
+            assert found["Message"] == f"ConfigNamespace '{CLUSTER}/service/{name}' not found"
+    # A create cannot succeed, so it says the name is taken.
+    for key in ("model", "new-key"):
+        taken = await foreign.call("POST", item(key), value_body("planted"))
+        body = error_of(taken, 409, "ConfigNamespace.AlreadyExists")
+        assert "is taken" in body["Message"] and SERVICE in body["Message"]
     assert [(c["Key"], c["Value"]) for c in (await eas.list())["Configs"]] == [("model", "owned")]
     # A namespace first written by the stranger is the stranger's, and hidden from the owner.
     await foreign.create("model", "theirs", name="stranger-svc")
-    owner_view = await eas.call("GET", namespace("stranger-svc"))
-    error_of(owner_view, 404, "ConfigNamespace.NotFound")
+    assert (await eas.list("stranger-svc"))["Configs"] == []
 
 
-async def test_an_admin_reaches_every_namespace(app: FastAPI, eas: Eas) -> None:
+async def test_an_admin_reads_every_namespace_but_writes_only_its_own_through_eas(
+    app: FastAPI, eas: Eas, owner: Principal
+) -> None:
     await eas.create("model", "owned")
     admin = await admin_of(app.state.store)
     as_admin = eas.as_key(*await keys_for(app, admin.principal_id))
     assert [c["Value"] for c in (await as_admin.list())["Configs"]] == ["owned"]
-    assert (await as_admin.update("model", "by admin"))["Value"] == "by admin"
-    assert (await as_admin.create("extra", "added by admin"))["Key"] == "extra"
-    assert (await as_admin.ok("DELETE", item("extra")))["deleted"] == 1
-    assert [c["Value"] for c in (await eas.list())["Configs"]] == ["by admin"]
+    # EAS has no field to name the owner, so a write into a member's namespace is refused.
+    for method, key, body in (
+        ("PUT", "model", value_body("db_password")),
+        ("POST", "extra", value_body("added by admin")),
+        ("DELETE", "model", b""),
+    ):
+        refused = error_of(await as_admin.call(method, item(key), body), 409, "OperationDenied")
+        assert f"owned by principal {owner.principal_id}" in refused["Message"]
+        assert "ownerId" in refused["Message"]
+    assert [(c["Key"], c["Value"]) for c in (await eas.list())["Configs"]] == [("model", "owned")]
+    # Its own namespaces it writes as anyone does.
+    assert (await as_admin.create("extra", "v", name="admins"))["Key"] == "extra"
+    assert (await as_admin.update("extra", "w", name="admins"))["Value"] == "w"
+    assert (await as_admin.ok("DELETE", item("extra", "admins")))["deleted"] == 1
 
 
 async def test_signature_failures_keep_their_alibaba_codes(eas: Eas) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -34,16 +36,45 @@ async def test_scripts_downgrade_to_empty_and_back(new_database_url: str) -> Non
     settings = Settings(database_url=new_database_url, secret_key="a" * 64)
     async with migrate.exclusive(settings) as conn:
         await migrate.upgrade(conn, scripts_only=True)
-        await conn.run_sync(_downgrade_base)
+        await conn.run_sync(partial(_downgrade, target="base"))
         await conn.commit()
         assert await migrate.current_revision(conn) is None
         assert await migrate.upgrade(conn, scripts_only=True) is True
         assert await conn.run_sync(_differences) == []
 
 
-def _downgrade_base(sync_conn: Any) -> None:
+def _downgrade(sync_conn: Any, *, target: str) -> None:
     from alembic import command
 
     config = migrate.alembic_config()
     config.attributes["connection"] = sync_conn
-    command.downgrade(config, "base")
+    command.downgrade(config, target)
+
+
+async def test_0008_makes_every_existing_member_a_reader(new_database_url: str) -> None:
+    settings = Settings(database_url=new_database_url, secret_key="a" * 64)
+    members = "SELECT principal_id, role FROM workspace_members ORDER BY principal_id"
+    async with migrate.exclusive(settings) as conn:
+        await migrate.upgrade(conn, "0007", scripts_only=True)
+        statements = [
+            "INSERT INTO principals (principal_id, name, role, created_at) VALUES "
+            "('p-owner', 'owner', 'member', 1), ('p-1', 'one', 'member', 1), "
+            "('p-2', 'two', 'member', 1)",
+            "INSERT INTO workspaces (workspace_id, name, owner_id, created_at) "
+            "VALUES ('ws-old', 'old', 'p-owner', 1)",
+            "INSERT INTO workspace_members (workspace_id, principal_id, added_at) "
+            "VALUES ('ws-old', 'p-1', 2), ('ws-old', 'p-2', 3)",
+        ]
+        for statement in statements:
+            await conn.execute(sa.text(statement))
+        await conn.commit()
+
+        assert await migrate.upgrade(conn, scripts_only=True) is True
+        assert (await conn.execute(sa.text(members))).all() == [
+            ("p-1", "reader"),
+            ("p-2", "reader"),
+        ]
+        await conn.run_sync(partial(_downgrade, target="0007"))
+        await conn.commit()
+        kept = "SELECT principal_id, added_at FROM workspace_members ORDER BY principal_id"
+        assert (await conn.execute(sa.text(kept))).all() == [("p-1", 2), ("p-2", 3)]

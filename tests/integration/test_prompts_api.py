@@ -646,9 +646,13 @@ async def test_only_members_owner_and_admins_reach_a_workspace(
 
         added = await owner.put(f"/v1/workspaces/{ws}/members/{other_id}")
         assert added.status_code == 200, added.text
-        assert added.json()["principalId"] == other_id
+        assert (added.json()["principalId"], added.json()["role"]) == (other_id, "reader")
         again = await owner.put(f"/v1/workspaces/{ws}/members/{other_id}")
         assert again.json() == added.json()  # idempotent, the first time kept
+        # Readers are test_workspace_roles.py's; here the member may write.
+        editor = await owner.put(f"/v1/workspaces/{ws}/members/{other_id}", json={"role": "editor"})
+        assert editor.json() == {**added.json(), "role": "editor"}
+        added = editor
         members = (await owner.get(f"/v1/workspaces/{ws}/members")).json()
         assert members == {"members": [added.json()]}
         listed = [

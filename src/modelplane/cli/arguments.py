@@ -8,13 +8,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from modelplane.cli.remote import CommandError
 
 STDIN = "-"
+
+OwnerIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--owner-id",
+        help="The owner of the namespace or workspace written into; an admin writing into "
+        "another principal's must name it",
+    ),
+]
 
 
 def non_empty(value: str | None) -> str | None:

@@ -102,6 +102,7 @@ def set_(
         str | None,
         typer.Option(help="Read the value from a file (- for stdin); a final newline is dropped"),
     ] = None,
+    owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
@@ -113,7 +114,7 @@ def set_(
         if value_file is not None:
             value = arguments.read_text(value_file).removesuffix("\n")
         assert value is not None
-        emit(client.configs.put(cluster, service, key, value), output)
+        emit(client.configs.put(cluster, service, key, value, owner_id=owner_id), output)
 
 
 @app.command("delete")
@@ -121,13 +122,14 @@ def delete(
     cluster: Cluster,
     service: Service,
     key: Key,
+    owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Delete a parameter."""
     with session(url, token) as client:
-        client.configs.delete(cluster, service, key)
+        client.configs.delete(cluster, service, key, owner_id=owner_id)
         emit_deleted("config", key, output)
 
 

@@ -97,6 +97,7 @@ def create(
     name: Annotated[str, typer.Option(help="The template's name")],
     content: Content = None,
     file: ContentFile = None,
+    owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
@@ -106,7 +107,7 @@ def create(
         text = content_of(content, file)
         if text is None:
             text = arguments.read_stdin("--content or --file")
-        emit(client.prompts.create(workspace, name, text), output)
+        emit(client.prompts.create(workspace, name, text, owner_id=owner_id), output)
 
 
 @app.command("update")
@@ -116,6 +117,7 @@ def update(
     name: Annotated[str | None, typer.Option(help="A new name")] = None,
     content: Content = None,
     file: ContentFile = None,
+    owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
@@ -125,20 +127,24 @@ def update(
         text = content_of(content, file)
         if name is None and text is None:
             raise CommandError("give --name, --content or --file")
-        emit(client.prompts.update(workspace, template_id, name=name, content=text), output)
+        updated = client.prompts.update(
+            workspace, template_id, name=name, content=text, owner_id=owner_id
+        )
+        emit(updated, output)
 
 
 @app.command("delete")
 def delete(
     workspace: WorkspaceOption,
     template_id: TemplateArgument,
+    owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Delete a template with all its versions."""
     with session(url, token) as client:
-        client.prompts.delete(workspace, template_id)
+        client.prompts.delete(workspace, template_id, owner_id=owner_id)
         emit_deleted("prompt template", template_id, output)
 
 

@@ -53,6 +53,7 @@ from modelplane.client.models import (
     Rendered,
     SkippedItem,
     Workspace,
+    WorkspaceMember,
 )
 
 __all__ = [
@@ -97,4 +98,5 @@ __all__ = [
     "Unauthenticated",
     "Unavailable",
     "Workspace",
+    "WorkspaceMember",
 ]

@@ -32,6 +32,7 @@ from modelplane.client.models import (
     ProviderTemplatePage,
     Rendered,
     Workspace,
+    WorkspaceMember,
 )
 
 T = TypeVar("T")
@@ -276,9 +277,15 @@ class AsyncPrompts:
         """A template, current or at `version`."""
         return await self._send(calls.get_prompt_template(workspace_id, template_id, version))
 
-    async def create(self, workspace_id: str, name: str, content: str) -> PromptTemplate:
-        """Create a template (version 1); its `${name}` placeholders become `variables`."""
-        return await self._send(calls.create_prompt_template(workspace_id, name, content))
+    async def create(
+        self, workspace_id: str, name: str, content: str, *, owner_id: str | None = None
+    ) -> PromptTemplate:
+        """Create a template (version 1); its `${name}` placeholders become `variables`.
+
+        `owner_id` names the workspace's owner: an admin writing into another principal's
+        workspace must (`FailedPrecondition` otherwise).
+        """
+        return await self._send(calls.create_prompt_template(workspace_id, name, content, owner_id))
 
     async def update(
         self,
@@ -287,15 +294,21 @@ class AsyncPrompts:
         *,
         name: str | None = None,
         content: str | None = None,
+        owner_id: str | None = None,
     ) -> PromptTemplate:
-        """Write a new version with the fields given; the old one stays readable."""
+        """Write a new version with the fields given; the old one stays readable.
+
+        `owner_id` as for `create`.
+        """
         return await self._send(
-            calls.update_prompt_template(workspace_id, template_id, name, content)
+            calls.update_prompt_template(workspace_id, template_id, name, content, owner_id)
         )
 
-    async def delete(self, workspace_id: str, template_id: str) -> None:
-        """Delete a template with all its versions."""
-        await self._send(calls.delete_prompt_template(workspace_id, template_id))
+    async def delete(
+        self, workspace_id: str, template_id: str, *, owner_id: str | None = None
+    ) -> None:
+        """Delete a template with all its versions (`owner_id` as for `create`)."""
+        await self._send(calls.delete_prompt_template(workspace_id, template_id, owner_id))
 
     async def versions(self, workspace_id: str, template_id: str) -> builtins.list[PromptTemplate]:
         """Every version of a template, oldest first."""
@@ -336,13 +349,23 @@ class AsyncConfigs:
         """One parameter."""
         return await self._send(calls.get_config(cluster, service, key))
 
-    async def put(self, cluster: str, service: str, key: str, value: str) -> Config:
-        """Create or update a parameter."""
-        return await self._send(calls.put_config(cluster, service, key, value))
+    async def put(
+        self, cluster: str, service: str, key: str, value: str, *, owner_id: str | None = None
+    ) -> Config:
+        """Create or update a parameter.
 
-    async def delete(self, cluster: str, service: str, key: str) -> None:
-        """Delete a parameter."""
-        await self._send(calls.delete_config(cluster, service, key))
+        `owner_id` names the namespace's owner: an admin writing into another principal's
+        namespace must (`FailedPrecondition` otherwise); a namespace nobody wrote to yet is
+        created owned by it. A member writing into another's namespace gets
+        `AlreadyExists` (the name is taken).
+        """
+        return await self._send(calls.put_config(cluster, service, key, value, owner_id))
+
+    async def delete(
+        self, cluster: str, service: str, key: str, *, owner_id: str | None = None
+    ) -> None:
+        """Delete a parameter (`owner_id` as for `put`)."""
+        await self._send(calls.delete_config(cluster, service, key, owner_id))
 
     async def history(
         self, cluster: str, service: str, key: str | None = None, *, limit: int | None = None
@@ -440,9 +463,12 @@ class AsyncWorkspaces:
         """One workspace."""
         return await self._send(calls.get_workspace(workspace_id))
 
-    async def create(self, name: str, *, workspace_id: str | None = None) -> Workspace:
-        """Create a workspace owned by the caller; `workspace_id` is generated when None."""
-        return await self._send(calls.create_workspace(name, workspace_id))
+    async def create(
+        self, name: str, *, workspace_id: str | None = None, owner_id: str | None = None
+    ) -> Workspace:
+        """Create a workspace owned by the caller (or `owner_id`: admins); `workspace_id` is
+        generated when None, and a taken one is `AlreadyExists`."""
+        return await self._send(calls.create_workspace(name, workspace_id, owner_id))
 
     async def rename(self, workspace_id: str, name: str) -> Workspace:
         """Give a workspace a new name."""
@@ -452,13 +478,16 @@ class AsyncWorkspaces:
         """Delete a workspace with its prompt templates."""
         await self._send(calls.delete_workspace(workspace_id))
 
-    async def members(self, workspace_id: str) -> builtins.list[str]:
-        """The principal ids of the workspace's members."""
+    async def members(self, workspace_id: str) -> builtins.list[WorkspaceMember]:
+        """The workspace's members with their roles, in the order they were added."""
         return await self._send(calls.list_members(workspace_id))
 
-    async def add_member(self, workspace_id: str, principal_id: str) -> None:
-        """Let a principal reach the workspace and its templates."""
-        await self._send(calls.add_member(workspace_id, principal_id))
+    async def add_member(
+        self, workspace_id: str, principal_id: str, *, role: str = "reader"
+    ) -> WorkspaceMember:
+        """Make a principal a member: `reader` (reads, lists, renders the templates) or
+        `editor` (also creates, updates, deletes them); for a member, set its role."""
+        return await self._send(calls.add_member(workspace_id, principal_id, role))
 
     async def remove_member(self, workspace_id: str, principal_id: str) -> None:
         """Take a principal out of the workspace."""

@@ -37,6 +37,7 @@ from modelplane.client.models import (
     ProviderTemplatePage,
     Rendered,
     Workspace,
+    WorkspaceMember,
 )
 
 T = TypeVar("T")
@@ -183,27 +184,42 @@ def get_prompt_template(
     )
 
 
-def create_prompt_template(workspace_id: str, name: str, content: str) -> Call[PromptTemplate]:
-    """`POST …/prompt-templates`."""
+def create_prompt_template(
+    workspace_id: str, name: str, content: str, owner_id: str | None
+) -> Call[PromptTemplate]:
+    """`POST …/prompt-templates`; `ownerId` names the workspace's owner."""
     body = {"name": name, "content": content}
-    return Call("POST", _templates(workspace_id), PromptTemplate.model_validate, json=body)
+    return Call(
+        "POST",
+        _templates(workspace_id),
+        PromptTemplate.model_validate,
+        params=given(ownerId=owner_id),
+        json=body,
+    )
 
 
 def update_prompt_template(
-    workspace_id: str, template_id: str, name: str | None, content: str | None
+    workspace_id: str,
+    template_id: str,
+    name: str | None,
+    content: str | None,
+    owner_id: str | None,
 ) -> Call[PromptTemplate]:
     """`PATCH …/prompt-templates/{id}`: a new version with the fields given."""
     return Call(
         "PATCH",
         _template(workspace_id, template_id),
         PromptTemplate.model_validate,
+        params=given(ownerId=owner_id),
         json=given(name=name, content=content),
     )
 
 
-def delete_prompt_template(workspace_id: str, template_id: str) -> Call[None]:
+def delete_prompt_template(workspace_id: str, template_id: str, owner_id: str | None) -> Call[None]:
     """`DELETE …/prompt-templates/{id}` with all its versions."""
-    return Call("DELETE", _template(workspace_id, template_id), _none)
+    return Call(
+        "DELETE", _template(workspace_id, template_id), _none, params=given(ownerId=owner_id)
+    )
 
 
 def list_versions(workspace_id: str, template_id: str) -> Call[list[PromptTemplate]]:
@@ -246,19 +262,27 @@ def get_config(cluster: str, service: str, key: str) -> Call[Config]:
     return Call("GET", f"{_namespace(cluster, service)}/{seg(key)}", Config.model_validate)
 
 
-def put_config(cluster: str, service: str, key: str, value: str) -> Call[Config]:
-    """`PUT …/{key}`: creates or updates."""
+def put_config(
+    cluster: str, service: str, key: str, value: str, owner_id: str | None
+) -> Call[Config]:
+    """`PUT …/{key}`: creates or updates; `ownerId` names the namespace's owner."""
     return Call(
         "PUT",
         f"{_namespace(cluster, service)}/{seg(key)}",
         Config.model_validate,
+        params=given(ownerId=owner_id),
         json={"value": value},
     )
 
 
-def delete_config(cluster: str, service: str, key: str) -> Call[None]:
+def delete_config(cluster: str, service: str, key: str, owner_id: str | None) -> Call[None]:
     """`DELETE …/{key}`."""
-    return Call("DELETE", f"{_namespace(cluster, service)}/{seg(key)}", _none)
+    return Call(
+        "DELETE",
+        f"{_namespace(cluster, service)}/{seg(key)}",
+        _none,
+        params=given(ownerId=owner_id),
+    )
 
 
 def config_history(
@@ -421,9 +445,9 @@ def get_workspace(workspace_id: str) -> Call[Workspace]:
     return Call("GET", _workspace(workspace_id), Workspace.model_validate)
 
 
-def create_workspace(name: str, workspace_id: str | None) -> Call[Workspace]:
+def create_workspace(name: str, workspace_id: str | None, owner_id: str | None) -> Call[Workspace]:
     """`POST /v1/workspaces`."""
-    body = given(name=name, workspaceId=workspace_id)
+    body = given(name=name, workspaceId=workspace_id, ownerId=owner_id)
     return Call("POST", "/v1/workspaces", Workspace.model_validate, json=body)
 
 
@@ -437,18 +461,23 @@ def delete_workspace(workspace_id: str) -> Call[None]:
     return Call("DELETE", _workspace(workspace_id), _none)
 
 
-def list_members(workspace_id: str) -> Call[list[str]]:
-    """`GET /v1/workspaces/{id}/members`: the members' principal ids."""
+def list_members(workspace_id: str) -> Call[list[WorkspaceMember]]:
+    """`GET /v1/workspaces/{id}/members`: the members with their roles."""
     return Call(
         "GET",
         f"{_workspace(workspace_id)}/members",
-        lambda d: [m["principalId"] for m in d["members"]],
+        lambda d: [WorkspaceMember.model_validate(m) for m in d["members"]],
     )
 
 
-def add_member(workspace_id: str, principal_id: str) -> Call[None]:
-    """`PUT /v1/workspaces/{id}/members/{principalId}`."""
-    return Call("PUT", f"{_workspace(workspace_id)}/members/{seg(principal_id)}", _none)
+def add_member(workspace_id: str, principal_id: str, role: str) -> Call[WorkspaceMember]:
+    """`PUT /v1/workspaces/{id}/members/{principalId}` with the role to hold."""
+    return Call(
+        "PUT",
+        f"{_workspace(workspace_id)}/members/{seg(principal_id)}",
+        WorkspaceMember.model_validate,
+        json={"role": role},
+    )
 
 
 def remove_member(workspace_id: str, principal_id: str) -> Call[None]:

@@ -266,6 +266,15 @@ class Workspace(ApiModel):
     created_at: int
 
 
+class WorkspaceMember(ApiModel):
+    """A member of a workspace: `reader` (reads, lists, renders the templates) or `editor`
+    (also creates, updates and deletes them)."""
+
+    principal_id: str
+    role: str
+    added_at: int
+
+
 class ProviderConfig(ApiModel):
     """A provider's endpoint; the API key only as a masked hint such as `sk-****abcd`."""
 

@@ -1,8 +1,9 @@
 """Dynamic parameters: key/value pairs of a service namespace, changed at run time.
 
 A namespace is `(ClusterId, ConfigType, Name)`; `ConfigType` is `service`. The principal
-that first writes to a namespace owns it. Every change bumps the namespace's revision and
-is kept in its history, so that watchers can tell what they have missed.
+that first writes to a namespace owns it (or the owner an admin names). Every change bumps
+the namespace's revision and is kept in its history, so that watchers can tell what they
+have missed.
 """
 
 from __future__ import annotations

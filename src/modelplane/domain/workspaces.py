@@ -1,4 +1,8 @@
-"""Workspaces: the scope of prompt templates, reached only by their members and admins."""
+"""Workspaces: the scope of prompt templates, reached only by their owner, members and admins.
+
+A member is a `reader` (reads, lists and renders the templates) or an `editor` (also
+creates, updates and deletes them); managing the workspace stays with its owner and admins.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
-from modelplane.domain.errors import ViolationCollector
+from modelplane.domain.errors import InvalidArgument, ViolationCollector
 
 WORKSPACE = "Workspace"
+MEMBER = "WorkspaceMember"
 NAME_MAX = 255
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -23,6 +29,24 @@ class Workspace:
     name: str
     owner_id: str
     created_at: int
+
+
+class MemberRole(StrEnum):
+    """What a member may do with the workspace's templates."""
+
+    READER = "reader"  # read, list, render
+    EDITOR = "editor"  # also create, update, delete
+
+
+def member_role(role: str | None) -> MemberRole:
+    """The role asked for: `reader` when none is given."""
+    if role is None:
+        return MemberRole.READER
+    try:
+        return MemberRole(role)
+    except ValueError:
+        choices = " or ".join(r.value for r in MemberRole)
+        raise InvalidArgument.of("role", f"must be {choices}") from None
 
 
 def new_workspace_id() -> str:

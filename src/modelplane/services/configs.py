@@ -20,6 +20,7 @@ from modelplane.domain.configs import (
     check_value,
 )
 from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound
+from modelplane.domain.ownership import check_named_owner, check_write_into
 from modelplane.domain.principals import Action, Principal
 from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
@@ -50,28 +51,42 @@ def topic(key: NamespaceKey) -> str:
     return f"configs/{key}"
 
 
-def _visible(namespace: Namespace | None, actor: Principal, key: NamespaceKey) -> None:
-    """NotFound unless the actor may read `namespace` (an unwritten one reads as empty)."""
+def _visible(namespace: Namespace | None, actor: Principal) -> Namespace | None:
+    """The namespace as the actor sees it: another owner's reads as one never written."""
     if namespace is not None and not actor.may(Action.READ, RESOURCE, namespace.owner_id):
-        raise NotFound(NAMESPACE, str(key))
+        return None
+    return namespace
 
 
 async def _change(
-    uow: UnitOfWork, actor: Principal, key: NamespaceKey, *, create: bool
+    uow: UnitOfWork, actor: Principal, key: NamespaceKey, *, create: bool, owner_id: str | None
 ) -> tuple[Namespace, int]:
-    """The namespace locked for a change by the actor, and the revision the change gets."""
+    """The namespace locked for a change by the actor, and the revision the change gets.
+
+    With `create`, a namespace nobody wrote to yet is made, owned by the actor (or by
+    `owner_id`, which only admins may name). A member's create into another owner's
+    namespace is AlreadyExists (the name is taken); its update or delete there is
+    NotFound, as in a namespace never written. An admin's write into another owner's
+    namespace must name that owner.
+    """
+    check_named_owner(actor, RESOURCE, owner_id)
     now = now_ms()
     if create:
-        await hold_owner(uow, actor, actor.principal_id)
-        namespace = await uow.configs.claim(key, owner_id=actor.principal_id, now_ms=now)
+        claimant = owner_id or actor.principal_id
+        await hold_owner(uow, actor, claimant)
+        namespace = await uow.configs.claim(key, owner_id=claimant, now_ms=now)
+        if not actor.may(Action.UPDATE, RESOURCE, namespace.owner_id):
+            raise AlreadyExists(
+                NAMESPACE, f"config namespace {key} is taken: another principal owns it"
+            )
     else:
         found = await uow.configs.namespace(key, lock=True)
-        if found is None:
+        if found is None or not actor.may(Action.UPDATE, RESOURCE, found.owner_id):
             raise NotFound(NAMESPACE, str(key))
         namespace = found
-    _visible(namespace, actor, key)
-    if not actor.may(Action.UPDATE, RESOURCE, namespace.owner_id):
-        raise NotFound(NAMESPACE, str(key))
+    check_write_into(
+        "config namespace", str(key), namespace.owner_id, actor=actor, named_owner=owner_id
+    )
     revision = namespace.revision + 1
     await uow.configs.bump(key, revision=revision, now_ms=now)
     uow.announce(topic(key))
@@ -106,14 +121,15 @@ async def create_config(
     name: str,
     key: str,
     value: object,
+    owner_id: str | None = None,
 ) -> Config:
     """Create a parameter; an existing key is AlreadyExists. The first writer owns the
-    namespace."""
+    namespace; `owner_id` names its owner (admins: another principal's)."""
     ns = check_namespace(cluster_id, config_type, name)
     check_key(key)
     text = check_value(value)
     async with store.writer() as uow:
-        _, revision = await _change(uow, actor, ns, create=True)
+        _, revision = await _change(uow, actor, ns, create=True, owner_id=owner_id)
         if await uow.configs.get(ns, key) is not None:
             raise AlreadyExists(CONFIG, f"{key!r} already exists in {ns}")
         now = now_ms()
@@ -136,13 +152,14 @@ async def update_config(
     name: str,
     key: str,
     value: object,
+    owner_id: str | None = None,
 ) -> Config:
     """Change a parameter's value; a missing key is NotFound."""
     ns = check_namespace(cluster_id, config_type, name)
     check_key(key)
     text = check_value(value)
     async with store.writer() as uow:
-        _, revision = await _change(uow, actor, ns, create=False)
+        _, revision = await _change(uow, actor, ns, create=False, owner_id=owner_id)
         current = await uow.configs.get(ns, key)
         if current is None:
             raise NotFound(CONFIG, key)
@@ -158,13 +175,20 @@ async def update_config(
 
 
 async def delete_config(
-    *, store: Store, actor: Principal, cluster_id: str, config_type: str, name: str, key: str
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    key: str,
+    owner_id: str | None = None,
 ) -> int:
     """Delete a parameter (its history stays); a missing key is NotFound."""
     ns = check_namespace(cluster_id, config_type, name)
     check_key(key)
     async with store.writer() as uow:
-        _, revision = await _change(uow, actor, ns, create=False)
+        _, revision = await _change(uow, actor, ns, create=False, owner_id=owner_id)
         if await uow.configs.delete(ns, key) == 0:
             raise NotFound(CONFIG, key)
         await uow.configs.record(
@@ -184,6 +208,7 @@ async def put_config(
     name: str,
     key: str,
     value: object,
+    owner_id: str | None = None,
 ) -> tuple[Config, bool]:
     """Create a parameter, or change its value when it exists, in one transaction; the
     parameter and whether it was created."""
@@ -191,7 +216,7 @@ async def put_config(
     check_key(key)
     text = check_value(value)
     async with store.writer() as uow:
-        _, revision = await _change(uow, actor, ns, create=True)
+        _, revision = await _change(uow, actor, ns, create=True, owner_id=owner_id)
         current = await uow.configs.get(ns, key)
         now = now_ms()
         if current is None:
@@ -227,7 +252,8 @@ async def list_configs(
         raise InvalidArgument.of("PageSize", f"must be 1..{PAGE_SIZE_MAX}")
     number, size = page or 1, page_size or PAGE_SIZE_DEFAULT
     async with store.reader() as uow:
-        _visible(await uow.configs.namespace(ns), actor, ns)
+        if _visible(await uow.configs.namespace(ns), actor) is None:
+            return ConfigPage([], number, size, 0, has_more=False)
         items, total = await uow.configs.page(ns, offset=(number - 1) * size, limit=size)
     return ConfigPage(items, number, size, total, has_more=number * size < total)
 
@@ -246,8 +272,8 @@ async def get_config(
     ns = check_namespace(cluster_id, config_type, name)
     check_key(key)
     async with store.reader() as uow:
-        _visible(await uow.configs.namespace(ns), actor, ns)
-        found = await uow.configs.get(ns, key)
+        visible = _visible(await uow.configs.namespace(ns), actor)
+        found = await uow.configs.get(ns, key) if visible is not None else None
     if found is None:
         raise NotFound(CONFIG, key)
     return found
@@ -259,9 +285,8 @@ async def namespace_state(
     """Every parameter of a namespace and its revision (0 before the first write)."""
     ns = check_namespace(cluster_id, config_type, name)
     async with store.reader() as uow:
-        namespace = await uow.configs.namespace(ns)
-        _visible(namespace, actor, ns)
-        items = await uow.configs.all(ns)
+        namespace = _visible(await uow.configs.namespace(ns), actor)
+        items = await uow.configs.all(ns) if namespace is not None else []
     return NamespaceState(ns, namespace.revision if namespace else 0, items)
 
 
@@ -277,9 +302,9 @@ async def _watched_state(store: Store, actor: Principal, ns: NamespaceKey) -> Na
             return await uow.configs.namespace(ns), await uow.configs.all(ns)
 
     generation = store.feed.generation(topic(ns))
-    namespace, items = await store.shared(("config-state", str(ns), generation), load)
-    _visible(namespace, actor, ns)
-    return NamespaceState(ns, namespace.revision if namespace else 0, items)
+    found, items = await store.shared(("config-state", str(ns), generation), load)
+    namespace = _visible(found, actor)
+    return NamespaceState(ns, namespace.revision if namespace else 0, items if namespace else [])
 
 
 async def history(
@@ -299,7 +324,8 @@ async def history(
     if not 1 <= limit <= HISTORY_MAX:
         raise InvalidArgument.of("limit", f"must be 1..{HISTORY_MAX}")
     async with store.reader() as uow:
-        _visible(await uow.configs.namespace(ns), actor, ns)
+        if _visible(await uow.configs.namespace(ns), actor) is None:
+            return []
         return await uow.configs.history(ns, config_key=key, limit=limit)
 
 

@@ -25,7 +25,7 @@ from modelplane.domain.prompts import (
 from modelplane.domain.system_prompts import system_template, system_templates
 from modelplane.services.audit import named, record
 from modelplane.services.clock import now_ms
-from modelplane.services.workspaces import workspace_for
+from modelplane.services.workspaces import workspace_for, workspace_to_write
 from modelplane.store.uow import Store
 
 MAX_RESULTS_DEFAULT = 20
@@ -85,14 +85,21 @@ def _read_only(template_id: str) -> None:
 
 
 async def create_prompt_template(
-    *, store: Store, actor: Principal, workspace_id: str, name: str, content: str
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    name: str,
+    content: str,
+    owner_id: str | None = None,
 ) -> PromptTemplate:
-    """Create a custom template (version 1) in a workspace the actor reaches.
+    """Create a custom template (version 1) in a workspace the actor may write into
+    (`owner_id` names another principal's workspace's owner: admins).
 
     It is created after every template already there, so that it sorts last in lists.
     """
     async with store.writer() as uow:
-        await workspace_for(uow, actor, workspace_id)
+        await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
         newest = await uow.prompts.newest_created_at(workspace_id)
         template = new_template(
             workspace_id=workspace_id,
@@ -191,13 +198,15 @@ async def update_prompt_template(
     template_id: str,
     name: str | None = None,
     content: str | None = None,
+    owner_id: str | None = None,
 ) -> PromptTemplate:
     """Write a new version with the given fields; the old text stays as a version.
 
     An update that changes nothing (the same name and content) writes no version.
+    `owner_id` as for a create.
     """
     async with store.writer() as uow:
-        await workspace_for(uow, actor, workspace_id)
+        await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
         _read_only(template_id)
         current = await uow.prompts.get_template(workspace_id, template_id, lock=True)
         if current is None:
@@ -225,11 +234,16 @@ async def update_prompt_template(
 
 
 async def delete_prompt_template(
-    *, store: Store, actor: Principal, workspace_id: str, template_id: str
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    template_id: str,
+    owner_id: str | None = None,
 ) -> None:
-    """Delete a template with all its versions."""
+    """Delete a template with all its versions (`owner_id` as for a create)."""
     async with store.writer() as uow:
-        await workspace_for(uow, actor, workspace_id)
+        await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
         _read_only(template_id)
         if await uow.prompts.get_template(workspace_id, template_id) is None:
             raise NotFound(PROMPT_TEMPLATE, template_id)

@@ -1,13 +1,23 @@
-"""Workspaces and their members."""
+"""Workspaces, their members and their roles, and who may write into a workspace."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from modelplane.domain.audit import AuditAction, ResourceType
-from modelplane.domain.errors import NotFound, PermissionDenied
+from modelplane.domain.errors import AlreadyExists, NotFound, PermissionDenied
+from modelplane.domain.ownership import check_named_owner, check_owner_id, check_write_into
 from modelplane.domain.principals import Action, Principal
-from modelplane.domain.workspaces import WORKSPACE, Workspace, new_workspace, renamed
+from modelplane.domain.workspaces import (
+    MEMBER,
+    WORKSPACE,
+    MemberRole,
+    Workspace,
+    member_role,
+    new_workspace,
+    renamed,
+)
 from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
 from modelplane.services.ownership import hold_owner
@@ -19,9 +29,10 @@ RESOURCE = "WORKSPACE"
 
 @dataclass(frozen=True)
 class Member:
-    """A principal added to a workspace, and when."""
+    """A principal added to a workspace, its role, and when it was added."""
 
     principal_id: str
+    role: MemberRole
     added_at: int
 
 
@@ -30,28 +41,69 @@ async def workspace_for(
 ) -> Workspace:
     """A workspace the actor may `action`.
 
-    Its owner, admins and (for reading and for its templates) its members reach it;
-    everybody else is told it does not exist.
+    Its owner and admins reach it for every action, its members only to read it (and its
+    templates); everybody else is told it does not exist.
     """
     workspace = await uow.prompts.get_workspace(workspace_id)
     if workspace is None:
         raise NotFound(WORKSPACE, workspace_id)
     if actor.may(action, RESOURCE, workspace.owner_id):
         return workspace
-    if not await uow.prompts.is_member(workspace_id, actor.principal_id):
+    if await uow.prompts.membership(workspace_id, actor.principal_id) is None:
         raise NotFound(WORKSPACE, workspace_id)
     if action is not Action.READ:
         raise PermissionDenied(f"only the owner of workspace {workspace_id} or an admin may")
     return workspace
 
 
-async def create_workspace(
-    *, store: Store, actor: Principal, name: str, workspace_id: str | None = None
+async def workspace_to_write(
+    uow: UnitOfWork, actor: Principal, workspace_id: str, *, owner_id: str | None
 ) -> Workspace:
-    """Create a workspace owned by the actor; the client may choose its id."""
-    workspace = new_workspace(
-        workspace_id=workspace_id, name=name, owner_id=actor.principal_id, now_ms=now_ms()
+    """A workspace whose templates the actor may create, change and delete.
+
+    Its owner and its editors may; an admin only when naming its owner (`owner_id`);
+    a reader is refused (PermissionDenied); for everybody else it does not exist.
+    """
+    check_named_owner(actor, RESOURCE, owner_id)
+    workspace = await uow.prompts.get_workspace(workspace_id)
+    if workspace is None:
+        raise NotFound(WORKSPACE, workspace_id)
+    named = owner_id
+    if workspace.owner_id != actor.principal_id:
+        found = await uow.prompts.membership(workspace_id, actor.principal_id)
+        role = found[0] if found is not None else None
+        if role is MemberRole.EDITOR:
+            named = owner_id or workspace.owner_id  # granted by the owner: no need to name it
+        elif not actor.may(Action.UPDATE, RESOURCE, workspace.owner_id):
+            if role is None:
+                raise NotFound(WORKSPACE, workspace_id)
+            raise PermissionDenied(
+                f"principal {actor.principal_id} is a {role.value} of workspace "
+                f"{workspace_id}: creating, changing and deleting its templates needs the "
+                f"{MemberRole.EDITOR.value} role"
+            )
+    check_write_into(
+        "workspace", repr(workspace_id), workspace.owner_id, actor=actor, named_owner=named
     )
+    return workspace
+
+
+async def create_workspace(
+    *,
+    store: Store,
+    actor: Principal,
+    name: str,
+    workspace_id: str | None = None,
+    owner_id: str | None = None,
+) -> Workspace:
+    """Create a workspace owned by the actor (or by `owner_id`: admins); the client may
+    choose its id, and a taken one is AlreadyExists."""
+    if owner_id is not None:
+        check_owner_id(owner_id)
+    owner = owner_id or actor.principal_id
+    if not actor.may(Action.CREATE, RESOURCE, owner):
+        raise PermissionDenied("setting another ownerId requires CREATE_WORKSPACE_ANY")
+    workspace = new_workspace(workspace_id=workspace_id, name=name, owner_id=owner, now_ms=now_ms())
     async with store.writer() as uow:
         await hold_owner(uow, actor, workspace.owner_id)
         await uow.prompts.add_workspace(workspace)
@@ -102,24 +154,41 @@ async def delete_workspace(*, store: Store, actor: Principal, workspace_id: str)
 
 
 async def add_member(
-    *, store: Store, actor: Principal, workspace_id: str, principal_id: str
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    principal_id: str,
+    role: str | None = None,
 ) -> Member:
-    """Let a principal reach the workspace's templates (adding twice is harmless)."""
+    """Make a principal a member with `role` (`reader` when not given); for a member
+    already, set its role. Only a change is recorded."""
+    wanted = member_role(role)
     async with store.writer() as uow:
         await workspace_for(uow, actor, workspace_id, Action.UPDATE)
         if await uow.principals.get(principal_id) is None:
             raise NotFound(PRINCIPAL, principal_id)
-        added_at = await uow.prompts.add_member(workspace_id, principal_id, now_ms=now_ms())
-        await record(
-            uow,
-            actor,
-            AuditAction.CREATE,
-            ResourceType.WORKSPACE_MEMBER,
-            f"{workspace_id}/{principal_id}",
-            {"workspaceId": workspace_id, "principalId": principal_id},
-        )
+        now = now_ms()
+        details: dict[str, Any] = {
+            "workspaceId": workspace_id,
+            "principalId": principal_id,
+            "role": wanted.value,
+        }
+        if await uow.prompts.add_member(workspace_id, principal_id, wanted, now_ms=now):
+            action, added_at = AuditAction.CREATE, now
+        else:
+            found = await uow.prompts.membership(workspace_id, principal_id, lock=True)
+            if found is None:  # removed between the two statements
+                raise AlreadyExists(MEMBER, f"{principal_id} was removed meanwhile; retry")
+            before, added_at = found
+            if before is wanted:
+                return Member(principal_id, wanted, added_at)
+            await uow.prompts.set_role(workspace_id, principal_id, wanted)
+            action, details = AuditAction.UPDATE, {**details, "fields": ["role"]}
+        resource = f"{workspace_id}/{principal_id}"
+        await record(uow, actor, action, ResourceType.WORKSPACE_MEMBER, resource, details)
         await uow.commit()
-    return Member(principal_id, added_at)
+    return Member(principal_id, wanted, added_at)
 
 
 async def remove_member(
@@ -129,7 +198,7 @@ async def remove_member(
     async with store.writer() as uow:
         await workspace_for(uow, actor, workspace_id, Action.UPDATE)
         if not await uow.prompts.remove_member(workspace_id, principal_id):
-            raise NotFound("WorkspaceMember", principal_id)
+            raise NotFound(MEMBER, principal_id)
         await record(
             uow,
             actor,
@@ -145,4 +214,4 @@ async def list_members(*, store: Store, actor: Principal, workspace_id: str) -> 
     """The members of a workspace."""
     async with store.reader() as uow:
         await workspace_for(uow, actor, workspace_id)
-        return [Member(p, at) for p, at in await uow.prompts.members_of(workspace_id)]
+        return [Member(p, role, at) for p, (role, at) in await uow.prompts.members_of(workspace_id)]

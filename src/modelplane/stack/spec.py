@@ -131,11 +131,18 @@ class PromptSpec(_Spec):
     content: str
 
 
+_OWNER = (
+    "The principal that owns it: an admin writing into another principal's must name it; "
+    "one that does not exist yet is created owned by it"
+)
+
+
 class WorkspaceSpec(_Spec):
     """A workspace and its prompt templates; found by `workspaceId`."""
 
     workspace_id: str
     name: str
+    owner_id: str | None = Field(default=None, description=_OWNER)
     prompt_templates: list[PromptSpec] = Field(default_factory=list)
 
 
@@ -144,6 +151,7 @@ class ConfigsSpec(_Spec):
 
     cluster: str
     service: str
+    owner_id: str | None = Field(default=None, description=_OWNER)
     values: dict[str, str] = Field(default_factory=dict)
 
 

@@ -15,7 +15,7 @@ _DUPLICATE = (
     "an LLM with the same providerType, endpointUrl, apiPath, modelIdentifier and "
     "credentials already exists for this owner"
 )
-ID_IN_USE = "llmId is already in use"
+ID_IN_USE = "llmId is taken; choose another"
 _COLUMNS = [c for c in llms.c if c.name != "credentials_sealed"]
 _BY_ID = sa.select(*_COLUMNS).where(llms.c.llm_id == sa.bindparam("llm_id"))
 

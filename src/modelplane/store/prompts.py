@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.prompts import PROMPT_TEMPLATE, PromptTemplate, TemplateType
-from modelplane.domain.workspaces import WORKSPACE, Workspace
+from modelplane.domain.workspaces import WORKSPACE, MemberRole, Workspace
 from modelplane.store.engine import Connection
-from modelplane.store.sql import contains
+from modelplane.store.sql import contains, insert_for
 from modelplane.store.tables import (
     prompt_template_versions,
     prompt_templates,
@@ -20,6 +20,7 @@ from modelplane.store.tables import (
 )
 
 Cursor = tuple[int, str]  # (created_at, prompt_template_id) of the last row already given
+Membership = tuple[MemberRole, int]  # a member's role and when it was added
 
 
 def _workspace(row: Any) -> Workspace:
@@ -52,8 +53,9 @@ def _template(row: Any, *, version: Any = None) -> PromptTemplate:
 class PromptRepository:
     """Reads and writes workspaces and prompt templates inside one unit of work."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, is_postgres: bool) -> None:
         self._conn = conn
+        self._is_postgres = is_postgres
 
     async def add_workspace(self, workspace: Workspace) -> None:
         """Insert a workspace; a taken id raises AlreadyExists."""
@@ -68,7 +70,7 @@ class PromptRepository:
             )
         except IntegrityError:
             raise AlreadyExists(
-                WORKSPACE, f"workspace {workspace.workspace_id!r} already exists"
+                WORKSPACE, f"workspaceId {workspace.workspace_id!r} is taken; choose another"
             ) from None
 
     async def rename_workspace(self, workspace: Workspace) -> None:
@@ -113,29 +115,43 @@ class PromptRepository:
         for table in (prompt_templates, workspace_members, workspaces):
             await self._conn.execute(table.delete().where(table.c.workspace_id == workspace_id))
 
-    async def is_member(self, workspace_id: str, principal_id: str) -> bool:
-        """Whether the principal was added to the workspace."""
+    async def membership(
+        self, workspace_id: str, principal_id: str, *, lock: bool = False
+    ) -> Membership | None:
+        """The principal's role in the workspace and when it was added; None: not a member."""
         m = workspace_members.c
-        query = sa.select(m.principal_id).where(
+        query = sa.select(m.role, m.added_at).where(
             m.workspace_id == workspace_id, m.principal_id == principal_id
         )
-        return (await self._conn.execute(query)).first() is not None
+        if lock:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else (MemberRole(row.role), int(row.added_at))
 
-    async def add_member(self, workspace_id: str, principal_id: str, *, now_ms: int) -> int:
-        """Add a member unless it already is one; when it was added."""
-        m = workspace_members.c
-        query = sa.select(m.added_at).where(
-            m.workspace_id == workspace_id, m.principal_id == principal_id
-        )
-        added_at = (await self._conn.execute(query)).scalar_one_or_none()
-        if added_at is not None:
-            return int(added_at)
-        await self._conn.execute(
-            workspace_members.insert().values(
-                workspace_id=workspace_id, principal_id=principal_id, added_at=now_ms
+    async def add_member(
+        self, workspace_id: str, principal_id: str, role: MemberRole, *, now_ms: int
+    ) -> bool:
+        """Add a member with `role`; False (and nothing changed) when it already is one."""
+        result = await self._conn.execute(
+            insert_for(workspace_members, is_postgres=self._is_postgres)
+            .values(
+                workspace_id=workspace_id,
+                principal_id=principal_id,
+                role=role.value,
+                added_at=now_ms,
             )
+            .on_conflict_do_nothing(index_elements=["workspace_id", "principal_id"])
         )
-        return now_ms
+        return bool(result.rowcount)
+
+    async def set_role(self, workspace_id: str, principal_id: str, role: MemberRole) -> None:
+        """Change a member's role."""
+        m = workspace_members.c
+        await self._conn.execute(
+            workspace_members.update()
+            .where(m.workspace_id == workspace_id, m.principal_id == principal_id)
+            .values(role=role.value)
+        )
 
     async def remove_member(self, workspace_id: str, principal_id: str) -> bool:
         """Remove a member; False when the principal was not one."""
@@ -147,15 +163,18 @@ class PromptRepository:
         )
         return bool(result.rowcount)
 
-    async def members_of(self, workspace_id: str) -> list[tuple[str, int]]:
-        """The members of a workspace with when they were added, in that order."""
+    async def members_of(self, workspace_id: str) -> list[tuple[str, Membership]]:
+        """The members of a workspace with their roles, in the order they were added."""
         m = workspace_members.c
         query = (
-            sa.select(m.principal_id, m.added_at)
+            sa.select(m.principal_id, m.role, m.added_at)
             .where(m.workspace_id == workspace_id)
             .order_by(m.added_at, m.principal_id)
         )
-        return [(row.principal_id, row.added_at) for row in await self._conn.execute(query)]
+        return [
+            (row.principal_id, (MemberRole(row.role), int(row.added_at)))
+            for row in await self._conn.execute(query)
+        ]
 
     async def newest_created_at(self, workspace_id: str) -> int | None:
         """The newest `created_at` of the workspace's templates; holds its list order.

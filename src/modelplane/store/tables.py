@@ -226,6 +226,8 @@ workspace_members = sa.Table(
         index=True,
     ),
     sa.Column("added_at", sa.BigInteger, nullable=False),
+    # `reader` or `editor` (domain.workspaces.MemberRole); members before 0008 are readers.
+    sa.Column("role", sa.String(16), nullable=False, server_default="reader"),
 )
 
 prompt_templates = sa.Table(

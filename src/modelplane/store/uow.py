@@ -77,7 +77,7 @@ class UnitOfWork:
         self.llms = LlmRepository(self._conn)
         self.principals = PrincipalRepository(self._conn)
         self.catalog = CatalogRepository(self._conn, is_postgres=self._is_postgres)
-        self.prompts = PromptRepository(self._conn)
+        self.prompts = PromptRepository(self._conn, is_postgres=self._is_postgres)
         self.configs = ConfigRepository(self._conn, is_postgres=self._is_postgres)
         self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
         self.audit = AuditRepository(self._conn)

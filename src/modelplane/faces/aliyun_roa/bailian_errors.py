@@ -7,13 +7,16 @@
 | any other InvalidArgument, a malformed query | 400    | InvalidParameter                  |
 | an `x-acs-version` other than 2023-12-29     | 400    | InvalidVersion                    |
 | Unauthenticated                              | 401    | InvalidAccessKeyId.NotFound       |
-| PermissionDenied (System templates)          | 403    | Forbidden                         |
+| PermissionDenied (System templates, a        | 403    | Forbidden                         |
+| `reader` member's write)                     |        |                                   |
 | NotFound: the template, or a workspace that  | 404    | PromptTemplate.NotFound           |
 | does not exist or that the caller may not    |        | (the message names which)         |
 | reach                                        |        |                                   |
 | a method the path does not serve             | 405    | MethodNotAllowed                  |
 | AlreadyExists                                | 409    | `<Entity>.AlreadyExists`          |
-| FailedPrecondition                           | 409    | OperationDenied                   |
+| FailedPrecondition: an admin's write into    | 409    | OperationDenied                   |
+| another principal's workspace (bailian       |        |                                   |
+| cannot name its owner)                       |        |                                   |
 | body over the limit                          | 413    | PayloadTooLarge                   |
 | ResourceExhausted (rate limit)               | 429    | Throttling.User (with             |
 |                                              |        | x-acs-retry-after, Retry-After)   |

@@ -19,7 +19,9 @@ raw path and decodes each parameter afterwards (routing.py). The shared ROA enve
 (endpoint.py) checks the signature; since Create and Update read the body, an ROA
 HMAC-SHA1 signature must cover it with `content-md5` (ACS3 always does). The rules
 (`ConfigType` is `service`, the key grammar, `Value` a string, page limits, who owns a
-namespace) live in the domain and the services: the face only parses and renders.
+namespace, and that an admin's write into another principal's namespace must name its
+owner, which this face cannot) live in the domain and the services: the face only
+parses and renders.
 """
 
 from __future__ import annotations

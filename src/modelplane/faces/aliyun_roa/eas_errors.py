@@ -8,11 +8,15 @@
 | an `x-acs-version` other than 2021-07-01      | 400    | InvalidVersion                  |
 | Unauthenticated                               | 401    | InvalidAccessKeyId.NotFound     |
 | PermissionDenied                              | 403    | Forbidden                       |
-| NotFound: the parameter, or a namespace the   | 404    | Config.NotFound,                |
-| caller may not reach                          |        | ConfigNamespace.NotFound        |
+| NotFound: the parameter, or (on an update or  | 404    | Config.NotFound,                |
+| a delete) a namespace never written or that   |        | ConfigNamespace.NotFound        |
+| the caller may not reach                      |        |                                 |
 | a method the path does not serve              | 405    | MethodNotAllowed (with Allow)   |
-| AlreadyExists (the key exists)                | 409    | Config.AlreadyExists            |
-| FailedPrecondition                            | 409    | OperationDenied                 |
+| AlreadyExists: the key exists; a member's     | 409    | Config.AlreadyExists,           |
+| create in another owner's namespace (taken)   |        | ConfigNamespace.AlreadyExists   |
+| FailedPrecondition: an admin's write into     | 409    | OperationDenied                 |
+| another principal's namespace (EAS cannot     |        |                                 |
+| name its owner)                               |        |                                 |
 | body over the limit                           | 413    | PayloadTooLarge                 |
 | ResourceExhausted (rate limit)                | 429    | Throttling.User (with           |
 |                                               |        | x-acs-retry-after, Retry-After) |

@@ -47,6 +47,7 @@ from modelplane.faces.native.config_schemas import (
 from modelplane.faces.native.deps import Context, context
 from modelplane.faces.native.errors import render
 from modelplane.faces.native.field_names import native_fields
+from modelplane.faces.native.owner_query import NamedOwner
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.shutdown import Shutdown, disconnected, first_of
@@ -268,7 +269,7 @@ async def namespace_history(
     _NS,
     response_model=NamespaceOut,
     description="Every parameter of the namespace in key order, and its revision (0 and no "
-    "parameters before the first write).",
+    "parameters before the first write, and for a member in another owner's namespace).",
 )
 async def get_configs(
     cluster: Cluster, config_type: ConfigType, name: Name, request: Request
@@ -348,7 +349,9 @@ async def get_config(
         201: {"model": ConfigOut, "description": "Created"},
     },
     description="Set a parameter: created when missing (201), changed when present (200). "
-    "The first writer of a namespace owns it; others (but admins) get 404.",
+    "The first writer of a namespace owns it (or the `ownerId` an admin names). A member "
+    "writing into another owner's namespace gets 409 (the name is taken); an admin must "
+    "name its owner with `ownerId` (412 otherwise).",
 )
 async def put_config(
     cluster: Cluster,
@@ -357,6 +360,7 @@ async def put_config(
     key: Key,
     body: ConfigValueIn,
     request: Request,
+    owner_id: NamedOwner = None,
 ) -> Response:
     """Create or update a parameter."""
     ctx = context(request)
@@ -369,6 +373,7 @@ async def put_config(
             name=name,
             key=key,
             value=body.value,
+            owner_id=owner_id,
         )
     return JsonResponse(render_config(config), status_code=201 if created else 200)
 
@@ -376,10 +381,17 @@ async def put_config(
 @router.delete(
     _KEY,
     response_model=DeletedOut,
-    description="Delete a parameter (`id` is its key); its history stays.",
+    description="Delete a parameter (`id` is its key); its history stays. In another "
+    "owner's namespace: 404 for a member, as in one never written; an admin must name its "
+    "owner with `ownerId` (412 otherwise).",
 )
 async def delete_config(
-    cluster: Cluster, config_type: ConfigType, name: Name, key: Key, request: Request
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    key: Key,
+    request: Request,
+    owner_id: NamedOwner = None,
 ) -> Response:
     """Delete a parameter."""
     ctx = context(request)
@@ -391,6 +403,7 @@ async def delete_config(
             config_type=config_type,
             name=name,
             key=key,
+            owner_id=owner_id,
         )
     body: dict[str, Any] = {"deleted": True, "id": key}
     return JsonResponse(body)

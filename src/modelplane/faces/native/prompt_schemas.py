@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from modelplane.domain.prompts import PromptTemplate, Rendered, TemplateType
-from modelplane.domain.workspaces import Workspace
+from modelplane.domain.workspaces import MemberRole, Workspace
 from modelplane.faces.native.llm_schemas import WireModel
 from modelplane.services.prompts import MAX_RESULTS_DEFAULT, MAX_RESULTS_MAX, TemplatePage
 from modelplane.services.workspaces import Member
@@ -38,15 +38,33 @@ class WorkspaceCreate(WireModel):
         default=None,
         alias="workspaceId",
         description="Chosen by the client, e.g. `llm-czal8nvvwb8d4xxx`: 3..64 of "
-        "`[a-z0-9-]`, starting with a letter or digit. Generated when absent; reuse is 409.",
+        "`[a-z0-9-]`, starting with a letter or digit. Generated when absent; a taken id "
+        "is 409.",
     )
     name: str = Field(description=_NAME)
+    owner_id: str | None = Field(
+        default=None,
+        alias="ownerId",
+        description="The principal that will own it (default: the caller); another "
+        "principal needs the admin role (403)",
+    )
 
 
 class WorkspacePatch(WireModel):
     """Body of `PATCH /v1/workspaces/{id}`."""
 
     name: str = Field(description=_NAME)
+
+
+class MemberIn(WireModel):
+    """Body of `PUT /v1/workspaces/{id}/members/{principalId}` (optional)."""
+
+    role: str | None = Field(
+        default=None,
+        description="`reader` (the default: reads, lists and renders the templates) or "
+        "`editor` (also creates, updates and deletes them)",
+        json_schema_extra={"enum": [r.value for r in MemberRole]},
+    )
 
 
 class TemplateCreate(WireModel):
@@ -99,9 +117,10 @@ class WorkspaceListOut(BaseModel):
 
 
 class MemberOut(BaseModel):
-    """A principal that was added to a workspace, and when."""
+    """A principal that was added to a workspace, its role, and when it was added."""
 
     principalId: str
+    role: MemberRole = Field(description="`reader` or `editor`")
     addedAt: int
 
 
@@ -171,7 +190,11 @@ def render_workspace(workspace: Workspace) -> dict[str, Any]:
 
 def render_member(member: Member) -> dict[str, Any]:
     """The wire form of a member."""
-    return {"principalId": member.principal_id, "addedAt": member.added_at}
+    return {
+        "principalId": member.principal_id,
+        "role": member.role.value,
+        "addedAt": member.added_at,
+    }
 
 
 def render_template(template: PromptTemplate) -> dict[str, Any]:

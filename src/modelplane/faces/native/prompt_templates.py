@@ -16,6 +16,7 @@ from starlette.responses import Response
 from modelplane.domain.prompts import TemplateType
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
+from modelplane.faces.native.owner_query import NamedOwner
 from modelplane.faces.native.prompt_schemas import (
     MAX_RESULTS,
     VARIABLE_GRAMMAR,
@@ -43,11 +44,13 @@ _VERSION = "A version number (1 is the first); the current version when absent"
     "",
     status_code=201,
     response_model=PromptTemplateOut,
-    description="Create a `Custom` template (version 1) in a workspace the caller reaches. "
-    "`name` 1..255 and `content` 1..100,000 characters.\n\n" + VARIABLE_GRAMMAR,
+    description="Create a `Custom` template (version 1) in a workspace the caller may write "
+    "into: its owner, its `editor` members (403 for a `reader`), admins naming its owner "
+    "with `ownerId` (412 otherwise). `name` 1..255 and `content` 1..100,000 characters.\n\n"
+    + VARIABLE_GRAMMAR,
 )
 async def create_prompt_template(
-    workspace_id: str, body: TemplateCreate, request: Request
+    workspace_id: str, body: TemplateCreate, request: Request, owner_id: NamedOwner = None
 ) -> Response:
     """Create a prompt template."""
     ctx = context(request)
@@ -57,6 +60,7 @@ async def create_prompt_template(
         workspace_id=workspace_id,
         name=body.name,
         content=body.content,
+        owner_id=owner_id,
     )
     return JsonResponse(render_template(template), status_code=201)
 
@@ -113,10 +117,15 @@ async def get_prompt_template(
     "/{prompt_template_id}",
     response_model=PromptTemplateOut,
     description="Write a new version with the fields given; the old text stays as a version "
-    "(`/versions`, `?version=N`). `System` templates are read-only (403).\n\n" + VARIABLE_GRAMMAR,
+    "(`/versions`, `?version=N`). `System` templates are read-only (403). Who may: as for "
+    "a create.\n\n" + VARIABLE_GRAMMAR,
 )
 async def update_prompt_template(
-    workspace_id: str, prompt_template_id: str, body: TemplatePatch, request: Request
+    workspace_id: str,
+    prompt_template_id: str,
+    body: TemplatePatch,
+    request: Request,
+    owner_id: NamedOwner = None,
 ) -> Response:
     """Update a prompt template."""
     ctx = context(request)
@@ -127,21 +136,24 @@ async def update_prompt_template(
         template_id=prompt_template_id,
         name=body.name,
         content=body.content,
+        owner_id=owner_id,
     )
     return JsonResponse(render_template(template))
 
 
 @router.delete("/{prompt_template_id}", response_model=DeletedOut)
 async def delete_prompt_template(
-    workspace_id: str, prompt_template_id: str, request: Request
+    workspace_id: str, prompt_template_id: str, request: Request, owner_id: NamedOwner = None
 ) -> Response:
-    """Delete a template with all its versions (`System` templates are read-only: 403)."""
+    """Delete a template with all its versions (`System` templates are read-only: 403); who
+    may: as for a create."""
     ctx = context(request)
     await service.delete_prompt_template(
         store=ctx.store,
         actor=ctx.principal,
         workspace_id=workspace_id,
         template_id=prompt_template_id,
+        owner_id=owner_id,
     )
     return JsonResponse({"deleted": True, "id": prompt_template_id})
 

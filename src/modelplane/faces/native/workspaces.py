@@ -1,8 +1,9 @@
 """Routes of /v1/workspaces and their members. Each handler parses, calls one service, renders.
 
 Only a workspace's owner, its members and admins reach it; for everybody else it does not
-exist (404). Members read it and work with its prompt templates; deleting it and managing
-its members is for the owner and admins (403 for members).
+exist (404). Members read it and its prompt templates; `editor` members also create,
+update and delete the templates. Renaming or deleting it and managing its members is for
+the owner and admins (403 for members).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.prompt_schemas import (
+    MemberIn,
     MemberListOut,
     MemberOut,
     WorkspaceCreate,
@@ -31,10 +33,15 @@ router = native_router("/v1/workspaces", ["workspaces"])
 
 @router.post("", status_code=201, response_model=WorkspaceOut)
 async def create_workspace(body: WorkspaceCreate, request: Request) -> Response:
-    """Create a workspace owned by the caller; the client may choose its id."""
+    """Create a workspace owned by the caller (or `ownerId`: admins); the client may choose
+    its id."""
     ctx = context(request)
     workspace = await service.create_workspace(
-        store=ctx.store, actor=ctx.principal, name=body.name, workspace_id=body.workspace_id
+        store=ctx.store,
+        actor=ctx.principal,
+        name=body.name,
+        workspace_id=body.workspace_id,
+        owner_id=body.owner_id,
     )
     return JsonResponse(render_workspace(workspace), status_code=201)
 
@@ -86,11 +93,18 @@ async def list_members(workspace_id: str, request: Request) -> Response:
 
 
 @router.put("/{workspace_id}/members/{principal_id}", response_model=MemberOut)
-async def add_member(workspace_id: str, principal_id: str, request: Request) -> Response:
-    """Let a principal reach the workspace and its templates; adding twice changes nothing."""
+async def add_member(
+    workspace_id: str, principal_id: str, request: Request, body: MemberIn | None = None
+) -> Response:
+    """Make a principal a member with `role` (`reader` when the body or the role is left
+    out); for a member already, set its role (the time it was added stays)."""
     ctx = context(request)
     member = await service.add_member(
-        store=ctx.store, actor=ctx.principal, workspace_id=workspace_id, principal_id=principal_id
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        principal_id=principal_id,
+        role=body.role if body is not None else None,
     )
     return JsonResponse(render_member(member))
 
