@@ -131,6 +131,10 @@ def main() -> None:
             "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
             "MODELPLANE_LOG_LEVEL": "warning",
             "MODELPLANE_RATE_LIMIT_PER_SECOND": "0",  # 1,000 watchers share one API key
+            # ... and hold one open watch each: caps above the defaults (100 watches per
+            # principal, 800 in all).
+            "MODELPLANE_MAX_WATCHES_PER_PRINCIPAL": str(args.watchers + 10),
+            "MODELPLANE_MAX_WATCHES": str(args.watchers + 10),
         }
         a, b = Server(cwd=Path(tmp), env=env), Server(cwd=Path(tmp), env=env)
         with a, b:

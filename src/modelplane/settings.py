@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     access_log: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_request_head_bytes: int = Field(default=MAX_REQUEST_HEAD_BYTES, ge=16 * 1024)
+    # Open watches (long polls and event streams) per principal and in all, per replica.
+    max_watches_per_principal: int = Field(default=100, ge=1)
+    max_watches: int = Field(default=800, ge=1)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     graceful_shutdown_seconds: float = Field(default=20.0, ge=0)
@@ -95,6 +98,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET must be at least "
                 f"{ACCESS_KEY_SECRET_MIN_LENGTH} characters"
+            )
+        if self.max_watches_per_principal > self.max_watches:
+            raise ValueError(
+                "MODELPLANE_MAX_WATCHES_PER_PRINCIPAL must not exceed MODELPLANE_MAX_WATCHES"
             )
         if self.is_postgres and self.secret_key is None and self.secret_key_file is None:
             raise ValueError(
