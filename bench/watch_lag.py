@@ -131,6 +131,11 @@ def main() -> None:
             "MODELPLANE_BOOTSTRAP_TOKEN": TOKEN,
             "MODELPLANE_LOG_LEVEL": "warning",
             "MODELPLANE_RATE_LIMIT_PER_SECOND": "0",  # 1,000 watchers share one API key
+            # ... and hold one open watch and one connection each: caps above the defaults
+            # (100 watches per principal, 800 in all, 1,000 connections).
+            "MODELPLANE_MAX_WATCHES_PER_PRINCIPAL": str(args.watchers + 10),
+            "MODELPLANE_MAX_WATCHES": str(args.watchers + 10),
+            "MODELPLANE_MAX_CONNECTIONS": str(args.watchers + 100),
         }
         a, b = Server(cwd=Path(tmp), env=env), Server(cwd=Path(tmp), env=env)
         with a, b:

@@ -34,6 +34,7 @@ from modelplane.faces.shutdown import Shutdown
 from modelplane.logs import AccessLog, stderr_writer
 from modelplane.security.rate_limits import RateLimit, RateLimiter
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
+from modelplane.security.watch_slots import WatchSlots
 from modelplane.services.bootstrap import bootstrap
 from modelplane.services.key_rotation import find_unopenable
 from modelplane.settings import RateLimitOverride, Settings
@@ -221,6 +222,9 @@ def create_app(
     app.state.settings = settings
     app.state.shutdown = Shutdown()  # begun by `modelplane serve`: ends watches and streams
     app.state.rate_limits = rate_limiter(settings)  # checked by each face after authentication
+    app.state.watch_slots = WatchSlots(  # taken by each watch while it is open
+        per_principal=settings.max_watches_per_principal, total=settings.max_watches
+    )
     native_errors.install(app)
     native_openapi.install(app)
     app.include_router(native_llms.router)

@@ -1,4 +1,4 @@
-"""Logging as one JSON object per line."""
+"""Logging as one JSON object per line, with floods of one kind of line held to one a second."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+
+CONNECTIONS_LOGGER = "modelplane.connections"
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,6 +33,67 @@ class JsonFormatter(logging.Formatter):
             data["error"] = record.exc_info[0].__name__
             data["trace"] = self.formatException(record.exc_info)
         return orjson.dumps(data, default=str).decode()
+
+
+class Throttle(logging.Filter):
+    """Lets at most one record of each kind through per `interval` seconds.
+
+    `kind_of` names a record's kind, or None for records that always pass. The record let
+    through carries `count` in its fields: how many of its kind came since the previous
+    one let through, itself included; the others are dropped.
+    """
+
+    def __init__(
+        self,
+        kind_of: Callable[[logging.LogRecord], str | None],
+        *,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._kind_of = kind_of
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to write `record` (a kept one gets its `count`)."""
+        kind = self._kind_of(record)
+        if kind is None:
+            return True
+        now = self._clock()
+        last = self._last.get(kind)
+        if last is not None and now - last < self._interval:
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return False
+        self._last[kind] = now
+        fields = getattr(record, "fields", None)
+        record.fields = {
+            **(fields if isinstance(fields, dict) else {}),
+            "count": self._held.pop(kind, 0) + 1,
+        }
+        return True
+
+
+ACCEPT_FAILED = "socket.accept() out of system resource"
+BAD_REQUEST = "Invalid HTTP request received."
+
+
+def accept_failure(record: logging.LogRecord) -> str | None:
+    """The kind of asyncio's line for an `accept()` that failed for want of a file
+    descriptor or memory (it writes one per waiting connection, thousands a second)."""
+    return ACCEPT_FAILED if record.getMessage().startswith(ACCEPT_FAILED) else None
+
+
+def every_message(record: logging.LogRecord) -> str:
+    """Each message is its own kind."""
+    return str(record.msg)
+
+
+def bad_request(record: logging.LogRecord) -> str | None:
+    """The kind of uvicorn's line for each request it could not parse (refused with 400)."""
+    return BAD_REQUEST if record.msg == BAD_REQUEST else None
 
 
 class AccessLog:
@@ -105,3 +168,8 @@ def configure(level: str = "info") -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # Lines a client can make the server write as fast as it likes: one a second of each
+    # kind, with a count.
+    logging.getLogger("asyncio").filters[:] = [Throttle(accept_failure)]
+    logging.getLogger("uvicorn.error").filters[:] = [Throttle(bad_request)]
+    logging.getLogger(CONNECTIONS_LOGGER).filters[:] = [Throttle(every_message)]

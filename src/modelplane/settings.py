@@ -18,6 +18,8 @@ MAX_REQUEST_HEAD_BYTES = 1280 * 1024
 # Requests per second (0 = no limit), finite; and a burst of at least one request.
 PerSecond = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Burst = Annotated[int, Field(ge=1)]
+# A deadline on a connection (seconds): positive, finite, at most an hour.
+Timeout = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
 
 
 class RateLimitOverride(BaseModel):
@@ -47,6 +49,17 @@ class Settings(BaseSettings):
     access_log: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_request_head_bytes: int = Field(default=MAX_REQUEST_HEAD_BYTES, ge=16 * 1024)
+    # Connections (see connections.py): the head of a request must arrive within
+    # `head_timeout_seconds` (a new connection's first request too), its body within
+    # `body_timeout_seconds` after the head; an idle keep-alive connection is closed after
+    # `keep_alive_timeout_seconds`. Beyond `max_connections` open ones a new one is refused.
+    head_timeout_seconds: Timeout = 10.0
+    body_timeout_seconds: Timeout = 30.0
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=3600)
+    max_connections: int = Field(default=1000, ge=1, le=1_000_000)
+    # Open watches (long polls and event streams) per principal and in all, per replica.
+    max_watches_per_principal: int = Field(default=100, ge=1)
+    max_watches: int = Field(default=800, ge=1)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     graceful_shutdown_seconds: float = Field(default=20.0, ge=0)
@@ -95,6 +108,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MODELPLANE_BOOTSTRAP_ACCESS_KEY_SECRET must be at least "
                 f"{ACCESS_KEY_SECRET_MIN_LENGTH} characters"
+            )
+        if self.max_watches_per_principal > self.max_watches:
+            raise ValueError(
+                "MODELPLANE_MAX_WATCHES_PER_PRINCIPAL must not exceed MODELPLANE_MAX_WATCHES"
+            )
+        if self.max_watches >= self.max_connections:
+            raise ValueError(
+                "MODELPLANE_MAX_WATCHES must be below MODELPLANE_MAX_CONNECTIONS, so that "
+                "watches never hold every connection"
             )
         if self.is_postgres and self.secret_key is None and self.secret_key_file is None:
             raise ValueError(

@@ -12,6 +12,7 @@ from modelplane.client import (
     AsyncClient,
     Client,
     ConfigNamespace,
+    ConfigNamespaceChanges,
     FieldViolation,
     ModelplaneError,
     NotFound,
@@ -70,6 +71,18 @@ def state(revision: int, **values: str) -> dict[str, Any]:
         for k, v in values.items()
     ]
     return {"changed": True, "revision": revision, "configs": configs}
+
+
+def namespace(revision: int, **values: str) -> dict[str, Any]:
+    """`GET …/service/{name}`: every parameter."""
+    whole = state(revision, **values)
+    del whole["changed"]
+    return whole
+
+
+def changes(revision: int, *, deleted: tuple[str, ...] = (), **values: str) -> dict[str, Any]:
+    """A watch's answer: what changed."""
+    return {**state(revision, **values), "deleted": list(deleted)}
 
 
 # --- headers ---------------------------------------------------------------------------------
@@ -297,49 +310,72 @@ def watch_handler(answers: list[dict[str, Any]], seen: list[httpx.Request]) -> H
     return handler
 
 
-def test_watch_yields_each_new_state_and_stops_when_the_caller_stops() -> None:
+def test_watch_reads_once_then_applies_each_change_and_stops_when_the_caller_stops() -> None:
     answers = [
+        namespace(0),
         {"changed": False, "revision": 0},
-        state(3, a="1"),
+        changes(3, a="1"),
         {"changed": False, "revision": 3},
-        state(5, a="2"),
-        state(9, a="3"),
+        changes(5, b="2"),
+        changes(9, deleted=("a",)),
+        changes(10, a="4"),
     ]
     seen: list[httpx.Request] = []
     with sync_client(watch_handler(answers, seen), timeout=5.0) as client:
         got = []
         for ns in client.configs.watch("c1", "svc", timeout_seconds=7):
             got.append(ns)
-            if len(got) == 2:
+            if len(got) == 3:
                 break
-    assert [(ns.revision, ns.values) for ns in got] == [(3, {"a": "1"}), (5, {"a": "2"})]
-    assert [r.url.params["sinceRevision"] for r in seen] == ["0", "0", "3", "3"]
-    assert seen[0].url.path == "/v1/configs/c1/service/svc:watch"
-    assert seen[0].url.params["timeoutSeconds"] == "7"
-    assert seen[0].extensions["timeout"]["read"] == 12.0  # the client's 5 s + the 7 s poll
+    assert [(ns.revision, ns.values) for ns in got] == [
+        (3, {"a": "1"}),
+        (5, {"a": "1", "b": "2"}),  # the untouched `a` kept from before
+        (9, {"b": "2"}),  # `a` deleted
+    ]
+    assert seen[0].url.path == "/v1/configs/c1/service/svc"
+    assert [r.url.params["sinceRevision"] for r in seen[1:]] == ["0", "0", "3", "3", "5"]
+    assert seen[1].url.path == "/v1/configs/c1/service/svc:watch"
+    assert seen[1].url.params["timeoutSeconds"] == "7"
+    assert seen[1].extensions["timeout"]["read"] == 12.0  # the client's 5 s + the 7 s poll
     assert len(answers) == 1  # nothing read after the caller stopped
 
 
 def test_watch_ends_with_the_error_that_stops_it() -> None:
     seen: list[httpx.Request] = []
-    with sync_client(watch_handler([state(1, a="1")], seen)) as client:
+    with sync_client(watch_handler([namespace(1, a="1")], seen)) as client:
         watch = client.configs.watch("c1", "svc", since_revision=0)
-        assert next(watch).revision == 1
+        first = next(watch)  # the state read first, already past revision 0
+        assert (first.revision, first.values) == (1, {"a": "1"})
         with pytest.raises(NotFound):
             next(watch)
         with pytest.raises(StopIteration):
             next(watch)
-    assert [r.url.params["sinceRevision"] for r in seen] == ["0", "1"]
+    assert [r.url.params.get("sinceRevision") for r in seen] == [None, "1"]
 
 
-async def test_async_watch_yields_and_stops() -> None:
-    answers = [state(2, a="1"), {"changed": False, "revision": 2}, state(4, a="2"), state(6)]
+async def test_async_watch_yields_only_states_past_since_revision_and_stops() -> None:
+    answers = [
+        namespace(2, a="1", b="1"),  # behind `since_revision`: a replica a moment behind
+        changes(3, a="2"),
+        {"changed": False, "revision": 3},
+        changes(4, deleted=("b",)),
+        changes(6),
+    ]
     seen: list[httpx.Request] = []
     async with async_client(watch_handler(answers, seen)) as client:
-        revisions = []
-        async for ns in client.configs.watch("c1", "svc", since_revision=1, timeout_seconds=1):
-            revisions.append(ns.revision)
+        states = []
+        async for ns in client.configs.watch("c1", "svc", since_revision=3, timeout_seconds=1):
+            states.append((ns.revision, ns.values))
             if ns.revision == 4:
                 break
-    assert revisions == [2, 4]
-    assert [r.url.params["sinceRevision"] for r in seen] == ["1", "2", "2"]
+    assert states == [(4, {"a": "2"})]
+    assert [r.url.params.get("sinceRevision") for r in seen] == [None, "2", "3", "3"]
+
+
+def test_a_namespace_with_changes_applied_is_in_key_order() -> None:
+    before = ConfigNamespace.model_validate(namespace(1, b="1", d="1"))
+    after = before.applied(ConfigNamespaceChanges.model_validate(changes(2, c="2", a="2")))
+    assert [c.key for c in after.configs] == ["a", "b", "c", "d"]
+    assert before.applied(
+        ConfigNamespaceChanges(revision=3, configs=(), deleted=("b", "x"))
+    ).values == {"d": "1"}

@@ -43,3 +43,47 @@ def test_previous_keys_from_the_environment_still_open_old_secrets(
     box = secret_box(Settings())
     assert box.open(sealed, aad="a") == b"v"
     assert box.key_id == SecretBox(parse_master_key(new)).key_id
+
+
+def test_connection_and_watch_limits_have_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HEAD_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS", "KEEP_ALIVE_TIMEOUT_SECONDS"):
+        monkeypatch.delenv(f"MODELPLANE_{name}", raising=False)
+    for name in ("MAX_CONNECTIONS", "MAX_WATCHES", "MAX_WATCHES_PER_PRINCIPAL"):
+        monkeypatch.delenv(f"MODELPLANE_{name}", raising=False)
+    settings = Settings()
+    timeouts = (
+        settings.head_timeout_seconds,
+        settings.body_timeout_seconds,
+        settings.keep_alive_timeout_seconds,
+    )
+    assert timeouts == (10.0, 30.0, 5)
+    limits = (settings.max_connections, settings.max_watches, settings.max_watches_per_principal)
+    assert limits == (1000, 800, 100)
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"MODELPLANE_HEAD_TIMEOUT_SECONDS": "0"}, "greater than 0"),
+        ({"MODELPLANE_BODY_TIMEOUT_SECONDS": "inf"}, "finite"),
+        ({"MODELPLANE_BODY_TIMEOUT_SECONDS": "3601"}, "less than or equal to 3600"),
+        ({"MODELPLANE_KEEP_ALIVE_TIMEOUT_SECONDS": "0"}, "greater than or equal to 1"),
+        ({"MODELPLANE_MAX_CONNECTIONS": "0"}, "greater than or equal to 1"),
+        ({"MODELPLANE_MAX_WATCHES_PER_PRINCIPAL": "0"}, "greater than or equal to 1"),
+        (
+            {"MODELPLANE_MAX_WATCHES": "10", "MODELPLANE_MAX_WATCHES_PER_PRINCIPAL": "11"},
+            "MAX_WATCHES_PER_PRINCIPAL must not exceed MODELPLANE_MAX_WATCHES",
+        ),
+        (
+            {"MODELPLANE_MAX_CONNECTIONS": "800"},
+            "MODELPLANE_MAX_WATCHES must be below MODELPLANE_MAX_CONNECTIONS",
+        ),
+    ],
+)
+def test_unsafe_connection_and_watch_limits_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()

@@ -2,9 +2,10 @@
 
 PAI-EAS services read their dynamic parameters from a JSON file `{"properties": {key:
 value}}` that the platform keeps in sync. This command does the same against modelplane:
-it reads the namespace, writes the file, then long-polls the namespace's `:watch` route
-and rewrites the file at every new revision. Values that parse as JSON are written as
-JSON (`"10"` becomes `10`, `'{"a": 1}'` an object); the others as strings.
+it reads the namespace, writes the file, then long-polls the namespace's `:watch` route,
+which answers what changed, and rewrites the file (keys sorted) at every new revision.
+Values that parse as JSON are written as JSON (`"10"` becomes `10`, `'{"a": 1}'` an
+object); the others as strings.
 
 The file is replaced atomically (a temporary file in the same directory, then
 `os.replace`), so a reader never sees half of it. When the server is down or restarts,
@@ -161,23 +162,29 @@ class Syncer:
             raise Unreachable("unexpected answer: not a JSON object")
         return body
 
-    def write(self, state: dict[str, Any]) -> int:
-        """Write a state `{revision, configs}` to the file; its revision."""
-        revision = int(state["revision"])
-        configs = list(state["configs"])
-        if write_atomically(self.out, render_properties(configs)):
-            self.say(f"wrote {self.out} at revision {revision} ({len(configs)} parameters)")
+    def write(self, revision: int, configs: dict[str, dict[str, Any]]) -> int:
+        """Write the parameters `{key: parameter}` at `revision` to the file; the revision."""
+        ordered = [configs[key] for key in sorted(configs)]
+        if write_atomically(self.out, render_properties(ordered)):
+            self.say(f"wrote {self.out} at revision {revision} ({len(ordered)} parameters)")
         return revision
+
+    def read(self, http: httpx.Client) -> tuple[int, dict[str, dict[str, Any]]]:
+        """The namespace's revision and parameters `{key: parameter}`."""
+        state = self.call(http, self.base)
+        return int(state["revision"]), {c["key"]: c for c in state["configs"]}
 
     def once(self) -> int:
         """Read the namespace and write the file; its revision."""
         with self.client() as http:
-            return self.write(self.call(http, self.base))
+            return self.write(*self.read(http))
 
     def follow(self, on_connected: Callable[[], None]) -> None:
-        """Read, write, then watch and write every new revision; return only by raising."""
+        """Read, write, then watch, apply what changed and write at every new revision;
+        return only by raising."""
         with self.client() as http:
-            revision = self.write(self.call(http, self.base))
+            revision, configs = self.read(http)
+            self.write(revision, configs)
             on_connected()
             while True:
                 answer = self.call(
@@ -187,7 +194,10 @@ class Syncer:
                     timeoutSeconds=self.watch_seconds,
                 )
                 if answer.get("changed"):
-                    revision = self.write(answer)
+                    configs.update((c["key"], c) for c in answer["configs"])
+                    for key in answer.get("deleted", ()):
+                        configs.pop(key, None)
+                    revision = self.write(int(answer["revision"]), configs)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

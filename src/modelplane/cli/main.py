@@ -88,11 +88,12 @@ def serve(
     """Run the service; migrations run on start."""
     import uvicorn
 
-    from modelplane import logs, serving
+    from modelplane import connections, logs, serving
     from modelplane.app import create_app
 
     settings = _settings(host=host, port=port)
     logs.configure(settings.log_level)
+    serving.raise_file_limit(settings)
     application = create_app(settings)
     config = uvicorn.Config(
         application,
@@ -101,10 +102,11 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
         server_header=False,
-        # Long URL queries (bailian sends template text there); see Settings. The limit is
-        # h11's, so h11 is the parser even where httptools happens to be installed.
-        http="h11",
+        # h11 with deadlines, a connection cap and an exact head limit (connections.py), so
+        # h11 is the parser even where httptools happens to be installed.
+        http=connections.protocol_class(connections.ConnectionLimits.of(settings)),
         h11_max_incomplete_event_size=settings.max_request_head_bytes,
     )
     # Like uvicorn.run, but watches and event streams end as soon as shutdown begins.

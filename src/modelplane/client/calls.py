@@ -21,6 +21,7 @@ from modelplane.client.models import (
     Config,
     ConfigChange,
     ConfigNamespace,
+    ConfigNamespaceChanges,
     CreatedLlm,
     IssuedAccessKey,
     IssuedApiKey,
@@ -301,13 +302,14 @@ def config_history(
 
 def watch_once(
     cluster: str, service: str, since_revision: int, timeout_seconds: float
-) -> Call[ConfigNamespace | None]:
-    """`GET …:watch` (long-poll): the new state, or None when nothing changed in time."""
+) -> Call[ConfigNamespaceChanges | None]:
+    """`GET …:watch` (long-poll): what changed after `since_revision`, or None when nothing
+    changed in time."""
 
-    def parse(data: Any) -> ConfigNamespace | None:
+    def parse(data: Any) -> ConfigNamespaceChanges | None:
         if not data.get("changed"):
             return None
-        return ConfigNamespace.model_validate(data)
+        return ConfigNamespaceChanges.model_validate(data)
 
     return Call(
         "GET",

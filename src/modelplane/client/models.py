@@ -203,6 +203,24 @@ class ConfigNamespace(ApiModel):
         """The parameters as `{key: value}`."""
         return {c.key: c.value for c in self.configs}
 
+    def applied(self, changes: ConfigNamespaceChanges) -> ConfigNamespace:
+        """The service at `changes.revision`: these parameters with `changes` applied."""
+        configs = {c.key: c for c in self.configs}
+        configs.update((c.key, c) for c in changes.configs)
+        for key in changes.deleted:
+            configs.pop(key, None)
+        ordered = tuple(configs[key] for key in sorted(configs))
+        return ConfigNamespace(revision=changes.revision, configs=ordered)
+
+
+class ConfigNamespaceChanges(ApiModel):
+    """What changed in a service after a revision (a watch's answer): the parameters set
+    since, in key order, and the keys deleted since. From revision 0, every parameter."""
+
+    revision: int
+    configs: tuple[Config, ...]
+    deleted: tuple[str, ...] = ()
+
 
 class ConfigChange(ApiModel):
     """One history entry; `value` is None for a delete."""

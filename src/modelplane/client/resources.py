@@ -379,17 +379,24 @@ class Configs:
     ) -> Iterator[ConfigNamespace]:
         """Yield the service's state each time its revision passes the last one seen.
 
-        Loops on the long-poll `:watch` route, each poll held up to `timeout_seconds`.
-        From `since_revision=0` the current state comes first (once anything was
-        written). It runs until the caller stops iterating; an error ends it (call again
-        with the last revision seen to resume).
+        Reads the service once, then loops on the long-poll `:watch` route, each poll held
+        up to `timeout_seconds`, and applies what changed (the server sends only that).
+        When the service is already past `since_revision` its current state comes first
+        (from `since_revision=0`: once anything was written). It runs until the caller
+        stops iterating; an error ends it (call again with the last revision seen to
+        resume).
         """
-        revision = since_revision
+        state = self._send(calls.get_namespace(cluster, service))
+        if state.revision > since_revision:
+            yield state
         while True:
-            state = self._send(calls.watch_once(cluster, service, revision, timeout_seconds))
-            if state is not None:
-                revision = state.revision
-                yield state
+            changes = self._send(
+                calls.watch_once(cluster, service, state.revision, timeout_seconds)
+            )
+            if changes is not None:
+                state = state.applied(changes)
+                if state.revision > since_revision:
+                    yield state
 
 
 class Principals:

@@ -88,6 +88,22 @@ class NamespaceState:
     configs: list[Config]
 
 
+@dataclass(frozen=True, slots=True)
+class NamespaceChanges:
+    """What changed in a namespace after revision `since`, as of `revision`: the parameters
+    set since (in key order) and the keys deleted since and not set again (sorted).
+
+    Applied to the namespace at `since` (sets first, then deletions) it gives the namespace
+    at `revision`; from `since` 0, when nothing existed, `configs` is every parameter.
+    """
+
+    key: NamespaceKey
+    since: int
+    revision: int
+    configs: list[Config]
+    deleted: list[str]
+
+
 def check_namespace(cluster_id: str, config_type: str, name: str) -> NamespaceKey:
     """Validate `(ClusterId, ConfigType, Name)`; raise InvalidArgument naming each field."""
     errors = ViolationCollector()

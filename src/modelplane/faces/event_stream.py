@@ -1,12 +1,13 @@
 """A server-sent event stream (`text/event-stream`) that ends cleanly.
 
 The stream ends when its events end, when the client disconnects, or when the server
-begins to shut down, whichever comes first; the event source is closed in every case.
+begins to shut down, whichever comes first; the event source is closed, and `on_close`
+called, in every case.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
@@ -37,7 +38,13 @@ def comment(text: str) -> bytes:
 class EventStream(StreamingResponse):
     """A response that sends each chunk of `events` as soon as it is made."""
 
-    def __init__(self, events: AsyncIterator[bytes], *, shutdown: Shutdown) -> None:
+    def __init__(
+        self,
+        events: AsyncIterator[bytes],
+        *,
+        shutdown: Shutdown,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(
             events,
             media_type=MEDIA_TYPE,
@@ -45,6 +52,7 @@ class EventStream(StreamingResponse):
         )
         self.events = events
         self.shutdown = shutdown
+        self.on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         gone = False
@@ -65,18 +73,22 @@ class EventStream(StreamingResponse):
             except OSError:  # servers of ASGI 2.4 report a client gone this way
                 gone = True
 
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": self.raw_headers,
-            }
-        )
         try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": self.raw_headers,
+                }
+            )
             await first_of(pump(), client_gone(), self.shutdown.wait())
         finally:
-            close = getattr(self.events, "aclose", None)
-            if close is not None:
-                await close()
+            try:
+                close = getattr(self.events, "aclose", None)
+                if close is not None:
+                    await close()
+            finally:
+                if self.on_close is not None:
+                    self.on_close()
         if not gone:
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -13,6 +13,7 @@ from modelplane.domain.configs import (
     ChangeKind,
     Config,
     Namespace,
+    NamespaceChanges,
     NamespaceKey,
     NamespaceState,
     check_key,
@@ -290,21 +291,51 @@ async def namespace_state(
     return NamespaceState(ns, namespace.revision if namespace else 0, items)
 
 
-async def _watched_state(store: Store, actor: Principal, ns: NamespaceKey) -> NamespaceState:
-    """The state a watcher reads; watchers woken by the same change share one read.
+async def namespace_changes(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    since_revision: int,
+) -> NamespaceChanges:
+    """What changed in a namespace after `since_revision` (from 0: every parameter); only
+    its revision when nothing did."""
+    ns = check_namespace(cluster_id, config_type, name)
+    check_watch(since_revision, 0.0)
+    return await _watched_changes(store, actor, ns, since_revision)
+
+
+async def _watched_changes(
+    store: Store, actor: Principal, ns: NamespaceKey, since: int
+) -> NamespaceChanges:
+    """The changes a watcher reads; watchers at the same revision woken by the same change
+    share one read.
 
     The read is shared only among callers of one feed generation of the topic, so it
-    always starts after the change that woke them was committed.
+    always starts after the change that woke them was committed. Only what changed after
+    `since` is read: what a watcher is sent grows with the change, not with the namespace.
     """
 
-    async def load() -> tuple[Namespace | None, list[Config]]:
+    async def load() -> tuple[Namespace | None, list[Config], list[str]]:
         async with store.reader() as uow:
-            return await uow.configs.namespace(ns), await uow.configs.all(ns)
+            namespace = await uow.configs.namespace(ns)
+            if namespace is None or namespace.revision <= since:
+                return namespace, [], []
+            changed = await uow.configs.set_since(ns, since)
+            # At revision 0 nothing existed, so nothing that existed can be gone.
+            deleted = await uow.configs.deleted_since(ns, since) if since > 0 else []
+            return namespace, changed, deleted
 
     generation = store.feed.generation(topic(ns))
-    found, items = await store.shared(("config-state", str(ns), generation), load)
-    namespace = _visible(found, actor)
-    return NamespaceState(ns, namespace.revision if namespace else 0, items if namespace else [])
+    found, changed, deleted = await store.shared(
+        ("config-changes", str(ns), since, generation), load
+    )
+    namespace = _visible(found, actor)  # another owner's reads as one never written
+    if namespace is None:
+        return NamespaceChanges(ns, since, 0, [], [])
+    return NamespaceChanges(ns, since, namespace.revision, changed, deleted)
 
 
 async def history(
@@ -347,9 +378,9 @@ async def watch(
     name: str,
     since_revision: int,
     timeout_seconds: float,
-) -> NamespaceState | None:
-    """The namespace's state as soon as its revision passes `since_revision`; None when
-    `timeout_seconds` pass first. Woken by the change feed, not by polling."""
+) -> NamespaceChanges | None:
+    """What changed in the namespace after `since_revision`, as soon as its revision passes
+    it; None when `timeout_seconds` pass first. Woken by the change feed, not by polling."""
     ns = check_namespace(cluster_id, config_type, name)
     check_watch(since_revision, timeout_seconds)
     loop = asyncio.get_running_loop()
@@ -357,9 +388,9 @@ async def watch(
     while True:
         woken = store.feed.waiter(topic(ns))  # before reading, so no change slips between
         try:
-            state = await _watched_state(store, actor, ns)
-            if state.revision > since_revision:
-                return state
+            changes = await _watched_changes(store, actor, ns, since_revision)
+            if changes.revision > since_revision:
+                return changes
             left = deadline - loop.time()
             if left <= 0:
                 return None

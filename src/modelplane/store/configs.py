@@ -156,6 +156,26 @@ class ConfigRepository:
         query = sa.select(configs).where(_of(C, key)).order_by(C.config_key)
         return [_config(row) for row in await self._conn.execute(query)]
 
+    async def set_since(self, key: NamespaceKey, revision: int) -> list[Config]:
+        """The parameters created or changed after `revision`, in key order."""
+        query = sa.select(configs).where(_of(C, key), C.revision > revision).order_by(C.config_key)
+        return [_config(row) for row in await self._conn.execute(query)]
+
+    async def deleted_since(self, key: NamespaceKey, revision: int) -> list[str]:
+        """The keys deleted after `revision` that do not exist now, sorted."""
+        present = sa.exists().where(_of(C, key), C.config_key == H.config_key)
+        query = (
+            sa.select(H.config_key)
+            .distinct()
+            .where(
+                _of(H, key),
+                H.revision > revision,
+                H.kind == ChangeKind.DELETE.value,
+                ~present,
+            )
+        )
+        return sorted(row.config_key for row in await self._conn.execute(query))
+
     async def history(
         self, key: NamespaceKey, *, config_key: str | None, limit: int
     ) -> list[Change]:

@@ -16,6 +16,7 @@ from modelplane.domain.configs import (
     ChangeKind,
     Config,
     Namespace,
+    NamespaceChanges,
     NamespaceState,
 )
 from modelplane.faces.native.llm_schemas import WireModel
@@ -80,14 +81,21 @@ class HistoryOut(BaseModel):
 
 
 class WatchOut(BaseModel):
-    """The answer of a watch: the new state, or no change at the timeout."""
+    """The answer of a watch: what changed, or no change at the timeout."""
 
     changed: bool = Field(description="Whether the revision passed `sinceRevision`")
     revision: int = Field(
         description="The new revision; `sinceRevision` itself when nothing changed"
     )
     configs: list[ConfigOut] | None = Field(
-        default=None, description="Every parameter at `revision`; only when `changed`"
+        default=None,
+        description="The parameters created or changed after `sinceRevision`, in key order "
+        "(from 0: every parameter); only when `changed`",
+    )
+    deleted: list[str] | None = Field(
+        default=None,
+        description="The keys deleted after `sinceRevision` and not set again, sorted (none "
+        "from 0); only when `changed`",
     )
 
 
@@ -105,6 +113,15 @@ def render_config(config: Config) -> dict[str, Any]:
 def render_state(state: NamespaceState) -> dict[str, Any]:
     """The wire form of a namespace at one revision."""
     return {"revision": state.revision, "configs": [render_config(c) for c in state.configs]}
+
+
+def render_changes(changes: NamespaceChanges) -> dict[str, Any]:
+    """The wire form of what changed in a namespace after a revision."""
+    return {
+        "revision": changes.revision,
+        "configs": [render_config(c) for c in changes.configs],
+        "deleted": changes.deleted,
+    }
 
 
 def render_namespace(namespace: Namespace) -> dict[str, Any]:

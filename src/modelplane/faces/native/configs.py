@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-import orjson
 from fastapi import Header, Path, Query, Request
 from starlette.responses import Response
 
@@ -27,11 +26,11 @@ from modelplane.domain.configs import (
     CONFIG_TYPE,
     KEY_PATTERN,
     NAME_PATTERN,
-    NamespaceState,
+    NamespaceChanges,
 )
 from modelplane.domain.errors import DomainError, InvalidArgument
 from modelplane.faces.event_stream import EventStream, comment, event, wants_events
-from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.jsonresponse import JsonResponse, json_bytes
 from modelplane.faces.native.config_schemas import (
     ConfigOut,
     ConfigValueIn,
@@ -40,6 +39,7 @@ from modelplane.faces.native.config_schemas import (
     NamespaceOut,
     WatchOut,
     render_change,
+    render_changes,
     render_config,
     render_namespace,
     render_state,
@@ -48,9 +48,10 @@ from modelplane.faces.native.deps import Context, context
 from modelplane.faces.native.errors import render
 from modelplane.faces.native.field_names import native_fields
 from modelplane.faces.native.owner_query import NamedOwner
-from modelplane.faces.native.responses import DeletedOut
+from modelplane.faces.native.responses import DeletedOut, ErrorOut
 from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.shutdown import Shutdown, disconnected, first_of
+from modelplane.security.watch_slots import WatchSlot, WatchSlots
 from modelplane.services import configs as service
 
 router = native_router("/v1/configs", ["configs"])
@@ -119,6 +120,12 @@ def _shutdown(request: Request) -> Shutdown:
     return found
 
 
+def _watch_slot(request: Request, ctx: Context) -> WatchSlot:
+    """A slot for one more open watch of the caller (429 beyond the caps)."""
+    slots: WatchSlots = request.app.state.watch_slots
+    return slots.take(ctx.principal.principal_id)
+
+
 def _since(since_revision: int, last_event_id: str | None) -> int:
     """The revision to watch from: `Last-Event-ID` when given, else `sinceRevision`."""
     if last_event_id is None:
@@ -141,25 +148,39 @@ async def list_namespaces(request: Request) -> Response:
     response_model=WatchOut,
     responses={
         200: {
-            "description": "JSON: the new state, or `changed: false` at the timeout. With "
+            "description": "JSON: what changed, or `changed: false` at the timeout. With "
             "`Accept: text/event-stream`: a stream of `change` events.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
+        },
+        429: {
+            "model": ErrorOut,
+            "description": "Too many open watches: of the caller "
+            "(`MODELPLANE_MAX_WATCHES_PER_PRINCIPAL`) or on this server "
+            "(`MODELPLANE_MAX_WATCHES`); `Retry-After` says when to try again",
+        },
     },
-    description="Wait until the namespace's revision passes `sinceRevision`.\n\n"
+    description="Wait until the namespace's revision passes `sinceRevision`, and get what "
+    "changed after it.\n\n"
+    "**What changed.** `configs` holds the parameters created or changed after "
+    "`sinceRevision`, in key order, and `deleted` the keys deleted after it (and not set "
+    "again): applied to the parameters at `sinceRevision`, sets first, they give the "
+    "parameters at `revision`. From `sinceRevision` 0 `configs` is every parameter; the "
+    "whole namespace is always `GET …/service/{name}`.\n\n"
     "**Long-poll (JSON).** Answers at once when the revision is already past "
     "`sinceRevision`, else as soon as a change commits (on any replica), with "
-    '`{"changed": true, "revision", "configs"}`; at `timeoutSeconds` (default 30) it '
-    'answers `{"changed": false, "revision": sinceRevision}`. Call again with the '
+    '`{"changed": true, "revision", "configs", "deleted"}`; at `timeoutSeconds` (default '
+    '30) it answers `{"changed": false, "revision": sinceRevision}`. Call again with the '
     "revision you got.\n\n"
     "**Server-sent events** (`Accept: text/event-stream`). An event `change` with "
-    "`id: <revision>` and `data: {revision, configs}` for the current state when it is "
-    "past `sinceRevision`, then for each new revision (changes that commit together may "
-    "arrive as one event carrying the newest revision). A comment line every ~15 s keeps "
-    "the connection alive. `Last-Event-ID` (sent by `EventSource` when it reconnects) "
-    "takes the place of `sinceRevision`. The stream ends at `timeoutSeconds` when given; "
-    "after an error it sends an `error` event with the error body and ends.\n\n"
-    "Both end early when the server shuts down (the long-poll then answers "
+    "`id: <revision>` and `data: {revision, configs, deleted}` for what changed after "
+    "`sinceRevision` when the namespace is past it, then one for each new revision, each "
+    "with what changed after the previous event (changes that commit together may arrive "
+    "as one event carrying the newest revision). A comment line every ~15 s keeps the "
+    "connection alive. `Last-Event-ID` (sent by `EventSource` when it reconnects) takes "
+    "the place of `sinceRevision`. The stream ends at `timeoutSeconds` when given; after "
+    "an error it sends an `error` event with the error body and ends.\n\n"
+    "Each open watch counts against the caps of open watches (429 `RESOURCE_EXHAUSTED` "
+    "beyond them). Both end early when the server shuts down (the long-poll then answers "
     "`changed: false`).",
 )
 async def watch_configs(
@@ -192,45 +213,59 @@ async def watch_configs(
         since = _since(since_revision, last_event_id)
         if wants_events(request.headers.get("accept")):
             service.check_watch(since, timeout_seconds or 0.0)
-            first = await service.namespace_state(store=ctx.store, actor=ctx.principal, **names)
+            slot = _watch_slot(request, ctx)
+            try:
+                first = await service.namespace_changes(
+                    store=ctx.store, actor=ctx.principal, **names, since_revision=since
+                )
+            except BaseException:
+                slot.release()
+                raise
             return EventStream(
-                _events(ctx, names, first, since, timeout_seconds),
+                _events(ctx, names, first, timeout_seconds),
                 shutdown=_shutdown(request),
+                on_close=slot.release,
             )
         timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
-        state = await first_of(
-            service.watch(
-                store=ctx.store,
-                actor=ctx.principal,
-                **names,
-                since_revision=since,
-                timeout_seconds=timeout,
-            ),
-            disconnected(request.receive),
-            _shutdown(request).wait(),
-        )
-    if state is None:
+        service.check_watch(since, timeout)
+        slot = _watch_slot(request, ctx)
+        try:
+            changes = await first_of(
+                service.watch(
+                    store=ctx.store,
+                    actor=ctx.principal,
+                    **names,
+                    since_revision=since,
+                    timeout_seconds=timeout,
+                ),
+                disconnected(request.receive),
+                _shutdown(request).wait(),
+            )
+        finally:
+            slot.release()
+    if changes is None:
         return JsonResponse({"changed": False, "revision": since})
-    return JsonResponse({"changed": True, **render_state(state)})
+    return JsonResponse({"changed": True, **render_changes(changes)})
 
 
 async def _events(
     ctx: Context,
     names: dict[str, str],
-    first: NamespaceState,
-    since: int,
+    first: NamespaceChanges,
     timeout_seconds: float | None,
 ) -> AsyncIterator[bytes]:
-    """The events of a namespace from `since`: the first state if it is newer, then one
-    per new revision, with heartbeats; ends at the timeout or after an error event."""
+    """The events of a namespace from `first.since`: what changed up to `first` if it is
+    newer, then what changed after each event, with heartbeats; ends at the timeout or
+    after an error event."""
     loop = asyncio.get_running_loop()
     deadline = None if timeout_seconds is None else loop.time() + timeout_seconds
-    state: NamespaceState | None = first
+    since = first.since
+    changes: NamespaceChanges | None = first
     try:
         while True:
-            if state is not None and state.revision > since:
-                since = state.revision
-                yield event("change", orjson.dumps(render_state(state)), since)
+            if changes is not None and changes.revision > since:
+                since = changes.revision
+                yield event("change", json_bytes(render_changes(changes)), since)
             wait = HEARTBEAT_SECONDS
             if deadline is not None:
                 left = deadline - loop.time()
@@ -238,14 +273,14 @@ async def _events(
                     return
                 wait = min(wait, left)
             with native_fields(_FIELDS):
-                state = await service.watch(
+                changes = await service.watch(
                     store=ctx.store,
                     actor=ctx.principal,
                     **names,
                     since_revision=since,
                     timeout_seconds=wait,
                 )
-            if state is None and (deadline is None or loop.time() < deadline):
+            if changes is None and (deadline is None or loop.time() < deadline):
                 yield comment("heartbeat")
     except DomainError as exc:
         yield event("error", bytes(render(exc).body))
