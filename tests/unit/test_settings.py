@@ -43,3 +43,14 @@ def test_previous_keys_from_the_environment_still_open_old_secrets(
     box = secret_box(Settings())
     assert box.open(sealed, aad="a") == b"v"
     assert box.key_id == SecretBox(parse_master_key(new)).key_id
+
+
+def test_the_render_limit_is_1_mib_by_default_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MODELPLANE_MAX_RENDERED_BYTES", raising=False)
+    assert Settings().max_rendered_bytes == 1024 * 1024
+    monkeypatch.setenv("MODELPLANE_MAX_RENDERED_BYTES", "65536")
+    assert Settings().max_rendered_bytes == 65536
+    for unsafe in ("0", "1023", str(16 * 1024 * 1024 + 1)):
+        monkeypatch.setenv("MODELPLANE_MAX_RENDERED_BYTES", unsafe)
+        with pytest.raises(ValidationError, match="max_rendered_bytes"):
+            Settings()
