@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+import httpx
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -34,16 +37,51 @@ async def test_scripts_downgrade_to_empty_and_back(new_database_url: str) -> Non
     settings = Settings(database_url=new_database_url, secret_key="a" * 64)
     async with migrate.exclusive(settings) as conn:
         await migrate.upgrade(conn, scripts_only=True)
-        await conn.run_sync(_downgrade_base)
+        await conn.run_sync(_downgrade, "base")
         await conn.commit()
         assert await migrate.current_revision(conn) is None
         assert await migrate.upgrade(conn, scripts_only=True) is True
         assert await conn.run_sync(_differences) == []
 
 
-def _downgrade_base(sync_conn: Any) -> None:
+def _downgrade(sync_conn: Any, target: str) -> None:
     from alembic import command
 
     config = migrate.alembic_config()
     config.attributes["connection"] = sync_conn
-    command.downgrade(config, "base")
+    command.downgrade(config, target)
+
+
+def _stamp(sync_conn: Any, revision: str) -> None:
+    update = sa.text("UPDATE alembic_version SET version_num = :revision")
+    sync_conn.execute(update, {"revision": revision})
+
+
+async def test_readyz_is_503_naming_the_revisions_until_the_schema_is_at_head(
+    settings: Settings, anon: httpx.AsyncClient
+) -> None:
+    async def schema(change: Any) -> dict[str, Any]:
+        async with migrate.exclusive(settings) as conn:
+            await conn.run_sync(change)
+            await conn.commit()
+        probe = await anon.get("/readyz")
+        assert probe.status_code in (200, 503), probe.text
+        assert (probe.status_code == 200) == (probe.json()["status"] == "ready"), probe.text
+        answer: dict[str, Any] = probe.json()
+        return answer
+
+    assert (await anon.get("/readyz")).json() == {"status": "ready"}
+    older = await schema(partial(_downgrade, target="0006"))
+    assert older["status"] == "unavailable"
+    assert f"at revision 0006; this version needs revision {HEAD}" in older["reason"]
+    empty = await schema(partial(_downgrade, target="base"))
+    assert f"has no schema; this version needs revision {HEAD}" in empty["reason"]
+    async with migrate.exclusive(settings) as conn:
+        assert await migrate.upgrade(conn) is True
+    assert (await anon.get("/readyz")).json() == {"status": "ready"}
+    # A newer schema (the next version migrated first, in a rolling upgrade) is served;
+    # a revision this version never heard of is not.
+    assert await schema(partial(_stamp, revision=f"{int(HEAD) + 1:04d}")) == {"status": "ready"}
+    unknown = await schema(partial(_stamp, revision="f00d"))
+    assert "revision 'f00d', unknown to this version" in unknown["reason"]
+    assert await schema(partial(_stamp, revision=HEAD)) == {"status": "ready"}
