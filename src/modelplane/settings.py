@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modelplane.domain.prompts import RENDERED_MAX_BYTES
+from modelplane.security.secretbox import parse_master_key
 
 TOKEN_MIN_LENGTH = 20
 ACCESS_KEY_SECRET_MIN_LENGTH = 16
@@ -72,6 +73,23 @@ class Settings(BaseSettings):
     def _known_store(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql://", "postgres://")):
             raise ValueError("must be sqlite:///PATH or postgresql://USER@HOST/DB")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_master_key(value.get_secret_value())  # its message states the rule
+        return value
+
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _previous_master_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for n, key in enumerate(value, 1):
+            try:
+                parse_master_key(key.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"key {n} of {len(value)}: {exc}") from None
         return value
 
     @field_validator("rate_limit_overrides")
