@@ -8,12 +8,11 @@ password). A SQLite database that does not exist yet is created only with `--cre
 run from the wrong folder, the default `./modelplane.db` would otherwise be a new, empty
 database, with a first admin key the real server has never heard of.
 
-Only typer is imported at module level: `modelplane --help` stays fast.
+Heavy modules are imported inside the functions: `modelplane --help` stays fast.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -108,6 +107,8 @@ def database_name(settings: Settings) -> str:
 def run(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """`work()` in a new event loop; a domain error, or a database that cannot be opened,
     ends the command with one line."""
+    import asyncio
+
     from sqlalchemy.exc import DBAPIError
 
     from modelplane.domain.errors import DomainError
