@@ -189,7 +189,7 @@ def test_a_missing_postgresql_database_is_one_line_without_its_password(tmp_path
         "MODELPLANE_SECRET_KEY": new_master_key_text(),
     }
     name = rest.rsplit("/", 1)[1]
-    for command in (["migrate", "--create"], ["db", "list-principals"]):
+    for command in (["migrate", "--create"], ["db", "list-principals"], ["serve", "--port", "0"]):
         line = one_error_line(cli(*command, cwd=tmp_path, env=env))
         assert line == (
             f"error: cannot use the database postgresql://{user}:***@{rest}: "

@@ -28,6 +28,7 @@ from modelplane.cli.server_side import (
     load_secret_box,
     load_settings,
     require_database,
+    require_reachable,
     run,
 )
 
@@ -78,6 +79,7 @@ def serve(
 
     settings = load_settings(host=host, port=port)
     load_secret_box(settings)  # a key that cannot be read fails here, in one line
+    require_reachable(settings)  # and so does a PostgreSQL database that does not answer
     logs.configure(settings.log_level)
     application = create_app(settings)
     config = uvicorn.Config(

@@ -4,9 +4,10 @@ They read the server's `MODELPLANE_*` settings, its master key and its database,
 way that can fail ends the command with one line on stderr and exit code 1, never a
 traceback: a setting names its variable and the rule; a master key that cannot be read
 names where it came from; a database that cannot be opened is named (without its
-password). A SQLite database that does not exist yet is created only with `--create`:
-run from the wrong folder, the default `./modelplane.db` would otherwise be a new, empty
-database, with a first admin key the real server has never heard of.
+password; `serve` tries PostgreSQL once before it starts). A SQLite database that does
+not exist yet is created only with `--create` (or by `serve`): run from the wrong folder,
+the default `./modelplane.db` would otherwise be a new, empty database, with a first admin
+key the real server has never heard of.
 
 Heavy modules are imported inside the functions: `modelplane --help` stays fast.
 """
@@ -95,6 +96,22 @@ def require_database(settings: Settings, *, create: bool, creatable: bool = True
         f"no database at {path.resolve()} (MODELPLANE_DATABASE_URL is "
         f"{settings.database_url}{relative}): run this with the server's settings{hint}"
     )
+
+
+def require_reachable(settings: Settings) -> None:
+    """Fail unless the PostgreSQL database answers (a SQLite file `serve` makes itself)."""
+    if not settings.is_postgres:
+        return
+    from modelplane.store.engine import admin_engine
+
+    async def connect() -> None:
+        engine = admin_engine(settings)
+        try:
+            await (await engine.connect()).close()
+        finally:
+            await engine.dispose()
+
+    run(settings, connect)
 
 
 def database_name(settings: Settings) -> str:
