@@ -261,13 +261,13 @@ def encoded(key: str) -> str:
     return quote(key, safe="").replace(".", "%2E")
 
 
-@pytest.mark.parametrize("key", UNADDRESSABLE_KEYS)
 async def test_a_key_clients_cannot_address_is_400_naming_key_and_stores_nothing(
-    client: httpx.AsyncClient, key: str
+    client: httpx.AsyncClient,
 ) -> None:
-    response = await client.put(f"{BASE}/{encoded(key)}", json={"value": "v"})
-    assert fields(response) == ["key"]
-    assert "no empty, `.` or `..` part between `/`" in response.json()["message"]
+    for key in UNADDRESSABLE_KEYS:
+        response = await client.put(f"{BASE}/{encoded(key)}", json={"value": "v"})
+        assert fields(response) == ["key"], key
+        assert "no empty, `.` or `..` part between `/`" in response.json()["message"]
     assert (await client.get(BASE)).json() == {"revision": 0, "configs": []}
 
 

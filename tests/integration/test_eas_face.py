@@ -250,12 +250,12 @@ async def test_a_bad_key_is_invalid_parameter_naming_config_key(
     assert (await eas.list())["Total"] == 0
 
 
-@pytest.mark.parametrize("key", UNADDRESSABLE_KEYS)
-async def test_a_key_clients_cannot_address_is_not_created(eas: Eas, key: str) -> None:
-    path = f"{namespace()}/{segment(key).replace('.', '%2E')}"  # as sent: no client drops it
-    response = await eas.call("POST", path, value_body("x"))
-    message = error_of(response, 400, "InvalidParameter")["Message"]
-    assert "ConfigKey" in message and "`..` part between `/`" in message
+async def test_a_key_clients_cannot_address_is_not_created(eas: Eas) -> None:
+    for key in UNADDRESSABLE_KEYS:
+        path = f"{namespace()}/{segment(key).replace('.', '%2E')}"  # as sent: no client drops it
+        response = await eas.call("POST", path, value_body("x"))
+        message = error_of(response, 400, "InvalidParameter")["Message"]
+        assert "ConfigKey" in message and "`..` part between `/`" in message, key
     assert (await eas.list())["Total"] == 0
 
 
