@@ -54,7 +54,11 @@ def secret_box(settings: Settings) -> SecretBox:
     key_file = settings.effective_key_file
     if key_file is None:
         raise RuntimeError("set MODELPLANE_SECRET_KEY (no file location for an in-memory store)")
-    return SecretBox(load_or_create_key_file(key_file), previous)
+    try:
+        return SecretBox(load_or_create_key_file(key_file), previous)
+    except ValueError as exc:
+        named = "MODELPLANE_SECRET_KEY_FILE" if settings.secret_key_file else "the key file"
+        raise ValueError(f"{named} {key_file}: {exc}") from None
 
 
 def rate_limiter(settings: Settings) -> RateLimiter:

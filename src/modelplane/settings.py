@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modelplane.domain.prompts import RENDERED_MAX_BYTES
+from modelplane.security.secretbox import parse_master_key
+
 TOKEN_MIN_LENGTH = 20
 ACCESS_KEY_SECRET_MIN_LENGTH = 16
 # The request line and headers of one request (h11's "incomplete event"). The bailian SDK
@@ -15,6 +18,9 @@ ACCESS_KEY_SECRET_MIN_LENGTH = 16
 # percent-encoded, are 1,200,000 bytes, plus a 255-character name (3,060). 1.25 MiB holds
 # that with ~100 KiB left for the path and the headers.
 MAX_REQUEST_HEAD_BYTES = 1280 * 1024
+# The largest text one render may make (UTF-8): the limit keeps a render's memory and its
+# time on the event loop small; above 16 MiB neither would be.
+MAX_RENDERED_BYTES_CEILING = 16 * 1024 * 1024
 # Requests per second (0 = no limit), finite; and a burst of at least one request.
 PerSecond = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Burst = Annotated[int, Field(ge=1)]
@@ -60,6 +66,9 @@ class Settings(BaseSettings):
     # Open watches (long polls and event streams) per principal and in all, per replica.
     max_watches_per_principal: int = Field(default=100, ge=1)
     max_watches: int = Field(default=800, ge=1)
+    max_rendered_bytes: int = Field(
+        default=RENDERED_MAX_BYTES, ge=1024, le=MAX_RENDERED_BYTES_CEILING
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     graceful_shutdown_seconds: float = Field(default=20.0, ge=0)
@@ -77,6 +86,23 @@ class Settings(BaseSettings):
     def _known_store(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql://", "postgres://")):
             raise ValueError("must be sqlite:///PATH or postgresql://USER@HOST/DB")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_master_key(value.get_secret_value())  # its message states the rule
+        return value
+
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _previous_master_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for n, key in enumerate(value, 1):
+            try:
+                parse_master_key(key.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"key {n} of {len(value)}: {exc}") from None
         return value
 
     @field_validator("rate_limit_overrides")

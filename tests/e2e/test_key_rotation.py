@@ -134,7 +134,7 @@ async def test_previous_keys_that_are_not_a_json_list_are_one_error_line(
     key_a, key_b = key_of(settings), new_master_key_text()
     await seeded_under(settings)
     for previous, fragment in [
-        (key_a, "previous_secret_keys"),  # a bare key, not '["…"]'
+        (key_a, "MODELPLANE_PREVIOUS_SECRET_KEYS is not valid JSON"),  # not '["…"]'
         (json.dumps(["not-a-key"]), "a master key is 32 bytes"),
     ]:
         result = await run_cli(

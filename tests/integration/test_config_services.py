@@ -8,13 +8,33 @@ import pytest
 from fastapi import FastAPI
 
 from modelplane.app import create_app
-from modelplane.domain.configs import ChangeKind
+from modelplane.domain.configs import Change, ChangeKind, Config, NamespaceKey
 from modelplane.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from modelplane.domain.principals import Principal
 from modelplane.services import configs, principals
 from modelplane.settings import Settings
+from modelplane.store.uow import Store
 from tests.integration.test_catalog_services import admin_of
 
 NS = {"cluster_id": "cn-hangzhou", "config_type": "service", "name": "my_llm_service"}
+# Keys that clients cannot address: they normalise `.`, `..` and empty path parts away.
+UNADDRESSABLE_KEYS = ["a/../b", "..", ".", "a/./b", "./a", "a/..", "a//b", "/a", "a/", "/"]
+
+
+async def stored_before_the_key_rule(
+    store: Store, owner: Principal, ns: NamespaceKey, key: str, value: str
+) -> None:
+    """A parameter written by a version that allowed any key of the pattern: into the store
+    as `put_config` writes it, without the rule that now refuses to create it."""
+    now = 1_700_000_000_000
+    async with store.writer() as uow:
+        namespace = await uow.configs.claim(ns, owner_id=owner.principal_id, now_ms=now)
+        revision = namespace.revision + 1
+        await uow.configs.bump(ns, revision=revision, now_ms=now)
+        await uow.configs.put(ns, Config(key, value, now, now, revision), new=True)
+        change = Change(revision, key, ChangeKind.CREATE, value, owner.principal_id, now)
+        await uow.configs.record(ns, change)
+        await uow.commit()
 
 
 async def test_every_change_bumps_the_revision_and_is_kept(app: FastAPI) -> None:
@@ -70,6 +90,42 @@ async def test_bad_input_names_the_field_and_stores_nothing(
     assert caught.value.violations[0].field == field
     state = await configs.namespace_state(store=store, actor=admin, **NS)
     assert (state.revision, state.configs) == (0, [])
+
+
+async def test_a_key_clients_cannot_address_is_never_created(app: FastAPI) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    for key in UNADDRESSABLE_KEYS:
+        for create in (configs.create_config, configs.put_config):
+            with pytest.raises(InvalidArgument) as caught:
+                await create(store=store, actor=admin, **NS, key=key, value="v")
+            assert caught.value.violations[0].field == "ConfigKey", key
+            assert "`..` part between `/`" in caught.value.violations[0].rule
+    state = await configs.namespace_state(store=store, actor=admin, **NS)
+    assert (state.revision, state.configs) == (0, [])
+
+
+async def test_a_key_stored_before_the_rule_stays_readable_changeable_and_deletable(
+    app: FastAPI,
+) -> None:
+    store = app.state.store
+    admin = await admin_of(store)
+    await stored_before_the_key_rule(
+        store, admin, NamespaceKey("cn-hangzhou", NS["name"]), "a//b", "1"
+    )
+    assert (await configs.get_config(store=store, actor=admin, **NS, key="a//b")).value == "1"
+    await configs.update_config(store=store, actor=admin, **NS, key="a//b", value="2")
+    assert (await configs.put_config(store=store, actor=admin, **NS, key="a//b", value="3"))[
+        1
+    ] is False
+    assert [c.kind for c in await configs.history(store=store, actor=admin, **NS, key="a//b")] == [
+        ChangeKind.UPDATE,
+        ChangeKind.UPDATE,
+        ChangeKind.CREATE,
+    ]
+    assert await configs.delete_config(store=store, actor=admin, **NS, key="a//b") == 1
+    with pytest.raises(InvalidArgument):  # gone now, so it could only be created again
+        await configs.put_config(store=store, actor=admin, **NS, key="a//b", value="4")
 
 
 async def test_the_first_writer_owns_the_namespace(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -16,9 +17,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from modelplane.domain.configs import NamespaceKey
 from modelplane.faces.native import configs as config_routes
 from modelplane.serving import DrainingServer
 from tests.conftest import ADMIN_TOKEN, new_member
+from tests.integration.test_catalog_services import admin_of
+from tests.integration.test_config_services import UNADDRESSABLE_KEYS, stored_before_the_key_rule
 from tests.support.server import free_port
 
 BASE = "/v1/configs/cn-hangzhou/service/my_llm_service"
@@ -250,6 +254,36 @@ async def test_bad_input_is_400_naming_the_field_and_stores_nothing(
     response = await client.request(method, path, json=body)
     assert fields(response) == [field]
     assert (await client.get(BASE)).json() == {"revision": 0, "configs": []}
+
+
+def encoded(key: str) -> str:
+    """`key` as one path segment that no client normalises: `/` and `.` percent-encoded."""
+    return quote(key, safe="").replace(".", "%2E")
+
+
+async def test_a_key_clients_cannot_address_is_400_naming_key_and_stores_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    for key in UNADDRESSABLE_KEYS:
+        response = await client.put(f"{BASE}/{encoded(key)}", json={"value": "v"})
+        assert fields(response) == ["key"], key
+        assert "no empty, `.` or `..` part between `/`" in response.json()["message"]
+    assert (await client.get(BASE)).json() == {"revision": 0, "configs": []}
+
+
+async def test_a_key_stored_before_the_rule_is_still_served(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    store = app.state.store
+    ns = NamespaceKey("cn-hangzhou", "my_llm_service")
+    await stored_before_the_key_rule(store, await admin_of(store), ns, "a/../b", "old")
+    path = f"{BASE}/{encoded('a/../b')}"
+    assert (await client.get(path)).json()["value"] == "old"
+    assert [c["key"] for c in (await client.get(BASE)).json()["configs"]] == ["a/../b"]
+    changed = await client.put(path, json={"value": "new"})
+    assert changed.status_code == 200 and changed.json()["value"] == "new"
+    assert (await client.delete(path)).json() == {"deleted": True, "id": "a/../b"}
+    assert (await client.get(BASE)).json()["configs"] == []
 
 
 async def test_a_bad_last_event_id_is_400_naming_it(client: httpx.AsyncClient) -> None:

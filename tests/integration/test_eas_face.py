@@ -19,9 +19,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from modelplane.domain.configs import NamespaceKey
 from modelplane.domain.principals import Principal
 from tests.integration.test_bailian_face import keys_for, new_member
 from tests.integration.test_catalog_services import admin_of
+from tests.integration.test_config_services import UNADDRESSABLE_KEYS, stored_before_the_key_rule
 from tests.support.roa import EAS_VERSION, HOST, RoaClient, segment, send
 
 CLUSTER = "cn-hangzhou"
@@ -245,6 +247,26 @@ async def test_a_bad_key_is_invalid_parameter_naming_config_key(
     body = b"" if method == "DELETE" else value_body("x")
     response = await eas.call(method, item(key), body)
     assert "ConfigKey" in error_of(response, 400, "InvalidParameter")["Message"]
+    assert (await eas.list())["Total"] == 0
+
+
+async def test_a_key_clients_cannot_address_is_not_created(eas: Eas) -> None:
+    for key in UNADDRESSABLE_KEYS:
+        path = f"{namespace()}/{segment(key).replace('.', '%2E')}"  # as sent: no client drops it
+        response = await eas.call("POST", path, value_body("x"))
+        message = error_of(response, 400, "InvalidParameter")["Message"]
+        assert "ConfigKey" in message and "`..` part between `/`" in message, key
+    assert (await eas.list())["Total"] == 0
+
+
+async def test_a_key_stored_before_the_rule_can_be_listed_updated_and_deleted(
+    app: FastAPI, eas: Eas, owner: Principal
+) -> None:
+    ns = NamespaceKey(CLUSTER, SERVICE)
+    await stored_before_the_key_rule(app.state.store, owner, ns, "a//b", "old")
+    assert [c["Key"] for c in (await eas.list())["Configs"]] == ["a//b"]
+    assert (await eas.update("a//b", "new"))["Value"] == "new"
+    assert (await eas.ok("DELETE", item("a//b")))["deleted"] == 1
     assert (await eas.list())["Total"] == 0
 
 

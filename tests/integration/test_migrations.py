@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -78,3 +79,38 @@ async def test_0008_makes_every_existing_member_a_reader(new_database_url: str) 
         await conn.commit()
         kept = "SELECT principal_id, added_at FROM workspace_members ORDER BY principal_id"
         assert (await conn.execute(sa.text(kept))).all() == [("p-1", 2), ("p-2", 3)]
+
+
+def _stamp(sync_conn: Any, revision: str) -> None:
+    update = sa.text("UPDATE alembic_version SET version_num = :revision")
+    sync_conn.execute(update, {"revision": revision})
+
+
+async def test_readyz_is_503_naming_the_revisions_until_the_schema_is_at_head(
+    settings: Settings, anon: httpx.AsyncClient
+) -> None:
+    async def schema(change: Any) -> dict[str, Any]:
+        async with migrate.exclusive(settings) as conn:
+            await conn.run_sync(change)
+            await conn.commit()
+        probe = await anon.get("/readyz")
+        assert probe.status_code in (200, 503), probe.text
+        assert (probe.status_code == 200) == (probe.json()["status"] == "ready"), probe.text
+        answer: dict[str, Any] = probe.json()
+        return answer
+
+    assert (await anon.get("/readyz")).json() == {"status": "ready"}
+    older = await schema(partial(_downgrade, target="0006"))
+    assert older["status"] == "unavailable"
+    assert f"at revision 0006; this version needs revision {HEAD}" in older["reason"]
+    empty = await schema(partial(_downgrade, target="base"))
+    assert f"has no schema; this version needs revision {HEAD}" in empty["reason"]
+    async with migrate.exclusive(settings) as conn:
+        assert await migrate.upgrade(conn) is True
+    assert (await anon.get("/readyz")).json() == {"status": "ready"}
+    # A newer schema (the next version migrated first, in a rolling upgrade) is served;
+    # a revision this version never heard of is not.
+    assert await schema(partial(_stamp, revision=f"{int(HEAD) + 1:04d}")) == {"status": "ready"}
+    unknown = await schema(partial(_stamp, revision="f00d"))
+    assert "revision 'f00d', unknown to this version" in unknown["reason"]
+    assert await schema(partial(_stamp, revision=HEAD)) == {"status": "ready"}

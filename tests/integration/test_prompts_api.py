@@ -13,9 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from modelplane.app import create_app
 from modelplane.domain.system_prompts import system_templates
 from modelplane.services import prompts as prompt_service
-from tests.conftest import new_member
+from modelplane.settings import Settings
+from tests.conftest import ADMIN_TOKEN, new_member
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 BUILT_IN = sorted(system_templates(), key=lambda t: t.prompt_template_id)
@@ -357,6 +359,38 @@ async def test_a_bad_render_body_is_400_naming_the_field(
 
 
 # --- limits ---------------------------------------------------------------------------------
+
+
+async def test_a_render_over_1_mib_is_400_naming_variables_and_stores_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    ws = await make_workspace(client)
+    created = await make_template(client, ws, content="${a}" * 64)
+    url = f"/v1/workspaces/{ws}/prompt-templates/{created['promptTemplateId']}"
+    at_limit = await client.post(f"{url}:render", json={"variables": {"a": "x" * 16_384}})
+    assert at_limit.status_code == 200, at_limit.text[:200]
+    assert len(at_limit.json()["text"]) == 1024 * 1024
+    over = await client.post(f"{url}:render", json={"variables": {"a": "x" * 16_385}})
+    assert over.status_code == 400, over.text[:200]
+    assert fields(over) == ["variables"]
+    assert "1,048,640 bytes (UTF-8); at most 1,048,576 bytes" in over.json()["message"]
+    worst = await make_template(client, ws, name="worst", content="${a}" * 25_000)
+    attack = f"/v1/workspaces/{ws}/prompt-templates/{worst['promptTemplateId']}:render"
+    refused = await client.post(attack, json={"variables": {"a": "x" * 25_600}})
+    assert refused.status_code == 400 and fields(refused) == ["variables"]
+    assert (await client.get(url)).json()["version"] == 1
+
+
+async def test_the_render_limit_is_the_setting_max_rendered_bytes(settings: Settings) -> None:
+    small = create_app(settings.model_copy(update={"max_rendered_bytes": 4096}))
+    async with small.router.lifespan_context(small), acting_as(small, ADMIN_TOKEN) as http:
+        ws = await make_workspace(http)
+        created = await make_template(http, ws, content="${a}${a}")
+        url = f"/v1/workspaces/{ws}/prompt-templates/{created['promptTemplateId']}:render"
+        assert (await http.post(url, json={"variables": {"a": "é" * 1024}})).status_code == 200
+        over = await http.post(url, json={"variables": {"a": "é" * 1024 + "x"}})
+        assert over.status_code == 400 and fields(over) == ["variables"]
+        assert "4,098 bytes (UTF-8); at most 4,096 bytes" in over.json()["message"]
 
 
 @pytest.mark.parametrize(

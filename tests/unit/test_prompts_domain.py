@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.prompts import (
     CONTENT_MAX,
     NAME_MAX,
+    RENDERED_MAX_BYTES,
     VERSION_MAX,
     TemplateType,
     check_version,
@@ -62,6 +68,79 @@ def test_partial_render_leaves_unfilled_placeholders_as_written() -> None:
 
 def test_values_are_not_rendered_again() -> None:
     assert render("${a}", {"a": "${b}", "b": "no"}).text == "${b}"
+
+
+def test_a_render_over_1_mib_is_refused_naming_variables() -> None:
+    content = "${a}" * 64
+    at_limit = "x" * (RENDERED_MAX_BYTES // 64)
+    assert len(render(content, {"a": at_limit}).text) == RENDERED_MAX_BYTES
+    with pytest.raises(InvalidArgument) as caught:
+        render(content, {"a": at_limit[1:] + "é"})  # one byte more in each of the 64
+    assert [v.field for v in caught.value.violations] == ["variables"]
+    assert f"{RENDERED_MAX_BYTES + 64:,} bytes (UTF-8)" in caught.value.message
+
+
+def test_the_limit_is_in_utf8_bytes_and_inclusive() -> None:
+    assert render("${a}", {"a": "é" * 8}, max_bytes=16).text == "é" * 8
+    with pytest.raises(InvalidArgument):
+        render("${a}", {"a": "é" * 8}, max_bytes=15)
+
+
+def test_the_worst_render_is_refused_at_once_without_building_it() -> None:
+    """The attack: 100,000 characters of `${a}` with a 25,600-character value (640 MB).
+
+    Timed apart from the memory trace (tracing slows every allocation down); the fastest
+    of three runs, so that a busy machine does not count.
+    """
+    content, values = "${a}" * (CONTENT_MAX // 4), {"a": "x" * 25_600}
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with pytest.raises(InvalidArgument) as caught:
+            render(content, values)
+        took.append(time.perf_counter() - started)
+    assert "640,000,000 bytes" in caught.value.message
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidArgument):
+            render(content, values)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert min(took) < 0.05 and peak < 2 * 1024 * 1024, (took, peak)
+
+
+def test_many_unused_values_against_many_names_render_quickly() -> None:
+    names = [f"v{i}" for i in range(15_000)]
+    content = "".join("${" + name + "}" for name in names)
+    values = {f"u{i}": "" for i in range(80_000)} | dict.fromkeys(names, "")
+    started = time.perf_counter()
+    rendered = render(content, values)
+    assert time.perf_counter() - started < 0.2
+    assert rendered.text == "" and len(rendered.unused) == 80_000
+
+
+_pieces = st.lists(
+    st.one_of(
+        st.text(alphabet=st.sampled_from("a$ {}é主\n"), max_size=5),
+        st.sampled_from(["${a}", "${b}", "$${a}", "${主题}", "$${b}", "${c}"]),
+    ),
+    max_size=12,
+)
+_values = st.dictionaries(
+    st.sampled_from(["a", "b", "主题", "x"]), st.text(alphabet=st.sampled_from("xé😀$"), max_size=6)
+)
+
+
+@given(_pieces, _values)
+def test_the_size_reckoned_beforehand_is_the_size_of_the_text(
+    pieces: list[str], values: dict[str, str]
+) -> None:
+    content = "".join(pieces)
+    size = len(render(content, values, allow_partial=True).text.encode())
+    assert len(render(content, values, allow_partial=True, max_bytes=size).text.encode()) == size
+    with pytest.raises(InvalidArgument):
+        render(content, values, allow_partial=True, max_bytes=size - 1)
 
 
 @pytest.mark.parametrize(

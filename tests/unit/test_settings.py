@@ -87,3 +87,23 @@ def test_unsafe_connection_and_watch_limits_are_refused(
         monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=message):
         Settings()
+
+
+def test_the_render_limit_is_1_mib_by_default_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MODELPLANE_MAX_RENDERED_BYTES", raising=False)
+    assert Settings().max_rendered_bytes == 1024 * 1024
+    monkeypatch.setenv("MODELPLANE_MAX_RENDERED_BYTES", "65536")
+    assert Settings().max_rendered_bytes == 65536
+    for unsafe in ("0", "1023", str(16 * 1024 * 1024 + 1)):
+        monkeypatch.setenv("MODELPLANE_MAX_RENDERED_BYTES", unsafe)
+        with pytest.raises(ValidationError, match="max_rendered_bytes"):
+            Settings()
+
+
+def test_a_master_key_that_is_not_32_bytes_is_refused_naming_the_setting() -> None:
+    good = new_master_key_text()
+    assert Settings(secret_key=good, previous_secret_keys=[good]).secret_key is not None
+    with pytest.raises(ValidationError, match=r"secret_key\n.*a master key is 32 bytes"):
+        Settings(secret_key="0123456789abcdef")
+    with pytest.raises(ValidationError, match="key 2 of 2: a master key is 32 bytes"):
+        Settings(previous_secret_keys=[good, "not a key"])

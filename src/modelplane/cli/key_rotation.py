@@ -1,38 +1,25 @@
 """`modelplane rotate-key`: re-encrypt every secret at rest under the current master key.
 
-Only typer is imported at module level: `modelplane --help` stays fast.
+Only typer (and the light `server_side`) is imported at module level: `modelplane --help`
+stays fast.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from modelplane.cli.server_side import (
+    fail,
+    load_secret_box,
+    load_settings,
+    require_database,
+    run,
+)
+
 if TYPE_CHECKING:
     from modelplane.services.key_rotation import RotationReport
-    from modelplane.settings import Settings
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from modelplane.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        _fail(f"invalid settings: {where}: {first['msg']}")
-    except SettingsError as exc:  # a list setting that is not JSON; names the field only
-        _fail(f"invalid settings: {exc} (list settings are JSON, e.g. '[\"KEY\"]')")
 
 
 def rotate_key(
@@ -53,22 +40,18 @@ def rotate_key(
     Give every replica the new key as current and the old one as previous before running
     this; drop the old key only after it reports nothing left to reseal.
     """
-    import asyncio
     import json
 
-    from modelplane.app import prepare_store, secret_box
-    from modelplane.domain.errors import DomainError
+    from modelplane.app import prepare_store
     from modelplane.security.secretbox import SecretBoxError
     from modelplane.services.key_rotation import rotate_secrets
     from modelplane.services.request_context import enter
 
-    settings = _settings()
-    try:
-        secrets = secret_box(settings)
-    except (ValueError, RuntimeError) as exc:  # ValueError: a key is not 32 bytes
-        _fail(f"invalid master key settings: {exc}")
+    settings = load_settings()
+    require_database(settings, create=False, creatable=False)  # nothing to re-encrypt there
+    secrets = load_secret_box(settings)
 
-    async def run() -> RotationReport:
+    async def rotate() -> RotationReport:
         enter("cli")  # asyncio.run gives this its own context: nothing to undo
         store, token = await prepare_store(settings, secrets)
         try:
@@ -79,11 +62,9 @@ def rotate_key(
             await store.close()
 
     try:
-        report = asyncio.run(run())
-    except DomainError as exc:
-        _fail(exc.message)
+        report = run(settings, rotate)
     except SecretBoxError as exc:  # the bootstrap access key is sealed under an unknown key
-        _fail(f"cannot open the bootstrap access key's secret: {exc}")
+        fail(f"cannot open the bootstrap access key's secret: {exc}")
     out = {
         "keyId": report.key_id,
         "dryRun": report.dry_run,

@@ -6,7 +6,7 @@ Heavy modules are imported inside the commands so that `--help` stays fast.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -23,10 +23,17 @@ from modelplane.cli import (
     stack,
     workspaces,
 )
+from modelplane.cli.server_side import (
+    Create,
+    load_secret_box,
+    load_settings,
+    require_database,
+    require_reachable,
+    run,
+)
 
 if TYPE_CHECKING:
     from modelplane.security.secretbox import SecretBox
-    from modelplane.settings import Settings
     from modelplane.store.uow import Store
 
 T = TypeVar("T")
@@ -59,27 +66,6 @@ app.command("export")(stack.export)
 app.command("rotate-key")(key_rotation.rotate_key)
 
 
-def _settings(**overrides: Any) -> Settings:
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from modelplane.settings import Settings
-
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        _fail(f"invalid settings: {where}: {first['msg']}")
-    except SettingsError as exc:  # e.g. a list variable that is not JSON
-        _fail(f"invalid settings: {exc}")
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1)")] = None,
@@ -91,7 +77,9 @@ def serve(
     from modelplane import connections, logs, serving
     from modelplane.app import create_app
 
-    settings = _settings(host=host, port=port)
+    settings = load_settings(host=host, port=port)
+    load_secret_box(settings)  # a key that cannot be read fails here, in one line
+    require_reachable(settings)  # and so does a PostgreSQL database that does not answer
     logs.configure(settings.log_level)
     serving.raise_file_limit(settings)
     application = create_app(settings)
@@ -114,34 +102,31 @@ def serve(
 
 
 @app.command()
-def migrate() -> None:
+def migrate(create: Create = False) -> None:
     """Bring the database schema up to date and exit."""
-    import asyncio
-
     from modelplane.store import migrate as store_migrate
 
-    settings = _settings()
+    settings = load_settings()
+    require_database(settings, create=create)
 
-    async def run() -> bool:
+    async def upgrade() -> bool:
         async with store_migrate.exclusive(settings) as conn:
             return await store_migrate.upgrade(conn)
 
-    ran = asyncio.run(run())
+    ran = run(settings, upgrade)
     typer.echo("migrated to head" if ran else "already at head")
 
 
-def _with_store(work: Callable[[Store, SecretBox], Awaitable[T]]) -> T:
-    import asyncio
-
-    from modelplane.app import prepare_store, secret_box
-    from modelplane.domain.errors import DomainError
+def _with_store(work: Callable[[Store, SecretBox], Awaitable[T]], *, create: bool) -> T:
+    from modelplane.app import prepare_store
     from modelplane.services.request_context import enter
 
-    settings = _settings()
+    settings = load_settings()
+    require_database(settings, create=create)
+    secrets = load_secret_box(settings)
 
-    async def run() -> T:
+    async def opened() -> T:
         enter("cli")  # audit events of these commands name the CLI as their face
-        secrets = secret_box(settings)
         store, token = await prepare_store(settings, secrets)
         try:
             if token is not None:
@@ -150,10 +135,7 @@ def _with_store(work: Callable[[Store, SecretBox], Awaitable[T]]) -> T:
         finally:
             await store.close()
 
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:
-        _fail(exc.message)
+    return run(settings, opened)
 
 
 def _system() -> Any:
@@ -173,6 +155,7 @@ def create_principal(
     name: Annotated[str, typer.Option(help="Unique name")],
     role: Annotated[str, typer.Option(help="admin or member")] = "member",
     with_api_key: Annotated[bool, typer.Option(help="Also issue an API key")] = True,
+    create: Create = False,
 ) -> None:
     """Create a principal (and, by default, an API key for it)."""
     from modelplane.services import principals
@@ -189,11 +172,11 @@ def create_principal(
             out["token"] = issued.token
         return out
 
-    _echo_json(_with_store(work))
+    _echo_json(_with_store(work, create=create))
 
 
 @db_app.command("list-principals")
-def list_principals() -> None:
+def list_principals(create: Create = False) -> None:
     """List principals."""
     from modelplane.services import principals
 
@@ -201,13 +184,14 @@ def list_principals() -> None:
         found = await principals.list_principals(store=store, actor=_system())
         return [{"principalId": p.principal_id, "name": p.name, "role": p.role} for p in found]
 
-    _echo_json(_with_store(work))
+    _echo_json(_with_store(work, create=create))
 
 
 @db_app.command("issue-api-key")
 def issue_api_key(
     principal_id: Annotated[str, typer.Argument(help="The principal's id")],
     label: Annotated[str | None, typer.Option(help="A note for humans")] = None,
+    create: Create = False,
 ) -> None:
     """Issue an API key (the token is printed once)."""
     from modelplane.services import principals
@@ -218,11 +202,11 @@ def issue_api_key(
         )
         return {"apiKeyId": issued.api_key.api_key_id, "token": issued.token}
 
-    _echo_json(_with_store(work))
+    _echo_json(_with_store(work, create=create))
 
 
 @db_app.command("revoke-api-key")
-def revoke_api_key(principal_id: str, api_key_id: str) -> None:
+def revoke_api_key(principal_id: str, api_key_id: str, create: Create = False) -> None:
     """Revoke an API key."""
     from modelplane.services import principals
 
@@ -232,11 +216,11 @@ def revoke_api_key(principal_id: str, api_key_id: str) -> None:
         )
         return {"apiKeyId": key.api_key_id, "revokedAt": key.revoked_at}
 
-    _echo_json(_with_store(work))
+    _echo_json(_with_store(work, create=create))
 
 
 @db_app.command("issue-access-key")
-def issue_access_key(principal_id: str) -> None:
+def issue_access_key(principal_id: str, create: Create = False) -> None:
     """Issue an access-key pair for the Alibaba faces (the secret is printed once)."""
     from modelplane.services import principals
 
@@ -249,11 +233,11 @@ def issue_access_key(principal_id: str) -> None:
             "accessKeySecret": issued.secret,
         }
 
-    _echo_json(_with_store(work))
+    _echo_json(_with_store(work, create=create))
 
 
 @db_app.command("revoke-access-key")
-def revoke_access_key(principal_id: str, access_key_id: str) -> None:
+def revoke_access_key(principal_id: str, access_key_id: str, create: Create = False) -> None:
     """Revoke an access key."""
     from modelplane.services import principals
 
@@ -263,7 +247,7 @@ def revoke_access_key(principal_id: str, access_key_id: str) -> None:
         )
         return {"accessKeyId": key.access_key_id, "revokedAt": key.revoked_at}
 
-    _echo_json(_with_store(work))
+    _echo_json(_with_store(work, create=create))
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from modelplane.domain.errors import ViolationCollector
+from modelplane.domain.errors import InvalidArgument, ViolationCollector
 
 CONFIG = "Config"
 NAMESPACE = "ConfigNamespace"
@@ -21,6 +21,11 @@ VALUE_MAX = 64 * 1024
 KEY_PATTERN = r"^[A-Za-z0-9._/-]{1,100}$"
 CLUSTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+NEW_KEY_RULE = (
+    "no empty, `.` or `..` part between `/` (no leading, trailing or doubled `/`): "
+    "clients normalise such paths, so the key could not be addressed"
+)
+_UNADDRESSABLE = frozenset({"", ".", ".."})
 _KEY = re.compile(KEY_PATTERN)
 _CLUSTER = re.compile(CLUSTER_PATTERN)
 _NAME = re.compile(NAME_PATTERN)
@@ -118,11 +123,27 @@ def check_namespace(cluster_id: str, config_type: str, name: str) -> NamespaceKe
 
 
 def check_key(key: str) -> None:
-    """Raise InvalidArgument unless `key` matches `^[A-Za-z0-9._/-]{1,100}$`."""
+    """Raise InvalidArgument unless `key` matches `^[A-Za-z0-9._/-]{1,100}$`.
+
+    The rule of every key that may be stored; a key to create must also pass `check_new_key`.
+    """
     errors = ViolationCollector()
     if not _KEY.fullmatch(key):
         errors.add("ConfigKey", "must match ^[A-Za-z0-9._/-]{1,100}$")
     errors.raise_if_any()
+
+
+def check_new_key(key: str) -> None:
+    """Raise InvalidArgument unless `key` may be created: `check_key`, and every part between
+    `/` neither empty nor `.` or `..`.
+
+    HTTP clients normalise such paths (`a/../b` becomes `b`, `a//b` may become `a/b`), so a
+    key like that could not be addressed again. Keys stored before this rule stay readable,
+    changeable and deletable: only creating one is refused.
+    """
+    check_key(key)
+    if any(part in _UNADDRESSABLE for part in key.split("/")):
+        raise InvalidArgument.of("ConfigKey", NEW_KEY_RULE)
 
 
 def check_value(value: object) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from modelplane.faces.jsonresponse import JsonResponse
@@ -16,6 +16,9 @@ class HealthOut(BaseModel):
     """Probe answer."""
 
     status: str
+    reason: str | None = Field(
+        default=None, description="Why the replica is not ready (with 503 only)"
+    )
 
 
 @router.get("/healthz", response_model=HealthOut)
@@ -26,8 +29,9 @@ async def healthz() -> Response:
 
 @router.get("/readyz", response_model=HealthOut, responses={503: {"model": HealthOut}})
 async def readyz(request: Request) -> Response:
-    """The store answers; 503 while it does not."""
+    """The store answers and its schema is one this version serves; 503 with the reason else."""
     store: Store = request.app.state.store
-    if await store.ping():
+    problem = await store.readiness()
+    if problem is None:
         return JsonResponse({"status": "ready"})
-    return JsonResponse({"status": "unavailable"}, status_code=503)
+    return JsonResponse({"status": "unavailable", "reason": problem}, status_code=503)

@@ -18,6 +18,7 @@ from modelplane.domain.configs import (
     NamespaceState,
     check_key,
     check_namespace,
+    check_new_key,
     check_value,
 )
 from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound
@@ -127,7 +128,7 @@ async def create_config(
     """Create a parameter; an existing key is AlreadyExists. The first writer owns the
     namespace; `owner_id` names its owner (admins: another principal's)."""
     ns = check_namespace(cluster_id, config_type, name)
-    check_key(key)
+    check_new_key(key)
     text = check_value(value)
     async with store.writer() as uow:
         _, revision = await _change(uow, actor, ns, create=True, owner_id=owner_id)
@@ -221,6 +222,7 @@ async def put_config(
         current = await uow.configs.get(ns, key)
         now = now_ms()
         if current is None:
+            check_new_key(key)
             config = Config(key, text, now, now, revision)
             kind = ChangeKind.CREATE
         else:

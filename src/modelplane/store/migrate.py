@@ -131,3 +131,23 @@ async def upgrade(conn: Connection, target: str = "head", *, scripts_only: bool 
 async def current_revision(conn: Connection) -> str | None:
     """The revision the database is at."""
     return await conn.run_sync(_current)
+
+
+def readiness_problem(revision: str | None) -> str | None:
+    """Why this version cannot serve a database whose schema is at `revision`; None if it can.
+
+    A schema newer than this version's head is served: in a rolling upgrade the next
+    version migrates first (docs/operations.md), and migrations only add tables, columns
+    and indexes, so the replicas still on this version keep working until they restart.
+    """
+    if revision == HEAD:
+        return None
+    needs = f"this version needs revision {HEAD}: run modelplane migrate"
+    if revision is None:
+        return f"the database has no schema; {needs}"
+    known = revision.isdigit() and len(revision) == len(HEAD)
+    if known and revision > HEAD:
+        return None
+    if known:
+        return f"the schema is at revision {revision}; {needs}"
+    return f"the schema is at revision {revision!r}, unknown to this version (its head is {HEAD})"

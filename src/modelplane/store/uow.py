@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from modelplane.domain.errors import InvalidArgument, Unavailable
+from modelplane.store import migrate
 from modelplane.store.audit import AuditRepository
 from modelplane.store.cache import CHANNEL, ReadCache
 from modelplane.store.catalog import CatalogRepository
@@ -108,11 +109,11 @@ class UnitOfWork:
         if isinstance(exc, _OUTAGES) and not isinstance(exc, IntegrityError):
             raise Unavailable(f"the store is unavailable: {type(exc).__name__}") from exc
 
-    async def ping(self) -> None:
-        """Run a trivial query."""
+    async def schema_revision(self) -> str | None:
+        """The migration revision the schema is stamped with; None when there is none."""
         if self._conn is None:
-            raise RuntimeError("ping() outside `async with`")
-        await self._conn.exec_driver_sql("SELECT 1")
+            raise RuntimeError("schema_revision() outside `async with`")
+        return await migrate.current_revision(self._conn)
 
     def announce(self, topic: str) -> None:
         """Wake the watchers of `topic`, here and on every replica, once this commits."""
@@ -192,14 +193,15 @@ class Store:
         else:
             self.feed.publish(topic)
 
-    async def ping(self) -> bool:
-        """Whether the store answers a trivial query."""
+    async def readiness(self) -> str | None:
+        """Why this replica cannot serve now (no database, or a schema it cannot use); None
+        when it can. One small query (two on a database without the version table)."""
         try:
             async with self.reader() as uow:
-                await uow.ping()
-        except Exception:
-            return False
-        return True
+                revision = await uow.schema_revision()
+        except Exception as exc:
+            return f"the database does not answer: {type(exc).__name__}"
+        return migrate.readiness_problem(revision)
 
     async def close(self) -> None:
         """Stop watching and dispose of the engines."""

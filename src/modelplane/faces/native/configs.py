@@ -94,7 +94,8 @@ Name = Annotated[
 Key = Annotated[
     str,
     Path(
-        description="The parameter's key; a `/` in it may be sent raw or as `%2F`",
+        description="The parameter's key; a `/` in it may be sent raw or as `%2F`. A new key "
+        "has no empty, `.` or `..` part between `/`: clients normalise such paths",
         json_schema_extra={"pattern": KEY_PATTERN},
     ),
 ]

@@ -177,7 +177,9 @@ async def list_versions(workspace_id: str, prompt_template_id: str, request: Req
     description="Fill the template's variables with `variables`. A variable without a value "
     "is 400 `INVALID_ARGUMENT` whose `details` name every missing one (`variables.<name>`), "
     "unless `allowPartial` is set: then its placeholder stays as written and it is listed "
-    "in `missing`. Values are not rendered again; `$${x}` becomes `${x}`.\n\n" + VARIABLE_GRAMMAR,
+    "in `missing`. Values are not rendered again; `$${x}` becomes `${x}`. A text that would be "
+    "over the server's limit (`MODELPLANE_MAX_RENDERED_BYTES`, 1 MiB of UTF-8 by default) is "
+    "400 `INVALID_ARGUMENT` naming `variables`, refused before it is built.\n\n" + VARIABLE_GRAMMAR,
 )
 async def render_prompt_template(
     workspace_id: str, prompt_template_id: str, body: RenderIn, request: Request
@@ -192,5 +194,6 @@ async def render_prompt_template(
         variables=body.variables,
         allow_partial=body.allow_partial,
         version=body.version,
+        max_rendered_bytes=request.app.state.settings.max_rendered_bytes,
     )
     return JsonResponse(render_rendered(template, rendered))
