@@ -203,3 +203,12 @@ def test_domain_errors_are_one_line(tmp_path: Path) -> None:
     assert again.returncode == 1
     assert again.stderr.strip().splitlines()[-1] == "error: a principal named 'dup' already exists"
     assert "Traceback" not in again.stderr
+
+
+def test_an_argument_that_is_not_utf8_is_refused_before_the_database(tmp_path: Path) -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates ("\udcff" for 0xFF).
+    refused = cli("db", "create-principal", "--name", "a\udcff", "--create", cwd=tmp_path)
+    assert one_error_line(refused) == (
+        "error: argument 4 must be valid Unicode text (no lone surrogates U+D800..U+DFFF)"
+    )
+    assert not (tmp_path / "modelplane.db").exists()

@@ -5,6 +5,7 @@ Heavy modules are imported inside the commands so that `--help` stays fast.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -25,6 +26,7 @@ from modelplane.cli import (
 )
 from modelplane.cli.server_side import (
     Create,
+    fail,
     load_secret_box,
     load_settings,
     require_database,
@@ -52,6 +54,20 @@ db_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db_app, name="db")
+
+
+@db_app.callback()
+def _db_arguments() -> None:
+    """Refuse arguments that are not text before they reach the database: bytes that are not
+    UTF-8 arrive as lone surrogates, which no store can hold (`domain/text.py`)."""
+    from modelplane.domain.text import text_rule
+
+    for position, argument in enumerate(sys.argv[1:], start=1):
+        rule = text_rule(argument)
+        if rule is not None:
+            fail(f"argument {position} {rule}")
+
+
 app.add_typer(config_sync.app, name="config")
 app.add_typer(principals.app, name="principals")
 app.add_typer(keys.app, name="keys")
