@@ -14,7 +14,6 @@ from urllib.parse import quote
 import httpx
 import orjson
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from modelplane.domain.configs import NamespaceKey
@@ -23,7 +22,7 @@ from modelplane.serving import DrainingServer
 from tests.conftest import ADMIN_TOKEN, new_member
 from tests.integration.test_catalog_services import admin_of
 from tests.integration.test_config_services import UNADDRESSABLE_KEYS, stored_before_the_key_rule
-from tests.support.server import free_port
+from tests.support.in_process import serving
 
 BASE = "/v1/configs/cn-hangzhou/service/my_llm_service"
 OTHER = "/v1/configs/cn-hangzhou/service/other_service"
@@ -69,26 +68,8 @@ async def watchers_become(app: FastAPI, count: int) -> None:
 @pytest.fixture
 async def live(app: FastAPI) -> AsyncIterator[tuple[str, DrainingServer]]:
     """`app` (its lifespan already running) served by uvicorn on 127.0.0.1."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=free_port(),
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        http="h11",
-        timeout_graceful_shutdown=20,
-    )
-    server = DrainingServer(config, shutdown=app.state.shutdown)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), serving
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}", server
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
+    async with serving(app, graceful_seconds=20) as url_and_server:
+        yield url_and_server
 
 
 @asynccontextmanager

@@ -103,6 +103,26 @@ def check(instance: Instance, slot: Slot, text: str, read_back: Callable[[], Any
         read_back()
 
 
+def check_every_slot(
+    instance: Instance,
+    slots: list[Slot],
+    read_back: Callable[[], Any],
+    named: Callable[[Slot, str], Slot] = lambda slot, _: slot,
+) -> None:
+    """Every slot with every text of `SWEEP`, then texts hypothesis draws into slots it
+    picks; `named` gives the slot as a refusal of that text names it."""
+    for slot in slots:
+        for text in SWEEP:
+            check(instance, named(slot, text), text, read_back)
+
+    @RUNS
+    @given(st.sampled_from(slots), TEXTS)
+    def generated(slot: Slot, text: str) -> None:
+        check(instance, named(slot, text), text, read_back)
+
+    generated()
+
+
 @pytest.fixture
 def instance(settings: Settings, database_url: str) -> Iterator[Instance]:
     """The app on this test's store, with an LLM, a catalog, a workspace, a template."""
@@ -331,11 +351,11 @@ def native_slots(instance: Instance) -> list[Slot]:
     return slots
 
 
-def native_field(slot: Slot, text: str) -> str:
+def native_named(slot: Slot, text: str) -> Slot:
     """URL text that is not UTF-8 is refused as `path`; anything else by its own name."""
     if slot.name.startswith("path") and "\x00" not in text:
-        return "path"
-    return slot.field
+        return Slot(slot.name, "path", slot.send)
+    return slot
 
 
 @pytest.mark.slow
@@ -347,20 +367,7 @@ def test_every_native_string_is_checked_where_it_enters(instance: Instance) -> N
         for route in ("/v1/llms", "/v1/model-groups", "/v1/workspaces", "/v1/configs"):
             assert http.get(route).status_code == 200, route
 
-    def one(slot: Slot, text: str) -> None:
-        named = Slot(slot.name, native_field(slot, text), slot.send)
-        check(instance, named, text, read_back)
-
-    for slot in slots:
-        for text in SWEEP:
-            one(slot, text)
-
-    @RUNS
-    @given(st.sampled_from(slots), TEXTS)
-    def generated(slot: Slot, text: str) -> None:
-        one(slot, text)
-
-    generated()
+    check_every_slot(instance, slots, read_back, native_named)
 
 
 def rpc_bases(ids: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
@@ -462,16 +469,7 @@ def test_every_rpc_string_is_checked_where_it_enters(instance: Instance) -> None
             headers = signed_call(key_id, secret, action, body=body).headers
             assert instance.http.post("/", content=body, headers=headers).status_code == 200
 
-    for slot in slots:
-        for text in SWEEP:
-            check(instance, slot, text, read_back)
-
-    @RUNS
-    @given(st.sampled_from(slots), TEXTS)
-    def generated(slot: Slot, text: str) -> None:
-        check(instance, slot, text, read_back)
-
-    generated()
+    check_every_slot(instance, slots, read_back)
 
 
 def roa_send(
@@ -554,16 +552,7 @@ def test_every_roa_string_is_checked_where_it_enters(instance: Instance) -> None
         )
         assert configs.status_code == 200, configs.text
 
-    for slot in slots:
-        for text in SWEEP:
-            check(instance, slot, text, read_back)
-
-    @RUNS
-    @given(st.sampled_from(slots), TEXTS)
-    def generated(slot: Slot, text: str) -> None:
-        check(instance, slot, text, read_back)
-
-    generated()
+    check_every_slot(instance, slots, read_back)
 
 
 def test_rows_older_versions_stored_with_lone_surrogates_are_served_escaped(

@@ -15,8 +15,10 @@ from tests.support.server import free_port
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The base URL of `app` served until the block ends.
+async def serving(
+    app: FastAPI, *, graceful_seconds: float = 5
+) -> AsyncIterator[tuple[str, DrainingServer]]:
+    """The base URL of `app` served until the block ends, and its server.
 
     Sync clients must run in a worker thread (`asyncio.to_thread`), so that the server
     keeps the event loop.
@@ -29,15 +31,22 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
         log_config=None,
         access_log=False,
         http="h11",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=graceful_seconds,
     )
     server = DrainingServer(config, shutdown=app.state.shutdown)
-    serving = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve())
     while not server.started:
-        assert not serving.done(), serving
+        assert not task.done(), task
         await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{config.port}"
+        yield f"http://127.0.0.1:{config.port}", server
     finally:
         server.should_exit = True
-        await asyncio.wait_for(serving, 10)
+        await asyncio.wait_for(task, 10)
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The base URL of `app` served until the block ends (see `serving`)."""
+    async with serving(app) as (url, _):
+        yield url
