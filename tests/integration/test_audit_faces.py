@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,15 +19,8 @@ from modelplane.services import principals
 from modelplane.services.request_context import acting_from, current_origin
 from modelplane.settings import Settings
 from tests.integration.test_catalog_services import admin_of
-from tests.support.roa import EAS_VERSION, HOST, RoaClient, segment
+from tests.support.roa import EAS_VERSION, RoaClient, segment
 from tests.support.rpc import RpcClient
-
-
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
-        yield client
 
 
 async def admin_keys(app: FastAPI) -> tuple[str, str, str]:

@@ -6,7 +6,6 @@ its ROA signers (ACS3-HMAC-SHA256 and the older `acs <AK>:<HMAC-SHA1>`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,7 +16,7 @@ from modelplane.domain.principals import Principal
 from modelplane.domain.system_prompts import system_templates
 from modelplane.services import principals, prompts, workspaces
 from tests.integration.test_catalog_services import admin_of
-from tests.support.roa import HOST, RoaClient, segment, send
+from tests.support.roa import RoaClient, segment, send
 
 WS = "llm-bailian0001"
 COLLECTION = f"/{WS}/promptTemplates"
@@ -27,13 +26,6 @@ CONTENT = "请写一篇小红书种草笔记，主题为：${主题}，风格：
 
 def item(template_id: str, ws: str = WS) -> str:
     return f"/{ws}/promptTemplates/{segment(template_id)}"
-
-
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
-        yield client
 
 
 async def keys_for(app: FastAPI, principal_id: str) -> tuple[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +23,7 @@ from modelplane.domain.principals import Principal
 from tests.integration.test_bailian_face import keys_for, new_member
 from tests.integration.test_catalog_services import admin_of
 from tests.integration.test_config_services import UNADDRESSABLE_KEYS, stored_before_the_key_rule
-from tests.support.roa import EAS_VERSION, HOST, RoaClient, segment, send
+from tests.support.roa import EAS_VERSION, RoaClient, segment, send
 
 CLUSTER = "cn-hangzhou"
 SERVICE = "my_llm_service"
@@ -82,13 +81,6 @@ class Eas:
         listed: dict[str, Any] = await self.ok("GET", namespace(name), query=query)
         assert set(listed) == LIST_KEYS
         return listed
-
-
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
-        yield client
 
 
 @pytest.fixture(params=["acs3", "v2"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -75,13 +74,6 @@ def clock(app: FastAPI) -> Clock:
     frozen = Clock()
     app.state.rate_limits.clock = frozen
     return frozen
-
-
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
-        yield client
 
 
 async def member(app: FastAPI, name: str) -> Principal:

@@ -23,13 +23,6 @@ PROVIDER_CONFIG = '{"baseUrl": "https://api.acme.test/v1", "api": "openai", "api
 API_KEY = "sk-acme-0123456789abcdef"
 
 
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
-        yield client
-
-
 async def _keys_for(app: FastAPI, role: str | None) -> tuple[str, str]:
     store, secrets = app.state.store, app.state.secrets
     admin = await admin_of(store)

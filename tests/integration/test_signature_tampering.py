@@ -7,7 +7,6 @@ Each attack is refused with a 400/401 naming what is wrong, and nothing it aimed
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import httpx
@@ -33,13 +32,6 @@ async def owner(app: FastAPI) -> Principal:
         store=app.state.store, actor=member, name="tamper", workspace_id=WS
     )
     return member
-
-
-@pytest.fixture
-async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
-        yield client
 
 
 @pytest.fixture(params=["acs3", "v2"])
