@@ -10,7 +10,6 @@ from a worker thread (`asyncio.to_thread`, so the server keeps the event loop); 
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -42,8 +41,6 @@ from modelplane.client import (
     SkippedItem,
     Unauthenticated,
     Workspace,
-    async_resources,
-    resources,
 )
 from tests.conftest import ADMIN_TOKEN
 from tests.support.in_process import served
@@ -110,28 +107,6 @@ def test_the_new_models_are_exported() -> None:
     ]
     assert set(names) <= set(sdk_package.__all__)
     assert all(hasattr(sdk_package, name) for name in sdk_package.__all__)
-
-
-@pytest.mark.parametrize(
-    ("sync_group", "async_group"),
-    [
-        (resources.Principals, async_resources.AsyncPrincipals),
-        (resources.Workspaces, async_resources.AsyncWorkspaces),
-        (resources.ProviderTemplates, async_resources.AsyncProviderTemplates),
-        (resources.LlmTemplates, async_resources.AsyncLlmTemplates),
-        (resources.Llms, async_resources.AsyncLlms),
-        (resources.Configs, async_resources.AsyncConfigs),
-    ],
-)
-def test_the_async_groups_offer_the_same_methods(sync_group: type, async_group: type) -> None:
-    def methods(group: type) -> dict[str, list[str]]:
-        return {
-            name: list(inspect.signature(member).parameters)
-            for name, member in inspect.getmembers(group, inspect.isfunction)
-            if not name.startswith("_")
-        }
-
-    assert methods(async_group) == methods(sync_group)
 
 
 # --- the sync client against a live server --------------------------------------------------

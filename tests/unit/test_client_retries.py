@@ -16,7 +16,7 @@ from modelplane.client import (
     ResourceExhausted,
     Unavailable,
 )
-from modelplane.client.clients import MAX_RETRY_WAIT
+from modelplane.client.sending import MAX_RETRY_WAIT
 
 BASE = "http://modelplane.test"
 KEY = "mp_unit_test_key"

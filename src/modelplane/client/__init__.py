@@ -10,7 +10,8 @@ Errors are one class per native error code (see `modelplane.client.errors`), all
 subclasses of `ModelplaneError`.
 """
 
-from modelplane.client.clients import AsyncClient, Client
+from modelplane.client.async_clients import AsyncClient
+from modelplane.client.clients import Client
 from modelplane.client.errors import (
     AlreadyExists,
     FailedPrecondition,

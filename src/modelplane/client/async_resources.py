@@ -1,4 +1,5 @@
-"""The async resource groups of `AsyncClient`: `llms`, `model_groups`, `prompts`, `configs`."""
+"""The resource groups of `AsyncClient` (`client.llms`, `client.model_groups`, …): one class
+each, whose methods make a `calls.Call` and send it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from modelplane.client import calls, paging
+from modelplane.client import async_all_pages, calls
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
@@ -182,7 +183,7 @@ class AsyncModelGroups:
             params = {**filters, "pageNumber": number, "pageSize": page_size}
             return await self._send(calls.list_model_groups(params))
 
-        return paging.by_number_async(page)
+        return async_all_pages.by_number(page)
 
     async def get(self, group_id: str) -> ModelGroup:
         """One model group."""
@@ -269,7 +270,7 @@ class AsyncPrompts:
                 calls.list_prompt_templates(workspace_id, name, type, max_results, token)
             )
 
-        return paging.by_token_async(page)
+        return async_all_pages.by_token(page)
 
     async def get(
         self, workspace_id: str, template_id: str, *, version: int | None = None
@@ -305,7 +306,11 @@ class AsyncPrompts:
         )
 
     async def delete(
-        self, workspace_id: str, template_id: str, *, owner_id: str | None = None
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        owner_id: str | None = None,
     ) -> None:
         """Delete a template with all its versions (`owner_id` as for `create`)."""
         await self._send(calls.delete_prompt_template(workspace_id, template_id, owner_id))
@@ -362,7 +367,12 @@ class AsyncConfigs:
         return await self._send(calls.put_config(cluster, service, key, value, owner_id))
 
     async def delete(
-        self, cluster: str, service: str, key: str, *, owner_id: str | None = None
+        self,
+        cluster: str,
+        service: str,
+        key: str,
+        *,
+        owner_id: str | None = None,
     ) -> None:
         """Delete a parameter (`owner_id` as for `put`)."""
         await self._send(calls.delete_config(cluster, service, key, owner_id))
@@ -442,7 +452,10 @@ class AsyncPrincipals:
         return await self._send(calls.revoke_api_key(principal_id, api_key_id))
 
     async def issue_access_key(
-        self, principal_id: str, *, label: str | None = None
+        self,
+        principal_id: str,
+        *,
+        label: str | None = None,
     ) -> IssuedAccessKey:
         """Issue an access-key pair; its secret is in the answer and never shown again."""
         return await self._send(calls.issue_access_key(principal_id, label))
@@ -534,7 +547,7 @@ class AsyncProviderTemplates:
                 model_template_id=model_template_id, page_number=number, page_size=page_size
             )
 
-        return paging.by_number_async(page)
+        return async_all_pages.by_number(page)
 
     async def get(self, provider_template_id: str) -> ProviderTemplate:
         """One provider template (its API key masked)."""
@@ -632,7 +645,7 @@ class AsyncLlmTemplates:
                 page_size=page_size,
             )
 
-        return paging.by_number_async(page)
+        return async_all_pages.by_number(page)
 
     async def get(self, llm_template_id: str) -> LlmTemplate:
         """One LLM template."""
@@ -714,4 +727,4 @@ class AsyncAudit:
                 page_token=token,
             )
 
-        return paging.by_token_async(page)
+        return async_all_pages.by_token(page)

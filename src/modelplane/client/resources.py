@@ -1,4 +1,7 @@
-"""The sync resource groups of `Client`: `llms`, `model_groups`, `prompts`, `configs`."""
+# Generated from src/modelplane/client/async_resources.py by `python scripts/unasync.py`.
+# Do not edit: change the async module and run the command again.
+"""The resource groups of `Client` (`client.llms`, `client.model_groups`, …): one class
+each, whose methods make a `calls.Call` and send it."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from modelplane.client import calls, paging
+from modelplane.client import all_pages, calls
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
@@ -182,7 +185,7 @@ class ModelGroups:
             params = {**filters, "pageNumber": number, "pageSize": page_size}
             return self._send(calls.list_model_groups(params))
 
-        return paging.by_number(page)
+        return all_pages.by_number(page)
 
     def get(self, group_id: str) -> ModelGroup:
         """One model group."""
@@ -269,7 +272,7 @@ class Prompts:
                 calls.list_prompt_templates(workspace_id, name, type, max_results, token)
             )
 
-        return paging.by_token(page)
+        return all_pages.by_token(page)
 
     def get(
         self, workspace_id: str, template_id: str, *, version: int | None = None
@@ -304,7 +307,13 @@ class Prompts:
             calls.update_prompt_template(workspace_id, template_id, name, content, owner_id)
         )
 
-    def delete(self, workspace_id: str, template_id: str, *, owner_id: str | None = None) -> None:
+    def delete(
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        owner_id: str | None = None,
+    ) -> None:
         """Delete a template with all its versions (`owner_id` as for `create`)."""
         self._send(calls.delete_prompt_template(workspace_id, template_id, owner_id))
 
@@ -359,7 +368,14 @@ class Configs:
         """
         return self._send(calls.put_config(cluster, service, key, value, owner_id))
 
-    def delete(self, cluster: str, service: str, key: str, *, owner_id: str | None = None) -> None:
+    def delete(
+        self,
+        cluster: str,
+        service: str,
+        key: str,
+        *,
+        owner_id: str | None = None,
+    ) -> None:
         """Delete a parameter (`owner_id` as for `put`)."""
         self._send(calls.delete_config(cluster, service, key, owner_id))
 
@@ -437,7 +453,12 @@ class Principals:
         """Revoke an API key; it stops working at once."""
         return self._send(calls.revoke_api_key(principal_id, api_key_id))
 
-    def issue_access_key(self, principal_id: str, *, label: str | None = None) -> IssuedAccessKey:
+    def issue_access_key(
+        self,
+        principal_id: str,
+        *,
+        label: str | None = None,
+    ) -> IssuedAccessKey:
         """Issue an access-key pair; its secret is in the answer and never shown again."""
         return self._send(calls.issue_access_key(principal_id, label))
 
@@ -528,7 +549,7 @@ class ProviderTemplates:
                 model_template_id=model_template_id, page_number=number, page_size=page_size
             )
 
-        return paging.by_number(page)
+        return all_pages.by_number(page)
 
     def get(self, provider_template_id: str) -> ProviderTemplate:
         """One provider template (its API key masked)."""
@@ -626,7 +647,7 @@ class LlmTemplates:
                 page_size=page_size,
             )
 
-        return paging.by_number(page)
+        return all_pages.by_number(page)
 
     def get(self, llm_template_id: str) -> LlmTemplate:
         """One LLM template."""
@@ -708,4 +729,4 @@ class Audit:
                 page_token=token,
             )
 
-        return paging.by_token(page)
+        return all_pages.by_token(page)
