@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
-from modelplane.faces.aliyun_roa.routing import SHAPE_KEY
+from modelplane.faces.aliyun.roa.routing import SHAPE_KEY
 from modelplane.faces.jsonresponse import JsonResponse
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
