@@ -12,9 +12,9 @@ from fastapi import FastAPI
 
 from modelplane import __version__
 from modelplane.faces import health
-from modelplane.faces.aliyun_roa import bailian as aliyun_bailian
-from modelplane.faces.aliyun_roa import eas as aliyun_eas
-from modelplane.faces.aliyun_rpc import routes as aliyun_rpc
+from modelplane.faces.aliyun.roa import bailian as aliyun_bailian
+from modelplane.faces.aliyun.roa import eas as aliyun_eas
+from modelplane.faces.aliyun.rpc import routes as aliyun_rpc
 from modelplane.faces.metrics import HttpMetrics, metrics_route
 from modelplane.faces.middleware import RequestContext
 from modelplane.faces.native import audit as native_audit

@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from modelplane.app import create_app
 from modelplane.domain.errors import InvalidArgument
-from modelplane.faces.aliyun_rpc.routes import OPERATIONS
-from modelplane.faces.aliyun_transport import parse_pairs
+from modelplane.faces.aliyun.rpc.routes import OPERATIONS
+from modelplane.faces.aliyun.transport import parse_pairs
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.security.signatures import ACS3, SignedRequest, acs3_signature
 from modelplane.services import principals, workspaces

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.text import NUL_RULE, UTF8_RULE
-from modelplane.faces.aliyun_rpc.errors import RpcError
-from modelplane.faces.aliyun_rpc.wire import Params, merged, paging
-from modelplane.faces.aliyun_transport import parse_pairs, single_values
+from modelplane.faces.aliyun.rpc.errors import RpcError
+from modelplane.faces.aliyun.rpc.wire import Params, merged, paging
+from modelplane.faces.aliyun.transport import parse_pairs, single_values
 
 FAST = settings(
     max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)

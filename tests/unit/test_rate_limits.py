@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from modelplane.app import rate_limiter
 from modelplane.client.errors import ModelplaneError, ResourceExhausted, error_from_response
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun_errors import throttling_headers
+from modelplane.faces.aliyun.errors import throttling_headers
 from modelplane.faces.native.errors import render, retry_after_header
 from modelplane.security.rate_limits import RateLimit, RateLimiter
 from modelplane.settings import Settings

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from modelplane.domain.errors import InvalidArgument
-from modelplane.faces.aliyun_rpc.errors import RpcError
-from modelplane.faces.aliyun_rpc.wire import Params, merged, paging
-from modelplane.faces.aliyun_transport import parse_pairs
+from modelplane.faces.aliyun.rpc.errors import RpcError
+from modelplane.faces.aliyun.rpc.wire import Params, merged, paging
+from modelplane.faces.aliyun.transport import parse_pairs
 
 
 def params(**values: str) -> Params:

@@ -13,6 +13,7 @@ from typing import Any
 from modelplane.domain.credentials import Credentials
 from modelplane.domain.errors import ViolationCollector
 from modelplane.domain.json_values import check_json_value
+from modelplane.domain.known_models import lookup_model
 from modelplane.domain.llm_types import (
     BASELINE_CAPABILITIES,
     Capabilities,
@@ -21,7 +22,6 @@ from modelplane.domain.llm_types import (
     ProviderType,
     SamplingParams,
 )
-from modelplane.domain.model_catalog import lookup_model
 from modelplane.domain.urls import canonical_url, check_http_url
 
 RESOURCE = "LLM"

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
-from modelplane.faces.aliyun_roa.routing import SHAPE_KEY
+from modelplane.faces.aliyun.roa.routing import SHAPE_KEY
 from modelplane.faces.jsonresponse import JsonResponse
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -78,7 +78,7 @@ class HttpMetrics:
 
     def _match(self, scope: Scope) -> BaseRoute | None:
         if self._flat is None:  # on first use: every route is in place by then
-            self._flat = list(_flatten(self._routes))
+            self._flat = list(flat_routes(self._routes))
         partial = None
         for route in self._flat:
             match, child = route.matches(scope)
@@ -124,7 +124,7 @@ class HttpMetrics:
         return "\n".join(lines) + "\n"
 
 
-def _flatten(routes: Iterable[BaseRoute]) -> Iterable[BaseRoute]:
+def flat_routes(routes: Iterable[BaseRoute]) -> Iterable[BaseRoute]:
     """Routes, with those of included routers in their place (FastAPI keeps an included
     router as one entry whose `original_router` holds routes with full paths)."""
     for route in routes:
@@ -132,7 +132,7 @@ def _flatten(routes: Iterable[BaseRoute]) -> Iterable[BaseRoute]:
         if inner is None:
             yield route
         else:
-            yield from _flatten(inner)
+            yield from flat_routes(inner)
 
 
 def _escape(value: str) -> str:

@@ -21,7 +21,7 @@ from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from modelplane.faces.aliyun_transport import raw_path
+from modelplane.faces.aliyun.transport import raw_path
 
 SHAPE_KEY = "roa_shape"
 MALFORMED_KEY = "roa_malformed"

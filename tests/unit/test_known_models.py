@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from modelplane.domain.llm_types import Modality, ProviderType
-from modelplane.domain.model_catalog import (
+from modelplane.domain.known_models import (
     KnownModel,
     known_models,
     lookup_model,
     parse_catalog,
 )
+from modelplane.domain.llm_types import Modality, ProviderType
 
 FAMILIES = {
     "openai",

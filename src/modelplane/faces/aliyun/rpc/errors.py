@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun_errors import EnvelopeError, ErrorTable, describe
+from modelplane.faces.aliyun.errors import EnvelopeError, ErrorTable, describe
 from modelplane.faces.jsonresponse import JsonResponse
 
 log = logging.getLogger("modelplane.aliyun_rpc")

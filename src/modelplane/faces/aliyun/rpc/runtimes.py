@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from modelplane.domain.runtimes import BindingOutcome
-from modelplane.faces.aliyun_rpc.call import Call, Operation
-from modelplane.faces.aliyun_rpc.shapes import compact, iso_time
+from modelplane.faces.aliyun.rpc.call import Call, Operation
+from modelplane.faces.aliyun.rpc.shapes import compact, iso_time
 from modelplane.services import runtimes
 
 

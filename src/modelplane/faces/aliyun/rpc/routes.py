@@ -19,17 +19,17 @@ from typing import Any
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from modelplane.faces.aliyun_rpc import (
+from modelplane.faces.aliyun.rpc import (
     llm_templates,
     model_templates,
     provider_endpoints,
     provider_templates,
     runtimes,
 )
-from modelplane.faces.aliyun_rpc.call import Call, Operation
-from modelplane.faces.aliyun_rpc.errors import RpcError, missing, render
-from modelplane.faces.aliyun_rpc.wire import merged
-from modelplane.faces.aliyun_transport import (
+from modelplane.faces.aliyun.rpc.call import Call, Operation
+from modelplane.faces.aliyun.rpc.errors import RpcError, missing, render
+from modelplane.faces.aliyun.rpc.wire import merged
+from modelplane.faces.aliyun.transport import (
     authenticate,
     first,
     parse_pairs,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun_transport import signature_status
+from modelplane.faces.aliyun.transport import signature_status
 from modelplane.faces.middleware import BodyTooLarge
 from modelplane.security.signatures import SignatureError
 

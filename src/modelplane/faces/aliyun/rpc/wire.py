@@ -19,8 +19,8 @@ from typing import Any
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.paging import PageRequest, page_request
-from modelplane.faces.aliyun_rpc.errors import missing
-from modelplane.faces.aliyun_transport import single_values
+from modelplane.faces.aliyun.rpc.errors import missing
+from modelplane.faces.aliyun.transport import single_values
 from modelplane.faces.json_input import parse_json
 
 BOOLEANS = {"true": True, "True": True, "false": False, "False": False}

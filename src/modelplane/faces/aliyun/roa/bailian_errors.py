@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun_errors import ErrorTable, describe
+from modelplane.faces.aliyun.errors import ErrorTable, describe
 from modelplane.faces.jsonresponse import JsonResponse
 
 log = logging.getLogger("modelplane.bailian")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelplane.domain.provider_endpoints import Provider, provider_endpoints
-from modelplane.faces.aliyun_rpc.call import Call, Operation
+from modelplane.faces.aliyun.rpc.call import Call, Operation
 
 
 def _provider(provider: Provider) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from modelplane.domain.catalog import BatchItem, LlmTemplate, TemplateFilter
-from modelplane.faces.aliyun_rpc.call import Call, Operation
-from modelplane.faces.aliyun_rpc.shapes import compact, iso_time, json_text, paged
-from modelplane.faces.aliyun_rpc.wire import Params, paging
+from modelplane.faces.aliyun.rpc.call import Call, Operation
+from modelplane.faces.aliyun.rpc.shapes import compact, iso_time, json_text, paged
+from modelplane.faces.aliyun.rpc.wire import Params, paging
 from modelplane.services import catalog
 
 

@@ -21,9 +21,9 @@ from starlette.types import Receive, Scope, Send
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.principals import Principal
-from modelplane.faces.aliyun_errors import EnvelopeError
-from modelplane.faces.aliyun_roa.routing import MALFORMED_KEY, SHAPE_KEY, RawPathRoute
-from modelplane.faces.aliyun_transport import (
+from modelplane.faces.aliyun.errors import EnvelopeError
+from modelplane.faces.aliyun.roa.routing import MALFORMED_KEY, SHAPE_KEY, RawPathRoute
+from modelplane.faces.aliyun.transport import (
     authenticate,
     query_pairs,
     read_body,

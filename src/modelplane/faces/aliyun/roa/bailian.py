@@ -23,8 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from modelplane.domain.prompts import PromptTemplate
-from modelplane.faces.aliyun_roa.bailian_errors import render
-from modelplane.faces.aliyun_roa.endpoint import RoaCall, RoaFace
+from modelplane.faces.aliyun.roa.bailian_errors import render
+from modelplane.faces.aliyun.roa.endpoint import RoaCall, RoaFace
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.services import prompts
 

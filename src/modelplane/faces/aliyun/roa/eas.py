@@ -31,8 +31,8 @@ from typing import Any
 
 from modelplane.domain.configs import CONFIG_TYPE, Config
 from modelplane.domain.errors import InvalidArgument
-from modelplane.faces.aliyun_roa.eas_errors import render
-from modelplane.faces.aliyun_roa.endpoint import RoaCall, RoaFace
+from modelplane.faces.aliyun.roa.eas_errors import render
+from modelplane.faces.aliyun.roa.endpoint import RoaCall, RoaFace
 from modelplane.faces.json_input import parse_json_body
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.services import configs

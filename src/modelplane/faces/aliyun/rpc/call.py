@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelplane.domain.principals import Principal
-from modelplane.faces.aliyun_rpc.wire import Params
+from modelplane.faces.aliyun.rpc.wire import Params
 from modelplane.security.secretbox import SecretBox
 from modelplane.store.uow import Store
 
