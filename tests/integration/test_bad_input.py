@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -81,6 +82,9 @@ async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
         ({"dashscopeApiDialect": "OPENAI_COMPATIBLE"}, "dashscopeApiDialect"),
         ({"clientConfig": nested(300)}, "clientConfig"),
         ({"clientConfig": {"n": 2**70}}, "clientConfig"),
+        # JSON given as text inside the body: its strings are checked as the body's are.
+        ({"labels": json.dumps({"k": "\x00"})}, "labels"),
+        ({"clientConfig": json.dumps({"k": ["\ud800"]})}, "clientConfig"),
     ],
 )
 async def test_bad_create_field_is_400_naming_it(

@@ -531,7 +531,7 @@ async def test_runtime_bindings_and_the_model_config(client: httpx.AsyncClient) 
             {
                 "runtimeId": runtime_id,
                 "success": True,
-                "code": "Success",
+                "code": "OK",
                 "message": "bound",
                 "httpStatusCode": 200,
             }
@@ -577,15 +577,15 @@ async def test_rebinding_moves_a_runtime_and_unbinding_reports_each(
     )
     assert removed.status_code == 200, removed.text
     results = removed.json()["results"]
-    assert [(r["runtimeId"], r["success"], r["httpStatusCode"]) for r in results] == [
-        ("r1", False, 404),
-        ("r9", False, 404),
+    assert [(r["runtimeId"], r["success"], r["code"], r["httpStatusCode"]) for r in results] == [
+        ("r1", False, "NOT_FOUND", 404),
+        ("r9", False, "NOT_FOUND", 404),
     ]
     assert removed.json()["totalCount"] == 2
     removed = await client.post(
         f"/v1/model-groups/{second}/runtimes:remove", json={"runtimeIds": ["r1"]}
     )
-    assert [(r["success"], r["code"]) for r in removed.json()["results"]] == [(True, "Success")]
+    assert [(r["success"], r["code"]) for r in removed.json()["results"]] == [(True, "OK")]
     gone = await client.get("/v1/runtimes/Default/r1/model-config")
     assert gone.status_code == 404 and gone.json()["code"] == "NOT_FOUND"
 
@@ -781,9 +781,9 @@ async def test_members_see_and_change_only_their_own_groups(
             f"/v1/model-groups/{own_group}/runtimes", json={"runtimeIds": ["r-admin", "r-own"]}
         )
         results = stolen.json()["results"]
-        assert [(r["runtimeId"], r["success"], r["httpStatusCode"]) for r in results] == [
-            ("r-admin", False, 403),
-            ("r-own", True, 200),
+        assert [(r["runtimeId"], r["code"], r["httpStatusCode"]) for r in results] == [
+            ("r-admin", "PERMISSION_DENIED", 403),
+            ("r-own", "OK", 200),
         ]
     config = (await client.get("/v1/runtimes/Default/r-admin/model-config")).json()
     assert config["modelTemplateId"] == admin_group
@@ -840,6 +840,8 @@ async def test_bad_model_group_is_400_naming_the_field(
         ({"config": {"x": float("inf")}}, "config"),
         ({"config": {"x": float("nan")}}, "config"),
         ({"config": nested(300)}, "config"),
+        ({"config": json.dumps({"t": "\x00"})}, "config"),  # JSON text: checked as the body
+        ({"config": json.dumps({"t": "\ud800"})}, "config"),
         ({"defaultModel": 5}, "defaultModel"),
         ({"ownerId": "someone"}, "ownerId"),
     ],

@@ -52,7 +52,7 @@ async def test_llm_templates_page_in_creation_order_with_a_total(app: FastAPI) -
 def test_bad_paging_names_the_field(number: int, size: int) -> None:
     with pytest.raises(InvalidArgument) as caught:
         page_request(number, size)
-    assert caught.value.violations[0].field in ("PageNumber", "PageSize")
+    assert caught.value.violations[0].field in ("pageNumber", "pageSize")
 
 
 async def test_groups_list_with_model_counts_and_filters(app: FastAPI) -> None:
@@ -116,7 +116,7 @@ async def test_provider_update_changes_only_what_is_given(app: FastAPI) -> None:
         secrets=secrets,
         actor=admin,
         provider_template_id=provider_id,
-        config_text='{"ApiKey": "sk-new-0123456789abcd", "BaseUrl": "https://b.test/v1"}',
+        config={"apiKey": "sk-new-0123456789abcd", "baseUrl": "https://b.test/v1"},
     )
     assert rekeyed.api == before.api and rekeyed.base_url == "https://b.test/v1"
     assert rekeyed.masked_config["apiKey"] == "sk-****abcd"
@@ -131,7 +131,7 @@ async def test_provider_update_changes_only_what_is_given(app: FastAPI) -> None:
         secrets=secrets,
         actor=admin,
         provider_template_id=provider_id,
-        config_text='{"apiKey": ""}',
+        config={"apiKey": ""},
     )
     assert not cleared.has_api_key and "apiKey" not in cleared.masked_config
     with pytest.raises(InvalidArgument):
@@ -141,7 +141,7 @@ async def test_provider_update_changes_only_what_is_given(app: FastAPI) -> None:
             actor=admin,
             provider_template_id=provider_id,
             name="",
-            config_text='{"BaseUrl": "ftp://x"}',
+            config={"baseUrl": "ftp://x"},
         )
     assert (
         await catalog.get_provider(store=store, actor=admin, provider_template_id=provider_id)

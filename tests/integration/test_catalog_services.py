@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from fastapi import FastAPI
@@ -35,7 +34,7 @@ async def setup_provider(app: FastAPI, provider_name: str = "provider-acme") -> 
         name="Acme",
         provider_name=provider_name,
         provider_type="Custom",
-        config_text='{"baseUrl": "https://api.acme.test/v1", "api": "openai", "apiKey": "sk-acme"}',
+        config={"baseUrl": "https://api.acme.test/v1", "api": "openai", "apiKey": "sk-acme"},
     )
     return group.model_template_id, provider.provider_template_id
 
@@ -173,7 +172,7 @@ async def test_provider_names_are_unique_in_a_group(app: FastAPI) -> None:
             name="again",
             provider_name="provider-acme",
             provider_type="Custom",
-            config_text=None,
+            config=None,
         )
 
 
@@ -212,13 +211,11 @@ async def test_a_new_config_pointer_moves_the_default_flag(app: FastAPI) -> None
         provider_template_id=provider_id,
         items=[BatchItem("a", is_default_model=True), BatchItem("b")],
     )
-    config = '{"defaults": {"model": {"primary": "provider-acme/b"}}, "other": 1}'
-    updated = await catalog.update_group(
-        store=store, actor=admin, group_id=group_id, config_text=config
-    )
+    config = {"defaults": {"model": {"primary": "provider-acme/b"}}, "other": 1}
+    updated = await catalog.update_group(store=store, actor=admin, group_id=group_id, config=config)
     assert updated.config["other"] == 1
     assert await defaults(app, group_id) == (["b"], "provider-acme/b")
-    await catalog.update_group(store=store, actor=admin, group_id=group_id, config_text="{}")
+    await catalog.update_group(store=store, actor=admin, group_id=group_id, config={})
     assert await defaults(app, group_id) == ([], None)
 
 
@@ -239,11 +236,12 @@ async def test_a_pointer_outside_the_group_is_refused_and_changes_nothing(
         provider_template_id=provider_id,
         items=[BatchItem("a", is_default_model=True)],
     )
-    config = json.dumps({"defaults": {"model": {"primary": pointer}}})
-    with pytest.raises(InvalidArgument):
+    config = {"defaults": {"model": {"primary": pointer}}}
+    with pytest.raises(InvalidArgument) as caught:
         await catalog.update_group(
-            store=store, actor=admin, group_id=group_id, name="renamed", config_text=config
+            store=store, actor=admin, group_id=group_id, name="renamed", config=config
         )
+    assert [v.field for v in caught.value.violations] == ["config.defaults.model.primary"]
     group = await catalog.get_group(store=store, actor=admin, group_id=group_id)
     assert group.name == "team"
     assert await defaults(app, group_id) == (["a"], "provider-acme/a")
@@ -265,7 +263,9 @@ async def test_renaming_a_group_keeps_its_default(app: FastAPI) -> None:
     with pytest.raises(InvalidArgument):
         await catalog.update_group(store=store, actor=admin, group_id=group_id, ref_scope="ALL")
     with pytest.raises(InvalidArgument):
-        await catalog.update_group(store=store, actor=admin, group_id=group_id, config_text="[1]")
+        await catalog.update_group(
+            store=store, actor=admin, group_id=group_id, config={"n": float("inf")}
+        )
 
 
 async def test_deleting_the_default_template_clears_the_group_pointer(app: FastAPI) -> None:

@@ -114,7 +114,7 @@ async def seed(store: Store, secrets: SecretBox) -> Seeded:
         name="Acme",
         provider_name="provider-acme",
         provider_type="Custom",
-        config_text=f'{{"baseUrl": "https://api.acme.test/v1", "apiKey": "{PROVIDER_KEY}"}}',
+        config={"baseUrl": "https://api.acme.test/v1", "apiKey": PROVIDER_KEY},
     )
     await catalog.create_provider(
         store=store,
@@ -124,7 +124,7 @@ async def seed(store: Store, secrets: SecretBox) -> Seeded:
         name="Keyless",
         provider_name="provider-keyless",
         provider_type="Custom",
-        config_text='{"baseUrl": "https://api.keyless.test/v1"}',
+        config={"baseUrl": "https://api.keyless.test/v1"},
     )
     member = await principals.create_principal(
         store=store, actor=admin, name="rotation-member", role="member"

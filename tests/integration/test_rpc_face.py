@@ -181,6 +181,57 @@ async def test_invalid_input_names_the_field(rpc: RpcClient) -> None:
     assert "RuntimeIds" in body["Message"]
 
 
+async def test_the_rules_the_core_checks_name_fields_as_this_face_spells_them(
+    rpc: RpcClient,
+) -> None:
+    """The core names fields as the native API does (`items.1.llmCode`); this face's table
+    spells them as its parameters, list items from 1, in `Message`."""
+    group_id = await new_group(rpc)
+    provider_id = await new_provider(rpc, group_id)
+    provider = {"ModelTemplateId": group_id, "ProviderType": "Custom"}
+    batch = {"ProviderTemplateId": provider_id, "LlmTemplateItems.1.LlmCode": "a"}
+    cases: list[tuple[str, dict[str, str], str]] = [
+        ("CreateModelTemplate", {"Name": "n" * 129}, "Name: required, 1..128 characters"),
+        ("CreateModelTemplate", {"Name": "g", "AgentPlatform": "p" * 65}, "AgentPlatform: "),
+        ("CreateModelProviderTemplate", {**provider, "ProviderName": "Acme"}, "ProviderName: "),
+        (
+            "CreateModelProviderTemplate",
+            {**provider, "ProviderName": "provider-x", "Config": '{"BaseUrl": "ftp://x"}'},
+            "Config.baseUrl: must be an absolute http(s) URL",
+        ),
+        (
+            "UpdateModelProviderTemplate",
+            {"ProviderTemplateId": provider_id, "Config.Token": "x"},
+            "Config.Token: unknown key",
+        ),
+        (
+            "BatchCreateLlmTemplates",
+            {**batch, "LlmTemplateItems.2.LlmCode": "bad code"},
+            "LlmTemplateItems.2.LlmCode: required, 1..128 of",
+        ),
+        (
+            "BatchCreateLlmTemplates",
+            {**batch, "LlmTemplateItems.1.Config": '{"n": NaN}'},
+            "LlmTemplateItems.1.Config: numbers must be finite",
+        ),
+        (
+            "UpdateModelTemplate",
+            {"ModelTemplateId": group_id, "Config": '{"defaults": {"model": {"primary": "x/a"}}}'},
+            "Config.defaults.model.primary: provider 'x' is not in group",
+        ),
+        ("ListModelTemplates", {"PageSize": "501"}, "PageSize: must be 1..500"),
+        (
+            "ConfigRuntimeModelTemplate",
+            {"ModelTemplateId": group_id, "RuntimeIds.1": "r", "RuntimeIds.2": "bad id"},
+            "RuntimeIds.2: ",
+        ),
+        ("GetRuntimeModelConfig", {"RuntimeId": "r", "RuntimeType": "9x"}, "RuntimeType: "),
+    ]
+    for action, params, start in cases:
+        body = error_of(await rpc.call(action, params), 400, "InvalidParameter")
+        assert body["Message"].startswith(start), (action, params, body["Message"])
+
+
 async def test_missing_resources_are_entity_not_found(rpc: RpcClient) -> None:
     cases = [
         ("GetModelProviderTemplate", {"ProviderTemplateId": "mpt-nope"}, "ModelProviderTemplate"),

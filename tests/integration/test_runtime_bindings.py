@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from modelplane.domain.catalog import BatchItem
 from modelplane.domain.errors import InvalidArgument, NotFound
+from modelplane.domain.runtimes import Binding
 from modelplane.services import catalog, principals, runtimes
 from tests.integration.test_catalog_services import admin_of, setup_provider
 
@@ -24,7 +25,10 @@ async def test_a_bound_runtime_reads_its_groups_models_and_default(app: FastAPI)
     outcomes = await runtimes.bind_runtimes(
         store=store, actor=admin, group_id=group_id, runtime_ids=["r1", "r2", "r1"]
     )
-    assert [(o.runtime_id, o.success) for o in outcomes] == [("r1", True), ("r2", True)]
+    assert [(o.runtime_id, o.result) for o in outcomes] == [
+        ("r1", Binding.BOUND),
+        ("r2", Binding.BOUND),
+    ]
     config = await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r2")
     assert config.group.model_template_id == group_id
     assert config.default_model == "provider-acme/b"
@@ -39,19 +43,20 @@ async def test_rebinding_moves_a_runtime_and_unbinding_reports_each_runtime(app:
     first, _ = await setup_provider(app)
     second = await catalog.create_group(store=store, actor=admin, name="second")
     await runtimes.bind_runtimes(store=store, actor=admin, group_id=first, runtime_ids=["r1"])
-    await runtimes.bind_runtimes(
+    moved = await runtimes.bind_runtimes(
         store=store, actor=admin, group_id=second.model_template_id, runtime_ids=["r1"]
     )
+    assert [(o.result, o.success) for o in moved] == [(Binding.MOVED, True)]
     config = await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r1")
     assert config.group.model_template_id == second.model_template_id
     outcomes = await runtimes.unbind_runtimes(
         store=store, actor=admin, group_id=first, runtime_ids=["r1", "r9"]
     )
-    assert [(o.success, o.http_status) for o in outcomes] == [(False, 404), (False, 404)]
+    assert [(o.success, o.result) for o in outcomes] == [(False, Binding.NOT_BOUND)] * 2
     outcomes = await runtimes.unbind_runtimes(
         store=store, actor=admin, group_id=second.model_template_id, runtime_ids=["r1"]
     )
-    assert [(o.success, o.code) for o in outcomes] == [(True, "Success")]
+    assert [(o.success, o.result) for o in outcomes] == [(True, Binding.UNBOUND)]
     with pytest.raises(NotFound):
         await runtimes.runtime_model_config(store=store, actor=admin, runtime_id="r1")
 
@@ -81,9 +86,9 @@ async def test_a_member_cannot_take_or_read_another_owners_runtime(app: FastAPI)
     outcomes = await runtimes.bind_runtimes(
         store=store, actor=member, group_id=own.model_template_id, runtime_ids=["r1", "r2"]
     )
-    assert [(o.runtime_id, o.success, o.http_status) for o in outcomes] == [
-        ("r1", False, 403),
-        ("r2", True, 200),
+    assert [(o.runtime_id, o.success, o.result) for o in outcomes] == [
+        ("r1", False, Binding.HELD),
+        ("r2", True, Binding.BOUND),
     ]
     with pytest.raises(NotFound):
         await runtimes.runtime_model_config(store=store, actor=member, runtime_id="r1")
@@ -97,7 +102,11 @@ async def test_a_member_cannot_take_or_read_another_owners_runtime(app: FastAPI)
 
 @pytest.mark.parametrize(
     ("runtime_ids", "runtime_type", "field"),
-    [([], None, "RuntimeIds"), (["bad id"], None, "RuntimeIds.1"), (["r"], "9x", "RuntimeType")],
+    [
+        ([], None, "runtimeIds"),
+        (["r", "bad id"], None, "runtimeIds.1"),
+        (["r"], "9x", "runtimeType"),
+    ],
 )
 async def test_bad_runtime_input_names_the_field(
     app: FastAPI, runtime_ids: list[str], runtime_type: str | None, field: str

@@ -149,7 +149,7 @@ params = st.dictionaries(
 def read_everything(p: Params) -> None:
     """Every reading the RPC operations make of a parameter set."""
     for base in BASES:
-        for reader in (p.strings, p.objects, p.object_text):
+        for reader in (p.strings, p.objects, p.json_object):
             try:
                 found: Any = reader(base)
             except REFUSALS:
@@ -159,7 +159,7 @@ def read_everything(p: Params) -> None:
                     for name in ("LlmCode", "Config", "IsDefaultModel"):
                         try:
                             item.text(name)
-                            item.object_text(name)
+                            item.json_object(name)
                             item.boolean(name)
                         except REFUSALS:
                             pass

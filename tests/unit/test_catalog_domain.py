@@ -16,6 +16,8 @@ from modelplane.domain.catalog import (
     new_group,
     new_provider,
     plan_batch,
+    provider_config,
+    provider_patch,
     require_in_group,
 )
 from modelplane.domain.errors import InvalidArgument, ViolationCollector
@@ -66,19 +68,19 @@ def test_provider_names_follow_their_type(kind: str, name: str, ok: bool) -> Non
     else:
         with pytest.raises(InvalidArgument) as caught:
             provider(name, kind)
-        assert fields(caught) == ["ProviderName"]
+        assert fields(caught) == ["providerName"]
 
 
 def test_unknown_provider_type_is_refused() -> None:
     with pytest.raises(InvalidArgument) as caught:
         provider("x", "Other")
-    assert fields(caught) == ["ProviderType"]
+    assert fields(caught) == ["providerType"]
 
 
-def test_provider_config_reads_any_key_case_and_keeps_the_key_out_of_the_entity() -> None:
+def test_provider_config_keeps_the_key_out_of_the_entity() -> None:
     errors = ViolationCollector()
-    config = ProviderConfig.parse(
-        '{"BaseUrl": "https://x.test/v1", "ApiType": "openai", "ApiKey": "sk-1"}', "Config", errors
+    config = provider_config(
+        {"baseUrl": "https://x.test/v1", "api": "openai", "apiKey": "sk-1"}, errors
     )
     assert errors.violations == []
     assert (config.base_url, config.api, config.api_key) == ("https://x.test/v1", "openai", "sk-1")
@@ -95,12 +97,27 @@ def test_provider_config_reads_any_key_case_and_keeps_the_key_out_of_the_entity(
 
 
 @pytest.mark.parametrize(
-    "text", ["{", "[1]", '{"baseUrl": "ftp://x"}', '{"token": "x"}', '{"apiKey": 3}']
+    ("values", "field"),
+    [
+        ({"baseUrl": "ftp://x"}, "config.baseUrl"),
+        ({"BaseUrl": "https://x.test"}, "config.BaseUrl"),
+        ({"token": "x"}, "config.token"),
+        ({"apiKey": 3}, "config.apiKey"),
+        ({"api": "a" * 65}, "config.api"),
+    ],
 )
-def test_bad_provider_config_is_named(text: str) -> None:
+def test_bad_provider_config_is_named(values: dict[str, object], field: str) -> None:
+    for read in (provider_config, provider_patch):
+        errors = ViolationCollector()
+        read(values, errors)
+        assert [v.field for v in errors.violations] == [field]
+
+
+def test_a_provider_patch_clears_with_null_or_empty_and_keeps_what_is_absent() -> None:
     errors = ViolationCollector()
-    ProviderConfig.parse(text, "Config", errors)
-    assert errors.violations and errors.violations[0].field.startswith("Config")
+    patch = provider_patch({"apiKey": "", "api": None, "baseUrl": "https://x.test"}, errors)
+    assert errors.violations == []
+    assert patch == {"apiKey": None, "api": None, "baseUrl": "https://x.test"}
 
 
 def test_batch_skips_existing_codes_and_repeats_and_counts_add_up() -> None:
@@ -118,7 +135,7 @@ def test_two_defaults_in_one_batch_fail_the_whole_batch() -> None:
     items = [BatchItem("a", is_default_model=True), BatchItem("b", is_default_model=True)]
     with pytest.raises(InvalidArgument) as caught:
         plan_batch(items, provider=provider(), existing_codes=set(), now_ms=1)
-    assert fields(caught) == ["LlmTemplateItems"]
+    assert fields(caught) == ["items"]
 
 
 def test_the_default_of_a_batch_is_reported() -> None:
@@ -136,11 +153,12 @@ def test_a_skipped_default_changes_nothing() -> None:
 @pytest.mark.parametrize(
     ("item", "field"),
     [
-        (BatchItem(None), "LlmTemplateItems.1.LlmCode"),
-        (BatchItem("bad code"), "LlmTemplateItems.1.LlmCode"),
-        (BatchItem("ok", config_text="{nope"), "LlmTemplateItems.1.Config"),
-        (BatchItem("ok", config_text="[]"), "LlmTemplateItems.1.Config"),
-        (BatchItem("ok", name="n" * 129), "LlmTemplateItems.1.Name"),
+        (BatchItem(None), "items.0.llmCode"),
+        (BatchItem("bad code"), "items.0.llmCode"),
+        (BatchItem("ok", config={"n": 2**70}), "items.0.config"),
+        (BatchItem("ok", config={"n": float("nan")}), "items.0.config"),
+        (BatchItem("ok", config={"t": "x" * 70_000}), "items.0.config"),
+        (BatchItem("ok", name="n" * 129), "items.0.name"),
     ],
 )
 def test_an_invalid_item_names_its_field(item: BatchItem, field: str) -> None:
@@ -149,15 +167,15 @@ def test_an_invalid_item_names_its_field(item: BatchItem, field: str) -> None:
     assert fields(caught) == [field]
 
 
-def test_item_config_is_parsed_from_json_text() -> None:
-    text = '{"id": "qwen3.6-plus", "maxTokens": 65536, "input": ["image", "text"]}'
+def test_item_config_is_kept_as_given() -> None:
+    config = {"id": "qwen3.6-plus", "maxTokens": 65536, "input": ["image", "text"]}
     plan = plan_batch(
-        [BatchItem("qwen3.6-plus", config_text=text)],
+        [BatchItem("qwen3.6-plus", config=config)],
         provider=provider(),
         existing_codes=set(),
         now_ms=1,
     )
-    assert plan.create[0].config["maxTokens"] == 65536
+    assert plan.create[0].config == config
 
 
 def test_the_default_pointer_lives_in_the_group_config() -> None:

@@ -1,28 +1,30 @@
 """Model catalog: groups (`mt-`) of provider templates (`mpt-`) holding LLM templates (`llmt-`).
 
 Rules kept here for every face:
-- `ProviderName` is unique in a group; `Custom` providers are named `provider-…`, the
+- `providerName` is unique in a group; `Custom` providers are named `provider-…`, the
   `WuyingCredit` provider is named `wuying-credit`.
-- `LlmCode` is unique per provider; a batch skips existing codes and repeats, with a reason.
-- A group has at most one default model. Its pointer also lives in the group's `Config`
+- `llmCode` is unique per provider; a batch skips existing codes and repeats, with a reason.
+- A group has at most one default model. Its pointer also lives in the group's `config`
   as `{"defaults": {"model": {"primary": "<providerName>/<llmCode>"}}}`.
+
+Fields are named as the native API names them (`providerName`, `items.0.llmCode`); each
+face spells them its own way where it renders errors.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import math
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from modelplane.domain.errors import InvalidArgument, ViolationCollector
-from modelplane.domain.json_values import DEPTH_MAX, INT_MAX, depth
-from modelplane.domain.text import first_bad_text
+from modelplane.domain.json_values import check_json_value
+from modelplane.domain.text import check_length
 from modelplane.domain.urls import check_http_url
 
 GROUP = "ModelTemplate"
@@ -40,8 +42,10 @@ BATCH_MAX = 1000
 CUSTOM_PREFIX = "provider-"
 WUYING_CREDIT_NAME = "wuying-credit"
 EXISTS_REASON = "LLM template already exists with same providerTemplateId and llmCode."
-REPEAT_REASON = "LlmCode appears more than once in this request; the first one is created."
+REPEAT_REASON = "The same llmCode appears more than once in this request; the first one is created."
 MASK = "****"
+POINTER = "config.defaults.model.primary"
+CONFIG_KEYS = ("baseUrl", "api", "apiKey")  # a provider's `config`
 REF_SCOPES = ("ALL_USER", "USER_MIXED", "RESOURCE_MIXED")
 _LLM_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -75,84 +79,27 @@ def default_pointer(provider_name: str, llm_code: str) -> str:
     return f"{provider_name}/{llm_code}"
 
 
-def _json_int(text: str) -> int:
-    value = int(text)
-    if abs(value) > INT_MAX:
-        raise ValueError("integers must fit in 64 bits")
-    return value
-
-
-def _json_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError("numbers must be finite")
-    return value
-
-
-def _not_json(text: str) -> Any:
-    raise ValueError(f"{text} is not JSON")
-
-
-def parse_json_object(text: str | None, path: str, errors: ViolationCollector) -> dict[str, Any]:
-    """A JSON object given as text (as the RPC face sends it); empty means `{}`.
-
-    Numbers must be finite, integers fit in 64 bits and nesting is limited, so that every
-    store and every client can hold the value as it was given.
-    """
-    if text is None or not text.strip():
-        return {}
-    if len(text.encode()) > CONFIG_MAX_BYTES:
+def check_config(value: dict[str, Any], path: str, errors: ViolationCollector) -> None:
+    """Record a violation unless `value` (a free-form JSON object) is one every store and
+    client can hold as given: nested at most `DEPTH_MAX` levels, finite numbers, 64-bit
+    integers, and at most `CONFIG_MAX_BYTES` of JSON."""
+    before = len(errors.violations)
+    check_json_value(value, path, errors)
+    if len(errors.violations) == before and len(json.dumps(value).encode()) > CONFIG_MAX_BYTES:
         errors.add(path, f"must be at most {CONFIG_MAX_BYTES} bytes")
-        return {}
-    try:
-        value = json.loads(
-            text, parse_int=_json_int, parse_float=_json_float, parse_constant=_not_json
-        )
-    except json.JSONDecodeError as exc:
-        errors.add(path, f"must be a JSON object ({exc.msg} at position {exc.pos})")
-        return {}
-    except (ValueError, RecursionError) as exc:
-        errors.add(path, f"must be a JSON object ({exc})")
-        return {}
-    if not isinstance(value, dict):
-        errors.add(path, "must be a JSON object")
-        return {}
-    bad = first_bad_text(value, path)
-    if bad is not None:
-        errors.add(bad.field, bad.rule)
-        return {}
-    if depth(value) > DEPTH_MAX:
-        errors.add(path, f"must nest at most {DEPTH_MAX} levels deep")
-        return {}
-    return value
 
 
-def check_text(value: str | None, path: str, limit: int, errors: ViolationCollector) -> None:
-    """Record a violation unless `value` (if any) is at most `limit` characters.
-
-    (That it is valid text without NUL was checked where it entered: `domain/text.py`.)
-    """
-    if value is not None and len(value) > limit:
-        errors.add(path, f"at most {limit} characters")
+def _check_name(value: str | None, path: str, errors: ViolationCollector) -> None:
+    check_length(value, path, errors, most=NAME_MAX, required=True)
 
 
-def _check_name(
-    value: str | None, path: str, errors: ViolationCollector, *, required: bool
-) -> None:
-    if value is None or not value.strip():
-        if required:
-            errors.add(path, f"required, 1..{NAME_MAX} characters")
-    else:
-        check_text(value, path, NAME_MAX, errors)
-
-
-def _check_description(value: str | None, errors: ViolationCollector) -> None:
-    check_text(value, "Description", DESCRIPTION_MAX, errors)
+def _check_description(value: str | None, path: str, errors: ViolationCollector) -> None:
+    check_length(value, path, errors, most=DESCRIPTION_MAX)
 
 
 @dataclass(frozen=True, slots=True)
 class ModelGroup:
-    """A model group (`ModelTemplate` on the wire)."""
+    """A model group (`ModelTemplate` to the Alibaba RPC face)."""
 
     model_template_id: str
     owner_id: str
@@ -168,16 +115,16 @@ class ModelGroup:
 
     @property
     def default_model(self) -> str | None:
-        """The `providerName/llmCode` pointer in `Config`, if any."""
+        """The `providerName/llmCode` pointer in `config`, if any."""
         defaults = self.config.get("defaults")
         model = defaults.get("model") if isinstance(defaults, dict) else None
         primary = model.get("primary") if isinstance(model, dict) else None
         return primary if isinstance(primary, str) else None
 
     def with_default(self, pointer: str | None, *, now_ms: int) -> ModelGroup:
-        """A copy whose `Config` points at `pointer` (None removes the pointer).
+        """A copy whose `config` points at `pointer` (None removes the pointer).
 
-        `Config` must have passed `check_group` (`defaults` and `defaults.model` objects).
+        `config` must have passed `check_group` (`defaults` and `defaults.model` objects).
         """
         config = json.loads(json.dumps(self.config))  # deep copy, JSON-safe by construction
         defaults = config.setdefault("defaults", {})
@@ -196,16 +143,15 @@ class ModelGroup:
 def check_group(group: ModelGroup) -> None:
     """Raise InvalidArgument naming every field of `group` that breaks a rule."""
     errors = ViolationCollector()
-    _check_name(group.name, "Name", errors, required=True)
-    _check_description(group.description, errors)
-    check_text(group.agent_platform, "AgentPlatform", LABEL_MAX, errors)
-    check_text(group.agent_provider, "AgentProvider", LABEL_MAX, errors)
+    _check_name(group.name, "name", errors)
+    _check_description(group.description, "description", errors)
+    check_length(group.agent_platform, "agentPlatform", errors, most=LABEL_MAX)
+    check_length(group.agent_provider, "agentProvider", errors, most=LABEL_MAX)
     if group.biz_type is not None and not -INT32_MAX - 1 <= group.biz_type <= INT32_MAX:
-        errors.add("BizType", "must be a 32-bit integer")
+        errors.add("bizType", "must be a 32-bit integer")
     if group.ref_scope is not None and group.ref_scope not in REF_SCOPES:
-        errors.add("RefScope", f"must be {', '.join(REF_SCOPES)}")
-    if len(json.dumps(group.config).encode()) > CONFIG_MAX_BYTES:
-        errors.add("Config", f"must be at most {CONFIG_MAX_BYTES} bytes")
+        errors.add("refScope", f"must be {', '.join(REF_SCOPES)}")
+    check_config(group.config, "config", errors)
     _check_pointer_shape(group.config, errors)
     errors.raise_if_any()
 
@@ -214,13 +160,13 @@ def _check_pointer_shape(config: dict[str, Any], errors: ViolationCollector) -> 
     """`defaults` and `defaults.model` are objects and `primary` a string, where present."""
     defaults = config.get("defaults", {})
     if not isinstance(defaults, dict):
-        errors.add("Config.defaults", "must be a JSON object")
+        errors.add("config.defaults", "must be a JSON object")
         return
     model = defaults.get("model", {})
     if not isinstance(model, dict):
-        errors.add("Config.defaults.model", "must be a JSON object")
+        errors.add("config.defaults.model", "must be a JSON object")
     elif not isinstance(model.get("primary", ""), str):
-        errors.add("Config.defaults.model.primary", "must be a string providerName/llmCode")
+        errors.add(POINTER, "must be a string providerName/llmCode")
 
 
 def new_group(
@@ -260,28 +206,43 @@ class ProviderConfig:
     api: str | None = None
     api_key: str | None = None
 
-    @classmethod
-    def parse(cls, text: str | None, path: str, errors: ViolationCollector) -> ProviderConfig:
-        """Read `{"baseUrl", "api", "apiKey"}` (any key case) from JSON text."""
-        raw = parse_json_object(text, path, errors)
-        lowered = {str(k).lower(): v for k, v in raw.items()}
-        unknown = sorted(set(lowered) - {"baseurl", "api", "apikey", "apitype"})
-        if unknown:
-            errors.add(path, f"unknown keys {unknown}; expected baseUrl, api, apiKey")
-        values = {
-            "base_url": lowered.get("baseurl"),
-            "api": lowered.get("api", lowered.get("apitype")),
-            "api_key": lowered.get("apikey"),
-        }
-        for name, value in values.items():
-            if value is not None and not isinstance(value, str):
-                errors.add(path, f"{name} must be a string")
-        config = cls(**{k: v if isinstance(v, str) else None for k, v in values.items()})
-        if config.base_url is not None:
-            check_http_url(config.base_url, f"{path}.baseUrl", errors)
-        check_text(config.api, f"{path}.api", LABEL_MAX, errors)
-        check_text(config.api_key, f"{path}.apiKey", CONFIG_MAX_BYTES, errors)
-        return config
+
+def _config_fields(values: Mapping[str, Any], errors: ViolationCollector) -> dict[str, str | None]:
+    """The fields of a provider's `config` that `values` gives, each a string or null."""
+    found: dict[str, str | None] = {}
+    for key, value in values.items():
+        if key not in CONFIG_KEYS:
+            errors.add(f"config.{key}", f"unknown key; expected {', '.join(CONFIG_KEYS)}")
+        elif value is not None and not isinstance(value, str):
+            errors.add(f"config.{key}", "must be a string")
+        else:
+            found[key] = value
+    return found
+
+
+def _check_config_fields(found: Mapping[str, str | None], errors: ViolationCollector) -> None:
+    base_url = found.get("baseUrl")
+    if base_url is not None:
+        check_http_url(base_url, "config.baseUrl", errors)
+    check_length(found.get("api"), "config.api", errors, most=LABEL_MAX)
+    check_length(found.get("apiKey"), "config.apiKey", errors, most=CONFIG_MAX_BYTES)
+
+
+def provider_config(values: Mapping[str, Any], errors: ViolationCollector) -> ProviderConfig:
+    """A new provider's `config` (`baseUrl`, `api`, `apiKey`; absent or null: none)."""
+    found = _config_fields(values, errors)
+    _check_config_fields(found, errors)
+    return ProviderConfig(found.get("baseUrl"), found.get("api"), found.get("apiKey"))
+
+
+def provider_patch(values: Mapping[str, Any], errors: ViolationCollector) -> dict[str, str | None]:
+    """The `config` fields an update of a provider names (`baseUrl`, `api`, `apiKey`).
+
+    A field that is absent stays as it is; `null` or `""` clears it.
+    """
+    found = {key: value or None for key, value in _config_fields(values, errors).items()}
+    _check_config_fields(found, errors)
+    return found
 
 
 def mask_api_key(api_key: str) -> str:
@@ -291,36 +252,9 @@ def mask_api_key(api_key: str) -> str:
     return f"{api_key[:3]}{MASK}{api_key[-4:]}"
 
 
-_PATCH_KEYS = {"baseurl": "base_url", "apitype": "api", "api": "api", "apikey": "api_key"}
-
-
-def parse_provider_patch(
-    text: str | None, path: str, errors: ViolationCollector
-) -> dict[str, str | None]:
-    """The provider `Config` fields an update names (`BaseUrl`, `ApiType`, `ApiKey`, any case).
-
-    A field that is absent stays as it is; `null` or `""` clears it.
-    """
-    raw = parse_json_object(text, path, errors)
-    patch: dict[str, str | None] = {}
-    for key, value in raw.items():
-        name = _PATCH_KEYS.get(str(key).lower())
-        if name is None:
-            errors.add(f"{path}.{key}", "unknown key; expected BaseUrl, ApiType, ApiKey")
-        elif value is not None and not isinstance(value, str):
-            errors.add(f"{path}.{key}", "must be a string")
-        else:
-            patch[name] = value or None
-            limit = LABEL_MAX if name == "api" else CONFIG_MAX_BYTES
-            check_text(value, f"{path}.{key}", limit, errors)
-    if patch.get("base_url"):
-        check_http_url(patch["base_url"] or "", f"{path}.BaseUrl", errors)
-    return patch
-
-
 @dataclass(frozen=True, slots=True)
 class GroupFilter:
-    """What ListModelTemplates may filter on; None or empty means any."""
+    """What a list of groups may filter on; None or empty means any."""
 
     ids: tuple[str, ...] = ()
     name: str | None = None
@@ -341,7 +275,7 @@ class GroupSummary:
 
 @dataclass(frozen=True, slots=True)
 class ProviderFilter:
-    """What ListModelProviderTemplates may filter on."""
+    """What a list of provider templates may filter on."""
 
     model_template_id: str | None = None
     provider_name: str | None = None
@@ -350,7 +284,7 @@ class ProviderFilter:
 
 @dataclass(frozen=True, slots=True)
 class TemplateFilter:
-    """What ListLlmTemplates may filter on."""
+    """What a list of LLM templates may filter on."""
 
     model_template_id: str | None = None
     provider_template_id: str | None = None
@@ -379,7 +313,7 @@ class ProviderTemplate:
 
     @property
     def masked_config(self) -> dict[str, str]:
-        """The `Config` shown on read: the API key only as its masked hint."""
+        """The `config` shown on read: the API key only as its masked hint."""
         shown = {"baseUrl": self.base_url, "api": self.api}
         if self.has_api_key:
             shown["apiKey"] = self.api_key_hint or MASK
@@ -389,11 +323,11 @@ class ProviderTemplate:
 def check_provider_name(kind: ProviderKind, provider_name: str, errors: ViolationCollector) -> None:
     """Record a violation unless `provider_name` fits `kind`."""
     if not _PROVIDER_NAME.match(provider_name):
-        errors.add("ProviderName", "1..64 of [a-z0-9._-], starting with a letter or digit")
+        errors.add("providerName", "1..64 of [a-z0-9._-], starting with a letter or digit")
     elif kind is ProviderKind.CUSTOM and not provider_name.startswith(CUSTOM_PREFIX):
-        errors.add("ProviderName", f"a Custom provider's name starts with {CUSTOM_PREFIX!r}")
+        errors.add("providerName", f"a Custom provider's name starts with {CUSTOM_PREFIX!r}")
     elif kind is ProviderKind.WUYING_CREDIT and provider_name != WUYING_CREDIT_NAME:
-        errors.add("ProviderName", f"the WuyingCredit provider is named {WUYING_CREDIT_NAME!r}")
+        errors.add("providerName", f"the WuyingCredit provider is named {WUYING_CREDIT_NAME!r}")
 
 
 def new_provider(
@@ -410,12 +344,12 @@ def new_provider(
 ) -> ProviderTemplate:
     """Validate and build a provider template in `group` (the API key is sealed elsewhere)."""
     errors = ViolationCollector()
-    _check_name(name, "Name", errors, required=True)
-    _check_description(description, errors)
+    _check_name(name, "name", errors)
+    _check_description(description, "description", errors)
     kinds = {k.value: k for k in ProviderKind}
     kind = kinds.get(provider_type)
     if kind is None:
-        errors.add("ProviderType", f"must be one of {', '.join(kinds)}")
+        errors.add("providerType", f"must be one of {', '.join(kinds)}")
     else:
         check_provider_name(kind, provider_name, errors)
     errors.raise_if_any()
@@ -455,12 +389,12 @@ class LlmTemplate:
 
 @dataclass(frozen=True, slots=True)
 class BatchItem:
-    """One requested LLM template of a batch (`LlmTemplateItems.N`)."""
+    """One requested LLM template of a batch (`items.N`)."""
 
     llm_code: str | None
     name: str | None = None
     description: str | None = None
-    config_text: str | None = None
+    config: dict[str, Any] | None = None
     is_default_model: bool = False
 
 
@@ -495,19 +429,20 @@ def plan_batch(
     """
     errors = ViolationCollector()
     if not items:
-        errors.add("LlmTemplateItems", "at least one item is required")
+        errors.add("items", "at least one item is required")
     if len(items) > BATCH_MAX:
-        errors.add("LlmTemplateItems", f"at most {BATCH_MAX} items per request")
+        errors.add("items", f"at most {BATCH_MAX} items per request")
     if sum(1 for item in items if item.is_default_model) > 1:
-        errors.add("LlmTemplateItems", "at most one item may set IsDefaultModel")
+        errors.add("items", "at most one item may be the default model")
     configs: list[dict[str, Any]] = []
-    for n, item in enumerate(items, start=1):
-        path = f"LlmTemplateItems.{n}"
+    for n, item in enumerate(items):
+        path = f"items.{n}"
         if item.llm_code is None or not _LLM_CODE.match(item.llm_code):
-            errors.add(f"{path}.LlmCode", "required, 1..128 of [A-Za-z0-9._:/@+-]")
-        check_text(item.name, f"{path}.Name", NAME_MAX, errors)
-        check_text(item.description, f"{path}.Description", DESCRIPTION_MAX, errors)
-        configs.append(parse_json_object(item.config_text, f"{path}.Config", errors))
+            errors.add(f"{path}.llmCode", "required, 1..128 of [A-Za-z0-9._:/@+-]")
+        check_length(item.name, f"{path}.name", errors, most=NAME_MAX)
+        _check_description(item.description, f"{path}.description", errors)
+        configs.append(item.config or {})
+        check_config(configs[-1], f"{path}.config", errors)
     errors.raise_if_any()
 
     create: list[LlmTemplate] = []
@@ -542,25 +477,28 @@ def plan_batch(
 
 
 def require_in_group(
-    pointer: str, *, group: ModelGroup, providers: dict[str, ProviderTemplate], codes: set[str]
+    pointer: str,
+    *,
+    group: ModelGroup,
+    providers: dict[str, ProviderTemplate],
+    codes: set[str],
+    field: str = POINTER,
 ) -> tuple[str, str]:
     """Split a `providerName/llmCode` pointer, checking both exist in `group`.
 
     `providers` maps provider names of the group to their templates; `codes` holds the
-    LLM codes of the named provider.
+    LLM codes of the named provider. Errors name `field`, where the pointer was given.
     """
     provider_name, sep, llm_code = pointer.partition("/")
     if not sep or not provider_name or not llm_code:
-        raise InvalidArgument.of("Config.defaults.model.primary", "must be providerName/llmCode")
+        raise InvalidArgument.of(field, "must be providerName/llmCode")
     if provider_name not in providers:
         raise InvalidArgument.of(
-            "Config.defaults.model.primary",
-            f"provider {provider_name!r} is not in group {group.model_template_id}",
+            field, f"provider {provider_name!r} is not in group {group.model_template_id}"
         )
     if llm_code not in codes:
         raise InvalidArgument.of(
-            "Config.defaults.model.primary",
-            f"provider {provider_name!r} has no LLM template {llm_code!r}",
+            field, f"provider {provider_name!r} has no LLM template {llm_code!r}"
         )
     return provider_name, llm_code
 
@@ -574,16 +512,17 @@ def changed_provider(
     patch: dict[str, str | None],
     now_ms: int,
 ) -> ProviderTemplate:
-    """The provider with the given fields changed (None leaves a field as it is)."""
+    """The provider with the given fields changed (None leaves a field as it is; `patch`
+    holds the `config` fields given, see `provider_patch`)."""
     errors = ViolationCollector()
     if name is not None:
-        _check_name(name, "Name", errors, required=True)
-    _check_description(description, errors)
+        _check_name(name, "name", errors)
+    _check_description(description, "description", errors)
     errors.raise_if_any()
     has_key = provider.has_api_key
     hint = provider.api_key_hint
-    if "api_key" in patch:
-        key = patch["api_key"]
+    if "apiKey" in patch:
+        key = patch["apiKey"]
         has_key, hint = bool(key), (mask_api_key(key) if key else None)
     return replace(
         provider,
@@ -592,7 +531,7 @@ def changed_provider(
         enable_wuying_proxy=(
             enable_wuying_proxy if enable_wuying_proxy is not None else provider.enable_wuying_proxy
         ),
-        base_url=patch.get("base_url", provider.base_url),
+        base_url=patch.get("baseUrl", provider.base_url),
         api=patch.get("api", provider.api),
         has_api_key=has_key,
         api_key_hint=hint,

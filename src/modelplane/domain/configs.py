@@ -1,6 +1,6 @@
 """Dynamic parameters: key/value pairs of a service namespace, changed at run time.
 
-A namespace is `(ClusterId, ConfigType, Name)`; `ConfigType` is `service`. The principal
+A namespace is `(cluster, configType, name)`; `configType` is `service`. The principal
 that first writes to a namespace owns it (or the owner an admin names). Every change bumps
 the namespace's revision and is kept in its history, so that watchers can tell what they
 have missed.
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from modelplane.domain.errors import InvalidArgument, ViolationCollector
+from modelplane.domain.text import BYTES, check_length
 
 CONFIG = "Config"
 NAMESPACE = "ConfigNamespace"
@@ -41,7 +42,7 @@ class ChangeKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NamespaceKey:
-    """Which namespace: `(ClusterId, service, Name)`."""
+    """Which namespace: `(cluster, service, name)`."""
 
     cluster_id: str
     name: str
@@ -110,14 +111,14 @@ class NamespaceChanges:
 
 
 def check_namespace(cluster_id: str, config_type: str, name: str) -> NamespaceKey:
-    """Validate `(ClusterId, ConfigType, Name)`; raise InvalidArgument naming each field."""
+    """Validate `(cluster, configType, name)`; raise InvalidArgument naming each field."""
     errors = ViolationCollector()
     if not _CLUSTER.fullmatch(cluster_id):
-        errors.add("ClusterId", "1..64 of [A-Za-z0-9._-], starting with a letter or digit")
+        errors.add("cluster", "1..64 of [A-Za-z0-9._-], starting with a letter or digit")
     if config_type != CONFIG_TYPE:
-        errors.add("ConfigType", f"must be {CONFIG_TYPE!r}")
+        errors.add("configType", f"must be {CONFIG_TYPE!r}")
     if not _NAME.fullmatch(name):
-        errors.add("Name", "1..128 of [A-Za-z0-9._-], starting with a letter or digit")
+        errors.add("name", "1..128 of [A-Za-z0-9._-], starting with a letter or digit")
     errors.raise_if_any()
     return NamespaceKey(cluster_id, name)
 
@@ -129,7 +130,7 @@ def check_key(key: str) -> None:
     """
     errors = ViolationCollector()
     if not _KEY.fullmatch(key):
-        errors.add("ConfigKey", "must match ^[A-Za-z0-9._/-]{1,100}$")
+        errors.add("key", "must match ^[A-Za-z0-9._/-]{1,100}$")
     errors.raise_if_any()
 
 
@@ -143,18 +144,16 @@ def check_new_key(key: str) -> None:
     """
     check_key(key)
     if any(part in _UNADDRESSABLE for part in key.split("/")):
-        raise InvalidArgument.of("ConfigKey", NEW_KEY_RULE)
+        raise InvalidArgument.of("key", NEW_KEY_RULE)
 
 
 def check_value(value: object) -> str:
-    """The value, which is a required string of at most 64 KiB."""
+    """The value, which is a required string (it may be empty) of at most 64 KiB."""
     errors = ViolationCollector()
-    if value is None:
-        errors.add("Value", "required")
-    elif not isinstance(value, str):
-        errors.add("Value", "must be a string")
-    elif len(value.encode()) > VALUE_MAX:
-        errors.add("Value", f"at most {VALUE_MAX} bytes")
+    if value is not None and not isinstance(value, str):
+        errors.add("value", "must be a string")
+    else:
+        check_length(value, "value", errors, most=VALUE_MAX, required=True, blank=True, unit=BYTES)
     errors.raise_if_any()
     assert isinstance(value, str)
     return value

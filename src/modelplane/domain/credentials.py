@@ -14,10 +14,12 @@ from enum import StrEnum
 from typing import Any
 
 from modelplane.domain.errors import ViolationCollector
+from modelplane.domain.text import check_length
 
 SECRET_REF_PATTERN = re.compile(r"^env://[A-Za-z_][A-Za-z0-9_]{0,127}$")
 HEADER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
 MAX_SECRET_LENGTH = 8192
+PREFIX_MAX = 64
 
 
 class CredentialKind(StrEnum):
@@ -157,11 +159,12 @@ class CredentialsOutline:
 def _validate_api_key(key: ApiKeyCredential, path: str, errors: ViolationCollector) -> None:
     if (key.inline_secret is None) == (key.secret_ref is None):
         errors.add(path, "exactly one of inlineSecret or secretRef must be set")
-    if key.inline_secret is not None and not 1 <= len(key.inline_secret) <= MAX_SECRET_LENGTH:
-        errors.add(f"{path}.inlineSecret", f"length must be 1..{MAX_SECRET_LENGTH}")
+    if key.inline_secret is not None:
+        check_length(
+            key.inline_secret, f"{path}.inlineSecret", errors, most=MAX_SECRET_LENGTH, required=True
+        )
     if key.secret_ref is not None and not SECRET_REF_PATTERN.match(key.secret_ref):
         errors.add(f"{path}.secretRef.uri", "must be env://NAME with NAME a variable name")
     if key.header_name is not None and not HEADER_NAME_PATTERN.match(key.header_name):
         errors.add(f"{path}.headerName", "must be an HTTP header name (1..128 token chars)")
-    if key.prefix is not None and len(key.prefix) > 64:
-        errors.add(f"{path}.prefix", "length must be at most 64")
+    check_length(key.prefix, f"{path}.prefix", errors, most=PREFIX_MAX)

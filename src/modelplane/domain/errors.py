@@ -14,6 +14,11 @@ class FieldViolation:
     rule: str
 
 
+def listing(violations: Sequence[FieldViolation]) -> str:
+    """The message of an InvalidArgument that names `violations`: `field: rule; …`."""
+    return "; ".join(f"{v.field}: {v.rule}" for v in violations)
+
+
 class DomainError(Exception):
     """Base of every error a use case may raise on purpose."""
 
@@ -29,7 +34,8 @@ class InvalidArgument(DomainError):
     @classmethod
     def of(cls, field_name: str, rule: str) -> InvalidArgument:
         """Build the error for a single field."""
-        return cls(f"{field_name}: {rule}", violations=[FieldViolation(field_name, rule)])
+        violation = FieldViolation(field_name, rule)
+        return cls(listing([violation]), violations=[violation])
 
 
 class Unauthenticated(DomainError):
@@ -86,5 +92,4 @@ class ViolationCollector:
     def raise_if_any(self) -> None:
         """Raise InvalidArgument naming every recorded field, if any."""
         if self.violations:
-            message = "; ".join(f"{v.field}: {v.rule}" for v in self.violations)
-            raise InvalidArgument(message, violations=self.violations)
+            raise InvalidArgument(listing(self.violations), violations=self.violations)

@@ -22,6 +22,7 @@ from modelplane.domain.llm_types import (
     ProviderType,
     SamplingParams,
 )
+from modelplane.domain.text import check_length
 from modelplane.domain.urls import canonical_url, check_http_url
 
 RESOURCE = "LLM"
@@ -229,8 +230,6 @@ def apply_patch(llm: Llm, patch: LlmPatch, *, actor_id: str, now_ms: int) -> Llm
         errors.add("providerType", "is immutable after creation")
     if patch.replace_labels is not None and patch.merge_labels is not None:
         errors.add("replaceLabels", "cannot be used together with mergeLabels")
-    if patch.model_identifier is not None and not patch.model_identifier.strip():
-        errors.add("modelIdentifier", "cannot be empty")
     labels = llm.labels
     if patch.replace_labels is not None:
         labels = dict(patch.replace_labels)
@@ -293,14 +292,12 @@ def _distinct(modalities: tuple[Modality, ...]) -> tuple[Modality, ...]:
 
 
 def _validate(llm: Llm, errors: ViolationCollector, *, check_endpoint: bool) -> None:
-    _check_text(llm.display_name, "displayName", DISPLAY_NAME_MAX, errors, required=True)
-    _check_text(
-        llm.model_identifier, "modelIdentifier", MODEL_IDENTIFIER_MAX, errors, required=True
+    check_length(llm.display_name, "displayName", errors, most=DISPLAY_NAME_MAX, required=True)
+    check_length(
+        llm.model_identifier, "modelIdentifier", errors, most=MODEL_IDENTIFIER_MAX, required=True
     )
-    if llm.description is not None:
-        _check_text(llm.description, "description", DESCRIPTION_MAX, errors, required=False)
-    if llm.version is not None:
-        _check_text(llm.version, "version", VERSION_MAX, errors, required=False)
+    check_length(llm.description, "description", errors, most=DESCRIPTION_MAX)
+    check_length(llm.version, "version", errors, most=VERSION_MAX)
     if check_endpoint:
         check_http_url(llm.endpoint_url, "endpointUrl", errors)
     if llm.monitoring_endpoint is not None:
@@ -329,23 +326,13 @@ def _validate(llm: Llm, errors: ViolationCollector, *, check_endpoint: bool) -> 
         errors.add("dashscopeApiDialect", "is only valid for providerType DASHSCOPE")
 
 
-def _check_text(
-    value: str, path: str, limit: int, errors: ViolationCollector, *, required: bool
-) -> None:
-    if required and not value.strip():
-        errors.add(path, f"required, 1..{limit} characters, not only spaces")
-    elif len(value) > limit:
-        errors.add(path, f"length must be at most {limit} characters")
-
-
 def _check_labels(labels: dict[str, str], errors: ViolationCollector) -> None:
     if len(labels) > LABELS_MAX:
         errors.add("labels", f"at most {LABELS_MAX} labels are allowed (got {len(labels)})")
     for key, value in labels.items():
         if not _LABEL_KEY.match(key):
             errors.add(f"labels.{key[:40]}", "label keys are 1..128 of [A-Za-z0-9._/-]")
-        if len(value) > LABEL_VALUE_MAX:
-            errors.add(f"labels.{key[:40]}", f"label values are at most {LABEL_VALUE_MAX} chars")
+        check_length(value, f"labels.{key[:40]}", errors, most=LABEL_VALUE_MAX)
 
 
 def _check_sampling(params: SamplingParams, errors: ViolationCollector) -> None:

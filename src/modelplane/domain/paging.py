@@ -30,9 +30,9 @@ def page_request(number: int | None = None, size: int | None = None) -> PageRequ
     """Validate paging input; page 0 and page 1 both mean the first page."""
     errors = ViolationCollector()
     if number is not None and not 0 <= number <= PAGE_NUMBER_MAX:
-        errors.add("PageNumber", f"must be 0..{PAGE_NUMBER_MAX} (0 and 1 both mean the first page)")
+        errors.add("pageNumber", f"must be 0..{PAGE_NUMBER_MAX} (0 and 1 both mean the first page)")
     if size is not None and not 1 <= size <= PAGE_SIZE_MAX:
-        errors.add("PageSize", f"must be 1..{PAGE_SIZE_MAX}")
+        errors.add("pageSize", f"must be 1..{PAGE_SIZE_MAX}")
     errors.raise_if_any()
     return PageRequest(number=max(1, number or 1), size=size or PAGE_SIZE_DEFAULT)
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 from itertools import compress, filterfalse
 
 from modelplane.domain.errors import FieldViolation, InvalidArgument, ViolationCollector
+from modelplane.domain.text import check_length
 
 PROMPT_TEMPLATE = "PromptTemplate"
 NAME_MAX = 255
@@ -100,12 +101,13 @@ def first_in_list_order(now_ms: int, newest_ms: int | None) -> int:
 
 
 def check_text(name: str | None, content: str | None) -> None:
-    """Raise InvalidArgument (field `name` or `content`) for a bad name or content."""
+    """Raise InvalidArgument (field `name` or `content`) for a bad name or content; None
+    is one not given (an update leaves it as it is)."""
     errors = ViolationCollector()
-    if name is not None and (not name.strip() or len(name) > NAME_MAX):
-        errors.add("name", f"required, 1..{NAME_MAX} characters, not only spaces")
-    if content is not None and (not content.strip() or len(content) > CONTENT_MAX):
-        errors.add("content", f"required, 1..{CONTENT_MAX} characters, not only spaces")
+    if name is not None:
+        check_length(name, "name", errors, most=NAME_MAX, required=True)
+    if content is not None:
+        check_length(content, "content", errors, most=CONTENT_MAX, required=True)
     errors.raise_if_any()
 
 
@@ -162,8 +164,8 @@ def _check_values(values: dict[str, str]) -> None:
     for key, value in values.items():
         if not isinstance(value, str):
             errors.add(f"variables.{key}", "must be a string")
-        elif len(value) > VALUE_MAX:
-            errors.add(f"variables.{key}", f"at most {VALUE_MAX} characters")
+        else:
+            check_length(value, f"variables.{key}", errors, most=VALUE_MAX)
     errors.raise_if_any()
 
 

@@ -1,10 +1,13 @@
-"""Text that every store and every client can hold: Unicode scalar values without NUL.
+"""The rules of text: what every store and client can hold, and how long a field may be.
 
 A JSON `\\ud800` escape decodes to a lone surrogate, which is no character: UTF-8 cannot
 encode it, so no store, response or client could hold it. NUL (U+0000) ends strings in
 PostgreSQL and in C clients. Each face checks every string where its input enters
 (a JSON body with all its keys and values, a query or form parameter, a path segment),
 once, with the rule below, before anything is stored.
+
+How long a text field may be, and whether it must be given, is checked by the domain with
+`check_length`, which words every such rule the same way (`length_rule`).
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from modelplane.domain.errors import FieldViolation, InvalidArgument
+from modelplane.domain.errors import FieldViolation, InvalidArgument, ViolationCollector
 
 NUL_RULE = "must not contain NUL (U+0000)"
 SURROGATE_RULE = "must be valid Unicode text (no lone surrogates U+D800..U+DFFF)"
 UTF8_RULE = "must be UTF-8 text once percent-decoded"
+CHARACTERS = "characters"
+BYTES = "bytes (UTF-8)"
 
 
 def text_rule(value: str) -> str | None:
@@ -36,6 +41,41 @@ def check_text(value: str, field: str) -> None:
     rule = text_rule(value)
     if rule is not None:
         raise InvalidArgument.of(field, rule)
+
+
+def length_rule(
+    most: int, *, required: bool = False, blank: bool = False, unit: str = CHARACTERS
+) -> str:
+    """The rule of a text field, as every error words it."""
+    if not required:
+        return f"at most {most} {unit}"
+    if blank:
+        return f"required, at most {most} {unit}"
+    return f"required, 1..{most} {unit}, not only spaces"
+
+
+def check_length(
+    value: str | None,
+    field: str,
+    errors: ViolationCollector,
+    *,
+    most: int,
+    required: bool = False,
+    blank: bool = False,
+    unit: str = CHARACTERS,
+) -> None:
+    """Record `length_rule` for `field` unless `value` keeps it: at most `most` characters
+    (or UTF-8 bytes); when `required`, given and (unless `blank`) not only spaces.
+
+    (That it is storable text, without NUL, was checked where it entered: `check_text`.)
+    """
+    if value is None:
+        broken = required
+    else:
+        size = len(value) if unit == CHARACTERS else len(value.encode("utf-8", "surrogatepass"))
+        broken = size > most or (required and not blank and not value.strip())
+    if broken:
+        errors.add(field, length_rule(most, required=required, blank=blank, unit=unit))
 
 
 def _named(path: str, keys: list[str | int]) -> str:

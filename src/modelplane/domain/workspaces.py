@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from modelplane.domain.errors import InvalidArgument, ViolationCollector
+from modelplane.domain.text import check_length
 
 WORKSPACE = "Workspace"
 MEMBER = "WorkspaceMember"
@@ -78,5 +79,4 @@ def renamed(workspace: Workspace, name: str) -> Workspace:
 
 
 def _check_name(name: str, errors: ViolationCollector) -> None:
-    if not name.strip() or len(name) > NAME_MAX or "\x00" in name:
-        errors.add("name", f"required, 1..{NAME_MAX} characters")
+    check_length(name, "name", errors, most=NAME_MAX, required=True)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, replace
+from typing import Any
 
 from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.catalog import (
     GROUP,
     LLM_TEMPLATE,
+    POINTER,
     PROVIDER,
     BatchItem,
     GroupFilter,
     GroupSummary,
     LlmTemplate,
     ModelGroup,
-    ProviderConfig,
     ProviderFilter,
     ProviderTemplate,
     Skipped,
@@ -25,9 +26,9 @@ from modelplane.domain.catalog import (
     default_pointer,
     new_group,
     new_provider,
-    parse_json_object,
-    parse_provider_patch,
     plan_batch,
+    provider_config,
+    provider_patch,
     require_in_group,
 )
 from modelplane.domain.errors import (
@@ -40,7 +41,7 @@ from modelplane.domain.errors import (
 from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
-from modelplane.services.audit import named, record, wire_name
+from modelplane.services.audit import named, record
 from modelplane.services.clock import now_ms
 from modelplane.services.ownership import hold_owner
 from modelplane.services.sealed_values import open_sealed
@@ -180,13 +181,16 @@ async def create_provider(
     name: str,
     provider_name: str,
     provider_type: str,
-    config_text: str | None,
+    config: dict[str, Any] | None,
     description: str | None = None,
     enable_wuying_proxy: bool = False,
 ) -> ProviderTemplate:
-    """Add a provider template to a group; its API key is sealed at rest."""
+    """Add a provider template to a group; its API key is sealed at rest.
+
+    `config` holds `baseUrl`, `api` and `apiKey`, each optional.
+    """
     errors = ViolationCollector()
-    config = ProviderConfig.parse(config_text, "Config", errors)
+    endpoint = provider_config(config or {}, errors)
     errors.raise_if_any()
     async with store.writer() as uow:
         group = await group_for(uow, actor, group_id, Action.UPDATE)
@@ -198,15 +202,15 @@ async def create_provider(
             name=name,
             provider_name=provider_name,
             provider_type=provider_type,
-            config=config,
+            config=endpoint,
             description=description,
             enable_wuying_proxy=enable_wuying_proxy,
             now_ms=now_ms(),
         )
         sealed = None
-        if config.api_key:
+        if endpoint.api_key:
             sealed = secrets.seal(
-                config.api_key.encode(), aad=provider_key_aad(provider.provider_template_id)
+                endpoint.api_key.encode(), aad=provider_key_aad(provider.provider_template_id)
             )
         await uow.catalog.add_provider(provider, api_key_sealed=sealed)
         await record(
@@ -241,7 +245,7 @@ async def batch_create_llm_templates(
         )
         if model_template_id is not None and model_template_id != provider.model_template_id:
             raise InvalidArgument.of(
-                "ModelTemplateId",
+                "modelTemplateId",
                 f"provider {provider_template_id} belongs to {provider.model_template_id}",
             )
         now = now_ms()
@@ -287,18 +291,15 @@ async def update_group(
     name: str | None = None,
     description: str | None = None,
     ref_scope: str | None = None,
-    config_text: str | None = None,
+    config: dict[str, Any] | None = None,
     default_model: str | None = None,
 ) -> ModelGroup:
-    """Change what is given. A new `Config` may move the default model pointer, after
+    """Change what is given. A new `config` may move the default model pointer, after
     checking that its provider and code are in the group; the flags follow at once.
 
     `default_model` (`providerName/llmCode`, or "" for none) sets just the pointer, on top
-    of the new `Config` if one is given.
+    of the new `config` if one is given.
     """
-    errors = ViolationCollector()
-    config = parse_json_object(config_text, "Config", errors) if config_text is not None else None
-    errors.raise_if_any()
     async with store.writer() as uow:
         group = await group_for(uow, actor, group_id, Action.UPDATE, lock=True)
         now = now_ms()
@@ -323,7 +324,11 @@ async def update_group(
                     await uow.catalog.codes_of(provider.provider_template_id) if provider else set()
                 )
                 _, llm_code = require_in_group(
-                    pointer, group=group, providers=providers, codes=codes
+                    pointer,
+                    group=group,
+                    providers=providers,
+                    codes=codes,
+                    field=POINTER if default_model is None else "defaultModel",
                 )
                 assert provider is not None  # require_in_group refused any other case
                 await uow.catalog.set_default(provider.provider_template_id, llm_code)
@@ -332,7 +337,7 @@ async def update_group(
             name=name,
             description=description,
             ref_scope=ref_scope,
-            config=config_text,
+            config=config,
             default_model=default_model,
         )
         await record(
@@ -405,11 +410,12 @@ async def update_provider(
     name: str | None = None,
     description: str | None = None,
     enable_wuying_proxy: bool | None = None,
-    config_text: str | None = None,
+    config: dict[str, Any] | None = None,
 ) -> ProviderTemplate:
-    """Change only what is given; a new API key is sealed, an empty one removes it."""
+    """Change only what is given, `config` fields too (`null` or "" clears one); a new
+    API key is sealed, an empty one removes it."""
     errors = ViolationCollector()
-    patch = parse_provider_patch(config_text, "Config", errors) if config_text else {}
+    patch = provider_patch(config or {}, errors)
     errors.raise_if_any()
     async with store.writer() as uow:
         provider, _ = await _provider_for(uow, actor, provider_template_id, Action.UPDATE)
@@ -421,15 +427,15 @@ async def update_provider(
             patch=patch,
             now_ms=now_ms(),
         )
-        if "api_key" in patch:
-            key = patch["api_key"]
+        if "apiKey" in patch:
+            key = patch["apiKey"]
             aad = provider_key_aad(provider_template_id)
             sealed = secrets.seal(key.encode(), aad=aad) if key else None
             await uow.catalog.save_provider(changed, api_key_sealed=sealed)
         else:
             await uow.catalog.save_provider(changed)
         given = named(name=name, description=description, enable_wuying_proxy=enable_wuying_proxy)
-        given += [f"config.{wire_name(key)}" for key in sorted(patch)]
+        given += [f"config.{key}" for key in sorted(patch)]
         await record(
             uow,
             actor,

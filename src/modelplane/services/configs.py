@@ -250,9 +250,9 @@ async def list_configs(
     """A page of a namespace's parameters in key order."""
     ns = check_namespace(cluster_id, config_type, name)
     if page is not None and page < 1:
-        raise InvalidArgument.of("Page", "must be 1 or more")
+        raise InvalidArgument.of("page", "must be 1 or more")
     if page_size is not None and not 1 <= page_size <= PAGE_SIZE_MAX:
-        raise InvalidArgument.of("PageSize", f"must be 1..{PAGE_SIZE_MAX}")
+        raise InvalidArgument.of("pageSize", f"must be 1..{PAGE_SIZE_MAX}")
     number, size = page or 1, page_size or PAGE_SIZE_DEFAULT
     async with store.reader() as uow:
         if _visible(await uow.configs.namespace(ns), actor) is None:

@@ -13,6 +13,7 @@ from modelplane.domain.errors import (
     ViolationCollector,
 )
 from modelplane.domain.principals import NAME_MAX, AccessKey, ApiKey, Permission, Principal, Role
+from modelplane.domain.text import check_length
 from modelplane.security.secretbox import SecretBox
 from modelplane.security.tokens import (
     display_prefix,
@@ -56,8 +57,7 @@ def access_key_aad(access_key_id: str) -> str:
 
 def _check_name(name: str, role: str) -> Role:
     errors = ViolationCollector()
-    if not name.strip() or len(name) > NAME_MAX:
-        errors.add("name", f"required, 1..{NAME_MAX} characters")
+    check_length(name, "name", errors, most=NAME_MAX, required=True)
     if role not in {r.value for r in Role}:
         errors.add("role", "must be 'admin' or 'member'")
     errors.raise_if_any()
@@ -65,10 +65,9 @@ def _check_name(name: str, role: str) -> Role:
 
 
 def _check_label(label: str | None) -> None:
-    if label is not None and len(label) > LABEL_MAX:
-        errors = ViolationCollector()
-        errors.add("label", f"at most {LABEL_MAX} characters")
-        errors.raise_if_any()
+    errors = ViolationCollector()
+    check_length(label, "label", errors, most=LABEL_MAX)
+    errors.raise_if_any()
 
 
 async def _existing(uow: UnitOfWork, principal_id: str, *, lock: bool = False) -> Principal:

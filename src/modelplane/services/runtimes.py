@@ -8,6 +8,7 @@ from modelplane.domain.errors import NotFound, ViolationCollector
 from modelplane.domain.principals import Action, Principal
 from modelplane.domain.runtimes import (
     RUNTIME,
+    Binding,
     BindingOutcome,
     RuntimeModelConfig,
     check_runtime_id,
@@ -47,16 +48,15 @@ async def bind_runtimes(
         now = now_ms()
         for runtime_id in ids:
             current = await uow.catalog.bound_group(kind, runtime_id)
-            if current not in (None, group_id):
-                group = await uow.catalog.get_group(current)
+            elsewhere = current if current != group_id else None
+            if elsewhere is not None:
+                group = await uow.catalog.get_group(elsewhere)
                 if group is None or not actor.may(Action.UPDATE, RESOURCE, group.owner_id):
                     outcomes.append(
                         BindingOutcome(
                             runtime_id,
-                            False,
-                            "Forbidden",
+                            Binding.HELD,
                             f"runtime {runtime_id!r} is bound to a model group you may not change",
-                            403,
                         )
                     )
                     continue
@@ -69,7 +69,8 @@ async def bind_runtimes(
                 f"{kind}/{runtime_id}",
                 {"modelTemplateId": group_id},
             )
-            outcomes.append(BindingOutcome(runtime_id, True, "Success", "bound", 200))
+            result = Binding.BOUND if elsewhere is None else Binding.MOVED
+            outcomes.append(BindingOutcome(runtime_id, result, "bound"))
         await uow.commit()
     return outcomes
 
@@ -97,15 +98,13 @@ async def unbind_runtimes(
                     f"{kind}/{runtime_id}",
                     {"modelTemplateId": group_id},
                 )
-                outcomes.append(BindingOutcome(runtime_id, True, "Success", "unbound", 200))
+                outcomes.append(BindingOutcome(runtime_id, Binding.UNBOUND, "unbound"))
             else:
                 outcomes.append(
                     BindingOutcome(
                         runtime_id,
-                        False,
-                        f"{RUNTIME}.NotFound",
+                        Binding.NOT_BOUND,
                         f"runtime {runtime_id!r} ({kind}) is not bound to {group_id}",
-                        404,
                     )
                 )
         await uow.commit()

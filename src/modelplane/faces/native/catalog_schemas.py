@@ -5,7 +5,6 @@ Requests refuse unknown fields and check types; every domain rule is checked by 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -23,11 +22,6 @@ from modelplane.faces.native.llm_schemas import JsonObject, WireModel
 
 _REF_SCOPE = f"One of {', '.join(REF_SCOPES)}."
 _CONFIG = "Replaces the whole `config` object; `defaults.model.primary` moves the default model."
-
-
-def json_text(value: dict[str, Any] | None) -> str | None:
-    """An object as the JSON text the services take."""
-    return None if value is None else json.dumps(value)
 
 
 def split_ids(values: list[str] | None) -> tuple[str, ...]:
@@ -71,11 +65,15 @@ class ProviderConfigIn(WireModel):
     api_type: str | None = Field(default=None, alias="apiType", description="Same as `api`.")
     api_key: str | None = Field(default=None, alias="apiKey")
 
-    def as_text(self, *, only_given: bool) -> str:
-        """The JSON text the services take; `only_given` keeps explicit nulls (they clear)."""
+    def config_fields(self, *, only_given: bool) -> dict[str, Any]:
+        """The fields as the services take them (`apiType` is `api` unless `api` is given);
+        `only_given` keeps explicit nulls (they clear)."""
         if only_given:
-            return json.dumps(self.model_dump(by_alias=True, exclude_unset=True))
-        return json.dumps(self.model_dump(by_alias=True, exclude_none=True))
+            given = self.model_dump(by_alias=True, exclude_unset=True)
+        else:
+            given = self.model_dump(by_alias=True, exclude_none=True)
+        api_type = {"api": given.pop("apiType")} if "apiType" in given else {}
+        return api_type | given
 
 
 class ProviderCreate(WireModel):
@@ -121,7 +119,7 @@ class BatchItemIn(WireModel):
             llm_code=self.llm_code,
             name=self.name,
             description=self.description,
-            config_text=json_text(self.config),
+            config=self.config,
             is_default_model=self.is_default_model,
         )
 

@@ -1,9 +1,8 @@
 """Routes of /v1/configs/{cluster}/service/{name}: dynamic parameters, their history, and
 watching a namespace (long-poll JSON or a server-sent event stream).
 
-Each handler parses, calls one service, renders. Domain errors name the fields as the EAS
-face spells them (`ClusterId`, `ConfigKey`, …); here they are renamed to this face's path
-and body names (`cluster`, `key`, …).
+Each handler parses, calls one service, renders. Domain errors name the fields as this
+face's path and body do (`cluster`, `key`, `value`, …).
 
 A key may hold `/`, raw or as `%2F`: `{key:path}` takes the rest of the path. Routing sees
 the decoded path, so the `:watch`, `:history` and `/history` routes check the raw path:
@@ -46,7 +45,6 @@ from modelplane.faces.native.config_schemas import (
 )
 from modelplane.faces.native.deps import Context, context
 from modelplane.faces.native.errors import render
-from modelplane.faces.native.field_names import native_fields
 from modelplane.faces.native.owner_query import NamedOwner
 from modelplane.faces.native.responses import DeletedOut, ErrorOut
 from modelplane.faces.native.routing import router as native_router
@@ -58,14 +56,6 @@ router = native_router("/v1/configs", ["configs"])
 
 HEARTBEAT_SECONDS = 15.0
 WATCH_SECONDS_DEFAULT = 30.0
-_FIELDS = {
-    "ClusterId": "cluster",
-    "ConfigType": "configType",
-    "Name": "name",
-    "ConfigKey": "key",
-    "Value": "value",
-    "Last-Event-ID": "Last-Event-ID",  # a header keeps its spelling
-}
 _REVISION = re.compile(r"^[0-9]{1,18}$")
 _NS = "/{cluster}/{configType}/{name}"
 _KEY = _NS + "/{key:path}"
@@ -210,40 +200,39 @@ async def watch_configs(
         return await get_configs(cluster, config_type, name + ":watch", request)
     ctx = context(request)
     names = {"cluster_id": cluster, "config_type": config_type, "name": name}
-    with native_fields(_FIELDS):
-        since = _since(since_revision, last_event_id)
-        if wants_events(request.headers.get("accept")):
-            service.check_watch(since, timeout_seconds or 0.0)
-            slot = _watch_slot(request, ctx)
-            try:
-                first = await service.namespace_changes(
-                    store=ctx.store, actor=ctx.principal, **names, since_revision=since
-                )
-            except BaseException:
-                slot.release()
-                raise
-            return EventStream(
-                _events(ctx, names, first, timeout_seconds),
-                shutdown=_shutdown(request),
-                on_close=slot.release,
-            )
-        timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
-        service.check_watch(since, timeout)
+    since = _since(since_revision, last_event_id)
+    if wants_events(request.headers.get("accept")):
+        service.check_watch(since, timeout_seconds or 0.0)
         slot = _watch_slot(request, ctx)
         try:
-            changes = await first_of(
-                service.watch(
-                    store=ctx.store,
-                    actor=ctx.principal,
-                    **names,
-                    since_revision=since,
-                    timeout_seconds=timeout,
-                ),
-                disconnected(request.receive),
-                _shutdown(request).wait(),
+            first = await service.namespace_changes(
+                store=ctx.store, actor=ctx.principal, **names, since_revision=since
             )
-        finally:
+        except BaseException:
             slot.release()
+            raise
+        return EventStream(
+            _events(ctx, names, first, timeout_seconds),
+            shutdown=_shutdown(request),
+            on_close=slot.release,
+        )
+    timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
+    service.check_watch(since, timeout)
+    slot = _watch_slot(request, ctx)
+    try:
+        changes = await first_of(
+            service.watch(
+                store=ctx.store,
+                actor=ctx.principal,
+                **names,
+                since_revision=since,
+                timeout_seconds=timeout,
+            ),
+            disconnected(request.receive),
+            _shutdown(request).wait(),
+        )
+    finally:
+        slot.release()
     if changes is None:
         return JsonResponse({"changed": False, "revision": since})
     return JsonResponse({"changed": True, **render_changes(changes)})
@@ -273,14 +262,13 @@ async def _events(
                 if left <= 0:
                     return
                 wait = min(wait, left)
-            with native_fields(_FIELDS):
-                changes = await service.watch(
-                    store=ctx.store,
-                    actor=ctx.principal,
-                    **names,
-                    since_revision=since,
-                    timeout_seconds=wait,
-                )
+            changes = await service.watch(
+                store=ctx.store,
+                actor=ctx.principal,
+                **names,
+                since_revision=since,
+                timeout_seconds=wait,
+            )
             if changes is None and (deadline is None or loop.time() < deadline):
                 yield comment("heartbeat")
     except DomainError as exc:
@@ -312,14 +300,13 @@ async def get_configs(
 ) -> Response:
     """A namespace's parameters."""
     ctx = context(request)
-    with native_fields(_FIELDS):
-        state = await service.namespace_state(
-            store=ctx.store,
-            actor=ctx.principal,
-            cluster_id=cluster,
-            config_type=config_type,
-            name=name,
-        )
+    state = await service.namespace_state(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+    )
     return JsonResponse(render_state(state))
 
 
@@ -346,16 +333,15 @@ async def _history(
     request: Request, cluster: str, config_type: str, name: str, key: str | None, limit: int
 ) -> Response:
     ctx = context(request)
-    with native_fields(_FIELDS):
-        changes = await service.history(
-            store=ctx.store,
-            actor=ctx.principal,
-            cluster_id=cluster,
-            config_type=config_type,
-            name=name,
-            key=key,
-            limit=limit,
-        )
+    changes = await service.history(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        key=key,
+        limit=limit,
+    )
     return JsonResponse({"changes": [render_change(c) for c in changes]})
 
 
@@ -365,15 +351,14 @@ async def get_config(
 ) -> Response:
     """One parameter."""
     ctx = context(request)
-    with native_fields(_FIELDS):
-        config = await service.get_config(
-            store=ctx.store,
-            actor=ctx.principal,
-            cluster_id=cluster,
-            config_type=config_type,
-            name=name,
-            key=key,
-        )
+    config = await service.get_config(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        key=key,
+    )
     return JsonResponse(render_config(config))
 
 
@@ -400,17 +385,16 @@ async def put_config(
 ) -> Response:
     """Create or update a parameter."""
     ctx = context(request)
-    with native_fields(_FIELDS):
-        config, created = await service.put_config(
-            store=ctx.store,
-            actor=ctx.principal,
-            cluster_id=cluster,
-            config_type=config_type,
-            name=name,
-            key=key,
-            value=body.value,
-            owner_id=owner_id,
-        )
+    config, created = await service.put_config(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        key=key,
+        value=body.value,
+        owner_id=owner_id,
+    )
     return JsonResponse(render_config(config), status_code=201 if created else 200)
 
 
@@ -431,15 +415,14 @@ async def delete_config(
 ) -> Response:
     """Delete a parameter."""
     ctx = context(request)
-    with native_fields(_FIELDS):
-        await service.delete_config(
-            store=ctx.store,
-            actor=ctx.principal,
-            cluster_id=cluster,
-            config_type=config_type,
-            name=name,
-            key=key,
-            owner_id=owner_id,
-        )
+    await service.delete_config(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        key=key,
+        owner_id=owner_id,
+    )
     body: dict[str, Any] = {"deleted": True, "id": key}
     return JsonResponse(body)

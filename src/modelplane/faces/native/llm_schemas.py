@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from modelplane.domain import llms as rules
 from modelplane.domain.credentials import (
@@ -23,15 +24,22 @@ from modelplane.domain.llm_types import (
     SamplingParams,
 )
 from modelplane.domain.llms import Llm, LlmPatch, LlmSpec, Note
+from modelplane.domain.text import first_bad_text
 
 
 def _json_text(value: Any) -> Any:
-    """Accept JSON given as text (the seed shows labels and stopSequences that way)."""
+    """Accept JSON given as text (the seed shows labels and stopSequences that way); its
+    strings are checked as those of the body were (`domain/text.py`)."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return json.loads(value)
+            parsed = json.loads(value)
         except ValueError:
             return value
+        bad = first_bad_text(parsed)
+        if bad is not None:
+            where = {"rule": bad.rule, "field": bad.field}
+            raise PydanticCustomError("text", "{rule} (at {field} of the JSON text)", where)
+        return parsed
     return value
 
 

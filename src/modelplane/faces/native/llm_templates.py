@@ -20,7 +20,6 @@ from modelplane.faces.native.catalog_schemas import (
     split_ids,
 )
 from modelplane.faces.native.deps import context
-from modelplane.faces.native.field_names import native_fields
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
 from modelplane.services import catalog as service
@@ -32,14 +31,13 @@ router = native_router("/v1/llm-templates", ["llm-templates"])
 async def batch_create_llm_templates(body: BatchCreate, request: Request) -> Response:
     """Create the new codes of a batch at once; existing codes and repeats are skipped."""
     ctx = context(request)
-    with native_fields():
-        result = await service.batch_create_llm_templates(
-            store=ctx.store,
-            actor=ctx.principal,
-            provider_template_id=body.provider_template_id,
-            items=[item.to_domain() for item in body.items],
-            model_template_id=body.model_template_id,
-        )
+    result = await service.batch_create_llm_templates(
+        store=ctx.store,
+        actor=ctx.principal,
+        provider_template_id=body.provider_template_id,
+        items=[item.to_domain() for item in body.items],
+        model_template_id=body.model_template_id,
+    )
     content = {
         "llmTemplateIds": result.llm_template_ids,
         "successCount": len(result.llm_template_ids),
@@ -67,10 +65,9 @@ async def list_llm_templates(
         llm_code=llm_code,
         ids=split_ids(ids),
     )
-    with native_fields():
-        page = await service.list_llm_templates(
-            store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
-        )
+    page = await service.list_llm_templates(
+        store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
+    )
     items = [render_template(t) for t in page.items]
     return JsonResponse(render_page(page, "llmTemplates", items))
 

@@ -15,37 +15,32 @@ from modelplane.faces.native.catalog_schemas import (
     GroupPatch,
     ListModelGroupsOut,
     ModelGroupOut,
-    json_text,
     render_group,
     render_page,
     split_ids,
 )
 from modelplane.faces.native.deps import context
-from modelplane.faces.native.field_names import native_fields
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
 from modelplane.services import catalog as service
 
 router = native_router("/v1/model-groups", ["model-groups"])
 
-_POINTER = "Config.defaults.model.primary"
-
 
 @router.post("", status_code=201, response_model=ModelGroupOut)
 async def create_model_group(body: GroupCreate, request: Request) -> Response:
     """Create a model group owned by the caller."""
     ctx = context(request)
-    with native_fields():
-        group = await service.create_group(
-            store=ctx.store,
-            actor=ctx.principal,
-            name=body.name,
-            description=body.description,
-            agent_platform=body.agent_platform,
-            agent_provider=body.agent_provider,
-            biz_type=body.biz_type,
-            ref_scope=body.ref_scope,
-        )
+    group = await service.create_group(
+        store=ctx.store,
+        actor=ctx.principal,
+        name=body.name,
+        description=body.description,
+        agent_platform=body.agent_platform,
+        agent_provider=body.agent_provider,
+        biz_type=body.biz_type,
+        ref_scope=body.ref_scope,
+    )
     return JsonResponse(render_group(group), status_code=201)
 
 
@@ -62,10 +57,9 @@ async def list_model_groups(
     """A page of the model groups the caller may read, oldest first, with model counts."""
     ctx = context(request)
     flt = GroupFilter(ids=split_ids(ids), name=name, ref_scope=ref_scope, has_model=has_model)
-    with native_fields():
-        page = await service.list_groups(
-            store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
-        )
+    page = await service.list_groups(
+        store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
+    )
     items = [{**render_group(s.group), "modelCount": s.model_count} for s in page.items]
     return JsonResponse(render_page(page, "modelGroups", items))
 
@@ -86,18 +80,16 @@ async def update_model_group(
 ) -> Response:
     """Change the fields given. A new default model must be a model of the group."""
     ctx = context(request)
-    renamed = {_POINTER: "defaultModel"} if body.default_model is not None else None
-    with native_fields(renamed):
-        group = await service.update_group(
-            store=ctx.store,
-            actor=ctx.principal,
-            group_id=model_template_id,
-            name=body.name,
-            description=body.description,
-            ref_scope=body.ref_scope,
-            config_text=json_text(body.config),
-            default_model=body.default_model,
-        )
+    group = await service.update_group(
+        store=ctx.store,
+        actor=ctx.principal,
+        group_id=model_template_id,
+        name=body.name,
+        description=body.description,
+        ref_scope=body.ref_scope,
+        config=body.config,
+        default_model=body.default_model,
+    )
     return JsonResponse(render_group(group))
 
 

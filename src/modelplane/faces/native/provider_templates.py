@@ -22,7 +22,6 @@ from modelplane.faces.native.catalog_schemas import (
     split_ids,
 )
 from modelplane.faces.native.deps import context
-from modelplane.faces.native.field_names import native_fields
 from modelplane.faces.native.llm_schemas import MatchOut
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
@@ -36,19 +35,18 @@ router = native_router("/v1", ["provider-templates"])
 async def create_provider_template(body: ProviderCreate, request: Request) -> Response:
     """Add a provider template to a model group; its API key is sealed and never returned."""
     ctx = context(request)
-    with native_fields():
-        provider = await service.create_provider(
-            store=ctx.store,
-            secrets=ctx.secrets,
-            actor=ctx.principal,
-            group_id=body.model_template_id,
-            name=body.name,
-            provider_name=body.provider_name,
-            provider_type=body.provider_type.value,
-            config_text=body.config.as_text(only_given=False) if body.config else None,
-            description=body.description,
-            enable_wuying_proxy=body.enable_wuying_proxy,
-        )
+    provider = await service.create_provider(
+        store=ctx.store,
+        secrets=ctx.secrets,
+        actor=ctx.principal,
+        group_id=body.model_template_id,
+        name=body.name,
+        provider_name=body.provider_name,
+        provider_type=body.provider_type.value,
+        config=body.config.config_fields(only_given=False) if body.config else None,
+        description=body.description,
+        enable_wuying_proxy=body.enable_wuying_proxy,
+    )
     return JsonResponse(render_provider(provider), status_code=201)
 
 
@@ -66,10 +64,9 @@ async def list_provider_templates(
     flt = ProviderFilter(
         model_template_id=model_template_id, provider_name=provider_name, ids=split_ids(ids)
     )
-    with native_fields():
-        page = await service.list_providers(
-            store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
-        )
+    page = await service.list_providers(
+        store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
+    )
     items = [render_provider(p) for p in page.items]
     return JsonResponse(render_page(page, "providerTemplates", items))
 
@@ -90,17 +87,16 @@ async def update_provider_template(
 ) -> Response:
     """Change only what is given; in `config`, `null` or `""` clears a key."""
     ctx = context(request)
-    with native_fields():
-        provider = await service.update_provider(
-            store=ctx.store,
-            secrets=ctx.secrets,
-            actor=ctx.principal,
-            provider_template_id=provider_template_id,
-            name=body.name,
-            description=body.description,
-            enable_wuying_proxy=body.enable_wuying_proxy,
-            config_text=body.config.as_text(only_given=True) if body.config else None,
-        )
+    provider = await service.update_provider(
+        store=ctx.store,
+        secrets=ctx.secrets,
+        actor=ctx.principal,
+        provider_template_id=provider_template_id,
+        name=body.name,
+        description=body.description,
+        enable_wuying_proxy=body.enable_wuying_proxy,
+        config=body.config.config_fields(only_given=True) if body.config else None,
+    )
     return JsonResponse(render_provider(provider))
 
 

@@ -7,8 +7,22 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from modelplane.domain.provider_endpoints import Provider
-from modelplane.domain.runtimes import RUNTIME_TYPE_DEFAULT, BindingOutcome, RuntimeModelConfig
+from modelplane.domain.runtimes import (
+    RUNTIME_TYPE_DEFAULT,
+    Binding,
+    BindingOutcome,
+    RuntimeModelConfig,
+)
 from modelplane.faces.native.llm_schemas import WireModel
+
+# What each runtime's result says: `code` and `httpStatusCode`, as this face's errors would.
+OUTCOME_CODES = {
+    Binding.BOUND: ("OK", 200),
+    Binding.MOVED: ("OK", 200),
+    Binding.UNBOUND: ("OK", 200),
+    Binding.HELD: ("PERMISSION_DENIED", 403),
+    Binding.NOT_BOUND: ("NOT_FOUND", 404),
+}
 
 
 class RuntimesIn(WireModel):
@@ -25,9 +39,12 @@ class BindingOut(BaseModel):
 
     runtimeId: str
     success: bool
-    code: str
+    code: str = Field(
+        description="`OK`; `PERMISSION_DENIED` when the runtime is bound to a group the "
+        "caller may not change (it stays there); `NOT_FOUND` when it is not bound to the group"
+    )
     message: str
-    httpStatusCode: int
+    httpStatusCode: int = Field(description="The status an error with `code` would have")
 
 
 class BindingsOut(BaseModel):
@@ -92,16 +109,18 @@ class ListProviderEndpointsOut(BaseModel):
 
 def render_outcomes(outcomes: list[BindingOutcome]) -> dict[str, Any]:
     """The answer of a bind or unbind request."""
-    results = [
-        {
-            "runtimeId": o.runtime_id,
-            "success": o.success,
-            "code": o.code,
-            "message": o.message,
-            "httpStatusCode": o.http_status,
-        }
-        for o in outcomes
-    ]
+    results = []
+    for o in outcomes:
+        code, status = OUTCOME_CODES[o.result]
+        results.append(
+            {
+                "runtimeId": o.runtime_id,
+                "success": o.success,
+                "code": code,
+                "message": o.message,
+                "httpStatusCode": status,
+            }
+        )
     return {"results": results, "totalCount": len(results)}
 
 

@@ -7,7 +7,6 @@ from starlette.responses import Response
 
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
-from modelplane.faces.native.field_names import native_fields
 from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.native.runtime_schemas import (
     BindingsOut,
@@ -25,14 +24,13 @@ router = native_router("/v1", ["runtimes"])
 async def bind_runtimes(model_template_id: str, body: RuntimesIn, request: Request) -> Response:
     """Bind runtimes to a model group (moving them from another group); one result each."""
     ctx = context(request)
-    with native_fields():
-        outcomes = await service.bind_runtimes(
-            store=ctx.store,
-            actor=ctx.principal,
-            group_id=model_template_id,
-            runtime_ids=body.runtime_ids,
-            runtime_type=body.runtime_type,
-        )
+    outcomes = await service.bind_runtimes(
+        store=ctx.store,
+        actor=ctx.principal,
+        group_id=model_template_id,
+        runtime_ids=body.runtime_ids,
+        runtime_type=body.runtime_type,
+    )
     return JsonResponse(render_outcomes(outcomes))
 
 
@@ -40,14 +38,13 @@ async def bind_runtimes(model_template_id: str, body: RuntimesIn, request: Reque
 async def unbind_runtimes(model_template_id: str, body: RuntimesIn, request: Request) -> Response:
     """Unbind runtimes from a model group; one result each."""
     ctx = context(request)
-    with native_fields():
-        outcomes = await service.unbind_runtimes(
-            store=ctx.store,
-            actor=ctx.principal,
-            group_id=model_template_id,
-            runtime_ids=body.runtime_ids,
-            runtime_type=body.runtime_type,
-        )
+    outcomes = await service.unbind_runtimes(
+        store=ctx.store,
+        actor=ctx.principal,
+        group_id=model_template_id,
+        runtime_ids=body.runtime_ids,
+        runtime_type=body.runtime_type,
+    )
     return JsonResponse(render_outcomes(outcomes))
 
 
@@ -58,8 +55,7 @@ async def unbind_runtimes(model_template_id: str, body: RuntimesIn, request: Req
 async def runtime_model_config(runtime_type: str, runtime_id: str, request: Request) -> Response:
     """The model group bound to a runtime, its providers and models, and the default model."""
     ctx = context(request)
-    with native_fields():
-        config = await service.runtime_model_config(
-            store=ctx.store, actor=ctx.principal, runtime_id=runtime_id, runtime_type=runtime_type
-        )
+    config = await service.runtime_model_config(
+        store=ctx.store, actor=ctx.principal, runtime_id=runtime_id, runtime_type=runtime_type
+    )
     return JsonResponse(render_model_config(config))

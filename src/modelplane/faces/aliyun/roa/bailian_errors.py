@@ -23,6 +23,9 @@
 | Unavailable                                  | 503    | ServiceUnavailable                |
 | anything else (logged, nothing leaked)       | 500    | PromptTemplate.InternalError      |
 
+Fields are spelled as the core spells them (`name`, `content`, `maxResults`, `nextToken`),
+so this face needs no table of field names.
+
 Signature errors keep their own code with the RPC face's statuses (401 for a wrong key
 or signature, 400 for an incomplete, stale or replayed request).
 

@@ -23,6 +23,9 @@
 | Unavailable                                   | 503    | ServiceUnavailable              |
 | anything else (logged, nothing leaked)        | 500    | InternalError                   |
 
+Domain errors name fields as the core does (`cluster`, `key`, `value`); this face spells
+them as EAS does (`ClusterId`, `ConfigKey`, `Value`) by its one table, `FIELD_NAMES`.
+
 Signature errors keep their own code with the other faces' statuses (401 for a wrong key
 or signature, 400 for an incomplete, stale or replayed request, such as an ROA HMAC-SHA1
 signature that does not cover the body).
@@ -38,6 +41,7 @@ import logging
 
 from modelplane.domain import errors as domain
 from modelplane.faces.aliyun.errors import ErrorTable, describe
+from modelplane.faces.aliyun.field_names import FieldNames
 from modelplane.faces.jsonresponse import JsonResponse
 
 log = logging.getLogger("modelplane.eas")
@@ -53,10 +57,21 @@ ERROR_TABLE: ErrorTable = {
     domain.Unavailable: (503, "ServiceUnavailable"),
 }
 INTERNAL = ("InternalError", "an internal error occurred")
+FIELD_NAMES = FieldNames(
+    {
+        "cluster": "ClusterId",
+        "configType": "ConfigType",
+        "name": "Name",
+        "key": "ConfigKey",
+        "value": "Value",
+        "page": "Page",
+        "pageSize": "PageSize",
+    }
+)
 
 
 def render(exc: Exception, request_id: str) -> JsonResponse:
     """The EAS error response for `exc`."""
-    answer = describe(exc, ERROR_TABLE, internal=INTERNAL, log=log)
+    answer = describe(FIELD_NAMES.error(exc), ERROR_TABLE, internal=INTERNAL, log=log)
     body = {"RequestId": request_id, "Code": answer.code, "Message": answer.message}
     return JsonResponse(body, answer.status, answer.headers)

@@ -19,6 +19,10 @@ Every error answers `{RequestId, HostId, Code, Message, Recommend}` as JSON:
 | Unavailable                            | 503    | ServiceUnavailable                     |
 | anything else (logged, nothing leaked) | 500    | InternalError                          |
 
+Domain errors name fields as the core does (`providerName`, `items.0.llmCode`); this face
+spells them as its parameters (`ProviderName`, `LlmTemplateItems.1.LlmCode`) by its one
+table, `FIELD_NAMES`.
+
 Signature errors keep their own code. `InvalidAccessKeyId.NotFound` and
 `SignatureDoesNotMatch` answer 401: the credentials are wrong, and sending the request
 again cannot help. The others (`MissingParameter`, `IncompleteSignature`,
@@ -32,6 +36,7 @@ import logging
 
 from modelplane.domain import errors as domain
 from modelplane.faces.aliyun.errors import EnvelopeError, ErrorTable, describe
+from modelplane.faces.aliyun.field_names import FieldNames
 from modelplane.faces.jsonresponse import JsonResponse
 
 log = logging.getLogger("modelplane.aliyun_rpc")
@@ -61,6 +66,34 @@ ERROR_TABLE: ErrorTable = {
     domain.Unavailable: (503, "ServiceUnavailable"),
 }
 INTERNAL = ("InternalError", "an internal error occurred")
+_ITEM_FIELDS = {
+    "llmCode": "LlmCode",
+    "name": "Name",
+    "description": "Description",
+    "config": "Config",
+    "isDefaultModel": "IsDefaultModel",
+}
+FIELD_NAMES = FieldNames(
+    {
+        "name": "Name",
+        "description": "Description",
+        "agentPlatform": "AgentPlatform",
+        "agentProvider": "AgentProvider",
+        "bizType": "BizType",
+        "refScope": "RefScope",
+        "config": "Config",
+        "modelTemplateId": "ModelTemplateId",
+        "providerName": "ProviderName",
+        "providerType": "ProviderType",
+        "items": "LlmTemplateItems",
+        "pageNumber": "PageNumber",
+        "pageSize": "PageSize",
+        "runtimeType": "RuntimeType",
+        "runtimeIds": "RuntimeIds",
+        "runtimeId": "RuntimeId",
+    },
+    one_based={"items": _ITEM_FIELDS, "runtimeIds": {}},
+)
 
 
 class RpcError(EnvelopeError):
@@ -74,7 +107,7 @@ def missing(name: str) -> RpcError:
 
 def render(exc: Exception, *, request_id: str, host: str) -> JsonResponse:
     """The Alibaba error response for `exc`."""
-    answer = describe(exc, ERROR_TABLE, internal=INTERNAL, log=log)
+    answer = describe(FIELD_NAMES.error(exc), ERROR_TABLE, internal=INTERNAL, log=log)
     body = {
         "RequestId": request_id,
         "HostId": host,

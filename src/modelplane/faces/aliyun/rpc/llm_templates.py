@@ -16,7 +16,7 @@ def _item(item: Params) -> BatchItem:
         llm_code=item.text("LlmCode"),
         name=item.text("Name"),
         description=item.text("Description"),
-        config_text=item.object_text("Config"),
+        config=item.json_object("Config"),
         is_default_model=item.boolean("IsDefaultModel") is True,
     )
 

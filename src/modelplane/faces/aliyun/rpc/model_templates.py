@@ -71,7 +71,7 @@ async def update_model_template(call: Call) -> dict[str, Any]:
         name=p.text("Name"),
         description=p.text("Description"),
         ref_scope=p.text("RefScope"),
-        config_text=p.object_text("Config"),
+        config=p.json_object("Config"),
     )
     return {}
 

@@ -7,8 +7,12 @@ from typing import Any
 from modelplane.domain.catalog import ProviderFilter, ProviderTemplate
 from modelplane.faces.aliyun.rpc.call import Call, Operation
 from modelplane.faces.aliyun.rpc.shapes import compact, json_text, paged
-from modelplane.faces.aliyun.rpc.wire import paging
+from modelplane.faces.aliyun.rpc.wire import Params, paging
 from modelplane.services import catalog
+
+# `Config` keys in any case, as the services name them; `ApiType` is `api` unless `Api` is given.
+_CONFIG_KEYS = {"baseurl": "baseUrl", "api": "api", "apikey": "apiKey"}
+_API_TYPE = "apitype"
 
 
 def _row(provider: ProviderTemplate) -> dict[str, Any]:
@@ -22,6 +26,17 @@ def _row(provider: ProviderTemplate) -> dict[str, Any]:
             "Config": json_text(provider.masked_config),
         }
     )
+
+
+def _config(p: Params) -> dict[str, Any] | None:
+    """`Config` with its keys as the services name them (any other key as sent, for the
+    services to refuse)."""
+    given = p.json_object("Config")
+    if given is None:
+        return None
+    api_types = [v for k, v in given.items() if k.lower() == _API_TYPE]
+    named = {_CONFIG_KEYS.get(k.lower(), k): v for k, v in given.items() if k.lower() != _API_TYPE}
+    return {"api": api_types[-1], **named} if api_types else named
 
 
 def _listed(provider: ProviderTemplate) -> dict[str, Any]:
@@ -41,7 +56,7 @@ async def create_model_provider_template(call: Call) -> dict[str, Any]:
         name=p.text("Name") or provider_name,
         provider_name=provider_name,
         provider_type=p.required("ProviderType"),
-        config_text=p.object_text("Config"),
+        config=_config(p),
         description=p.text("Description"),
         enable_wuying_proxy=p.boolean("EnableWuyingProxy") is True,
     )
@@ -81,7 +96,7 @@ async def update_model_provider_template(call: Call) -> dict[str, Any]:
         name=p.text("Name"),
         description=p.text("Description"),
         enable_wuying_proxy=p.boolean("EnableWuyingProxy"),
-        config_text=p.object_text("Config"),
+        config=_config(p),
     )
     return {}
 

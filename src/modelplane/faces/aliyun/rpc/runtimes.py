@@ -4,26 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelplane.domain.runtimes import BindingOutcome
+from modelplane.domain.runtimes import RUNTIME, Binding, BindingOutcome
 from modelplane.faces.aliyun.rpc.call import Call, Operation
 from modelplane.faces.aliyun.rpc.shapes import compact, iso_time
 from modelplane.services import runtimes
 
+# What each runtime's row says: `Code` and `HttpStatusCode`, as this face's errors would.
+OUTCOME_CODES = {
+    Binding.BOUND: ("Success", 200),
+    Binding.MOVED: ("Success", 200),
+    Binding.UNBOUND: ("Success", 200),
+    Binding.HELD: ("Forbidden", 403),
+    Binding.NOT_BOUND: (f"{RUNTIME}.NotFound", 404),
+}
+
 
 def _outcomes(outcomes: list[BindingOutcome]) -> dict[str, Any]:
-    return {
-        "TotalCount": len(outcomes),
-        "Data": [
+    rows = []
+    for o in outcomes:
+        code, status = OUTCOME_CODES[o.result]
+        rows.append(
             {
                 "RuntimeId": o.runtime_id,
                 "Success": o.success,
-                "Code": o.code,
+                "Code": code,
                 "Message": o.message,
-                "HttpStatusCode": o.http_status,
+                "HttpStatusCode": status,
             }
-            for o in outcomes
-        ],
-    }
+        )
+    return {"TotalCount": len(outcomes), "Data": rows}
 
 
 async def config_runtime_model_template(call: Call) -> dict[str, Any]:

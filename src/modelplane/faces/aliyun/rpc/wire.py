@@ -175,16 +175,24 @@ class Params:
             for n, fields in enumerate(flat, start=1)
         ] or None
 
-    def object_text(self, name: str) -> str | None:
-        """An object as JSON text: `name={…}` as sent, or built from `name.Field=…` pairs."""
+    def json_object(self, name: str) -> dict[str, Any] | None:
+        """An object: `name={…}` (JSON text; blank is `{}`) or `name.Field=…` pairs (string
+        values); absent is None."""
         lead = name + "."
         flat = {k[len(lead) :]: v for k, v in self.values.items() if k.startswith(lead)}
         text = self.values.get(name)
         if text is not None and flat:
             raise InvalidArgument.of(self.path(name), f"give JSON text or {name}.Field=…, not both")
         if flat:
-            return json.dumps(flat, ensure_ascii=False)
-        return text
+            return dict(flat)
+        if text is None:
+            return None
+        if not text.strip():
+            return {}
+        value = parse_json(text, self.path(name))
+        if not isinstance(value, dict):
+            raise InvalidArgument.of(self.path(name), "must be a JSON object")
+        return value
 
 
 def paging(params: Params) -> PageRequest:
