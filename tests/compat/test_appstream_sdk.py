@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import TypeAlias
 
 import pytest
 from alibabacloud_appstream_center20210901 import models
@@ -21,7 +22,7 @@ from tests.compat.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 from tests.support.server import Server
 
 API_KEY = "sk-compat-0123456789abcdef"
-Item = models.BatchCreateLlmTemplatesRequestLlmTemplateItems
+Item: TypeAlias = models.BatchCreateLlmTemplatesRequestLlmTemplateItems
 
 
 def client_for(

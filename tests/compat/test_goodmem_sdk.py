@@ -35,7 +35,7 @@ def _create(sdk: goodmem.Goodmem, **overrides: object) -> goodmem.models.CreateL
         "labels": {"suite": "compat"},
     }
     kwargs.update(overrides)
-    return sdk.llms.create(**kwargs)  # type: ignore[arg-type]
+    return sdk.llms.create(**kwargs)
 
 
 def test_sdk_create_reports_inferred_capabilities(sdk: goodmem.Goodmem) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -94,7 +94,7 @@ async def fire_batches(urls: list[str], provider_id: str) -> list[httpx.Response
     """Every replica gets its batches at once; each batch claims a new default."""
     async with httpx.AsyncClient(headers=HEADERS, timeout=60) as http:
 
-        def batch(url: str, n: int) -> object:
+        def batch(url: str, n: int) -> Awaitable[httpx.Response]:
             items = [
                 {"llmCode": f"m{n}", "isDefaultModel": True},
                 {"llmCode": "shared"},
@@ -110,7 +110,7 @@ async def fire_batches(urls: list[str], provider_id: str) -> list[httpx.Response
             for n in range(BATCHES_PER_REPLICA)
             for r, url in enumerate(urls)
         ]
-        return list(await asyncio.gather(*calls))  # type: ignore[arg-type]
+        return list(await asyncio.gather(*calls))
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ class Traffic:
             await asyncio.gather(
                 self._one("get", lambda: self.http.get(f"{url}/v1/llms/{self.llm_id}")),
                 self._one("list", lambda: self.http.get(f"{url}/v1/llms")),
-                self._one("create", lambda new=new: self.http.post(f"{url}/v1/llms", json=new)),
+                self._one("create", partial(self.http.post, f"{url}/v1/llms", json=new)),
                 self._one("readyz", lambda: self.http.get(f"{url}/readyz")),
             )
             await asyncio.sleep(0.05)
@@ -166,9 +167,7 @@ async def restart_while_serving(a: str, b: str, cluster: PrivateCluster) -> None
             await asyncio.to_thread(cluster.start)
         during = traffic.outcomes[down_at:]
         for url in (a, b):
-            await eventually(
-                lambda url=url: _is(http.get(f"{url}/readyz"), 200), 15, f"{url} ready again"
-            )
+            await eventually(partial(_is_ready, http, url), 15, f"{url} ready again")
         traffic.stop()
         await running
 
@@ -187,6 +186,10 @@ async def restart_while_serving(a: str, b: str, cluster: PrivateCluster) -> None
 
 async def _is(request: Any, status: int) -> bool:
     return bool((await request).status_code == status)
+
+
+async def _is_ready(http: httpx.AsyncClient, url: str) -> bool:
+    return await _is(http.get(f"{url}/readyz"), 200)
 
 
 async def after_recovery(http: httpx.AsyncClient, a: str, b: str, llm_id: str) -> None:

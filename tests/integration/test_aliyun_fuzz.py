@@ -285,10 +285,13 @@ JUNK = ["", "&", "=", "novalue", "%FF=1", "x=%C3%28", "%=%", "a=%G0", "%2B=%2b"]
 @st.composite
 def raw_fields(draw: st.DrawFn, harness: Harness) -> tuple[str, bytes]:
     """A raw query string and a raw form body: pairs split between them, odd fields."""
-    pairs = draw(st.lists(st.tuples(rpc_names(), values(harness)), max_size=8))
-    if pairs and draw(st.booleans()):
+    pairs: list[tuple[str, str]] = draw(
+        st.lists(st.tuples(rpc_names(), values(harness)), max_size=8)
+    )
+    if pairs and draw(st.booleans()) is True:
         pairs.append(draw(st.sampled_from(pairs)))  # a name twice, with the same value
-    query, form = [], []
+    query: list[str] = []
+    form: list[str] = []
     for name, value in pairs:
         style = draw(st.sampled_from(["plus", "pct", "loose"]))
         field = f"{encode_value(name, style)}={encode_value(value, style)}"

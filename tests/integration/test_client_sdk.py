@@ -8,7 +8,7 @@ so the server keeps the event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx
 import pytest
@@ -190,7 +190,8 @@ async def test_config_put_get_history_and_watch(app: FastAPI, sdk: AsyncClient) 
     assert (empty.revision, empty.configs) == (0, ())
 
     watch = sdk.configs.watch("cn-hangzhou", "svc", timeout_seconds=10)
-    first = asyncio.create_task(anext(watch))
+    assert isinstance(watch, AsyncGenerator)  # closed at the end
+    first = asyncio.ensure_future(anext(watch))
     await watchers_become(app, 1)
     put = await sdk.configs.put("cn-hangzhou", "svc", "model/name", "qwen-max")
     seen = await asyncio.wait_for(first, 10)
@@ -198,7 +199,7 @@ async def test_config_put_get_history_and_watch(app: FastAPI, sdk: AsyncClient) 
     assert seen.revision == put.revision
     assert seen.values == {"model/name": "qwen-max"}
 
-    second = asyncio.create_task(anext(watch))
+    second = asyncio.ensure_future(anext(watch))
     await watchers_become(app, 1)
     await sdk.configs.put("cn-hangzhou", "svc", "temperature", "0.2")
     assert (await asyncio.wait_for(second, 10)).values == {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -16,7 +17,11 @@ from modelplane.settings import Settings
 from modelplane.store.uow import Store
 from tests.integration.test_catalog_services import admin_of
 
-NS = {"cluster_id": "cn-hangzhou", "config_type": "service", "name": "my_llm_service"}
+NS: dict[str, Any] = {
+    "cluster_id": "cn-hangzhou",
+    "config_type": "service",
+    "name": "my_llm_service",
+}
 # Keys that clients cannot address: they normalise `.`, `..` and empty path parts away.
 UNADDRESSABLE_KEYS = ["a/../b", "..", ".", "a/./b", "./a", "a/..", "a//b", "/a", "a/", "/"]
 

@@ -417,8 +417,8 @@ async def test_a_foreign_member_cannot_reach_another_owners_namespace(
     # A create cannot succeed, so it says the name is taken.
     for key in ("model", "new-key"):
         taken = await foreign.call("POST", item(key), value_body("planted"))
-        body = error_of(taken, 409, "ConfigNamespace.AlreadyExists")
-        assert "is taken" in body["Message"] and SERVICE in body["Message"]
+        refused = error_of(taken, 409, "ConfigNamespace.AlreadyExists")
+        assert "is taken" in refused["Message"] and SERVICE in refused["Message"]
     assert [(c["Key"], c["Value"]) for c in (await eas.list())["Configs"]] == [("model", "owned")]
     # A namespace first written by the stranger is the stranger's, and hidden from the owner.
     await foreign.create("model", "theirs", name="stranger-svc")

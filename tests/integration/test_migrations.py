@@ -71,14 +71,14 @@ async def test_0008_makes_every_existing_member_a_reader(new_database_url: str) 
         await conn.commit()
 
         assert await migrate.upgrade(conn, scripts_only=True) is True
-        assert (await conn.execute(sa.text(members))).all() == [
+        assert [tuple(row) for row in await conn.execute(sa.text(members))] == [
             ("p-1", "reader"),
             ("p-2", "reader"),
         ]
         await conn.run_sync(partial(_downgrade, target="0007"))
         await conn.commit()
         kept = "SELECT principal_id, added_at FROM workspace_members ORDER BY principal_id"
-        assert (await conn.execute(sa.text(kept))).all() == [("p-1", 2), ("p-2", 3)]
+        assert [tuple(row) for row in await conn.execute(sa.text(kept))] == [("p-1", 2), ("p-2", 3)]
 
 
 def _stamp(sync_conn: Any, revision: str) -> None:

@@ -15,11 +15,13 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote, quote_from_bytes
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,7 +77,8 @@ class Slot:
 class Instance:
     """A running app with a few resources, and a view of its tables."""
 
-    http: TestClient
+    app: FastAPI
+    http: httpx.Client  # a TestClient: one event loop of its own for the app
     rows: SqliteRows | PostgresRows
     ids: dict[str, str]
     access_key: tuple[str, str]
@@ -126,7 +129,8 @@ def check_every_slot(
 @pytest.fixture
 def instance(settings: Settings, database_url: str) -> Iterator[Instance]:
     """The app on this test's store, with an LLM, a catalog, a workspace, a template."""
-    with TestClient(create_app(settings), base_url=f"http://{HOST}") as http:
+    app = create_app(settings)
+    with TestClient(app, base_url=f"http://{HOST}") as http:
         http.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         ids = seed(http)
         key = http.post(f"/v1/principals/{ids['admin']}/access-keys").json()
@@ -137,7 +141,7 @@ def instance(settings: Settings, database_url: str) -> Iterator[Instance]:
         else:
             rows = PostgresRows(database_url)
         try:
-            yield Instance(http, rows, ids, (key["accessKeyId"], key["accessKeySecret"]))
+            yield Instance(app, http, rows, ids, (key["accessKeyId"], key["accessKeySecret"]))
         finally:
             rows.close()
 
@@ -147,7 +151,7 @@ def created(response: httpx.Response) -> Any:
     return response.json()
 
 
-def seed(http: TestClient) -> dict[str, str]:
+def seed(http: httpx.Client) -> dict[str, str]:
     """One resource of each kind, their ids by name."""
     admin = next(p for p in http.get("/v1/principals").json()["principals"])
     llm = created(http.post("/v1/llms", json=LLM))["llm"]
@@ -441,7 +445,7 @@ def rpc_slots(instance: Instance) -> list[Slot]:
         for name, value in params.items():
             if isinstance(value, str):
                 slots.append(
-                    Slot(f"{action} {name}", name, lambda t, s=send, n=name: s(t, (n,), "value"))
+                    Slot(f"{action} {name}", name, partial(send, where=(name,), kind="value"))
                 )
                 continue
             for where, path, kind in strings_of(value, name):
@@ -452,7 +456,7 @@ def rpc_slots(instance: Instance) -> list[Slot]:
                     Slot(
                         f"{action} {kind} {path}",
                         path,
-                        lambda t, s=send, w=(name, *where), k=kind: s(t, w, k),
+                        partial(send, where=(name, *where), kind=kind),
                     )
                 )
     return slots
@@ -486,7 +490,7 @@ def roa_send(
     key_id, secret = instance.access_key
     raw = "&".join(f"{quote(k)}={wire(v)}" for k, v in query.items())
     signable = not any(is_bad(v) and "\x00" not in v for v in query.values())
-    client = RoaClient(instance.http.app, key_id, secret, version=version)
+    client = RoaClient(instance.app, key_id, secret, version=version)
     headers = client.headers_for(method, path, query, body=body, sign=signable)
     return instance.http.request(
         method, f"{path}?{raw}" if raw else path, content=body, headers=headers

@@ -16,7 +16,7 @@ from tests.support.server import free_port
 
 @asynccontextmanager
 async def serving(
-    app: FastAPI, *, graceful_seconds: float = 5
+    app: FastAPI, *, graceful_seconds: int = 5
 ) -> AsyncIterator[tuple[str, DrainingServer]]:
     """The base URL of `app` served until the block ends, and its server.
 

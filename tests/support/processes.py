@@ -48,6 +48,8 @@ def run_in_group(
         start_new_session=True,
     )
     status: int | None
+    out: bytes
+    err: bytes | None
     try:
         out, err = process.communicate(timeout=timeout)
         status = process.returncode

@@ -27,7 +27,7 @@ FAST = settings(
 REFUSALS = (InvalidArgument, RpcError)
 
 # Storable text: lone surrogates and NUL are refused where text enters (see below).
-text = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+text = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 names = st.text(text, min_size=0, max_size=30)
 values = st.text(text, max_size=60) | st.text(text, max_size=3000).map(lambda s: s * 3)
 pairs = st.lists(st.tuples(names, values), max_size=12)
@@ -164,9 +164,9 @@ def read_everything(p: Params) -> None:
                         except REFUSALS:
                             pass
     for name in ("PageNumber", "PageSize", "IsDefaultModel"):
-        for reader in (p.integer, p.boolean, p.required):
+        for read_scalar in (p.integer, p.boolean, p.required):
             with contextlib.suppress(*REFUSALS):
-                reader(name)
+                read_scalar(name)
     with contextlib.suppress(*REFUSALS):
         paging(p)
 

@@ -223,7 +223,7 @@ def answer(status: int, body: dict[str, object], headers: dict[str, str]) -> htt
 
 
 def test_the_sdk_exposes_retry_after_on_resource_exhausted() -> None:
-    body = {"code": "RESOURCE_EXHAUSTED", "message": "slow down", "details": []}
+    body: dict[str, object] = {"code": "RESOURCE_EXHAUSTED", "message": "slow down", "details": []}
     error = error_from_response(answer(429, body, {"Retry-After": "3", "x-request-id": "r1"}))
     assert isinstance(error, ResourceExhausted)
     assert (error.retry_after, error.status_code, error.request_id) == (3.0, 429, "r1")

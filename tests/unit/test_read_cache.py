@@ -17,6 +17,9 @@ class FakeVersion:
     async def start(self, on_change: Callable[[], None]) -> None:
         return None
 
+    def listen_topics(self, on_topic: Callable[[str | None], None]) -> None:
+        return None
+
     async def stop(self) -> None:
         return None
 
