@@ -14,6 +14,7 @@ from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
 from tests.support.databases import ReusedPostgres, database
+from tests.support.shared_routes import shared_routes
 
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -21,6 +22,13 @@ STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 POSTGRES_ONLY = pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _routes_built_once() -> Iterator[None]:
+    """In-process apps share their built routes (see tests/support/shared_routes.py)."""
+    with shared_routes():
+        yield
 
 
 @pytest.fixture(scope="session")
