@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
-from tests.support.databases import ReusedPostgres, database
+from tests.support.databases import ReusedPostgres, copied_sqlite, database, migrated_sqlite
 from tests.support.shared_routes import shared_routes
 
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
@@ -41,14 +41,23 @@ def reused_postgres() -> Iterator[ReusedPostgres]:
         reused.drop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the head schema without rows, migrated once per session (and worker)."""
+    return migrated_sqlite(tmp_path_factory.mktemp("sqlite-template") / "modelplane.db")
+
+
 @pytest.fixture(params=STORES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of each kind with no rows: a new SQLite file, the emptied PostgreSQL one."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of each kind at the head schema with no rows.
+
+    SQLite: a copy of the session's template file; PostgreSQL: the session's database,
+    emptied (both migrated once, as the first start of an app would).
+    """
     if request.param == "postgres":
-        yield request.getfixturevalue("reused_postgres").empty()
-    else:
-        with database("sqlite", tmp_path) as url:
-            yield url
+        url: str = request.getfixturevalue("reused_postgres").empty()
+        return url
+    return copied_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
 
 
 @pytest.fixture(params=STORES)
