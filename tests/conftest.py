@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -15,6 +16,7 @@ from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
 from tests.support.databases import ReusedPostgres, copied_sqlite, database, migrated_sqlite
 from tests.support.shared_routes import shared_routes
+from tests.support.xdist_groups import SharedServers
 
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -22,6 +24,14 @@ STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 POSTGRES_ONLY = pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SharedServers | None:
+    """With -n (`--dist load`), the tests that share a live server run on one worker."""
+    if config.getvalue("dist") != "load":
+        return None  # another --dist asked for: xdist's own
+    return SharedServers(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
