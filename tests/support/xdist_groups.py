@@ -30,7 +30,7 @@ SHARED_SERVER_GROUPS = {
 }
 
 
-class SharedServers(LoadScopeScheduling):
+class SharedServers(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
     """`--dist load`, except that a group of SHARED_SERVER_GROUPS goes to one worker."""
 
     def _split_scope(self, nodeid: str) -> str:
