@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -13,7 +14,9 @@ from fastapi import FastAPI
 from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
-from tests.support.databases import ReusedPostgres, database
+from tests.support.databases import ReusedPostgres, copied_sqlite, database, migrated_sqlite
+from tests.support.shared_routes import shared_routes
+from tests.support.xdist_groups import SharedServers
 
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -21,6 +24,21 @@ STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 POSTGRES_ONLY = pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SharedServers | None:
+    """With -n (`--dist load`), the tests that share a live server run on one worker."""
+    if config.getvalue("dist") != "load":
+        return None  # another --dist asked for: xdist's own
+    return SharedServers(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _routes_built_once() -> Iterator[None]:
+    """In-process apps share their built routes (see tests/support/shared_routes.py)."""
+    with shared_routes():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -33,14 +51,23 @@ def reused_postgres() -> Iterator[ReusedPostgres]:
         reused.drop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the head schema without rows, migrated once per session (and worker)."""
+    return migrated_sqlite(tmp_path_factory.mktemp("sqlite-template") / "modelplane.db")
+
+
 @pytest.fixture(params=STORES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of each kind with no rows: a new SQLite file, the emptied PostgreSQL one."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of each kind at the head schema with no rows.
+
+    SQLite: a copy of the session's template file; PostgreSQL: the session's database,
+    emptied (both migrated once, as the first start of an app would).
+    """
     if request.param == "postgres":
-        yield request.getfixturevalue("reused_postgres").empty()
-    else:
-        with database("sqlite", tmp_path) as url:
-            yield url
+        url: str = request.getfixturevalue("reused_postgres").empty()
+        return url
+    return copied_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
 
 
 @pytest.fixture(params=STORES)

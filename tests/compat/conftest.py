@@ -1,4 +1,10 @@
-"""A live modelplane per store kind, shared by the compat tests of one module."""
+"""A live modelplane per store kind, shared by the compat tests of every module.
+
+One server per store (and xdist worker) for the whole session: starting one costs
+seconds, a test milliseconds. The tests keep out of each other's way as they did within
+a module: each writes its own names (uuid suffixes, new workspaces and namespaces) and
+lists only by them.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ ACCESS_KEY_SECRET = "compat-admin-secret-0123456789"
 
 
 @pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
