@@ -131,7 +131,11 @@ class GuardedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.head_limited = HeadLimitedConnection(self.limits.head_bytes)
         self.conn = self.head_limited
-        self._deadline: asyncio.TimerHandle | None = None
+        # One timer per connection, moved lazily: arming a phase only notes its deadline,
+        # and the timer, when it fires early, waits again for what is left. A request then
+        # costs no timer of its own (keep-alive connections serve thousands).
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0  # loop time at which the phase's wait ends
         self._phase: _Phase | None = None
         self._heard = False  # whether a byte of the awaited head came
         self._lingering = False  # answered with an error: what comes is dropped
@@ -161,8 +165,11 @@ class GuardedH11Protocol(H11Protocol):
         self._arm(_Phase.HEAD, heard=False)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Stop the deadline, then uvicorn's cleanup."""
+        """Stop the timer, then uvicorn's cleanup."""
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -226,19 +233,30 @@ class GuardedH11Protocol(H11Protocol):
             self._disarm()
 
     def _arm(self, phase: _Phase, *, heard: bool) -> None:
-        self._disarm()
         self._phase, self._heard = phase, heard
         seconds = self.limits.head_seconds if phase is _Phase.HEAD else self.limits.body_seconds
-        self._deadline = self.loop.call_later(seconds, self._expired)
+        self._deadline = self.loop.time() + seconds
+        if self._timer is not None and self._timer.when() > self._deadline:
+            self._timer.cancel()  # a shorter wait than the one it times (a head after a body)
+            self._timer = None
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._deadline, self._on_timer)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline, self._phase = None, None
+        self._phase = None  # the timer, if any, finds nothing to wait for and stops
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._phase is None:
+            return
+        if self.loop.time() < self._deadline:  # re-armed since: wait for what is left
+            self._timer = self.loop.call_at(self._deadline, self._on_timer)
+            return
+        self._expired()
 
     def _expired(self) -> None:
         phase = self._phase
-        self._deadline, self._phase = None, None
+        self._phase = None
         if phase is None or self.transport.is_closing():
             return
         if phase is _Phase.BODY and self.flow.read_paused:
@@ -283,7 +301,9 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.write_eof()
         self._lingering = True
         self.flow.resume_reading()
-        self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 def protocol_class(limits: ConnectionLimits) -> type[GuardedH11Protocol]:

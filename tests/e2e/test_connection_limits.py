@@ -389,3 +389,40 @@ def test_failed_accepts_are_logged_once_a_second_with_a_count(server: Server) ->
     while httpx.get(f"{server.url}/readyz", timeout=2).status_code != 200:
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_a_slow_head_after_a_body_gets_the_head_deadline_not_the_body_one(
+    tmp_path: Path,
+) -> None:
+    """A connection's one timer, moved lazily, is brought forward when a shorter wait
+    follows a longer one: the next head's deadline after a body's."""
+    head_seconds, body_seconds = 1.0, 4.0
+    with database("sqlite", tmp_path) as url:
+        env = instance_env(
+            url,
+            TOKEN,
+            MODELPLANE_HEAD_TIMEOUT_SECONDS=str(head_seconds),
+            MODELPLANE_BODY_TIMEOUT_SECONDS=str(body_seconds),
+        )
+        with (
+            Server(cwd=tmp_path, env=env) as running,
+            socket.create_connection(("127.0.0.1", running.port), timeout=10) as sock,
+        ):
+            value = b'{"value": "v"}'
+            sock.sendall(
+                f"PUT {NS}/after-body HTTP/1.1\r\nHost: x\r\nx-api-key: {TOKEN}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(value)}\r\n\r\n".encode()
+            )
+            time.sleep(head_seconds + 0.3)  # the timer now waits for the body's deadline
+            sock.sendall(value)
+            answer = b""
+            while b'"value":"v"' not in answer:
+                answer += sock.recv(4096)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")  # the next head, never ended
+            started = time.monotonic()
+            rest = b""
+            while chunk := sock.recv(4096):
+                rest += chunk
+            assert head_seconds - 0.1 < time.monotonic() - started < head_seconds + MARGIN
+            status, body = status_and_body(rest)
+            assert (status, body["code"]) == (408, "REQUEST_TIMEOUT")
