@@ -15,6 +15,10 @@ from modelplane.faces import health
 from modelplane.faces.aliyun.roa import bailian as aliyun_bailian
 from modelplane.faces.aliyun.roa import eas as aliyun_eas
 from modelplane.faces.aliyun.rpc import routes as aliyun_rpc
+from modelplane.faces.gateway import routes as gateway_routes
+from modelplane.faces.gateway.health import Health
+from modelplane.faces.gateway.metrics import GatewayMetrics
+from modelplane.faces.gateway.relay import Limits, Relay
 from modelplane.faces.metrics import HttpMetrics, metrics_route
 from modelplane.faces.middleware import RequestContext
 from modelplane.faces.native import audit as native_audit
@@ -37,7 +41,7 @@ from modelplane.security.secretbox import SecretBox, load_or_create_key_file, pa
 from modelplane.security.watch_slots import WatchSlots
 from modelplane.services.bootstrap import bootstrap
 from modelplane.services.key_rotation import find_unopenable
-from modelplane.settings import RateLimitOverride, Settings
+from modelplane.settings import RateLimitOverride, Settings, process_environment
 from modelplane.store import migrate
 from modelplane.store.cache import ReadCache
 from modelplane.store.engine import create_engines
@@ -181,6 +185,35 @@ async def prepare_store(settings: Settings, secrets: SecretBox) -> tuple[Store, 
     return store, result.first_token
 
 
+NATIVE_ROUTERS = (
+    native_llms.router,
+    native_principals.router,
+    native_model_groups.router,
+    native_provider_templates.router,
+    native_llm_templates.router,
+    native_runtimes.router,
+    native_workspaces.router,
+    native_prompt_templates.router,
+    native_configs.router,
+    native_audit.router,
+)
+
+
+def gateway_relay(settings: Settings, metrics: GatewayMetrics) -> Relay:
+    """The gateway's relay, with the limits and rests of `settings`."""
+    limits = Limits(
+        deadline_seconds=settings.gateway_timeout_seconds,
+        connect_seconds=settings.gateway_connect_timeout_seconds,
+        idle_seconds=settings.gateway_idle_timeout_seconds,
+        max_attempts=settings.gateway_max_attempts,
+    )
+    health = Health(
+        failures=settings.gateway_cooldown_failures,
+        rest_seconds=settings.gateway_cooldown_seconds,
+    )
+    return Relay(limits, health, metrics)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -196,6 +229,7 @@ def create_app(
         await report_unopenable(store, secrets)
         app.state.store = store
         app.state.secrets = secrets
+        app.state.gateway = gateway_relay(settings, app.state.gateway_metrics)
         if app.state.metrics is not None:
             app.state.metrics.set_sources(store_gauges(store))
         if first_token is not None:
@@ -209,6 +243,7 @@ def create_app(
         finally:
             if app.state.access_log is not None:
                 app.state.access_log.flush()
+            await app.state.gateway.close()
             await store.close()
 
     app = FastAPI(
@@ -229,27 +264,27 @@ def create_app(
     app.state.watch_slots = WatchSlots(  # taken by each watch while it is open
         per_principal=settings.max_watches_per_principal, total=settings.max_watches
     )
+    app.state.gateway_environ = process_environment()  # for env:// key references
+    app.state.gateway_metrics = GatewayMetrics()
     native_errors.install(app)
     native_openapi.install(app)
-    app.include_router(native_llms.router)
-    app.include_router(native_principals.router)
-    app.include_router(native_model_groups.router)
-    app.include_router(native_provider_templates.router)
-    app.include_router(native_llm_templates.router)
-    app.include_router(native_runtimes.router)
-    app.include_router(native_workspaces.router)
-    app.include_router(native_prompt_templates.router)
-    app.include_router(native_configs.router)
-    app.include_router(native_audit.router)
+    control_plane = settings.serve in ("all", "control-plane")
+    if settings.serve in ("all", "gateway"):  # first: the calls are the hottest path
+        app.router.routes.extend(gateway_routes.routes())
+    if control_plane:
+        for router in NATIVE_ROUTERS:
+            app.include_router(router)
     app.include_router(health.router)
     metrics = HttpMetrics(app.router.routes) if settings.metrics else None
     app.state.metrics = metrics
     if metrics is not None:
+        metrics.add_family(app.state.gateway_metrics.render)
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         app.router.routes.append(metrics_route(token))
-    app.router.routes.append(aliyun_rpc.route)
-    app.router.routes.append(aliyun_bailian.route)
-    app.router.routes.append(aliyun_eas.route)
+    if control_plane:
+        app.router.routes.append(aliyun_rpc.route)
+        app.router.routes.append(aliyun_bailian.route)
+        app.router.routes.append(aliyun_eas.route)
     # The documentation routes go last: every request is matched against the routes in
     # order, and these are the least requested.
     app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -77,6 +79,18 @@ class Settings(BaseSettings):
     rate_limit_burst: Burst = 100
     # principalId -> requests per second (keeping the burst above) or {perSecond, burst}.
     rate_limit_overrides: dict[str, PerSecond | RateLimitOverride] = Field(default_factory=dict)
+    # What this replica serves: the control plane and the gateway, or one of them, so that
+    # gateway replicas scale apart on the same database.
+    serve: Literal["all", "gateway", "control-plane"] = "all"
+    # The gateway (faces/gateway): one call's deadline over all its attempts; the wait to
+    # connect to an upstream; the longest silence of an upstream once it answers; at most
+    # how many attempts; after how many failures in a row a member rests, and for how long.
+    gateway_timeout_seconds: Timeout = 600.0
+    gateway_connect_timeout_seconds: Timeout = 5.0
+    gateway_idle_timeout_seconds: Timeout = 60.0
+    gateway_max_attempts: int = Field(default=3, ge=1, le=20)
+    gateway_cooldown_failures: int = Field(default=3, ge=1, le=1000)
+    gateway_cooldown_seconds: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False)
     # GET /metrics (Prometheus text format); with a token, only for `Bearer <token>`.
     metrics: bool = True
     metrics_token: SecretStr | None = None
@@ -171,3 +185,10 @@ class Settings(BaseSettings):
             return self.secret_key_file
         db = self.sqlite_path
         return db.with_name(db.name + ".key") if db is not None else None
+
+
+def process_environment() -> Mapping[str, str]:
+    """The process's environment: where the gateway reads `env://NAME` key references of
+    LLM connections, at the time of each call (so a changed variable needs no restart
+    beyond the process's own)."""
+    return os.environ

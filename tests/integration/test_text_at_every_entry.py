@@ -16,10 +16,9 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, quote_from_bytes
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -64,13 +63,25 @@ def wire(text: str) -> str:
     return quote_from_bytes(text.encode("utf-8", "surrogatepass"), safe="")
 
 
+class Answer(Protocol):
+    """What the tests read of a response (the TestClient's may come from httpx or httpx2)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    def json(self) -> Any: ...
+
+
 @dataclass(frozen=True)
 class Slot:
     """One place a string enters: `send` puts the text there; a refusal names `field`."""
 
     name: str
     field: str
-    send: Callable[[str], httpx.Response]
+    send: Callable[[str], Answer]
 
 
 @dataclass
@@ -78,13 +89,13 @@ class Instance:
     """A running app with a few resources, and a view of its tables."""
 
     app: FastAPI
-    http: httpx.Client  # a TestClient: one event loop of its own for the app
+    http: TestClient  # one event loop of its own for the app
     rows: SqliteRows | PostgresRows
     ids: dict[str, str]
     access_key: tuple[str, str]
 
 
-def refused_field(response: httpx.Response) -> str:
+def refused_field(response: Answer) -> str:
     """Where the error says the problem is: the native `details`, an Alibaba message."""
     body = response.json()
     if "details" in body:
@@ -146,12 +157,12 @@ def instance(settings: Settings, database_url: str) -> Iterator[Instance]:
             rows.close()
 
 
-def created(response: httpx.Response) -> Any:
+def created(response: Answer) -> Any:
     assert response.status_code in (200, 201), response.text
     return response.json()
 
 
-def seed(http: httpx.Client) -> dict[str, str]:
+def seed(http: TestClient) -> dict[str, str]:
     """One resource of each kind, their ids by name."""
     admin = next(p for p in http.get("/v1/principals").json()["principals"])
     llm = created(http.post("/v1/llms", json=LLM))["llm"]
@@ -313,7 +324,7 @@ def native_slots(instance: Instance) -> list[Slot]:
                 b: Any = body,
                 w: Any = where,
                 k: str = kind,
-            ) -> httpx.Response:
+            ) -> Answer:
                 content = json.dumps(put_text(b, w, k, text))  # `\ud800` escapes, as attackers
                 return http.request(
                     m, p, content=content, headers={"content-type": "application/json"}
@@ -330,7 +341,7 @@ def native_slots(instance: Instance) -> list[Slot]:
     }
     for field, template in paths.items():
 
-        def in_path(text: str, t: str = template) -> httpx.Response:
+        def in_path(text: str, t: str = template) -> Answer:
             return (
                 http.put(t.format(wire(text)), json={"value": "v"})
                 if "configs" in t
@@ -348,7 +359,7 @@ def native_slots(instance: Instance) -> list[Slot]:
     }
     for field, route in queries.items():
 
-        def in_query(text: str, f: str = field, r: str = route) -> httpx.Response:
+        def in_query(text: str, f: str = field, r: str = route) -> Answer:
             return http.get(f"{r}?{f}={wire(text)}")
 
         slots.append(Slot(f"query {field}", field, in_query))
@@ -433,7 +444,7 @@ def rpc_slots(instance: Instance) -> list[Slot]:
 
         def send(
             text: str, where: tuple[Any, ...], kind: str, a: str = action, p: Any = params
-        ) -> httpx.Response:
+        ) -> Answer:
             form = put_text(p, where, kind, text)
             body = "&".join(
                 f"{quote(k)}={wire(v if isinstance(v, str) else json.dumps(v))}"
@@ -484,7 +495,7 @@ def roa_send(
     body: bytes = b"",
     *,
     version: str = "2023-12-29",
-) -> httpx.Response:
+) -> Answer:
     """A ROA call, signed as the SDK signs it when its text can be signed at all (a lone
     surrogate cannot: such a request is refused before its signature is looked at)."""
     key_id, secret = instance.access_key
@@ -510,7 +521,7 @@ def roa_slots(instance: Instance) -> list[Slot]:
 
             def in_query(
                 text: str, m: str = method, p: str = path, q: Any = params, n: str = name
-            ) -> httpx.Response:
+            ) -> Answer:
                 return roa_send(instance, m, p, q | {n: text})
 
             slots.append(Slot(f"bailian {method} {name}", name, in_query))
@@ -519,14 +530,14 @@ def roa_slots(instance: Instance) -> list[Slot]:
         ("promptTemplateId", "/ws-text/promptTemplates/{}"),
     ):
 
-        def in_path(text: str, s: str = shape) -> httpx.Response:
+        def in_path(text: str, s: str = shape) -> Answer:
             return roa_send(instance, "GET", s.format(wire(text)), {})
 
         slots.append(Slot(f"bailian path {name}", name, in_path))
     eas = "/api/v2/configs/{}/service/{}/{}"
     for method in ("POST", "PUT"):
 
-        def in_body(text: str, m: str = method) -> httpx.Response:
+        def in_body(text: str, m: str = method) -> Answer:
             body = json.dumps({"Value": text}).encode()
             path = eas.format("cn-text", "svc", "k" if m == "PUT" else "k3")
             return roa_send(instance, m, path, {}, body, version=EAS_VERSION)
@@ -534,7 +545,7 @@ def roa_slots(instance: Instance) -> list[Slot]:
         slots.append(Slot(f"eas {method} Value", "Value", in_body))
     for n, name in enumerate(("ClusterId", "Name", "ConfigKey")):
 
-        def in_eas_path(text: str, at: int = n) -> httpx.Response:
+        def in_eas_path(text: str, at: int = n) -> Answer:
             parts = ["cn-text", "svc", "k4"]
             parts[at] = wire(text)
             body = b'{"Value": "v"}'

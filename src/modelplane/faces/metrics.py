@@ -45,10 +45,15 @@ class HttpMetrics:
         self.sums: dict[str, float] = {}
         self.in_flight = 0
         self._sources: list[Gauges] = []
+        self._families: list[Callable[[], list[str]]] = []
 
     def set_sources(self, *sources: Gauges) -> None:
         """Also render each `source()`'s samples: (name, type, help, value) each."""
         self._sources = list(sources)
+
+    def add_family(self, render: Callable[[], list[str]]) -> None:
+        """Also render the lines of `render()` (metrics with labels of their own)."""
+        self._families.append(render)
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Count one finished request."""
@@ -97,8 +102,8 @@ class HttpMetrics:
             "# TYPE modelplane_http_requests_total counter",
         ]
         for (face, method, route, status), count in sorted(self.requests.items()):
-            labels = _labels(face=face, method=method, route=route, status=str(status))
-            lines.append(f"modelplane_http_requests_total{{{labels}}} {count}")
+            tags = labels(face=face, method=method, route=route, status=str(status))
+            lines.append(f"modelplane_http_requests_total{{{tags}}} {count}")
         name = "modelplane_http_request_duration_seconds"
         lines += [
             f"# HELP {name} Time from a request's arrival to the end of its answer.",
@@ -109,9 +114,9 @@ class HttpMetrics:
             for bound, count in zip((*BUCKETS, None), counts, strict=True):
                 total += count
                 le = "+Inf" if bound is None else repr(bound)
-                lines.append(f"{name}_bucket{{{_labels(face=face, le=le)}}} {total}")
-            lines.append(f"{name}_sum{{{_labels(face=face)}}} {_number(self.sums[face])}")
-            lines.append(f"{name}_count{{{_labels(face=face)}}} {total}")
+                lines.append(f"{name}_bucket{{{labels(face=face, le=le)}}} {total}")
+            lines.append(f"{name}_sum{{{labels(face=face)}}} {number(self.sums[face])}")
+            lines.append(f"{name}_count{{{labels(face=face)}}} {total}")
         lines += [
             "# HELP modelplane_http_requests_in_flight HTTP requests being answered now.",
             "# TYPE modelplane_http_requests_in_flight gauge",
@@ -120,7 +125,9 @@ class HttpMetrics:
         for source in self._sources:
             for metric, kind, text, value in source():
                 lines += [f"# HELP {metric} {text}", f"# TYPE {metric} {kind}"]
-                lines.append(f"{metric} {_number(value)}")
+                lines.append(f"{metric} {number(value)}")
+        for family in self._families:
+            lines += family()
         return "\n".join(lines) + "\n"
 
 
@@ -139,11 +146,13 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def _labels(**labels: str) -> str:
-    return ",".join(f'{name}="{_escape(value)}"' for name, value in labels.items())
+def labels(**values: str) -> str:
+    """Prometheus labels `a="1",b="2"`, escaped."""
+    return ",".join(f'{name}="{_escape(value)}"' for name, value in values.items())
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """A sample value: an integer without a fraction."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 

@@ -107,8 +107,22 @@ class RequestContext:
                 "durationMs": round((time.perf_counter() - started) * 1000, 2),
                 "principalId": state.get("principal_id"),
                 "face": state.get("face", "native"),
+                **state.get("log_fields", {}),
             }
         )
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (`RequestContext` stops it at the size limit)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
 async def _send_too_large(send: Send, request_id: str, limit: int) -> None:

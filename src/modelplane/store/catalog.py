@@ -432,3 +432,55 @@ class CatalogRepository:
             )
         )
         return bool(result.rowcount)
+
+    async def groups_by_key(self, key: str, *, visible_to: str | None) -> list[ModelGroup]:
+        """The groups whose id or name is `key` (the gateway's model names), oldest first."""
+        g = model_groups.c
+        query = sa.select(model_groups).where(sa.or_(g.model_template_id == key, g.name == key))
+        if visible_to is not None:
+            query = query.where(g.owner_id == visible_to)
+        query = query.order_by(g.created_at, g.model_template_id)
+        return [_group(row) for row in await self._conn.execute(query)]
+
+    async def all_groups(self, *, visible_to: str | None) -> list[ModelGroup]:
+        """Every group (of one owner, with `visible_to`), oldest first."""
+        g = model_groups.c
+        query = sa.select(model_groups).order_by(g.created_at, g.model_template_id)
+        if visible_to is not None:
+            query = query.where(g.owner_id == visible_to)
+        return [_group(row) for row in await self._conn.execute(query)]
+
+    async def offers(
+        self, group_ids: list[str]
+    ) -> list[tuple[ProviderTemplate, LlmTemplate, str | None]]:
+        """Every LLM template of these groups with its provider and the provider's sealed
+        API key, in provider then template order."""
+        if not group_ids:
+            return []
+        p, t = provider_templates.c, llm_templates.c
+        query = (
+            sa.select(
+                *_PROVIDER_COLUMNS,
+                p.api_key_sealed,
+                p.api_key_sealed.is_not(None).label("has_api_key"),
+                *[c.label(f"t_{c.name}") for c in llm_templates.c],
+            )
+            .join(llm_templates, t.provider_template_id == p.provider_template_id)
+            .where(p.model_template_id.in_(group_ids))
+            .order_by(p.created_at, p.provider_template_id, t.created_at, t.llm_template_id)
+        )
+        found = []
+        for row in await self._conn.execute(query):
+            template = LlmTemplate(
+                llm_template_id=row.t_llm_template_id,
+                provider_template_id=row.t_provider_template_id,
+                model_template_id=row.t_model_template_id,
+                llm_code=row.t_llm_code,
+                name=row.t_name,
+                description=row.t_description,
+                config=dict(row.t_config),
+                is_default_model=bool(row.t_is_default_model),
+                created_at=row.t_created_at,
+            )
+            found.append((_provider(row), template, row.api_key_sealed))
+        return found

@@ -79,6 +79,18 @@ class LlmRepository:
         result = await self._conn.execute(llms.delete().where(llms.c.llm_id == llm_id))
         return bool(result.rowcount)
 
+    async def by_key(self, key: str, *, visible_to: str | None) -> list[tuple[Llm, str | None]]:
+        """The LLMs whose id or `modelIdentifier` is `key`, with their sealed credentials
+        (the gateway's model names), oldest first."""
+        c = llms.c
+        query = sa.select(*_COLUMNS, c.credentials_sealed).where(
+            sa.or_(c.llm_id == key, c.model_identifier == key)
+        )
+        if visible_to is not None:
+            query = query.where(c.owner_id == visible_to)
+        query = query.order_by(c.created_at, c.llm_id)
+        return [(from_row(row), row.credentials_sealed) for row in await self._conn.execute(query)]
+
     async def sealed_credentials(self, llm_id: str) -> str | None:
         """The sealed credentials of one LLM."""
         query = sa.select(llms.c.credentials_sealed).where(llms.c.llm_id == llm_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import unquote_plus
 
-from starlette.types import Receive, Scope
+from starlette.types import Scope
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.principals import Principal
@@ -30,19 +30,6 @@ SIGNATURE_401 = frozenset({"InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch
 def signature_status(code: str) -> int:
     """The HTTP status of a signature error with this Alibaba code."""
     return 401 if code in SIGNATURE_401 else 400
-
-
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body (the app's middleware stops it at the size limit)."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def received_headers(scope: Scope) -> dict[str, list[str]]:

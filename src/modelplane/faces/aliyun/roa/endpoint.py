@@ -26,13 +26,13 @@ from modelplane.faces.aliyun.roa.routing import MALFORMED_KEY, SHAPE_KEY, RawPat
 from modelplane.faces.aliyun.transport import (
     authenticate,
     query_pairs,
-    read_body,
     received_headers,
     signed_request,
     signed_setting,
     single_values,
 )
 from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.middleware import read_body
 from modelplane.services import request_context
 from modelplane.store.uow import Store
 

@@ -34,12 +34,12 @@ from modelplane.faces.aliyun.transport import (
     first,
     parse_pairs,
     query_pairs,
-    read_body,
     received_headers,
     signed_request,
     signed_setting,
 )
 from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.middleware import read_body
 from modelplane.services import request_context
 
 VERSION = "2021-09-01"

@@ -1,0 +1,412 @@
+"""Sending a call to a pool and relaying the answer: attempts, rests, honest streams.
+
+A call tries the pool's members in the order `attempt_order` gives (healthy ones first,
+by weight), at most `max_attempts` times, all within the call's deadline. A connect
+error, a timeout, a 429 or a 5xx moves on to the next member; a Retry-After is honoured
+before the same member is asked again. Each failure counts towards the member's rest for
+this operation (`health.py`).
+
+Streams: an answer is held back only until its first whole event has arrived and read
+well; until then a failure (no events, a malformed one, a stall, a dropped connection)
+moves on to the next member like any other. From the first byte sent to the client on,
+events are passed on as each completes; a stream that then ends without its end event,
+sends a malformed event or stalls past the idle timeout is ended with an explicit error
+event and no `[DONE]`: never a made-up `finish_reason`. A client that leaves cancels the
+upstream request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import orjson
+from starlette.types import Message, Receive, Scope, Send
+
+from modelplane.domain.gateway import (
+    ANTHROPIC_VERSION,
+    ApiFamily,
+    Operation,
+    Route,
+    Target,
+    attempt_order,
+    with_defaults,
+)
+from modelplane.faces.gateway.errors import UpstreamError, error_body
+from modelplane.faces.gateway.health import Health
+from modelplane.faces.gateway.metrics import GatewayMetrics
+from modelplane.faces.gateway.sse import EventScanner, Usage
+
+RETRY_AFTER_MAX = 60.0  # a longer Retry-After is not waited out within a call
+# Upstream headers passed on to the client; the rest (cookies, server, …) stay behind.
+RELAYED = ("content-type", "retry-after", "request-id", "openai-processing-ms")
+RELAYED_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
+# Client headers passed on to an upstream of each family.
+FORWARDED = {ApiFamily.OPENAI: ("openai-beta",), ApiFamily.ANTHROPIC: ("anthropic-beta",)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a call may take and how often it is tried."""
+
+    deadline_seconds: float
+    connect_seconds: float
+    idle_seconds: float
+    max_attempts: int
+
+
+@dataclass
+class Call:
+    """One call through the gateway, as it goes: for headers, metrics and the log."""
+
+    operation: Operation
+    route: Route
+    body: dict[str, Any]
+    client_headers: dict[str, str]
+    started: float
+    upstream_seconds: float = 0.0
+    attempts: int = 0
+    member: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    broken: str | None = None  # why a stream ended with an error event, if it did
+    status: int = 0  # the status answered (0 until an answer began)
+
+    def overhead_ms(self) -> float:
+        """The time spent in modelplane so far: all of it but waiting for upstreams."""
+        return max(0.0, (time.perf_counter() - self.started - self.upstream_seconds) * 1000)
+
+    def answer_headers(self) -> list[tuple[bytes, bytes]]:
+        """The gateway's own response headers."""
+        return [
+            (b"x-modelplane-target", (self.member or "").encode()),
+            (b"x-modelplane-attempts", str(self.attempts).encode()),
+            (b"x-modelplane-overhead-ms", f"{self.overhead_ms():.3f}".encode()),
+        ]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An upstream's complete answer, passed on as it came."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+    async def send(self, call: Call, send: Send) -> None:
+        """Send it, with the gateway's headers."""
+        headers = [
+            *_relayed(self.headers),
+            (b"content-length", str(len(self.body)).encode()),
+            *call.answer_headers(),
+        ]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class _Retry(Exception):
+    """This attempt failed in a way the next member may not share; `answer` is what the
+    upstream said, if it said anything (relayed when no attempt succeeds)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        answer: _Answer | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+        self.answer = answer
+
+
+class Relay:
+    """The upstream connections, the members' health and the gateway's metrics."""
+
+    def __init__(self, limits: Limits, health: Health, metrics: GatewayMetrics) -> None:
+        self.limits = limits
+        self.health = health
+        self.metrics = metrics
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(limits.idle_seconds, connect=limits.connect_seconds),
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
+            follow_redirects=False,
+        )
+
+    async def close(self) -> None:
+        """Close every upstream connection."""
+        await self.client.aclose()
+
+    async def serve(self, call: Call, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer `call`; cancelled (and its upstream request with it) if the client leaves."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                call.status = message["status"]
+            await send(message)
+
+        work = asyncio.ensure_future(self._serve(call, scope, sending))
+        left = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait({work, left}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (work, left):
+                if not task.done():
+                    task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            self.metrics.observe(call, scope)
+
+    async def _serve(self, call: Call, scope: Scope, send: Send) -> None:
+        stream = call.body.get("stream") is True
+        targets = call.route.targets
+        resting = self.health.resting((t.member for t in targets), call.operation)
+        order = attempt_order(targets, resting)
+        deadline = call.started + self.limits.deadline_seconds
+        last: _Retry | None = None
+        for n in range(self.limits.max_attempts):
+            target = order[n % len(order)]
+            wait = self.health.wait_for(target.member, call.operation)
+            left = deadline - time.perf_counter()
+            if wait >= left:
+                break
+            if wait > 0:
+                await asyncio.sleep(wait)
+                call.upstream_seconds += wait  # not time spent in modelplane
+            call.attempts += 1
+            call.member = target.member
+            try:
+                if stream:
+                    await self._stream(call, target, deadline, scope, send)
+                else:
+                    await self._once(call, target, deadline, send)
+            except _Retry as failure:
+                self.health.failed(target.member, call.operation, retry_after=failure.retry_after)
+                self.metrics.failed(call, target.member, failure.code)
+                last = failure
+                continue
+            self.health.succeeded(target.member, call.operation)
+            return
+        if last is not None and last.answer is not None:
+            await last.answer.send(call, send)
+            return
+        if last is None:
+            raise UpstreamError(504, "upstream_timeout", "the call's deadline passed")
+        raise UpstreamError(last.status, last.code, last.message)
+
+    def _request(self, call: Call, target: Target, timeout: httpx.Timeout) -> httpx.Request:
+        content = orjson.dumps(with_defaults(call.body, target, call.operation))
+        headers = {"content-type": "application/json", "accept": "application/json"}
+        for name in FORWARDED[target.family]:
+            if name in call.client_headers:
+                headers[name] = call.client_headers[name]
+        if target.family is ApiFamily.ANTHROPIC:
+            headers["anthropic-version"] = call.client_headers.get(
+                "anthropic-version", ANTHROPIC_VERSION
+            )
+        if target.auth is not None:
+            headers[target.auth[0]] = target.auth[1]
+        return self.client.build_request(
+            "POST", target.url(call.operation), content=content, headers=headers, timeout=timeout
+        )
+
+    def _timeout(self, deadline: float) -> httpx.Timeout:
+        left = max(0.001, deadline - time.perf_counter())
+        return httpx.Timeout(
+            min(self.limits.idle_seconds, left), connect=min(self.limits.connect_seconds, left)
+        )
+
+    async def _upstream(
+        self, call: Call, request: httpx.Request, deadline: float, *, stream: bool
+    ) -> httpx.Response:
+        """Send `request`; a connect error or a timeout is `_Retry`."""
+        left = deadline - time.perf_counter()
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(left):
+                return await self.client.send(request, stream=stream)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise _Retry(504, "upstream_timeout", f"{call.member} did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise _Retry(
+                502,
+                "upstream_unreachable",
+                f"{call.member} could not be reached: {type(exc).__name__}",
+            ) from exc
+        finally:
+            call.upstream_seconds += time.perf_counter() - started
+
+    async def _once(self, call: Call, target: Target, deadline: float, send: Send) -> None:
+        request = self._request(call, target, self._timeout(deadline))
+        response = await self._upstream(call, request, deadline, stream=True)
+        answer = await self._whole(call, target, response, deadline)
+        if answer.status == 200 and b'"usage"' in answer.body:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                parsed = orjson.loads(answer.body)
+                call.usage.take(parsed.get("usage") if isinstance(parsed, dict) else None)
+        await answer.send(call, send)
+
+    async def _whole(
+        self, call: Call, target: Target, response: httpx.Response, deadline: float
+    ) -> _Answer:
+        """The rest of `response`, read within the deadline; `_Retry` for a 429 or a 5xx."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(max(0.001, deadline - started)):
+                body = await response.aread()
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise _Retry(504, "upstream_timeout", f"{target.member} stopped answering") from exc
+        finally:
+            call.upstream_seconds += time.perf_counter() - started
+            await response.aclose()
+        answer = _Answer(response.status_code, response.headers, body)
+        if _retryable(response.status_code):
+            raise _Retry(
+                response.status_code,
+                f"upstream_{response.status_code}",
+                f"{target.member} answered {response.status_code}",
+                retry_after=_retry_after(response.headers),
+                answer=answer,
+            )
+        return answer
+
+    async def _stream(
+        self, call: Call, target: Target, deadline: float, scope: Scope, send: Send
+    ) -> None:
+        request = self._request(call, target, self._timeout(deadline))
+        response = await self._upstream(call, request, deadline, stream=True)
+        try:
+            if response.status_code != 200:  # an error answers whole, not as a stream
+                answer = await self._whole(call, target, response, deadline)
+                await answer.send(call, send)
+                return
+            scanner = EventScanner(call.operation)
+            chunks = response.aiter_raw()
+            first = await self._first_events(call, target, scanner, chunks)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        *_relayed(response.headers),
+                        (b"cache-control", b"no-cache"),
+                        *call.answer_headers(),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+            ending = await self._rest(call, scanner, chunks, send)
+            await send({"type": "http.response.body", "body": ending, "more_body": False})
+            call.usage = scanner.usage
+        finally:
+            await response.aclose()
+
+    async def _first_events(
+        self, call: Call, target: Target, scanner: EventScanner, chunks: AsyncIterator[bytes]
+    ) -> bytes:
+        """The stream's first whole events; any failure before them is `_Retry`."""
+        while True:
+            try:
+                chunk = await self._next(call, chunks)
+            except StopAsyncIteration:
+                raise _Retry(
+                    502, "upstream_stream_empty", f"{target.member} ended its stream at once"
+                ) from None
+            except (TimeoutError, httpx.HTTPError) as exc:
+                raise _Retry(
+                    504, "upstream_stream_failed", f"{target.member} failed before its first event"
+                ) from exc
+            events = scanner.feed(chunk)
+            if scanner.malformed is not None:
+                raise _Retry(502, "upstream_stream_malformed", scanner.malformed)
+            if events:
+                return events
+
+    async def _rest(
+        self, call: Call, scanner: EventScanner, chunks: AsyncIterator[bytes], send: Send
+    ) -> bytes:
+        """Pass the stream's events on as each completes, until its end event; the bytes
+        that end the answer: nothing, or an error event when the stream broke."""
+        while not scanner.ended:
+            try:
+                chunk = await self._next(call, chunks)
+            except StopAsyncIteration:
+                return _broken(call, "the upstream ended its stream without its end event")
+            except TimeoutError:
+                idle = self.limits.idle_seconds
+                return _broken(call, f"the upstream sent nothing for {idle:g} s")
+            except httpx.HTTPError as exc:
+                return _broken(call, f"the upstream stream broke: {type(exc).__name__}")
+            events = scanner.feed(chunk)
+            if events:
+                await send({"type": "http.response.body", "body": events, "more_body": True})
+            if scanner.malformed is not None:
+                return _broken(call, scanner.malformed)
+        return b""
+
+    async def _next(self, call: Call, chunks: AsyncIterator[bytes]) -> bytes:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.limits.idle_seconds):
+                return await anext(chunks)
+        finally:
+            call.upstream_seconds += time.perf_counter() - started
+
+
+def _broken(call: Call, why: str) -> bytes:
+    """The error event that ends a stream broken after its first byte (no `[DONE]`)."""
+    call.broken = why
+    message = f"the stream from {call.member} broke: {why}"
+    if call.operation is Operation.MESSAGES:
+        data = error_body(ApiFamily.ANTHROPIC, "api_error", message)
+        return b"event: error\ndata: " + orjson.dumps(data) + b"\n\n"
+    data = error_body(ApiFamily.OPENAI, "api_error", message, code="upstream_stream_broken")
+    if call.operation is Operation.RESPONSES:
+        event = {"type": "error", "code": "upstream_stream_broken", "message": message, **data}
+        return b"event: error\ndata: " + orjson.dumps(event) + b"\n\n"
+    return b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+def _relayed(headers: httpx.Headers) -> list[tuple[bytes, bytes]]:
+    return [
+        (name, value)
+        for name, value in headers.raw
+        if (lower := name.lower().decode("latin-1")) in RELAYED
+        or lower.startswith(RELAYED_PREFIXES)
+    ]
+
+
+def _retryable(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """An upstream's Retry-After, in seconds (capped), if it sent a usable one."""
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
+
+
+async def _disconnected(receive: Receive) -> None:
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            return

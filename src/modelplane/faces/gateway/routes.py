@@ -1,0 +1,182 @@
+"""The gateway's routes: OpenAI's under `/openai/v1`, Anthropic's Messages under
+`/anthropic/v1`, as plain ASGI endpoints.
+
+Per call: authenticate the API key (`Authorization: Bearer` as the `openai` SDK sends it,
+or `x-api-key` as the `anthropic` SDK does), check the caller's rate limit, read and parse
+the JSON body (every string checked, `faces/json_input.py`), resolve `model` among what
+the caller may read (`services/gateway.py`), keep the targets that speak the route's
+family, and relay (`relay.py`). Every failure answers in the family's error shape
+(`errors.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from modelplane.domain.errors import InvalidArgument
+from modelplane.domain.gateway import ApiFamily, Operation
+from modelplane.domain.gateway import Route as ModelRoute
+from modelplane.domain.principals import Principal
+from modelplane.faces.gateway.errors import render
+from modelplane.faces.gateway.relay import Call, Relay
+from modelplane.faces.json_input import parse_json_body
+from modelplane.faces.jsonresponse import JsonResponse
+from modelplane.faces.middleware import read_body
+from modelplane.faces.native.deps import presented_token
+from modelplane.services import gateway as service
+from modelplane.services import principals as principal_service
+from modelplane.services import request_context
+
+FACE = "gateway"
+OPENAI = "/openai/v1"
+ANTHROPIC = "/anthropic/v1"
+# Client headers a relay may pass on, by lower-case name.
+PASSED = ("anthropic-version", "anthropic-beta", "openai-beta")
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    found = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1")
+        if key in ("authorization", "x-api-key", *PASSED):
+            found[key] = value.decode("latin-1")
+    return found
+
+
+async def _caller(scope: Scope, headers: Mapping[str, str]) -> Principal:
+    """The principal behind the call's API key, within its rate limit."""
+    state = scope["app"].state
+    token = presented_token(headers.get("authorization"), headers.get("x-api-key"))
+    principal = await principal_service.authenticate_token(store=state.store, token=token)
+    scope.setdefault("state", {})["principal_id"] = principal.principal_id
+    state.rate_limits.check(principal.principal_id)
+    return principal
+
+
+def _model(body: Any) -> str:
+    if not isinstance(body, dict):
+        raise InvalidArgument.of("body", "must be a JSON object")
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidArgument.of("model", "required: the name of a model (see GET /models)")
+    return model
+
+
+async def _resolve(scope: Scope, principal: Principal, name: str) -> ModelRoute:
+    state = scope["app"].state
+    return await service.resolve(
+        store=state.store,
+        secrets=state.secrets,
+        actor=principal,
+        name=name,
+        environ=state.gateway_environ,
+    )
+
+
+class CallEndpoint:
+    """`POST` of one operation: resolve the model, relay the call."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        self.family = operation.family
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        scope.setdefault("state", {})["face"] = FACE
+        request_context.set_face(FACE)
+        try:
+            headers = _headers(scope)
+            principal = await _caller(scope, headers)
+            body = await parse_json_body(await read_body(receive))
+            route = await _resolve(scope, principal, _model(body))
+            targets = tuple(t for t in route.targets if t.family is self.family)
+            if not targets:
+                raise InvalidArgument.of(
+                    "model",
+                    f"{route.name!r} is served by upstreams of the {route.family.value} API; "
+                    f"call it through its own routes, not {self.family.value}'s",
+                )
+        except Exception as exc:
+            await render(exc, self.family)(scope, receive, send)
+            return
+        relay: Relay = scope["app"].state.gateway
+        call = Call(
+            operation=self.operation,
+            route=ModelRoute(route.name, targets),
+            body=body,
+            client_headers=headers,
+            started=started,
+        )
+        try:
+            await relay.serve(call, scope, receive, send)
+        except Exception as exc:
+            if call.status == 0:  # nothing was answered yet
+                await render(exc, self.family)(scope, receive, send)
+            else:
+                raise
+
+
+def _model_object(name: str, owner_id: str, created_ms: int) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": created_ms // 1000, "owned_by": owner_id}
+
+
+async def list_models(request: Request) -> Response:
+    """`GET /openai/v1/models`: every name the caller may use."""
+    return await _answer(request, _listing)
+
+
+async def _listing(request: Request, principal: Principal) -> dict[str, Any]:
+    names = await service.model_names(store=request.app.state.store, actor=principal)
+    return {
+        "object": "list",
+        "data": [_model_object(n.name, n.owner_id, n.created_at) for n in names],
+    }
+
+
+async def get_model(request: Request) -> Response:
+    """`GET /openai/v1/models/{model}`: one name, 404 unless it resolves for the caller."""
+    return await _answer(request, _one_model)
+
+
+async def _one_model(request: Request, principal: Principal) -> dict[str, Any]:
+    route = await _resolve(request.scope, principal, request.path_params["model"])
+    return _model_object(route.name, principal.principal_id, 0)
+
+
+async def _answer(
+    request: Request, make: Callable[[Request, Principal], Awaitable[dict[str, Any]]]
+) -> Response:
+    request.scope.setdefault("state", {})["face"] = FACE
+    request_context.set_face(FACE)
+    try:
+        principal = await _caller(request.scope, _headers(request.scope))
+        return JsonResponse(await make(request, principal))
+    except Exception as exc:
+        return render(exc, ApiFamily.OPENAI)
+
+
+def routes() -> list[Route]:
+    """Every route of the gateway."""
+    calls = [
+        (f"{OPENAI}/chat/completions", Operation.CHAT),
+        (f"{OPENAI}/completions", Operation.COMPLETIONS),
+        (f"{OPENAI}/embeddings", Operation.EMBEDDINGS),
+        (f"{OPENAI}/responses", Operation.RESPONSES),
+        (f"{ANTHROPIC}/messages", Operation.MESSAGES),
+    ]
+    found = [
+        Route(path, CallEndpoint(operation), methods=["POST"], include_in_schema=False)
+        for path, operation in calls
+    ]
+    found.append(Route(f"{OPENAI}/models", list_models, methods=["GET"], include_in_schema=False))
+    found.append(
+        Route(OPENAI + "/models/{model:path}", get_model, methods=["GET"], include_in_schema=False)
+    )
+    return found
