@@ -155,7 +155,7 @@ class Relay:
                 call.status = message["status"]
             await send(message)
 
-        work = asyncio.ensure_future(self._serve(call, scope, sending))
+        work = asyncio.ensure_future(self.answer(call, sending))
         left = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait({work, left}, return_when=asyncio.FIRST_COMPLETED)
@@ -167,7 +167,9 @@ class Relay:
                 await work
             self.metrics.observe(call, scope)
 
-    async def _serve(self, call: Call, scope: Scope, send: Send) -> None:
+    async def answer(self, call: Call, send: Send) -> None:
+        """Try the pool until a member answers, and send that answer; `UpstreamError` when
+        none could (nothing sent then)."""
         stream = call.body.get("stream") is True
         targets = call.route.targets
         resting = self.health.resting((t.member for t in targets), call.operation)
@@ -187,7 +189,7 @@ class Relay:
             call.member = target.member
             try:
                 if stream:
-                    await self._stream(call, target, deadline, scope, send)
+                    await self._stream(call, target, deadline, send)
                 else:
                     await self._once(call, target, deadline, send)
             except _Retry as failure:
@@ -280,9 +282,7 @@ class Relay:
             )
         return answer
 
-    async def _stream(
-        self, call: Call, target: Target, deadline: float, scope: Scope, send: Send
-    ) -> None:
+    async def _stream(self, call: Call, target: Target, deadline: float, send: Send) -> None:
         request = self._request(call, target, self._timeout(deadline))
         response = await self._upstream(call, request, deadline, stream=True)
         try:

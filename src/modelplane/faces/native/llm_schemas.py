@@ -25,6 +25,7 @@ from modelplane.domain.llm_types import (
 )
 from modelplane.domain.llms import Llm, LlmPatch, LlmSpec, Note
 from modelplane.domain.text import first_bad_text
+from modelplane.faces.gateway.probe import ProbeReport
 
 
 def _json_text(value: Any) -> Any:
@@ -330,6 +331,31 @@ class VerifyCredentialsIn(WireModel):
     """Body of `POST /v1/llms/{llmId}/credentials:verify`."""
 
     credentials: CredentialsWire
+
+
+class ProbeOut(BaseModel):
+    """What a one-token test call found."""
+
+    ok: bool = Field(description="Whether the upstream answered with a 2xx status")
+    status: int = Field(description="The status answered (the upstream's, or 502/504)")
+    latencyMs: float = Field(description="From sending to the whole answer")
+    overheadMs: float = Field(description="The share of the latency spent in modelplane")
+    target: str | None = Field(description="The member that answered (`llm/<llmId>`)")
+    attempts: int
+    error: str | None = Field(description="The upstream's error answer, shortened, if any")
+
+
+def render_probe(report: ProbeReport) -> dict[str, Any]:
+    """The wire form of a test call's report."""
+    return {
+        "ok": report.ok,
+        "status": report.status,
+        "latencyMs": report.latency_ms,
+        "overheadMs": report.overhead_ms,
+        "target": report.target,
+        "attempts": report.attempts,
+        "error": report.error,
+    }
 
 
 class MatchOut(BaseModel):

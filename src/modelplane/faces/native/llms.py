@@ -10,6 +10,7 @@ from starlette.responses import Response
 from modelplane.domain.errors import InvalidArgument, PermissionDenied
 from modelplane.domain.llm_types import ProviderType
 from modelplane.domain.llms import LlmFilter
+from modelplane.faces.gateway.probe import probe
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.llm_schemas import (
@@ -20,10 +21,12 @@ from modelplane.faces.native.llm_schemas import (
     LlmOut,
     LlmUpdateRequest,
     MatchOut,
+    ProbeOut,
     VerifyCredentialsIn,
     render_llm,
     render_note,
     render_outline,
+    render_probe,
 )
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
@@ -136,6 +139,20 @@ async def get_credentials_outline(llm_id: str, request: Request) -> Response:
         store=ctx.store, secrets=ctx.secrets, actor=ctx.principal, llm_id=llm_id
     )
     return JsonResponse(render_outline(outline))
+
+
+@router.post(
+    "/{llm_id}:test",
+    response_model=ProbeOut,
+    description="Send a one-token call to the connection through the gateway's path (its "
+    "key, endpoint and the relay's attempts) and report what happened: the upstream's "
+    "status, the latency, modelplane's own share of it, and the upstream's error if any.",
+)
+async def test_llm(llm_id: str, request: Request) -> Response:
+    """Test an LLM connection with a one-token call."""
+    ctx = context(request)
+    report = await probe(state=request.app.state, actor=ctx.principal, llm_id=llm_id)
+    return JsonResponse(render_probe(report))
 
 
 @router.post("/{llm_id}/credentials:verify", response_model=MatchOut)
