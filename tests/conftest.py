@@ -16,6 +16,7 @@ from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
 from tests.support.databases import ReusedPostgres, copied_sqlite, database, migrated_sqlite
 from tests.support.shared_routes import shared_routes
+from tests.support.upstreams import FixtureUpstream, fixture_upstream
 from tests.support.xdist_groups import SharedServers
 
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
@@ -39,6 +40,20 @@ def _routes_built_once() -> Iterator[None]:
     """In-process apps share their built routes (see tests/support/shared_routes.py)."""
     with shared_routes():
         yield
+
+
+@pytest.fixture(scope="session")
+def upstream_server() -> Iterator[FixtureUpstream]:
+    """Our own scripted LLM upstream on 127.0.0.1 (tests/support/upstreams.py), in a thread."""
+    with fixture_upstream() as served:
+        yield served
+
+
+@pytest.fixture
+def upstream(upstream_server: FixtureUpstream) -> FixtureUpstream:
+    """The session's upstream, with no request noted yet."""
+    upstream_server.reset()
+    return upstream_server
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ import secrets
 import shlex
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,6 +42,7 @@ from tests.support.databases import database
 from tests.support.doc_snippets import Block, Kind
 from tests.support.processes import run_in_group
 from tests.support.server import Server
+from tests.support.upstreams import fixture_upstream
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -242,7 +243,10 @@ def live_page(name: str, marks: frozenset[str], directory: Path) -> Iterator[Pag
                 "MODELPLANE_ACCESS_KEY_ID": access_key_id,
                 "MODELPLANE_ACCESS_KEY_SECRET": access_key_secret,
             }
-            yield PageRun(name, page_dir, env, server)
+            with ExitStack() as stack:
+                if "upstream" in marks:  # an LLM upstream for the gateway's examples
+                    env["UPSTREAM_URL"] = stack.enter_context(fixture_upstream()).base("ok")
+                yield PageRun(name, page_dir, env, server)
         finally:
             server.stop()
 

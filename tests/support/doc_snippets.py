@@ -11,7 +11,9 @@ A block's info string is its language, then flags and `key=value` options:
 
 In expected console output `…` matches any text within a line, and a line holding only
 `…` matches any number of lines (none included). A page whose text holds
-`<!-- docs-test: postgres -->` runs against a PostgreSQL database.
+`<!-- docs-test: postgres -->` runs against a PostgreSQL database; one holding
+`<!-- docs-test: upstream -->` gets a local LLM upstream (tests/support/upstreams.py) whose
+OpenAI `/v1` base URL its snippets read from `$UPSTREAM_URL`.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ DATA_LANGUAGES = frozenset(
 )
 FLAGS = frozenset({"no-run"})
 OPTIONS = frozenset({"file"})
-PAGE_MARKS = frozenset({"postgres"})
+PAGE_MARKS = frozenset({"postgres", "upstream"})
 # What a block may opt out of running for: a long-running server, or the install commands.
 NO_RUN_ALLOWED = ("modelplane serve", "pip install")
 

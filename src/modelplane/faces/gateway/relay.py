@@ -1,10 +1,11 @@
 """Sending a call to a pool and relaying the answer: attempts, rests, honest streams.
 
 A call tries the pool's members in the order `attempt_order` gives (healthy ones first,
-by weight), at most `max_attempts` times, all within the call's deadline. A connect
-error, a timeout, a 429 or a 5xx moves on to the next member; a Retry-After is honoured
-before the same member is asked again. Each failure counts towards the member's rest for
-this operation (`health.py`).
+by weight; resting ones and those whose Retry-After runs last), at most `max_attempts`
+times, all within the call's deadline. A connect error, a timeout, a 429 or a 5xx moves
+on to the next member; a Retry-After is honoured before the same member is asked again
+(a member that asks for longer than the call has left is skipped). Each failure counts
+towards the member's rest for this operation (`health.py`).
 
 Streams: an answer is held back only until its first whole event has arrived and read
 well; until then a failure (no events, a malformed one, a stall, a dropped connection)
@@ -172,16 +173,18 @@ class Relay:
         none could (nothing sent then)."""
         stream = call.body.get("stream") is True
         targets = call.route.targets
-        resting = self.health.resting((t.member for t in targets), call.operation)
+        members = [t.member for t in targets]
+        resting = self.health.resting(members, call.operation) | {
+            m for m in members if self.health.wait_for(m, call.operation) > 0
+        }
         order = attempt_order(targets, resting)
         deadline = call.started + self.limits.deadline_seconds
         last: _Retry | None = None
         for n in range(self.limits.max_attempts):
             target = order[n % len(order)]
             wait = self.health.wait_for(target.member, call.operation)
-            left = deadline - time.perf_counter()
-            if wait >= left:
-                break
+            if wait >= deadline - time.perf_counter():
+                continue  # it asked for longer than the call has left: try another
             if wait > 0:
                 await asyncio.sleep(wait)
                 call.upstream_seconds += wait  # not time spent in modelplane
@@ -291,6 +294,7 @@ class Relay:
                 await answer.send(call, send)
                 return
             scanner = EventScanner(call.operation)
+            call.usage = scanner.usage
             chunks = response.aiter_raw()
             first = await self._first_events(call, target, scanner, chunks)
             await send(
@@ -307,7 +311,6 @@ class Relay:
             await send({"type": "http.response.body", "body": first, "more_body": True})
             ending = await self._rest(call, scanner, chunks, send)
             await send({"type": "http.response.body", "body": ending, "more_body": False})
-            call.usage = scanner.usage
         finally:
             await response.aclose()
 
