@@ -19,7 +19,7 @@ more parts joined by `+`:
 - `latency-MS`: waits that long before answering.
 
 Each request is noted in `seen` (path, headers, body) for the tests to check what the
-gateway sent. `llmock` starts the `llmock` command (PyPI) with fault flags.
+gateway sent. `llmocks` starts `llmock serve` (PyPI) processes with their fault flags.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,41 +234,46 @@ def fixture_upstream() -> Iterator[FixtureUpstream]:
 
 
 @contextmanager
-def llmock(*flags: str) -> Iterator[str]:
-    """`llmock serve` with `flags` on a free port of 127.0.0.1; its root URL (OpenAI's API
-    is below `/v1`, Anthropic's below `/anthropic`)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = Path(sys.executable).with_name("llmock")
-    args = [str(command), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [*args, "--log-level", "warning", *flags],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+def llmocks(flags: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
+    """A `llmock serve` process for each entry of `flags` (its command-line flags), on
+    free ports of 127.0.0.1, started together; their root URLs by name (OpenAI's API is
+    below `/v1`, Anthropic's below `/anthropic`)."""
+    command = str(Path(sys.executable).with_name("llmock"))
+    processes: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
+        for name, extra in flags.items():
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = str(probe.getsockname()[1])
+            process = subprocess.Popen(
+                [command, "serve", "--host", "127.0.0.1", "--port", port, *extra],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            processes[name] = (process, f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + START_SECONDS
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else b""
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "llmock did not start"
-            time.sleep(0.05)
-        yield url
+        for name, (process, url) in processes.items():
+            while not _serving(url):
+                assert process.poll() is None, f"llmock {name} exited: {process.returncode}"
+                assert time.monotonic() < deadline, f"llmock {name} did not start"
+                time.sleep(0.05)
+        yield {name: url for name, (_, url) in processes.items()}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        for process, _ in processes.values():
+            process.terminate()
+        for process, _ in processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _serving(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _operation(rest: str) -> str:

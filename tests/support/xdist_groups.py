@@ -26,6 +26,7 @@ SHARED_SERVER_GROUPS = {
     "tests/e2e/test_cli_remote.py": "tests/e2e/test_cli_remote.py",
     "tests/e2e/test_cli_remote_resources.py": "tests/e2e/test_cli_remote_resources.py",
     "tests/e2e/test_connection_limits.py": "tests/e2e/test_connection_limits.py",
+    "tests/e2e/test_gateway_llmock.py": "tests/e2e/test_gateway_llmock.py",
     "tests/e2e/test_stack_apply.py": "tests/e2e/test_stack_apply.py",
 }
 

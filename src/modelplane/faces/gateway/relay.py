@@ -46,7 +46,13 @@ from modelplane.faces.gateway.sse import EventScanner, Usage
 
 RETRY_AFTER_MAX = 60.0  # a longer Retry-After is not waited out within a call
 # Upstream headers passed on to the client; the rest (cookies, server, …) stay behind.
-RELAYED = ("content-type", "retry-after", "request-id", "openai-processing-ms")
+RELAYED = (
+    "content-type",
+    "retry-after",
+    "retry-after-ms",
+    "request-id",
+    "openai-processing-ms",
+)
 RELAYED_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
 # Client headers passed on to an upstream of each family.
 FORWARDED = {ApiFamily.OPENAI: ("openai-beta",), ApiFamily.ANTHROPIC: ("anthropic-beta",)}
@@ -394,7 +400,10 @@ def _retryable(status: int) -> bool:
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
-    """An upstream's Retry-After, in seconds (capped), if it sent a usable one."""
+    """An upstream's Retry-After, in seconds (capped), if it sent a usable one (OpenAI's
+    and Anthropic's `retry-after-ms` first, as their SDKs read it)."""
+    with contextlib.suppress(KeyError, ValueError):
+        return min(max(float(headers["retry-after-ms"]) / 1000, 0.0), RETRY_AFTER_MAX)
     value = headers.get("retry-after")
     if value is None:
         return None
