@@ -41,7 +41,7 @@ from modelplane.security.secretbox import SecretBox, load_or_create_key_file, pa
 from modelplane.security.watch_slots import WatchSlots
 from modelplane.services.bootstrap import bootstrap
 from modelplane.services.key_rotation import find_unopenable
-from modelplane.settings import RateLimitOverride, Settings, process_environment
+from modelplane.settings import RateLimitOverride, Settings, gateway_environment
 from modelplane.store import migrate
 from modelplane.store.cache import ReadCache
 from modelplane.store.engine import create_engines
@@ -264,7 +264,7 @@ def create_app(
     app.state.watch_slots = WatchSlots(  # taken by each watch while it is open
         per_principal=settings.max_watches_per_principal, total=settings.max_watches
     )
-    app.state.gateway_environ = process_environment()  # for env:// key references
+    app.state.gateway_environ = gateway_environment(settings)  # for env:// key references
     app.state.gateway_metrics = GatewayMetrics()
     native_errors.install(app)
     native_openapi.install(app)

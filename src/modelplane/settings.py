@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,6 +27,9 @@ MAX_RENDERED_BYTES_CEILING = 16 * 1024 * 1024
 # Requests per second (0 = no limit), finite; and a burst of at least one request.
 PerSecond = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Burst = Annotated[int, Field(ge=1)]
+# `env://NAME` variables the gateway may read: names, or prefixes ending in `*`.
+ENV_KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\*?")
+OWN_PREFIX = "MODELPLANE_"
 # A deadline on a connection (seconds): positive, finite, at most an hour.
 Timeout = Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)]
 
@@ -91,9 +95,22 @@ class Settings(BaseSettings):
     gateway_max_attempts: int = Field(default=3, ge=1, le=20)
     gateway_cooldown_failures: int = Field(default=3, ge=1, le=1000)
     gateway_cooldown_seconds: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False)
+    # The environment variables the gateway may read for `env://NAME` key references,
+    # comma-separated names or `PREFIX*`; none by default, and never modelplane's own.
+    gateway_env_keys: str = ""
     # GET /metrics (Prometheus text format); with a token, only for `Bearer <token>`.
     metrics: bool = True
     metrics_token: SecretStr | None = None
+
+    @field_validator("gateway_env_keys")
+    @classmethod
+    def _key_variables(cls, value: str) -> str:
+        for item in _listed(value):
+            if not ENV_KEY_PATTERN.fullmatch(item):
+                raise ValueError(f"{item!r} is not a variable name or a PREFIX*")
+            if item.upper().startswith(OWN_PREFIX):
+                raise ValueError(f"{item!r}: the gateway never reads modelplane's own variables")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -187,8 +204,39 @@ class Settings(BaseSettings):
         return db.with_name(db.name + ".key") if db is not None else None
 
 
-def process_environment() -> Mapping[str, str]:
-    """The process's environment: where the gateway reads `env://NAME` key references of
-    LLM connections, at the time of each call (so a changed variable needs no restart
-    beyond the process's own)."""
-    return os.environ
+class KeyVariables(Mapping[str, str]):
+    """The variables of an environment that `env://NAME` key references may read: those
+    named by `gateway_env_keys` (a `PREFIX*` names all that start so), never `MODELPLANE_*`.
+    Read when a model name is resolved."""
+
+    def __init__(self, listed: str, environ: Mapping[str, str]) -> None:
+        names = _listed(listed)
+        self._exact = frozenset(n for n in names if not n.endswith("*"))
+        self._prefixes = tuple(n[:-1] for n in names if n.endswith("*"))
+        self._environ = environ
+
+    def _allowed(self, name: str) -> bool:
+        if name.upper().startswith(OWN_PREFIX):
+            return False
+        return name in self._exact or name.startswith(self._prefixes)
+
+    def __getitem__(self, name: str) -> str:
+        if not self._allowed(name):
+            raise KeyError(name)
+        return self._environ[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._environ if self._allowed(name))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def gateway_environment(settings: Settings) -> Mapping[str, str]:
+    """What the gateway's `env://NAME` key references may read of the process's
+    environment (see `KeyVariables`)."""
+    return KeyVariables(settings.gateway_env_keys, os.environ)
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]

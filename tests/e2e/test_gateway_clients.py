@@ -282,3 +282,43 @@ async def test_a_replica_serves_only_the_gateway_or_only_the_control_plane(
         assert models.status_code == 200 and llms.status_code == 404
     else:
         assert models.status_code == 404 and llms.status_code == 200
+
+
+async def test_env_key_references_are_read_only_from_the_variables_the_settings_list(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    sdk: openai.AsyncOpenAI,
+    upstream: FixtureUpstream,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FIXTURE_GATEWAY_API_KEY", "sk-from-the-environment")
+    reference = {
+        "kind": "CREDENTIAL_KIND_API_KEY",
+        "apiKey": {"secretRef": "env://FIXTURE_GATEWAY_API_KEY"},
+    }
+    body = {
+        "displayName": "from env",
+        "providerType": "CUSTOM_OPENAI_COMPATIBLE",
+        "endpointUrl": upstream.base("ok-env"),
+        "modelIdentifier": "env-model",
+        "credentials": reference,
+    }
+    assert (await client.post("/v1/llms", json=body)).status_code == 201
+    with pytest.raises(openai.BadRequestError) as unlisted:
+        await sdk.chat.completions.create(model="env-model", messages=ASK)
+    assert "MODELPLANE_GATEWAY_ENV_KEYS" in unlisted.value.message
+    assert upstream.requests_to("ok-env") == []
+
+    listing = create_app(settings.model_copy(update={"gateway_env_keys": "FIXTURE_GATEWAY_*"}))
+    async with listing.router.lifespan_context(listing):
+        transport = httpx.ASGITransport(app=listing)
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://mp.test") as http:
+            answer = await http.post(
+                "/openai/v1/chat/completions",
+                json={"model": "env-model", "messages": ASK},
+                headers=headers,
+            )
+    assert answer.status_code == 200, answer.text
+    seen = upstream.requests_to("ok-env")[-1]
+    assert seen.headers["authorization"] == "Bearer sk-from-the-environment"

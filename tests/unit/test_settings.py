@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from modelplane.app import secret_box
 from modelplane.security.secretbox import SecretBox, new_master_key_text, parse_master_key
-from modelplane.settings import Settings
+from modelplane.settings import KeyVariables, Settings
 
 
 def test_defaults_are_embedded_sqlite_on_loopback_8080(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,3 +107,24 @@ def test_a_master_key_that_is_not_32_bytes_is_refused_naming_the_setting() -> No
         Settings(secret_key="0123456789abcdef")
     with pytest.raises(ValidationError, match="key 2 of 2: a master key is 32 bytes"):
         Settings(previous_secret_keys=[good, "not a key"])
+
+
+def test_the_gateway_reads_only_the_listed_key_variables_and_never_modelplanes_own() -> None:
+    environ = {
+        "OPENAI_API_KEY": "sk-a",
+        "ANTHROPIC_API_KEY": "sk-b",
+        "AWS_SECRET_ACCESS_KEY": "aws",
+        "MODELPLANE_SECRET_KEY": "master",
+    }
+    listed = KeyVariables("OPENAI_API_KEY, ANTHROPIC_*", environ)
+    assert dict(listed) == {"OPENAI_API_KEY": "sk-a", "ANTHROPIC_API_KEY": "sk-b"}
+    assert listed.get("AWS_SECRET_ACCESS_KEY") is None
+    assert KeyVariables("*", environ).get("MODELPLANE_SECRET_KEY") is None
+    assert "AWS_SECRET_ACCESS_KEY" in KeyVariables("*", environ)
+    assert dict(KeyVariables("", environ)) == {}
+
+
+@pytest.mark.parametrize("listed", ["MODELPLANE_SECRET_KEY", "modelplane_*", "OPENAI-KEY", "A*B"])
+def test_gateway_env_keys_refuses_modelplanes_own_variables_and_bad_names(listed: str) -> None:
+    with pytest.raises(ValidationError, match="gateway_env_keys"):
+        Settings(gateway_env_keys=listed)

@@ -211,8 +211,9 @@ def _credentials_header(
         if not secret:
             raise InvalidArgument.of(
                 FIELD,
-                f"LLM {llm.llm_id!r} reads its key from {key.secret_ref}, which is not set "
-                "in the gateway's environment",
+                f"LLM {llm.llm_id!r} reads its key from {key.secret_ref}, which the "
+                "gateway may not read: not set in its environment, or not listed in "
+                "MODELPLANE_GATEWAY_ENV_KEYS",
             )
     if secret is None:
         return None
