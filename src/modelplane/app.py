@@ -299,5 +299,6 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         access_log=access_log,
         metrics=metrics,
+        gateway_max_body_bytes=settings.gateway_max_body_bytes,
     )
     return app

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     gateway_connect_timeout_seconds: Timeout = 5.0
     gateway_idle_timeout_seconds: Timeout = 60.0
     gateway_max_attempts: int = Field(default=3, ge=1, le=20)
+    # A gateway call's body (long contexts, images): larger than the API's `max_body_bytes`.
+    gateway_max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=1024**3)
     gateway_cooldown_failures: int = Field(default=3, ge=1, le=1000)
     gateway_cooldown_seconds: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False)
     # The environment variables the gateway may read for `env://NAME` key references,

@@ -26,9 +26,12 @@ ASK: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"
 CLAUDE_ASK: list[MessageParam] = [{"role": "user", "content": "Say hello"}]
 
 
+GATEWAY_BODY_LIMIT = 4 * 1024 * 1024
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return gateway_settings(database_url)
+    return gateway_settings(database_url, gateway_max_body_bytes=GATEWAY_BODY_LIMIT)
 
 
 @pytest.fixture
@@ -322,3 +325,25 @@ async def test_env_key_references_are_read_only_from_the_variables_the_settings_
     assert answer.status_code == 200, answer.text
     seen = upstream.requests_to("ok-env")[-1]
     assert seen.headers["authorization"] == "Bearer sk-from-the-environment"
+
+
+async def test_a_call_may_carry_a_longer_body_than_the_api_up_to_the_gateways_limit(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    sdk: openai.AsyncOpenAI,
+    upstream: FixtureUpstream,
+) -> None:
+    await connection(client, upstream.base("ok-long"), "long-context")
+    long_text = "word " * (2 * settings.max_body_bytes // 5)  # twice the API's limit
+    long_ask: list[ChatCompletionMessageParam] = [{"role": "user", "content": long_text}]
+    answer = await sdk.chat.completions.create(model="long-context", messages=long_ask)
+    assert answer.choices[0].message.content == HELLO
+    assert upstream.requests_to("ok-long")[-1].body["messages"][0]["content"] == long_text
+
+    too_long = "word " * (GATEWAY_BODY_LIMIT // 5 + 1)
+    with pytest.raises(openai.APIStatusError) as refused:
+        await sdk.chat.completions.create(
+            model="long-context", messages=[{"role": "user", "content": too_long}]
+        )
+    assert refused.value.status_code == 413
+    assert len(upstream.requests_to("ok-long")) == 1

@@ -25,6 +25,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body exceeds {limit} bytes")
 
 
+GATEWAY_PATHS = ("/openai/", "/anthropic/")
+
+
 class RequestContext:
     """Assigns `x-request-id`, enforces the body limit, logs and counts each request once."""
 
@@ -35,9 +38,11 @@ class RequestContext:
         max_body_bytes: int,
         access_log: AccessLog | None,
         metrics: HttpMetrics | None = None,
+        gateway_max_body_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body_bytes
+        self.gateway_max_body = gateway_max_body_bytes or max_body_bytes
         self.access_log = access_log
         self.metrics = metrics
 
@@ -57,9 +62,12 @@ class RequestContext:
         status = {"code": 500}
         if self.metrics is not None:
             self.metrics.in_flight += 1  # until _log
-        limit = self.max_body
+        gateway = scope["path"].startswith(GATEWAY_PATHS)  # LLM calls carry long contexts
+        limit = self.gateway_max_body if gateway else self.max_body
 
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            if int(declared) <= 2 * limit:  # clients send a body before reading an answer
+                await _drain(receive, 2 * limit)
             await _send_too_large(send, request_id, limit)
             self._log(scope, request_id, 413, started)
             return
@@ -123,6 +131,17 @@ async def read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def _drain(receive: Receive, most: int) -> None:
+    """Read and drop a request body of at most `most` bytes, so that a client still
+    sending it reads the refusal instead of a reset connection."""
+    read = 0
+    while read <= most:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        read += len(message.get("body", b""))
 
 
 async def _send_too_large(send: Send, request_id: str, limit: int) -> None:
