@@ -231,6 +231,37 @@ async def test_a_client_that_leaves_cancels_the_upstream_request(
         await asyncio.sleep(0.02)
 
 
+async def test_an_upstream_silent_past_the_idle_timeout_moves_the_call_on(
+    client: httpx.AsyncClient, sdk: openai.AsyncOpenAI, upstream: FixtureUpstream
+) -> None:
+    silent = once("latency-3000")  # idle timeout: 1 s
+    await connection(client, upstream.base(silent), "silent-once")
+    started = time.monotonic()
+    raw = await sdk.chat.completions.with_raw_response.create(model="silent-once", messages=ASK)
+    assert 1.0 <= time.monotonic() - started < 3.0
+    assert raw.headers["x-modelplane-attempts"] == "2"
+    assert raw.parse().choices[0].message.content == HELLO
+
+
+async def test_a_client_that_leaves_before_the_answer_cancels_the_upstream_request(
+    client: httpx.AsyncClient, upstream: FixtureUpstream, url: str
+) -> None:
+    behaviour = f"latency-5000+ok-{uuid.uuid4().hex[:8]}"
+    await connection(client, upstream.base(behaviour), "slow-to-answer")
+    body = {"model": "slow-to-answer", "messages": ASK}
+    async with httpx.AsyncClient(timeout=0.3) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(
+                f"{url}/openai/v1/chat/completions",
+                json=body,
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+    deadline = time.monotonic() + 3
+    while behaviour not in upstream.left:
+        assert time.monotonic() < deadline, "the upstream request was not cancelled"
+        await asyncio.sleep(0.02)
+
+
 async def test_the_access_log_has_one_line_per_call_without_bodies_or_keys(
     app: FastAPI,
     client: httpx.AsyncClient,

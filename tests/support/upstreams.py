@@ -16,7 +16,7 @@ more parts joined by `+`:
   events and then one whose data is not JSON; `stall-N` sends N events and then nothing;
   `drop-N` sends N events and then drops the connection; `trickle` sends an event every
   50 ms for a minute and notes when the client leaves;
-- `latency-MS`: waits that long before answering.
+- `latency-MS`: waits that long before answering (and notes it if the client leaves).
 
 Each request is noted in `seen` (path, headers, body) for the tests to check what the
 gateway sent. `llmocks` starts `llmock serve` (PyPI) processes with their fault flags.
@@ -166,7 +166,12 @@ class FixtureUpstream:
             if part.startswith("only-") and part.removeprefix("only-") != operation:
                 behaviour = Behaviour()
         if behaviour.latency:
-            await asyncio.sleep(behaviour.latency)
+            left = asyncio.ensure_future(receive())  # http.disconnect if the client goes
+            done, _ = await asyncio.wait({left}, timeout=behaviour.latency)
+            if done:
+                self.left.append(segment)
+                return
+            left.cancel()
         if behaviour.status != 200:
             await _error(send, behaviour, operation)
         elif payload.get("stream") is True:

@@ -112,6 +112,9 @@ def serve(
         # h11 is the parser even where httptools happens to be installed.
         http=connections.protocol_class(connections.ConnectionLimits.of(settings)),
         h11_max_incomplete_event_size=settings.max_request_head_bytes,
+        # asyncio's own loop, even where uvloop happens to be installed: the same loop,
+        # and the same logs (an accept that fails for want of file descriptors), everywhere.
+        loop="asyncio",
     )
     # Like uvicorn.run, but watches and event streams end as soon as shutdown begins.
     serving.run(config, shutdown=application.state.shutdown)

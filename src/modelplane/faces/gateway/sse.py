@@ -19,6 +19,7 @@ from modelplane.domain.gateway import Operation
 DONE = b"[DONE]"
 RESPONSE_ENDS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _SEPARATORS = (b"\r\n\r\n", b"\n\n", b"\r\r")
+MAX_EVENT_BYTES = 16 * 1024 * 1024  # one event held back while it completes, at most
 
 
 @dataclass
@@ -67,6 +68,8 @@ class EventScanner:
             self._read(event)
             if self.malformed is None:
                 whole += event
+        if len(self._pending) > MAX_EVENT_BYTES and self.malformed is None:
+            self.malformed = f"the upstream sent an event of more than {MAX_EVENT_BYTES} bytes"
         return bytes(whole)
 
     @property
