@@ -3,7 +3,6 @@ every route, streamed and not, with the registry's model id, key and defaults up
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
@@ -11,14 +10,12 @@ import httpx
 import openai
 import pytest
 from anthropic.types import MessageParam
-from fastapi import FastAPI
 from openai.types.chat import ChatCompletionMessageParam
 
 from modelplane.app import create_app
 from modelplane.settings import Settings
 from tests.conftest import ADMIN_TOKEN, new_member
 from tests.support.gateway_calls import UPSTREAM_KEY, connection, gateway_settings, metric_lines
-from tests.support.in_process import served
 from tests.support.upstreams import FixtureUpstream
 
 HELLO = "Hello from the fixture upstream."
@@ -34,22 +31,8 @@ def settings(database_url: str) -> Settings:
     return gateway_settings(database_url, gateway_max_body_bytes=GATEWAY_BODY_LIMIT)
 
 
-@pytest.fixture
-async def url(app: FastAPI) -> AsyncIterator[str]:
-    async with served(app) as base:
-        yield base
-
-
-@pytest.fixture
-async def sdk(url: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(
-        base_url=f"{url}/openai/v1", api_key=ADMIN_TOKEN, max_retries=0
-    ) as client:
-        yield client
-
-
 async def test_chat_completion_reaches_the_upstream_with_the_stored_model_key_and_defaults(
-    client: httpx.AsyncClient, sdk: openai.AsyncOpenAI, upstream: FixtureUpstream
+    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
 ) -> None:
     llm_id = await connection(
         client,
@@ -57,7 +40,7 @@ async def test_chat_completion_reaches_the_upstream_with_the_stored_model_key_an
         "real-model-7",
         defaultSamplingParams={"temperature": 0.25, "maxTokens": 64},
     )
-    raw = await sdk.chat.completions.with_raw_response.create(model=llm_id, messages=ASK)
+    raw = await openai_client.chat.completions.with_raw_response.create(model=llm_id, messages=ASK)
     answer = raw.parse()
     assert answer.choices[0].message.content == HELLO
     assert answer.choices[0].finish_reason == "stop"
@@ -75,15 +58,15 @@ async def test_chat_completion_reaches_the_upstream_with_the_stored_model_key_an
         "max_tokens": 64,
     }
 
-    await sdk.chat.completions.create(model=llm_id, messages=ASK, temperature=1.5)
+    await openai_client.chat.completions.create(model=llm_id, messages=ASK, temperature=1.5)
     assert upstream.requests_to("ok-defaults")[-1].body["temperature"] == 1.5
 
 
 async def test_chat_stream_is_relayed_event_by_event_with_usage_counted(
-    client: httpx.AsyncClient, sdk: openai.AsyncOpenAI, upstream: FixtureUpstream
+    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
 ) -> None:
     await connection(client, upstream.base(), "streamed-model")
-    stream = await sdk.chat.completions.create(
+    stream = await openai_client.chat.completions.create(
         model="streamed-model", messages=ASK, stream=True, stream_options={"include_usage": True}
     )
     chunks = [chunk async for chunk in stream]
@@ -102,19 +85,23 @@ async def test_chat_stream_is_relayed_event_by_event_with_usage_counted(
 
 
 async def test_completions_embeddings_and_responses_go_to_their_upstream_routes(
-    client: httpx.AsyncClient, sdk: openai.AsyncOpenAI, upstream: FixtureUpstream
+    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
 ) -> None:
     await connection(client, upstream.base("ok-routes"), "every-route")
-    completion = await sdk.completions.create(model="every-route", prompt="Say hello")
+    completion = await openai_client.completions.create(model="every-route", prompt="Say hello")
     assert completion.choices[0].text == HELLO
-    embedding = await sdk.embeddings.create(model="every-route", input="hello")
+    embedding = await openai_client.embeddings.create(model="every-route", input="hello")
     assert embedding.data[0].embedding == [0.25, -0.5, 1.0]
-    response = await sdk.responses.create(model="every-route", input="Say hello")
+    response = await openai_client.responses.create(model="every-route", input="Say hello")
     assert response.output_text == HELLO
-    stream = await sdk.responses.create(model="every-route", input="Say hello", stream=True)
+    stream = await openai_client.responses.create(
+        model="every-route", input="Say hello", stream=True
+    )
     kinds = [event.type async for event in stream]
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
-    completions = await sdk.completions.create(model="every-route", prompt="x", stream=True)
+    completions = await openai_client.completions.create(
+        model="every-route", prompt="x", stream=True
+    )
     assert "".join([c.choices[0].text async for c in completions]) == HELLO
     paths = [s.path.split("/v1", 1)[1] for s in upstream.requests_to("ok-routes")]
     assert paths == [
@@ -128,37 +115,37 @@ async def test_completions_embeddings_and_responses_go_to_their_upstream_routes(
 
 
 async def test_models_lists_every_usable_name_and_retrieves_one(
-    client: httpx.AsyncClient, sdk: openai.AsyncOpenAI, upstream: FixtureUpstream
+    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
 ) -> None:
     llm_id = await connection(client, upstream.base(), "listed-model")
-    names = [model.id async for model in sdk.models.list()]
+    names = [model.id async for model in openai_client.models.list()]
     assert "listed-model" in names and llm_id in names
-    assert (await sdk.models.retrieve("listed-model")).id == "listed-model"
+    assert (await openai_client.models.retrieve("listed-model")).id == "listed-model"
     with pytest.raises(openai.NotFoundError) as missing:
-        await sdk.models.retrieve("no-such-model")
+        await openai_client.models.retrieve("no-such-model")
     assert missing.value.code == "model_not_found"
 
 
 async def test_an_unknown_name_is_404_and_another_family_400_in_the_openai_shape(
-    client: httpx.AsyncClient, sdk: openai.AsyncOpenAI, upstream: FixtureUpstream
+    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
 ) -> None:
     with pytest.raises(openai.NotFoundError) as missing:
-        await sdk.chat.completions.create(model="nothing-by-this-name", messages=ASK)
+        await openai_client.chat.completions.create(model="nothing-by-this-name", messages=ASK)
     assert missing.value.code == "model_not_found"
     assert "nothing-by-this-name" in missing.value.message
     await connection(client, upstream.url + "/ok/v1", "claude-like", apiPath="/messages")
     with pytest.raises(openai.BadRequestError) as other:
-        await sdk.chat.completions.create(model="claude-like", messages=ASK)
+        await openai_client.chat.completions.create(model="claude-like", messages=ASK)
     assert "anthropic" in other.value.message.lower()
     assert upstream.requests_to("nothing-by-this-name") == []
 
 
 async def test_a_member_reaches_only_the_models_it_may_read(
-    client: httpx.AsyncClient, url: str, upstream: FixtureUpstream
+    client: httpx.AsyncClient, gateway_url: str, upstream: FixtureUpstream
 ) -> None:
     await connection(client, upstream.base(), "admins-model")
     _, token = await new_member(client, "gateway-member")
-    base = f"{url}/openai/v1"
+    base = f"{gateway_url}/openai/v1"
     async with openai.AsyncOpenAI(base_url=base, api_key=token, max_retries=0) as member:
         with pytest.raises(openai.NotFoundError):
             await member.chat.completions.create(model="admins-model", messages=ASK)
@@ -169,23 +156,25 @@ async def test_a_member_reaches_only_the_models_it_may_read(
 
 
 async def test_anthropic_sdk_calls_messages_streamed_and_not_with_its_x_api_key(
-    client: httpx.AsyncClient, url: str, upstream: FixtureUpstream
+    client: httpx.AsyncClient, gateway_url: str, upstream: FixtureUpstream
 ) -> None:
     await connection(
         client, upstream.url + "/ok-anthropic/v1", "claude-fixture", apiPath="/messages"
     )
     async with anthropic.AsyncAnthropic(
-        base_url=f"{url}/anthropic", api_key=ADMIN_TOKEN, max_retries=0
-    ) as sdk:
-        await _messages_streamed_and_not(client, sdk, upstream)
+        base_url=f"{gateway_url}/anthropic", api_key=ADMIN_TOKEN, max_retries=0
+    ) as claude:
+        await _messages_streamed_and_not(client, claude, upstream)
 
 
 async def _messages_streamed_and_not(
-    client: httpx.AsyncClient, sdk: anthropic.AsyncAnthropic, upstream: FixtureUpstream
+    client: httpx.AsyncClient, claude: anthropic.AsyncAnthropic, upstream: FixtureUpstream
 ) -> None:
-    message = await sdk.messages.create(model="claude-fixture", max_tokens=16, messages=CLAUDE_ASK)
+    message = await claude.messages.create(
+        model="claude-fixture", max_tokens=16, messages=CLAUDE_ASK
+    )
     assert message.content[0].type == "text" and message.content[0].text == HELLO
-    async with sdk.messages.stream(
+    async with claude.messages.stream(
         model="claude-fixture", max_tokens=16, messages=CLAUDE_ASK
     ) as stream:
         assert await stream.get_final_text() == HELLO
@@ -198,13 +187,13 @@ async def _messages_streamed_and_not(
 
     await connection(client, upstream.base(), "openai-only")
     with pytest.raises(anthropic.BadRequestError):
-        await sdk.messages.create(model="openai-only", max_tokens=16, messages=CLAUDE_ASK)
+        await claude.messages.create(model="openai-only", max_tokens=16, messages=CLAUDE_ASK)
     with pytest.raises(anthropic.NotFoundError):
-        await sdk.messages.create(model="missing-model", max_tokens=16, messages=CLAUDE_ASK)
+        await claude.messages.create(model="missing-model", max_tokens=16, messages=CLAUDE_ASK)
 
 
 async def test_group_names_pick_the_default_and_group_code_pairs_pool_the_providers(
-    client: httpx.AsyncClient, sdk: openai.AsyncOpenAI, upstream: FixtureUpstream
+    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
 ) -> None:
     group = (await client.post("/v1/model-groups", json={"name": "team-models"})).json()
     group_id = group["modelTemplateId"]
@@ -228,18 +217,20 @@ async def test_group_names_pick_the_default_and_group_code_pairs_pool_the_provid
         )
         assert created.status_code in (200, 201), created.text
 
-    raw = await sdk.chat.completions.with_raw_response.create(model="team-models", messages=ASK)
+    raw = await openai_client.chat.completions.with_raw_response.create(
+        model="team-models", messages=ASK
+    )
     assert raw.headers["x-modelplane-target"] == f"{group_id}/provider-first/shared-code"
     members = set()
     for _ in range(12):
-        raw = await sdk.chat.completions.with_raw_response.create(
+        raw = await openai_client.chat.completions.with_raw_response.create(
             model="team-models/shared-code", messages=ASK
         )
         members.add(raw.headers["x-modelplane-target"])
     assert members == {
         f"{group_id}/{name}/shared-code" for name in ("provider-first", "provider-second")
     }
-    raw = await sdk.chat.completions.with_raw_response.create(
+    raw = await openai_client.chat.completions.with_raw_response.create(
         model="team-models/provider-second/shared-code", messages=ASK
     )
     assert raw.headers["x-modelplane-target"] == f"{group_id}/provider-second/shared-code"
@@ -290,7 +281,7 @@ async def test_a_replica_serves_only_the_gateway_or_only_the_control_plane(
 async def test_env_key_references_are_read_only_from_the_variables_the_settings_list(
     settings: Settings,
     client: httpx.AsyncClient,
-    sdk: openai.AsyncOpenAI,
+    openai_client: openai.AsyncOpenAI,
     upstream: FixtureUpstream,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -308,7 +299,7 @@ async def test_env_key_references_are_read_only_from_the_variables_the_settings_
     }
     assert (await client.post("/v1/llms", json=body)).status_code == 201
     with pytest.raises(openai.BadRequestError) as unlisted:
-        await sdk.chat.completions.create(model="env-model", messages=ASK)
+        await openai_client.chat.completions.create(model="env-model", messages=ASK)
     assert "MODELPLANE_GATEWAY_ENV_KEYS" in unlisted.value.message
     assert upstream.requests_to("ok-env") == []
 
@@ -330,19 +321,19 @@ async def test_env_key_references_are_read_only_from_the_variables_the_settings_
 async def test_a_call_may_carry_a_longer_body_than_the_api_up_to_the_gateways_limit(
     settings: Settings,
     client: httpx.AsyncClient,
-    sdk: openai.AsyncOpenAI,
+    openai_client: openai.AsyncOpenAI,
     upstream: FixtureUpstream,
 ) -> None:
     await connection(client, upstream.base("ok-long"), "long-context")
     long_text = "word " * (2 * settings.max_body_bytes // 5)  # twice the API's limit
     long_ask: list[ChatCompletionMessageParam] = [{"role": "user", "content": long_text}]
-    answer = await sdk.chat.completions.create(model="long-context", messages=long_ask)
+    answer = await openai_client.chat.completions.create(model="long-context", messages=long_ask)
     assert answer.choices[0].message.content == HELLO
     assert upstream.requests_to("ok-long")[-1].body["messages"][0]["content"] == long_text
 
     too_long = "word " * (GATEWAY_BODY_LIMIT // 5 + 1)
     with pytest.raises(openai.APIStatusError) as refused:
-        await sdk.chat.completions.create(
+        await openai_client.chat.completions.create(
             model="long-context", messages=[{"role": "user", "content": too_long}]
         )
     assert refused.value.status_code == 413
