@@ -11,6 +11,7 @@ import openai
 import pytest
 from anthropic.types import MessageParam
 from openai.types.chat import ChatCompletionMessageParam
+from prometheus_client.parser import text_string_to_metric_families
 
 from modelplane.app import create_app
 from modelplane.settings import Settings
@@ -338,3 +339,41 @@ async def test_a_call_may_carry_a_longer_body_than_the_api_up_to_the_gateways_li
         )
     assert refused.value.status_code == 413
     assert len(upstream.requests_to("ok-long")) == 1
+
+
+async def test_metrics_count_calls_durations_and_tokens_per_operation_model_and_member(
+    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
+) -> None:
+    llm_id = await connection(client, upstream.base("ok-metrics"), "metered")
+    await openai_client.chat.completions.create(model="metered", messages=ASK)
+    await openai_client.embeddings.create(model="metered", input="x")
+    member = f"llm/{llm_id}"
+
+    def counted(lines: list[str]) -> bool:
+        return sum(f'member="{member}"' in line for line in lines) == 2
+
+    await metric_lines(client, "modelplane_gateway_calls_total", counted)
+    text = (await client.get("/metrics")).text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    calls = {
+        (s.labels["operation"], s.labels["status"]): s.value
+        for s in families["modelplane_gateway_calls"].samples
+        if s.labels.get("member") == member and s.labels.get("model") == "metered"
+    }
+    assert calls == {("chat/completions", "200"): 1.0, ("embeddings", "200"): 1.0}
+    durations = [
+        s
+        for s in families["modelplane_gateway_call_duration_seconds"].samples
+        if s.name.endswith("_count") and s.labels.get("member") == member
+    ]
+    assert sorted(s.labels["operation"] for s in durations) == ["chat/completions", "embeddings"]
+    tokens = {
+        (s.labels["operation"], s.labels["direction"]): s.value
+        for s in families["modelplane_gateway_tokens"].samples
+        if s.labels.get("member") == member
+    }
+    assert tokens == {
+        ("chat/completions", "input"): 7.0,
+        ("chat/completions", "output"): 6.0,
+        ("embeddings", "input"): 4.0,
+    }
