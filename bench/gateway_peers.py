@@ -22,6 +22,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 from tests.support.server import Server, free_port  # noqa: E402
 
+__all__ = ["Peer", "free_port", "start_litellm", "start_mock", "start_modelplane", "wait_ready"]
+
 MODEL = "mock-1"
 UPSTREAM_KEY = "sk-mock-upstream-0123456789"
 MODELPLANE_TOKEN = "mp_bench_admin_token_0123456789abcdef"
@@ -67,7 +69,8 @@ def _spawn(
         return subprocess.Popen(args, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, name: str, directory: Path) -> None:
+def wait_ready(process: subprocess.Popen[bytes], url: str, name: str, directory: Path) -> None:
+    """Poll `url` until it answers below 500; the end of its log if the process exits."""
     started = time.monotonic()
     while time.monotonic() - started < START_SECONDS:
         if process.poll() is not None:
@@ -95,7 +98,7 @@ def start_mock(directory: Path, llmock: str | None = None) -> Peer:
         name = "mock"
     process = _spawn(args, directory, name)
     base = f"http://127.0.0.1:{port}/v1"
-    _wait_ready(process, f"http://127.0.0.1:{port}/", name, directory)
+    wait_ready(process, f"http://127.0.0.1:{port}/", name, directory)
     headers = {"Authorization": f"Bearer {UPSTREAM_KEY}"}
     return Peer("direct", process.pid, base + CHAT, headers, process=process)
 
@@ -154,6 +157,6 @@ def start_litellm(directory: Path, litellm: str, upstream_base: str) -> Peer:
     args = [litellm, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
     process = _spawn([*args, "--num_workers", "1"], directory, "litellm", env)
     base = f"http://127.0.0.1:{port}"
-    _wait_ready(process, f"{base}/health/liveliness", "litellm", directory)
+    wait_ready(process, f"{base}/health/liveliness", "litellm", directory)
     headers = {"Authorization": f"Bearer {LITELLM_KEY}"}
     return Peer("LiteLLM", process.pid, f"{base}/v1{CHAT}", headers, process=process)
