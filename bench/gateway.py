@@ -210,15 +210,15 @@ def report(results: dict[str, Results]) -> None:
         print(f"| {label} | {value} | {'yes' if ok else '**no**'} |")
 
 
-def _tool(option: str | None, variable: str, what: str) -> str | None:
-    """The executable given by an option or a variable; None (said so) when absent."""
+def _tool(option: str | None, variable: str, what: str, absent: str) -> str | None:
+    """The executable given by an option or a variable; None when absent (said so)."""
     path = option or os.environ.get(variable)
     if not path:
-        print(f"{what}: not given (--{what.lower()} PATH or ${variable}); skipped.", flush=True)
+        print(f"{what}: not given (--{what.lower()} PATH or ${variable}); {absent}.", flush=True)
         return None
     found = shutil.which(path)
     if found is None:
-        print(f"{what}: {path} is not an executable; skipped.", flush=True)
+        print(f"{what}: {path} is not an executable; {absent}.", flush=True)
     return found
 
 
@@ -232,8 +232,10 @@ def main() -> None:
     args = smoke.cap_args(parser.parse_args(), duration=1, rounds=1, streams=5)
     if shutil.which("wrk") is None:
         sys.exit("wrk is required: apt-get install wrk")
-    litellm = _tool(args.litellm, "LITELLM_BIN", "LiteLLM")
-    llmock = os.environ.get("LLMOCK_BIN") if args.llmock is None else args.llmock
+    litellm = _tool(args.litellm, "LITELLM_BIN", "LiteLLM", "its column is skipped")
+    llmock = None
+    if args.llmock or os.environ.get("LLMOCK_BIN"):
+        llmock = _tool(args.llmock, "LLMOCK_BIN", "llmock", "bench/mock_upstream.py is the mock")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
