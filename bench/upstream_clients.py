@@ -1,4 +1,4 @@
-"""Which upstream client a relay should use: httpx against aiohttp, measured in one run.
+"""Which upstream client a relay should use: httpx, httpx2 and aiohttp, measured in one run.
 
     python bench/upstream_clients.py [--duration 10] [--rounds 3]
 
@@ -8,14 +8,15 @@ the asyncio loop, no access log), which reads a POST's body and sends it to the 
 one shared client (the relay's pool limits, a timeout per call), reads the whole answer
 and sends it on with its status and content type. Then wrk `-c1` (p50) and `-c32`
 (requests/s, proxy CPU per request) over the mock direct and each proxy, in interleaved
-rounds. aiohttp comes with the dev extras (the Alibaba Cloud SDKs depend on it); where it
-is missing its row is skipped.
+rounds. httpx2 and aiohttp come with the dev extras (the openai and anthropic SDKs depend
+on httpx2, the Alibaba Cloud SDKs on aiohttp); where one is missing its row is skipped.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import importlib.util
 import os
 import shutil
@@ -30,13 +31,16 @@ from typing import Any
 import httpx
 from starlette.types import Receive, Scope, Send
 
-CLIENT = "UPSTREAM_CLIENT"  # httpx or aiohttp
+CLIENT = "UPSTREAM_CLIENT"  # httpx, httpx2 or aiohttp
 TARGET = "UPSTREAM_URL"  # the mock's chat completions URL
 Forward = Callable[[bytes], Awaitable[tuple[int, bytes, bytes]]]
 
 
-async def _httpx_client(url: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
-    """httpx as the relay uses it: build, send streaming, read whole, close."""
+async def _httpx_client(
+    url: str, httpx: Any = httpx
+) -> tuple[Forward, Callable[[], Awaitable[None]]]:
+    """httpx as the relay uses it: build, send streaming, read whole, close. `httpx` may
+    be httpx2, its fork with the same interface."""
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(60, connect=5),
         limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
@@ -58,6 +62,11 @@ async def _httpx_client(url: str) -> tuple[Forward, Callable[[], Awaitable[None]
         return response.status_code, kind, content
 
     return forward, client.aclose
+
+
+async def _httpx2_client(url: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
+    """httpx2 (pydantic's fork of httpx and httpcore, whose pool was reworked), used alike."""
+    return await _httpx_client(url, importlib.import_module("httpx2"))
 
 
 async def _aiohttp_client(url: str) -> tuple[Forward, Callable[[], Awaitable[None]]]:
@@ -106,7 +115,7 @@ class RelayApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                make = _aiohttp_client if os.environ[CLIENT] == "aiohttp" else _httpx_client
+                make = CLIENTS[os.environ[CLIENT]]
                 self.forward, self.close = await make(os.environ[TARGET])
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -117,6 +126,7 @@ class RelayApp:
 
 
 app = RelayApp()
+CLIENTS = {"httpx": _httpx_client, "httpx2": _httpx2_client, "aiohttp": _aiohttp_client}
 
 
 def _start_proxy(client: str, upstream: str, directory: Path) -> tuple[Any, str]:
@@ -147,10 +157,11 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is required: apt-get install wrk")
     clients = ["httpx"]
-    if importlib.util.find_spec("aiohttp") is None:
-        print("aiohttp is not installed in this environment; its row is skipped.", flush=True)
-    else:
-        clients.append("aiohttp")
+    for name in ("httpx2", "aiohttp"):
+        if importlib.util.find_spec(name) is None:
+            print(f"{name} is not installed in this environment; its row is skipped.", flush=True)
+        else:
+            clients.append(name)
     started_load = os.getloadavg()[0]
     runs: dict[str, dict[int, list[WrkRun]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
