@@ -45,6 +45,10 @@ from modelplane.faces.gateway.metrics import GatewayMetrics
 from modelplane.faces.gateway.sse import EventScanner, Usage
 
 RETRY_AFTER_MAX = 60.0  # a longer Retry-After is not waited out within a call
+# What is read of a stream after its end event (the chunked encoding's last chunk), so that
+# its connection goes back to the pool; an upstream that sends more or waits is closed.
+DRAIN_BYTES = 65_536
+DRAIN_SECONDS = 1.0
 # Upstream headers passed on to the client; the rest (cookies, server, …) stay behind.
 RELAYED = (
     "content-type",
@@ -317,6 +321,8 @@ class Relay:
             await send({"type": "http.response.body", "body": first, "more_body": True})
             ending = await self._rest(call, scanner, chunks, send)
             await send({"type": "http.response.body", "body": ending, "more_body": False})
+            if scanner.ended:
+                await self._drain(call, chunks)
         finally:
             await response.aclose()
 
@@ -362,6 +368,23 @@ class Relay:
             if scanner.malformed is not None:
                 return _broken(call, scanner.malformed)
         return b""
+
+    async def _drain(self, call: Call, chunks: AsyncIterator[bytes]) -> None:
+        """Read what follows a stream's end event, usually just the end of the chunked
+        encoding, already received: closing the response unread would close its upstream
+        connection too, and the next call would open a new one."""
+        started = time.perf_counter()
+        read = 0
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                async for chunk in chunks:
+                    read += len(chunk)
+                    if read > DRAIN_BYTES:
+                        return
+        except (TimeoutError, httpx.HTTPError):
+            return
+        finally:
+            call.upstream_seconds += time.perf_counter() - started
 
     async def _next(self, call: Call, chunks: AsyncIterator[bytes]) -> bytes:
         started = time.perf_counter()
