@@ -175,12 +175,15 @@ def with_defaults(body: dict[str, Any], target: Target, operation: Operation) ->
     return sent
 
 
+_DRAW = random.Random()  # noqa: S311 - spreading load, not security; seeded once
+
+
 def attempt_order(
     targets: Sequence[Target], cooling: set[str], rng: random.Random | None = None
 ) -> list[Target]:
     """The order in which to try a pool: healthy members first, drawn by weight; members
     cooling down after failures last (tried only when no healthy one answers)."""
-    draw = rng or random.Random()  # noqa: S311 - spreading load, not security
+    draw = rng or _DRAW
     healthy = [t for t in targets if t.member not in cooling]
     cold = [t for t in targets if t.member in cooling]
     ordered: list[Target] = []

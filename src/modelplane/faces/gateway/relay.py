@@ -163,7 +163,8 @@ class Relay:
                 connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("User-Agent",),
-                trust_env=True,  # HTTPS_PROXY and NO_PROXY, as operators expect
+                # No HTTP(S)_PROXY nor .netrc: reading them costs a tenth of a call's CPU.
+                trust_env=False,
             )
         return self._session
 
