@@ -30,7 +30,7 @@ async def serving(
         lifespan="off",
         log_config=None,
         access_log=False,
-        http="h11",
+        http="httptools",
         timeout_graceful_shutdown=graceful_seconds,
     )
     server = DrainingServer(config, shutdown=app.state.shutdown)
