@@ -1,6 +1,7 @@
 """The HTTP server stacks the read-path benchmark can run modelplane and the bare app on.
 
 - `serve`: `modelplane serve`, the product as shipped (its protocol and guarantees);
+- `serve-uvloop`: the same on uvloop instead of asyncio's loop (the choice not taken);
 - `h11`: uvicorn with h11 on asyncio's loop, the application alone (no guarantees);
 - `httptools`: uvicorn with httptools on uvloop, the application alone (no guarantees);
 - `httptools-asyncio`: the same on asyncio's own loop;
@@ -32,7 +33,11 @@ UVICORN = {
     "httptools": ("httptools", "uvloop"),
     "httptools-asyncio": ("httptools", "asyncio"),
 }
-STACKS = ("serve", *UVICORN, "granian")
+STACKS = ("serve", "serve-uvloop", *UVICORN, "granian")
+_SERVE_ON_UVLOOP = (
+    "import sys; from modelplane import connections; connections.LOOP = 'uvloop'; "
+    "from modelplane.cli.main import main; main()"
+)
 BASELINES = ("httptools", "h11")
 
 
@@ -108,6 +113,8 @@ def command(stack: str, port: int, granian: Path | None) -> tuple[list[str], dic
     """The command line of modelplane on `stack`, and what its environment adds."""
     if stack == "serve":
         return [sys.executable, "-m", "modelplane", "serve", "--port", str(port)], {}
+    if stack == "serve-uvloop":
+        return [sys.executable, "-c", _SERVE_ON_UVLOOP, "serve", "--port", str(port)], {}
     if stack in UVICORN:
         return uvicorn_args("modelplane.app:create_app", stack, port, factory=True), {}
     assert stack == "granian" and granian is not None
