@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import urllib.parse
 from dataclasses import dataclass
 from enum import Enum
 from http import HTTPStatus
@@ -41,7 +42,8 @@ from modelplane.logs import BAD_REQUEST, CONNECTIONS_LOGGER
 from modelplane.settings import Settings
 
 log = logging.getLogger(CONNECTIONS_LOGGER)
-LOOP = "asyncio"  # uvicorn's event loop for `GuardedProtocol`
+LOOP = "asyncio"  # uvicorn's event loop for `GuardedProtocol` (see BENCHMARKS.md)
+URL_PARSER_BYTES = 65535  # the longest URL httptools' URL parser takes
 RETRY_AFTER_SECONDS = 1  # for a connection refused at the cap
 REASON_CHARS = 200  # of h11's reason for refusing a request (it may quote the request)
 # After an error answer, how long to read and drop what the client still sends: closing
@@ -152,7 +154,7 @@ class Framing:
             if name == b"transfer-encoding":
                 self.stage = _Stage.CHUNKED
                 return
-            if name == b"content-length":
+            if name == b"content-length" and value.isdigit():  # llhttp checked it
                 length = int(value)
         self.stage, self.remaining = _Stage.LENGTH, length
 
@@ -282,6 +284,25 @@ class GuardedProtocol(HttpToolsProtocol):
                 framing.body(self.headers)
             start = end
         self._follow()
+
+    def on_headers_complete(self) -> None:
+        """uvicorn's; a URL longer than httptools' URL parser takes (the bailian SDK sends
+        whole templates in the query) is split into path and query here."""
+        url = self.url
+        if len(url) <= URL_PARSER_BYTES:
+            super().on_headers_complete()
+            return
+        raw_path, _, query = url.partition(b"#")[0].partition(b"?")
+        if raw_path.startswith((b"http://", b"https://")):  # absolute form
+            slash = raw_path.find(b"/", raw_path.index(b"//") + 2)
+            raw_path = raw_path[slash:] if slash >= 0 else b"/"
+        path = raw_path.decode("ascii")  # as uvicorn: anything else is refused (400)
+        self.url = b"/"
+        super().on_headers_complete()  # the request's task is made, and runs later
+        self.url = url
+        self.scope["path"] = self.root_path + (urllib.parse.unquote(path) if "%" in path else path)
+        self.scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        self.scope["query_string"] = query
 
     def on_message_complete(self) -> None:
         """uvicorn's; the request is read: no deadline while it is answered."""
