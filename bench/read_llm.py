@@ -1,12 +1,15 @@
 """Read-path benchmark: modelplane vs a bare FastAPI handler, measured in one run.
 
-    python bench/read_llm.py [--duration 10] [--connections 32]
+    python bench/read_llm.py [--duration 10] [--connections 32] [--stacks serve,httptools]
+        [--baseline httptools|h11] [--granian PATH]
 
-Needs `wrk` (Debian package `wrk`). Starts both servers on 127.0.0.1 (one uvicorn
-process each, SQLite for modelplane), loads 200 LLMs, then measures with wrk:
-GET /v1/llms/{id} (with auth) and GET /v1/llms (200 items), each against the bare
-handler. Also startup-to-ready time and `modelplane --help` time. Prints a Markdown
-table for BENCHMARKS.md.
+Needs `wrk` (Debian package `wrk`). Starts modelplane on each server stack of `--stacks`
+(bench/stacks.py: `serve` is the product; the others run the application alone, to see
+what a stack costs) and a bare FastAPI app on uvicorn with `--baseline` (default
+httptools on uvloop), each one process on 127.0.0.1 sharing one SQLite database; loads
+200 LLMs, then measures with wrk, interleaved: GET /v1/llms/{id} (with auth) and
+GET /v1/llms (200 items), each against the bare handler. Also startup-to-ready time and
+`modelplane --help` time. Prints a Markdown table for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import smoke
+import stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,14 +59,18 @@ def wrk(
     connections: int,
     headers: dict[str, str],
     pid: int | None = None,
+    cpu: Callable[[], float] | None = None,
     script: Path | None = None,
     script_args: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """Run wrk with one thread; requests/s, p99 latency (ms), server CPU µs per request.
 
+    The server's CPU is read from process `pid`, or by `cpu` (seconds so far).
     `script` is a wrk Lua script (for bodies or per-request headers), given `script_args`.
     """
-    cpu_before = cpu_seconds(pid) if pid else 0.0
+    if pid:
+        cpu = lambda: cpu_seconds(pid)  # noqa: E731
+    cpu_before = cpu() if cpu else 0.0
     args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
@@ -79,36 +88,20 @@ def wrk(
     if non2xx or errors:
         raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    cpu_us = (cpu_seconds(pid) - cpu_before) / total * 1e6 if pid else 0.0
+    cpu_us = (cpu() - cpu_before) / total * 1e6 if cpu else 0.0
     return {"rps": rps, "p99_ms": p99, "cpu_us": cpu_us}
 
 
-def start_bare(directory: Path) -> subprocess.Popen[bytes]:
+def start_bare(directory: Path, baseline: str = "httptools") -> subprocess.Popen[bytes]:
+    """The bare app on uvicorn's `baseline` stack (httptools on uvloop, or h11 on asyncio)."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bare_app:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT / "bench",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    args = stacks.uvicorn_args("bare_app:app", baseline, port)
+    running = stacks.start(
+        "bare", args, cwd=ROOT / "bench", env={}, port=port, probe="/v1/llms/x", logs=directory
     )
+    process = running.process
     process.port = port  # type: ignore[attr-defined]
-    for _ in range(1200):  # up to a minute on a loaded machine
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/llms/x", timeout=0.5)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError("bare app did not start")
+    return process
 
 
 def seed(url: str, count: int) -> str:
@@ -157,52 +150,85 @@ def help_times(runs: int) -> list[float]:
     return times
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--runs", type=int, default=5, help="startup and --help repetitions")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved load rounds")
+    parser.add_argument(
+        "--stacks",
+        default="serve",
+        help=f"modelplane's server stacks, comma-separated, of {', '.join(stacks.STACKS)}",
+    )
+    parser.add_argument("--baseline", choices=stacks.BASELINES, default="httptools")
+    parser.add_argument(
+        "--granian", help=f"granian's executable (default ${stacks.GRANIAN_ENV}), for `granian`"
+    )
     args = smoke.cap_args(parser.parse_args(), duration=1, connections=4, runs=1, rounds=1)
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is required: apt-get install wrk")
+    args.stacks = args.stacks.split(",")
+    if unknown := set(args.stacks) - set(stacks.STACKS):
+        parser.error(f"unknown stacks: {', '.join(sorted(unknown))}")
+    args.granian = stacks.granian_path(args.granian)
+    if "granian" in args.stacks and args.granian is None:
+        print(f"granian not found (--granian or ${stacks.GRANIAN_ENV}): its rows are skipped")
+        args.stacks.remove("granian")
+    if not args.stacks:
+        parser.error("no stack to measure")
+    return args
 
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN, **RATE_LIMIT}  # defaults: access log on
-        bare = start_bare(Path(tmp))
-        bare_url = f"http://127.0.0.1:{bare.port}"  # type: ignore[attr-defined]
-        try:
-            with Server(cwd=Path(tmp), env=env) as server:
-                llm_id = seed(server.url, LLMS)
-                load = {"duration": args.duration, "connections": args.connections}
-                warm = {"duration": WARM_UP, "connections": 4}
-                wrk(f"{server.url}/v1/llms/{llm_id}", headers=HEADERS, **warm)
-                wrk(f"{bare_url}/v1/llms/x", headers={}, **warm)
-                targets = {
-                    "get": (f"{server.url}/v1/llms/{llm_id}", f"{bare_url}/v1/llms/{llm_id}"),
-                    "list": (f"{server.url}/v1/llms", f"{bare_url}/v1/llms"),
-                }
-                results = {name: {"mp": [], "bare": []} for name in targets}
-                mp_pid = server.process.pid  # type: ignore[union-attr]
-                for _ in range(args.rounds):  # interleaved, so drift hits both sides alike
-                    for name, (mp_url, bare_url_n) in targets.items():
-                        mp_run = wrk(mp_url, headers=HEADERS, pid=mp_pid, **load)
-                        results[name]["mp"].append(mp_run)
-                        bare_run = wrk(bare_url_n, headers={}, pid=bare.pid, **load)
-                        results[name]["bare"].append(bare_run)
-        finally:
-            bare.terminate()
-            bare.wait()
 
-    first_start, restart = startup_times(args.runs)
-    helps = help_times(args.runs * 2)
+Runs = dict[str, dict[str, list[dict[str, float]]]]  # target → stack or "bare" → rounds
+
+
+def measure(args: argparse.Namespace, directory: Path) -> Runs:
+    """Start the servers, seed, and load them in interleaved rounds."""
+    env = {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN, **RATE_LIMIT}  # defaults: access log on
+    servers: list[stacks.Running] = []
+    bare = start_bare(directory, args.baseline)
+    bare_url = f"http://127.0.0.1:{bare.port}"  # type: ignore[attr-defined]
+    try:
+        for stack in args.stacks:  # one after the other: the first creates the database
+            port = free_port()
+            command, extra = stacks.command(stack, port, args.granian)
+            servers.append(
+                stacks.start(
+                    stack, command, cwd=directory, env={**env, **extra}, port=port, probe="/readyz"
+                )
+            )
+        llm_id = seed(servers[0].url, LLMS)
+        load = {"duration": args.duration, "connections": args.connections}
+        warm = {"duration": WARM_UP, "connections": 4}
+        for server in servers:
+            wrk(f"{server.url}/v1/llms/{llm_id}", headers=HEADERS, **warm)
+        wrk(f"{bare_url}/v1/llms/x", headers={}, **warm)
+        paths = {"get": f"/v1/llms/{llm_id}", "list": "/v1/llms"}
+        results: Runs = {name: {s: [] for s in [*args.stacks, "bare"]} for name in paths}
+        for _ in range(args.rounds):  # interleaved, so drift hits every side alike
+            for name, path in paths.items():
+                for server in servers:
+                    run = wrk(server.url + path, headers=HEADERS, cpu=server.cpu_seconds, **load)
+                    results[name][server.name].append(run)
+                run = wrk(bare_url + path, headers={}, pid=bare.pid, **load)
+                results[name]["bare"].append(run)
+        return results
+    finally:
+        for server in servers:
+            server.stop()
+        bare.terminate()
+        bare.wait()
+
+
+def report(args: argparse.Namespace, results: Runs) -> None:
+    """The Markdown tables: each stack against the bare handler, then start-up times."""
     print(
         f"machine: {os.cpu_count()} cores; wrk -t1 -c{args.connections} -d{args.duration}s; "
-        f"{args.rounds} interleaved rounds; ratio = median of per-round ratios"
+        f"{args.rounds} interleaved rounds; ratio = median of per-round ratios; "
+        f"bare FastAPI on uvicorn {'+'.join(stacks.UVICORN[args.baseline])}"
     )
     print(
-        "| measure | modelplane req/s (p99) | bare FastAPI req/s (p99) | ratio | target "
-        "| CPU µs/request, modelplane vs bare (ratio bare/mp) |"
+        "| measure | server stack | req/s (p99), per round | ratio to bare | target "
+        "| CPU µs/request (ratio bare/stack) |"
     )
     print("|---|---|---|---|---|---|")
     labels = {
@@ -210,26 +236,43 @@ def main() -> None:
         "list": (f"GET /v1/llms ({LLMS} items)", "≥ 0.2"),
     }
     for name, (label, target) in labels.items():
-        mp, bare_runs = results[name]["mp"], results[name]["bare"]
-        ratio = statistics.median(m["rps"] / b["rps"] for m, b in zip(mp, bare_runs, strict=True))
-        cell = lambda runs: ", ".join(f"{r['rps']:.0f} ({r['p99_ms']:.0f} ms)" for r in runs)  # noqa: E731
-        mp_cpu = statistics.median(r["cpu_us"] for r in mp)
+        bare_runs = results[name]["bare"]
         bare_cpu = statistics.median(r["cpu_us"] for r in bare_runs)
-        print(
-            f"| {label} | {cell(mp)} | {cell(bare_runs)} | {ratio:.2f} | {target} "
-            f"| {mp_cpu:.0f} vs {bare_cpu:.0f} ({bare_cpu / mp_cpu:.2f}) |"
-        )
+        for stack, runs in results[name].items():
+            ratio = statistics.median(
+                m["rps"] / b["rps"] for m, b in zip(runs, bare_runs, strict=True)
+            )
+            cell = ", ".join(f"{r['rps']:.0f} ({r['p99_ms']:.0f} ms)" for r in runs)
+            cpu = statistics.median(r["cpu_us"] for r in runs)
+            who = "bare FastAPI" if stack == "bare" else f"modelplane, {stack}"
+            print(
+                f"| {label} | {who} | {cell} | {ratio:.2f} | {target} "
+                f"| {cpu:.0f} ({bare_cpu / cpu:.2f}) |"
+            )
+
+
+def main() -> None:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is required: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        results = measure(args, Path(tmp))
+    report(args, results)  # before the start-up times, which may fail on their own
+    first_start, restart = startup_times(args.runs)
+    helps = help_times(args.runs * 2)
+    print("| measure | modelplane serve | target |")
+    print("|---|---|---|")
     print(
         f"| first start to ready, empty dir (median of {len(first_start)}) "
-        f"| {statistics.median(first_start):.2f} s | | | < 1.5 s |"
+        f"| {statistics.median(first_start):.2f} s | < 1.5 s |"
     )
     print(
         f"| restart to ready, existing db (median of {len(restart)}) "
-        f"| {statistics.median(restart):.2f} s | | | < 1.5 s |"
+        f"| {statistics.median(restart):.2f} s | < 1.5 s |"
     )
     print(
         f"| `modelplane --help` (median of {len(helps)}) | {statistics.median(helps):.3f} s "
-        "| | | < 0.3 s |"
+        "| < 0.3 s |"
     )
 
 

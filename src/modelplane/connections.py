@@ -1,6 +1,7 @@
 """HTTP/1.1 connections that cannot be held for nothing: deadlines, a cap, an exact head limit.
 
-uvicorn's h11 protocol, with what it lacks against slow or idle clients:
+uvicorn's httptools protocol (llhttp, the parser of Node.js), with what it lacks against
+slow or idle clients:
 
 - the head of a request (request line and header lines) must arrive within
   `head_seconds`, counted from the connection's opening or from the first byte of a later
@@ -10,13 +11,15 @@ uvicorn's h11 protocol, with what it lacks against slow or idle clients:
   otherwise 408 when no answer has begun, and the connection is closed;
 - an idle keep-alive connection is closed after uvicorn's `timeout_keep_alive`;
 - beyond `max_connections` open connections a new one gets 503 and is closed at once;
-- a head over `head_bytes` gets 431, counted to the byte however it arrives (h11's own
-  limit applies only while a head is incomplete, so a big head that arrives whole passes).
+- a head over `head_bytes` gets 431, counted to the byte however it arrives (llhttp has
+  no limit of its own: `Framing` counts);
+- a request the parser refuses gets 400.
 
 No deadline runs while a response is being sent: watches and event streams are answers,
 not slow requests. Every refusal is a JSON error in the native format naming the limit and
-its setting, and is logged on `modelplane.connections` (held to one line a second by
-`logs.configure`).
+its setting. Refused and timed-out connections are logged on `modelplane.connections`,
+refused requests as uvicorn's "Invalid HTTP request received." on `uvicorn.error` (each
+held to one line a second by `logs.configure`).
 """
 
 from __future__ import annotations
@@ -24,20 +27,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import urllib.parse
 from dataclasses import dataclass
 from enum import Enum
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-import h11
+import httptools
 import orjson
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from modelplane.faces.native.errors import error_body
-from modelplane.logs import CONNECTIONS_LOGGER
+from modelplane.logs import BAD_REQUEST, CONNECTIONS_LOGGER
 from modelplane.settings import Settings
 
 log = logging.getLogger(CONNECTIONS_LOGGER)
+LOOP = "asyncio"  # uvicorn's event loop for `GuardedProtocol` (see BENCHMARKS.md)
+URL_PARSER_BYTES = 65535  # the longest URL httptools' URL parser takes
 RETRY_AFTER_SECONDS = 1  # for a connection refused at the cap
 REASON_CHARS = 200  # of h11's reason for refusing a request (it may quote the request)
 # After an error answer, how long to read and drop what the client still sends: closing
@@ -65,31 +71,112 @@ class ConnectionLimits:
         )
 
 
-class HeadLimitedConnection(h11.Connection):
-    """h11's server side, refusing a request head of more than `limit` bytes."""
+class HeadTooLarge(Exception):
+    """A request head longer than the limit."""
+
+
+class _Stage(Enum):
+    HEAD = "head"  # a head is awaited or arriving
+    HEAD_FED = "head fed"  # a whole head went to the parser, which says what follows
+    LENGTH = "length"  # a body of known length
+    CHUNKED = "chunked"  # a chunked body
+
+
+class Framing:
+    """Where each request head begins and ends in what one connection receives, so that a
+    head is counted to the byte however it arrives (httptools has no limit of its own).
+
+    The parser (llhttp) requires CRLF line ends, so a head ends at its first empty line;
+    empty lines before a request line are skipped (as llhttp skips them) and not counted.
+    `next_piece` cuts the data so that no piece runs past the end of a head or a body: the
+    parser ends a request only at the end of a piece, and the next head is counted from
+    the next piece. A chunked body ends at an empty line too (after its last chunk and
+    trailers), so it is cut after each empty line.
+    """
+
+    __slots__ = ("count", "limit", "remaining", "stage", "tail")
 
     def __init__(self, limit: int) -> None:
-        super().__init__(h11.SERVER, max_incomplete_event_size=limit)
         self.limit = limit
-        self.refusal: h11.RemoteProtocolError | None = None
-        self.head_too_large = False
+        self.stage = _Stage.HEAD
+        self.count = 0  # bytes of the head arriving
+        self.tail = b""  # its last bytes (at most 3), for an empty line split across data
+        self.remaining = 0  # bytes of the body still to come
 
-    def next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
-        """h11's next event; a head over the limit raises `RemoteProtocolError` (431)."""
-        reading_head = self.their_state is h11.IDLE
-        buffered = len(self._receive_buffer)
-        try:
-            event = super().next_event()
-        except h11.RemoteProtocolError as exc:  # incomplete and already over: h11's 431
-            self.refusal = exc
-            self.head_too_large = reading_head and exc.error_status_hint == 431
-            raise
-        # A head is consumed from the buffer only once complete, all of it at once.
-        if isinstance(event, h11.Request) and buffered - len(self._receive_buffer) > self.limit:
-            self.head_too_large = True
-            self.refusal = h11.RemoteProtocolError("request head too large", error_status_hint=431)
-            raise self.refusal
-        return event
+    @property
+    def in_head(self) -> bool:
+        """Whether part of a head came, and not all of it."""
+        return self.stage is _Stage.HEAD and self.count > 0
+
+    @property
+    def head_fed(self) -> bool:
+        """Whether a whole head went to the parser, which has not ended the request: then
+        `body` must be told its headers."""
+        return self.stage is _Stage.HEAD_FED
+
+    @property
+    def in_body(self) -> bool:
+        """Whether a body is being read."""
+        return self.stage is _Stage.LENGTH or self.stage is _Stage.CHUNKED
+
+    def next_piece(self, data: bytes, start: int) -> int:
+        """Where the next piece of `data` from `start` ends; raises `HeadTooLarge`."""
+        stage = self.stage
+        if stage is _Stage.LENGTH and self.remaining:
+            end = min(len(data), start + self.remaining)
+            self.remaining -= end - start
+            return end
+        if stage is _Stage.CHUNKED:
+            end = self._after_empty_line(data, start)
+            return len(data) if end < 0 else end
+        if stage is not _Stage.HEAD:  # the parser did not say what follows: a head
+            self.request_ended()
+        if not self.count and data[start] in b"\r\n":
+            rest = len(data) - start - len(data[start:].lstrip(b"\r\n"))
+            return start + rest
+        end = self._after_empty_line(data, start)
+        if end < 0:
+            self.count += len(data) - start
+            if self.count > self.limit:
+                raise HeadTooLarge
+            return len(data)
+        if self.count + end - start > self.limit:
+            raise HeadTooLarge
+        self.stage, self.count = _Stage.HEAD_FED, 0
+        return end
+
+    def body(self, headers: list[tuple[bytes, bytes]]) -> None:
+        """After a head the parser took without ending the request: its body follows."""
+        if self.stage is not _Stage.HEAD_FED:
+            return
+        length = 0
+        for name, value in headers:
+            if name == b"transfer-encoding":
+                self.stage = _Stage.CHUNKED
+                return
+            if name == b"content-length" and value.isdigit():  # llhttp checked it
+                length = int(value)
+        self.stage, self.remaining = _Stage.LENGTH, length
+
+    def request_ended(self) -> None:
+        """The parser read a whole request: what comes next is a head."""
+        self.stage, self.count, self.tail = _Stage.HEAD, 0, b""
+
+    def _after_empty_line(self, data: bytes, start: int) -> int:
+        """The index after the first CRLF CRLF from `start`, counting `tail`; else -1, and
+        `tail` becomes the last bytes."""
+        tail = self.tail
+        if tail:
+            found = (tail + data[start : start + 3]).find(b"\r\n\r\n")
+            if found >= 0:
+                self.tail = b""
+                return start + found + 4 - len(tail)
+        found = data.find(b"\r\n\r\n", start)
+        if found >= 0:
+            self.tail = b""
+            return found + 4
+        self.tail = (tail + data[max(start, len(data) - 3) :])[-3:]
+        return -1
 
 
 class _Phase(Enum):
@@ -122,15 +209,15 @@ def error_response(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the deadlines, the cap and the head limit of `limits`."""
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the deadlines, the cap and the head limit of
+    `limits`."""
 
     limits: ClassVar[ConnectionLimits]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.head_limited = HeadLimitedConnection(self.limits.head_bytes)
-        self.conn = self.head_limited
+        self.framing = Framing(self.limits.head_bytes)
         # One timer per connection, moved lazily: arming a phase only notes its deadline,
         # and the timer, when it fires early, waits again for what is left. A request then
         # costs no timer of its own (keep-alive connections serve thousands).
@@ -140,9 +227,9 @@ class GuardedH11Protocol(H11Protocol):
         self._heard = False  # whether a byte of the awaited head came
         self._lingering = False  # answered with an error: what comes is dropped
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Count the connection; refuse it beyond the cap, else start waiting for a head."""
-        super().connection_made(transport)  # type: ignore[arg-type]
+        super().connection_made(transport)
         limit = self.limits.max_connections
         if len(self.connections) > limit:
             log.warning(
@@ -173,15 +260,55 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        """Start the head's deadline at a request's first byte, then follow the request."""
+        """Start the head's deadline at a request's first byte, then parse `data` in pieces
+        that end where heads and bodies end (`Framing`), refusing a head over the limit."""
         if self._lingering:
             return
-        if self._phase is None and self.conn.their_state is h11.IDLE:
-            self._arm(_Phase.HEAD, heard=True)
+        if self._phase is None:
+            if not self._answering():
+                self._arm(_Phase.HEAD, heard=True)
         elif self._phase is _Phase.HEAD:
             self._heard = True
-        super().data_received(data)
+        self._unset_keepalive_if_required()
+        framing, start, size = self.framing, 0, len(data)
+        while start < size:
+            try:
+                end = framing.next_piece(data, start)
+            except HeadTooLarge:
+                self.logger.warning(BAD_REQUEST)
+                self._refuse_head()
+                return
+            if not self._parse(data if end - start == size else memoryview(data)[start:end]):
+                return
+            if framing.head_fed:
+                framing.body(self.headers)
+            start = end
         self._follow()
+
+    def on_headers_complete(self) -> None:
+        """uvicorn's; a URL longer than httptools' URL parser takes (the bailian SDK sends
+        whole templates in the query) is split into path and query here."""
+        url = self.url
+        if len(url) <= URL_PARSER_BYTES:
+            super().on_headers_complete()
+            return
+        raw_path, _, query = url.partition(b"#")[0].partition(b"?")
+        if raw_path.startswith((b"http://", b"https://")):  # absolute form
+            slash = raw_path.find(b"/", raw_path.index(b"//") + 2)
+            raw_path = raw_path[slash:] if slash >= 0 else b"/"
+        path = raw_path.decode("ascii")  # as uvicorn: anything else is refused (400)
+        self.url = b"/"
+        super().on_headers_complete()  # the request's task is made, and runs later
+        self.url = url
+        self.scope["path"] = self.root_path + (urllib.parse.unquote(path) if "%" in path else path)
+        self.scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        self.scope["query_string"] = query
+
+    def on_message_complete(self) -> None:
+        """uvicorn's; the request is read: no deadline while it is answered."""
+        super().on_message_complete()
+        self.framing.request_ended()
+        self._disarm()
 
     def on_response_complete(self) -> None:
         """uvicorn's (keep-alive timer, pipelined requests), then follow the next request."""
@@ -189,48 +316,70 @@ class GuardedH11Protocol(H11Protocol):
         self._follow()
 
     def shutdown(self) -> None:
-        """At server shutdown: close a connection that is already being let go (its error
-        answer went around h11, which would refuse uvicorn's way); else uvicorn's."""
+        """At server shutdown: close a connection that is already being let go; else
+        uvicorn's."""
         if self._lingering or self.transport.is_closing():
             self.transport.close()
             return
         super().shutdown()
 
     def send_400_response(self, msg: str) -> None:
-        """Refuse a request h11 could not take: 431 for a head over the limit, else 400."""
-        limited = self.head_limited
-        if limited.head_too_large:
-            answer = error_response(
-                431,
-                "REQUEST_HEADER_FIELDS_TOO_LARGE",
-                f"the request head (request line and headers) exceeds {limited.limit} bytes "
-                "(MODELPLANE_MAX_REQUEST_HEAD_BYTES)",
-                field="head",
-                rule=f"at most {limited.limit} bytes",
-            )
-        else:
-            reason = str(limited.refusal) if limited.refusal is not None else msg
-            if len(reason) > REASON_CHARS:
-                reason = reason[:REASON_CHARS] + "…"
-            answer = error_response(
+        """Refuse a request the parser could not take: 400, in JSON."""
+        if len(msg) > REASON_CHARS:
+            msg = msg[:REASON_CHARS] + "…"
+        self._answer_and_close(
+            error_response(
                 400,
                 "INVALID_ARGUMENT",
-                f"invalid HTTP request: {reason}",
+                f"invalid HTTP request: {msg}",
                 field="request",
                 rule="HTTP/1.1 (RFC 9112)",
             )
-        self._answer_and_close(answer)
+        )
+
+    def _refuse_head(self) -> None:
+        limit = self.limits.head_bytes
+        self._answer_and_close(
+            error_response(
+                431,
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                f"the request head (request line and headers) exceeds {limit} bytes "
+                "(MODELPLANE_MAX_REQUEST_HEAD_BYTES)",
+                field="head",
+                rule=f"at most {limit} bytes",
+            )
+        )
+
+    def _parse(self, piece: bytes | memoryview) -> bool:
+        """Feed the parser as uvicorn does; False when the rest must not be parsed (a
+        refusal, or an upgrade)."""
+        try:
+            self.parser.feed_data(piece)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return False
+        except httptools.HttpParserError as exc:
+            self.logger.warning(BAD_REQUEST)
+            self.send_400_response(str(exc) or BAD_REQUEST)
+            return False
+        return True
+
+    def _answering(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
 
     def _follow(self) -> None:
-        """The body's deadline while it is awaited; none once the request is read."""
+        """The body's deadline while it is awaited; the head's once part of one came and
+        the last request is answered."""
         if self._lingering:
             return
-        state = self.conn.their_state
-        if state is h11.SEND_BODY:
+        if self.framing.in_body:
             if self._phase is not _Phase.BODY:
                 self._arm(_Phase.BODY, heard=True)
-        elif state is not h11.IDLE:
-            self._disarm()
+        elif self.framing.in_head and self._phase is None and not self._answering():
+            self._arm(_Phase.HEAD, heard=True)
 
     def _arm(self, phase: _Phase, *, heard: bool) -> None:
         self._phase, self._heard = phase, heard
@@ -306,10 +455,10 @@ class GuardedH11Protocol(H11Protocol):
         self._timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
-def protocol_class(limits: ConnectionLimits) -> type[GuardedH11Protocol]:
+def protocol_class(limits: ConnectionLimits) -> type[GuardedProtocol]:
     """The protocol class for uvicorn's `http=` (it makes one protocol per connection)."""
 
-    class Guarded(GuardedH11Protocol):
+    class Guarded(GuardedProtocol):
         pass
 
     Guarded.limits = limits

@@ -16,7 +16,7 @@ from modelplane.security.secretbox import parse_master_key
 
 TOKEN_MIN_LENGTH = 20
 ACCESS_KEY_SECRET_MIN_LENGTH = 16
-# The request line and headers of one request (h11's "incomplete event"). The bailian SDK
+# The request line and headers of one request (counted by connections.py). The bailian SDK
 # sends a prompt template in the URL query: 100,000 characters of 4-byte UTF-8, each byte
 # percent-encoded, are 1,200,000 bytes, plus a 255-character name (3,060). 1.25 MiB holds
 # that with ~100 KiB left for the path and the headers.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import resource
 import select
 import socket
@@ -267,6 +268,9 @@ def test_a_request_head_is_limited_to_the_byte_on_every_face(
 ) -> None:
     exact = send_whole(server.port, head_of(MAX_REQUEST_HEAD_BYTES, method, path))
     assert int(exact.split()[1]) != 431, exact[:300]
+    assert b"invalid HTTP request" not in exact, exact[:300]  # the parser took it whole
+    if path == "/healthz":
+        assert int(exact.split()[1]) == 200, exact[:300]
     for over in (
         head_of(MAX_REQUEST_HEAD_BYTES + 1, method, path),
         head_of(1_400_000, method, path, extra="X-Big: " + "b" * 1_400_000 + "\r\n"),
@@ -278,6 +282,31 @@ def test_a_request_head_is_limited_to_the_byte_on_every_face(
             {"field": "head", "rule": f"at most {MAX_REQUEST_HEAD_BYTES} bytes"}
         ]
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_a_request_the_parser_refuses_gets_400_in_json_and_pipelined_heads_count_alone(
+    server: Server,
+) -> None:
+    for bad in (
+        b"GET /healthz HTTP/1.1\nHost: x\n\n",
+        b"GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n",
+    ):
+        status, body = status_and_body(send_whole(server.port, bad))
+        assert (status, body["code"]) == (400, "INVALID_ARGUMENT"), body
+        assert body["message"].startswith("invalid HTTP request: ")
+    # A request with a body, then a head of exactly the limit, then one byte more: in one send.
+    put = (
+        f"PUT {NS}/pipelined HTTP/1.1\r\nHost: x\r\nx-api-key: {TOKEN}\r\n"
+        'Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{"value": "p"}\n'
+    ).encode()
+    exact = head_of(MAX_REQUEST_HEAD_BYTES, "GET", "/healthz")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(put + exact + head_of(MAX_REQUEST_HEAD_BYTES + 1, "GET", "/healthz"))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    statuses = [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)]
+    assert statuses == [201, 200, 431], answer[-500:]
 
 
 def test_the_server_stops_cleanly_while_it_lets_connections_go(tmp_path: Path) -> None:

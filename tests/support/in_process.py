@@ -1,5 +1,6 @@
 """The test app (its lifespan already running) served by uvicorn on 127.0.0.1 in this
-process, for clients that need a real socket: the sync SDK and everything built on it."""
+process, with the protocol of `modelplane serve` (connections.py), for clients that need a
+real socket: the sync SDK and everything built on it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from modelplane.connections import ConnectionLimits, protocol_class
 from modelplane.serving import DrainingServer
 from tests.support.server import free_port
 
@@ -30,7 +32,7 @@ async def serving(
         lifespan="off",
         log_config=None,
         access_log=False,
-        http="h11",
+        http=protocol_class(ConnectionLimits.of(app.state.settings)),
         timeout_graceful_shutdown=graceful_seconds,
     )
     server = DrainingServer(config, shutdown=app.state.shutdown)

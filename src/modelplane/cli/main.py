@@ -108,13 +108,11 @@ def serve(
         timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
         server_header=False,
-        # h11 with deadlines, a connection cap and an exact head limit (connections.py), so
-        # h11 is the parser even where httptools happens to be installed.
+        # httptools with deadlines, a connection cap and an exact head limit
+        # (connections.py); no WebSocket upgrade, which would leave them behind.
         http=connections.protocol_class(connections.ConnectionLimits.of(settings)),
-        h11_max_incomplete_event_size=settings.max_request_head_bytes,
-        # asyncio's own loop, even where uvloop happens to be installed: the same loop,
-        # and the same logs (an accept that fails for want of file descriptors), everywhere.
-        loop="asyncio",
+        loop=connections.LOOP,
+        ws="none",
     )
     # Like uvicorn.run, but watches and event streams end as soon as shutdown begins.
     serving.run(config, shutdown=application.state.shutdown)
