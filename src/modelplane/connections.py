@@ -45,7 +45,7 @@ log = logging.getLogger(CONNECTIONS_LOGGER)
 LOOP = "asyncio"  # uvicorn's event loop for `GuardedProtocol` (see BENCHMARKS.md)
 URL_PARSER_BYTES = 65535  # the longest URL httptools' URL parser takes
 RETRY_AFTER_SECONDS = 1  # for a connection refused at the cap
-REASON_CHARS = 200  # of h11's reason for refusing a request (it may quote the request)
+REASON_CHARS = 200  # of the parser's reason for refusing a request
 # After an error answer, how long to read and drop what the client still sends: closing
 # with unread data sends a reset, which may destroy the answer before the client reads it.
 LINGER_SECONDS = 2.0
