@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -214,6 +216,15 @@ def gateway_relay(settings: Settings, metrics: GatewayMetrics) -> Relay:
     return Relay(limits, health, metrics)
 
 
+# FastAPI's own OpenTelemetry hooks (from 0.16x on) look for a configured provider on every
+# request; modelplane has its own metrics and logs, so they are turned off where they exist.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -257,6 +268,7 @@ def create_app(
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        **_NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.shutdown = Shutdown()  # begun by `modelplane serve`: ends watches and streams

@@ -109,8 +109,8 @@ class FixtureUpstream:
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         config = uvicorn.Config(
-            self, lifespan="off", log_level="critical", http="h11", loop="asyncio"
-        )
+            self, lifespan="off", log_config=None, http="h11", loop="asyncio"
+        )  # log_config=None: the process's logging stays as the tests configure it
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
