@@ -219,7 +219,8 @@ def _tool(option: str | None, variable: str, what: str, absent: str) -> str | No
     found = shutil.which(path)
     if found is None:
         print(f"{what}: {path} is not an executable; {absent}.", flush=True)
-    return found
+        return None
+    return str(Path(found).absolute())  # the servers start in directories of their own
 
 
 def main() -> None:
