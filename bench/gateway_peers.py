@@ -20,6 +20,7 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
+from tests.support.processes import terminate  # noqa: E402
 from tests.support.server import Server, free_port  # noqa: E402
 
 __all__ = ["Peer", "free_port", "start_litellm", "start_mock", "start_modelplane", "wait_ready"]
@@ -53,13 +54,8 @@ class Peer:
         """Stop the process and wait for it."""
         if self.server is not None:
             self.server.stop()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)
 
 
 def _spawn(

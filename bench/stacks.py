@@ -25,6 +25,9 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support.processes import terminate
+
 ROOT = Path(__file__).resolve().parent.parent
 GRANIAN_ENV = "MODELPLANE_BENCH_GRANIAN"
 # The uvicorn stacks: their HTTP protocol and event loop.
@@ -58,12 +61,7 @@ class Running:
         return sum(_cpu(pid) for pid in _tree(self.process.pid))
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process)
 
 
 def _tree(pid: int) -> list[int]:

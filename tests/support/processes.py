@@ -92,3 +92,15 @@ def signal_group(pid: int, sig: int) -> None:
     """Send `sig` to the process group `pid`, if any of it is left."""
     with suppress(ProcessLookupError, PermissionError):  # nothing left, or not ours
         os.killpg(pid, sig)
+
+
+def terminate(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    """Stop `process` with SIGTERM, or SIGKILL if it is still there after `grace` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -41,6 +41,8 @@ import orjson
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from tests.support.processes import terminate
+
 START_SECONDS = 20.0
 ANSWER = ["Hello", " from", " the", " fixture", " upstream", "."]
 USAGE = {"prompt_tokens": 7, "completion_tokens": 6, "total_tokens": 13}
@@ -265,13 +267,9 @@ def llmocks(flags: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
         yield {name: url for name, (_, url) in processes.items()}
     finally:
         for process, _ in processes.values():
-            process.terminate()
+            process.terminate()  # all at once, then each waited for
         for process, _ in processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            terminate(process, grace=10)
 
 
 def _serving(url: str) -> bool:
