@@ -58,7 +58,9 @@ class RequestContext:
             elif name == b"content-length":
                 declared = value
         request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["arrived"] = started  # for a face that reports its own time (the gateway)
         status = {"code": 500}
         if self.metrics is not None:
             self.metrics.in_flight += 1  # until _log

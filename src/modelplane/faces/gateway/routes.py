@@ -88,8 +88,9 @@ class CallEndpoint:
         self.family = operation.family
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        scope.setdefault("state", {})["face"] = FACE
+        state = scope.setdefault("state", {})
+        started = state.get("arrived") or time.perf_counter()  # from the request's arrival
+        state["face"] = FACE
         request_context.set_face(FACE)
         try:
             headers = _headers(scope)
