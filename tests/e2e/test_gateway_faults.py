@@ -140,6 +140,9 @@ async def test_when_every_attempt_fails_the_client_gets_the_upstreams_answer(
         await openai_client.chat.completions.create(model="unreachable", messages=ASK)
     assert unreachable.value.status_code == 502
     assert unreachable.value.code == "upstream_unreachable"
+    assert unreachable.value.response.headers["x-modelplane-attempts"] == "3"
+    assert unreachable.value.response.headers["x-modelplane-target"].startswith("llm/")
+    assert float(unreachable.value.response.headers["x-modelplane-overhead-ms"]) >= 0
     assert UPSTREAM_KEY not in unreachable.value.response.text
 
 

@@ -207,6 +207,8 @@ class FixtureUpstream:
         for event in events[:limit]:
             await send({"type": "http.response.body", "body": event, "more_body": True})
             await asyncio.sleep(0.005)
+        if limit:  # the fault well after the events before it: the gateway has passed them on
+            await asyncio.sleep(0.2)
         if behaviour.malformed is not None:
             bad = b'data: {"choices": [{"delta": \n\n'
             await send({"type": "http.response.body", "body": bad, "more_body": True})

@@ -41,11 +41,14 @@ log = logging.getLogger("modelplane.gateway")
 class UpstreamError(Exception):
     """No attempt got an answer: every upstream was unreachable, or the deadline passed."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}  # the gateway's own: target, attempts, overhead
 
 
 # domain error -> (status, OpenAI type, OpenAI code, Anthropic type)
@@ -79,7 +82,7 @@ def render(exc: Exception, family: ApiFamily) -> JsonResponse:
     headers: dict[str, str] | None = None
     if isinstance(exc, UpstreamError):
         body = error_body(family, "api_error", exc.message, code=exc.code)
-        return JsonResponse(body, exc.status)
+        return JsonResponse(body, exc.status, headers=exc.headers)
     if isinstance(exc, domain.DomainError):
         status, openai_type, code, anthropic_type = next(
             (row for kind, row in ERROR_TABLE.items() if isinstance(exc, kind)),

@@ -93,6 +93,10 @@ class Call:
         """The time spent in modelplane so far: all of it but waiting for upstreams."""
         return max(0.0, (time.perf_counter() - self.started - self.upstream_seconds) * 1000)
 
+    def error_headers(self) -> dict[str, str]:
+        """The gateway's own headers, for an error answer made by the gateway."""
+        return {name.decode(): value.decode() for name, value in self.answer_headers()}
+
     def answer_headers(self) -> list[tuple[bytes, bytes]]:
         """The gateway's own response headers."""
         return [
@@ -232,8 +236,10 @@ class Relay:
             await last.answer.send(call, send)
             return
         if last is None:
-            raise UpstreamError(504, "upstream_timeout", "the call's deadline passed")
-        raise UpstreamError(last.status, last.code, last.message)
+            raise UpstreamError(
+                504, "upstream_timeout", "the call's deadline passed", call.error_headers()
+            )
+        raise UpstreamError(last.status, last.code, last.message, call.error_headers())
 
     def _headers(self, call: Call, target: Target) -> dict[str, str]:
         headers = {"content-type": "application/json", "accept": "application/json"}
