@@ -34,6 +34,38 @@ UNMATCHED = "unmatched"
 Gauges = Callable[[], Iterable[tuple[str, str, str, float]]]
 
 
+class Histogram:
+    """Durations in BUCKETS, by a tuple of label values (`names` says which labels)."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.counts: dict[tuple[str, ...], list[int]] = {}  # per bucket, +Inf last
+        self.sums: dict[tuple[str, ...], float] = {}
+
+    def observe(self, key: tuple[str, ...], seconds: float) -> None:
+        """Count one duration under `key`."""
+        counts = self.counts.get(key)
+        if counts is None:
+            counts = self.counts[key] = [0] * (len(BUCKETS) + 1)
+            self.sums[key] = 0.0
+        counts[bisect.bisect_left(BUCKETS, seconds)] += 1
+        self.sums[key] += seconds
+
+    def render(self, name: str, text: str) -> list[str]:
+        """The exposition lines of metric `name` (help `text`): buckets, sum and count."""
+        lines = [f"# HELP {name} {text}", f"# TYPE {name} histogram"]
+        for key, counts in sorted(self.counts.items()):
+            tags = dict(zip(self.names, key, strict=True))
+            total = 0
+            for bound, count in zip((*BUCKETS, None), counts, strict=True):
+                total += count
+                le = "+Inf" if bound is None else repr(bound)
+                lines.append(f"{name}_bucket{{{labels(**tags, le=le)}}} {total}")
+            lines.append(f"{name}_sum{{{labels(**tags)}}} {number(self.sums[key])}")
+            lines.append(f"{name}_count{{{labels(**tags)}}} {total}")
+        return lines
+
+
 class HttpMetrics:
     """Requests by face, method, route and status; durations by face; requests in flight."""
 
@@ -41,8 +73,7 @@ class HttpMetrics:
         self._routes = routes  # the application's (live) route list, for unrouted requests
         self._flat: list[BaseRoute] | None = None
         self.requests: dict[tuple[str, str, str, int], int] = {}
-        self.buckets: dict[str, list[int]] = {}  # face -> count per bucket (+Inf last)
-        self.sums: dict[str, float] = {}
+        self.durations = Histogram("face")
         self.in_flight = 0
         self._sources: list[Gauges] = []
         self._families: list[Callable[[], list[str]]] = []
@@ -62,12 +93,7 @@ class HttpMetrics:
         method: str = scope["method"]
         key = (face, method if method in METHODS else "other", self._route(scope), status)
         self.requests[key] = self.requests.get(key, 0) + 1
-        counts = self.buckets.get(face)
-        if counts is None:
-            counts = self.buckets[face] = [0] * (len(BUCKETS) + 1)
-            self.sums[face] = 0.0
-        counts[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.sums[face] += seconds
+        self.durations.observe((face,), seconds)
 
     def _route(self, scope: Scope) -> str:
         shape = scope.get(SHAPE_KEY)
@@ -104,19 +130,10 @@ class HttpMetrics:
         for (face, method, route, status), count in sorted(self.requests.items()):
             tags = labels(face=face, method=method, route=route, status=str(status))
             lines.append(f"modelplane_http_requests_total{{{tags}}} {count}")
-        name = "modelplane_http_request_duration_seconds"
-        lines += [
-            f"# HELP {name} Time from a request's arrival to the end of its answer.",
-            f"# TYPE {name} histogram",
-        ]
-        for face, counts in sorted(self.buckets.items()):
-            total = 0
-            for bound, count in zip((*BUCKETS, None), counts, strict=True):
-                total += count
-                le = "+Inf" if bound is None else repr(bound)
-                lines.append(f"{name}_bucket{{{labels(face=face, le=le)}}} {total}")
-            lines.append(f"{name}_sum{{{labels(face=face)}}} {number(self.sums[face])}")
-            lines.append(f"{name}_count{{{labels(face=face)}}} {total}")
+        lines += self.durations.render(
+            "modelplane_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer.",
+        )
         lines += [
             "# HELP modelplane_http_requests_in_flight HTTP requests being answered now.",
             "# TYPE modelplane_http_requests_in_flight gauge",

@@ -6,13 +6,12 @@ holds (a name that resolves to nothing is counted as `unknown`).
 
 from __future__ import annotations
 
-import bisect
 import time
 from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
-from modelplane.faces.metrics import BUCKETS, labels, number
+from modelplane.faces.metrics import Histogram, labels, number
 
 if TYPE_CHECKING:
     from modelplane.faces.gateway.relay import Call
@@ -25,8 +24,7 @@ class GatewayMetrics:
 
     def __init__(self) -> None:
         self.calls: dict[tuple[str, str, str, int], int] = {}
-        self.durations: dict[Key, list[int]] = {}
-        self.duration_sums: dict[Key, float] = {}
+        self.durations = Histogram("operation", "model", "member")
         self.overhead_sum = 0.0
         self.overhead_count = 0
         self.tokens: dict[tuple[str, str, str, str], int] = {}
@@ -39,13 +37,7 @@ class GatewayMetrics:
         status = call.status
         key: Key = (call.operation.value, call.route.name, call.member or "none")
         self.calls[(*key, status)] = self.calls.get((*key, status), 0) + 1
-        seconds = time.perf_counter() - call.started
-        counts = self.durations.get(key)
-        if counts is None:
-            counts = self.durations[key] = [0] * (len(BUCKETS) + 1)
-            self.duration_sums[key] = 0.0
-        counts[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.duration_sums[key] += seconds
+        self.durations.observe(key, time.perf_counter() - call.started)
         self.overhead_sum += call.overhead_ms() / 1000
         self.overhead_count += 1
         for direction, value in (
@@ -81,23 +73,10 @@ class GatewayMetrics:
         for (operation, model, member, status), count in sorted(self.calls.items()):
             tags = labels(operation=operation, model=model, member=member, status=str(status))
             lines.append(f"modelplane_gateway_calls_total{{{tags}}} {count}")
-        name = "modelplane_gateway_call_duration_seconds"
-        lines += [
-            f"# HELP {name} Time from a call's arrival to the end of its answer.",
-            f"# TYPE {name} histogram",
-        ]
-        for (operation, model, member), counts in sorted(self.durations.items()):
-            total = 0
-            for bound, count in zip((*BUCKETS, None), counts, strict=True):
-                total += count
-                le = "+Inf" if bound is None else repr(bound)
-                tags = labels(operation=operation, model=model, member=member, le=le)
-                lines.append(f"{name}_bucket{{{tags}}} {total}")
-            tags = labels(operation=operation, model=model, member=member)
-            lines.append(
-                f"{name}_sum{{{tags}}} {number(self.duration_sums[(operation, model, member)])}"
-            )
-            lines.append(f"{name}_count{{{tags}}} {total}")
+        lines += self.durations.render(
+            "modelplane_gateway_call_duration_seconds",
+            "Time from a call's arrival to the end of its answer.",
+        )
         lines += [
             "# HELP modelplane_gateway_overhead_seconds Time calls spent in modelplane itself.",
             "# TYPE modelplane_gateway_overhead_seconds summary",
