@@ -16,6 +16,7 @@ from typing import Any
 
 from modelplane.domain import errors as domain
 from modelplane.faces.aliyun.transport import signature_status
+from modelplane.faces.envelope import EnvelopeError
 from modelplane.faces.middleware import BodyTooLarge
 from modelplane.security.signatures import SignatureError
 
@@ -45,19 +46,6 @@ def throttling_headers(seconds: float) -> dict[str, str]:
         "x-acs-retry-after": str(max(1, math.ceil(seconds * 1000))),
         "Retry-After": str(max(1, math.ceil(seconds))),
     }
-
-
-class EnvelopeError(Exception):
-    """An error of a face's envelope (not of a use case), with its own status and code."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
 
 
 @dataclass(frozen=True)

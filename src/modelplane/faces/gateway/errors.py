@@ -32,23 +32,16 @@ from typing import Any
 
 from modelplane.domain import errors as domain
 from modelplane.domain.gateway import ApiFamily
+from modelplane.faces.envelope import EnvelopeError
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.errors import retry_after_header
 
 log = logging.getLogger("modelplane.gateway")
 
 
-class UpstreamError(Exception):
-    """No attempt got an answer: every upstream was unreachable, or the deadline passed."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}  # the gateway's own: target, attempts, overhead
+class UpstreamError(EnvelopeError):
+    """No attempt got an answer: every upstream was unreachable, or the deadline passed
+    (its headers: the gateway's own, target, attempts and overhead)."""
 
 
 # domain error -> (status, OpenAI type, OpenAI code, Anthropic type)

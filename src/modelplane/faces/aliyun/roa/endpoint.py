@@ -21,7 +21,6 @@ from starlette.types import Receive, Scope, Send
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.principals import Principal
-from modelplane.faces.aliyun.errors import EnvelopeError
 from modelplane.faces.aliyun.roa.routing import MALFORMED_KEY, SHAPE_KEY, RawPathRoute
 from modelplane.faces.aliyun.transport import (
     authenticate,
@@ -31,6 +30,7 @@ from modelplane.faces.aliyun.transport import (
     signed_setting,
     single_values,
 )
+from modelplane.faces.envelope import EnvelopeError
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.middleware import read_body
 from modelplane.services import request_context

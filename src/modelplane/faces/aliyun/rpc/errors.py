@@ -35,8 +35,9 @@ from __future__ import annotations
 import logging
 
 from modelplane.domain import errors as domain
-from modelplane.faces.aliyun.errors import EnvelopeError, ErrorTable, describe
+from modelplane.faces.aliyun.errors import ErrorTable, describe
 from modelplane.faces.aliyun.field_names import FieldNames
+from modelplane.faces.envelope import EnvelopeError
 from modelplane.faces.jsonresponse import JsonResponse
 
 log = logging.getLogger("modelplane.aliyun_rpc")
