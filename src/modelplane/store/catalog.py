@@ -69,17 +69,19 @@ def _provider(row: Any) -> ProviderTemplate:
     )
 
 
-def _template(row: Any) -> LlmTemplate:
+def _template(row: Any, prefix: str = "") -> LlmTemplate:
+    """An LLM template from `row`, whose columns may carry `prefix` (in a join)."""
+    m = row._mapping
     return LlmTemplate(
-        llm_template_id=row.llm_template_id,
-        provider_template_id=row.provider_template_id,
-        model_template_id=row.model_template_id,
-        llm_code=row.llm_code,
-        name=row.name,
-        description=row.description,
-        config=dict(row.config),
-        is_default_model=bool(row.is_default_model),
-        created_at=row.created_at,
+        llm_template_id=m[prefix + "llm_template_id"],
+        provider_template_id=m[prefix + "provider_template_id"],
+        model_template_id=m[prefix + "model_template_id"],
+        llm_code=m[prefix + "llm_code"],
+        name=m[prefix + "name"],
+        description=m[prefix + "description"],
+        config=dict(m[prefix + "config"]),
+        is_default_model=bool(m[prefix + "is_default_model"]),
+        created_at=m[prefix + "created_at"],
     )
 
 
@@ -436,16 +438,16 @@ class CatalogRepository:
     async def groups_by_key(self, key: str, *, visible_to: str | None) -> list[ModelGroup]:
         """The groups whose id or name is `key` (the gateway's model names), oldest first."""
         g = model_groups.c
-        query = sa.select(model_groups).where(sa.or_(g.model_template_id == key, g.name == key))
-        if visible_to is not None:
-            query = query.where(g.owner_id == visible_to)
-        query = query.order_by(g.created_at, g.model_template_id)
-        return [_group(row) for row in await self._conn.execute(query)]
+        return await self.all_groups(
+            visible_to=visible_to, where=sa.or_(g.model_template_id == key, g.name == key)
+        )
 
-    async def all_groups(self, *, visible_to: str | None) -> list[ModelGroup]:
-        """Every group (of one owner, with `visible_to`), oldest first."""
+    async def all_groups(self, *, visible_to: str | None, where: Any = None) -> list[ModelGroup]:
+        """Every group (of one owner, with `visible_to`; matching `where`), oldest first."""
         g = model_groups.c
         query = sa.select(model_groups).order_by(g.created_at, g.model_template_id)
+        if where is not None:
+            query = query.where(where)
         if visible_to is not None:
             query = query.where(g.owner_id == visible_to)
         return [_group(row) for row in await self._conn.execute(query)]
@@ -469,18 +471,7 @@ class CatalogRepository:
             .where(p.model_template_id.in_(group_ids))
             .order_by(p.created_at, p.provider_template_id, t.created_at, t.llm_template_id)
         )
-        found = []
-        for row in await self._conn.execute(query):
-            template = LlmTemplate(
-                llm_template_id=row.t_llm_template_id,
-                provider_template_id=row.t_provider_template_id,
-                model_template_id=row.t_model_template_id,
-                llm_code=row.t_llm_code,
-                name=row.t_name,
-                description=row.t_description,
-                config=dict(row.t_config),
-                is_default_model=bool(row.t_is_default_model),
-                created_at=row.t_created_at,
-            )
-            found.append((_provider(row), template, row.api_key_sealed))
-        return found
+        return [
+            (_provider(row), _template(row, "t_"), row.api_key_sealed)
+            for row in await self._conn.execute(query)
+        ]
