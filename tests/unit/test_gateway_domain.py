@@ -6,9 +6,11 @@ import random
 
 import pytest
 
+from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.gateway import (
     ApiFamily,
     Operation,
+    Route,
     Target,
     attempt_order,
     auth_header,
@@ -193,3 +195,12 @@ def test_each_api_ends_its_stream_its_own_way() -> None:
     assert not messages.ended
     messages.feed(b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
     assert messages.ended and (messages.usage.input_tokens, messages.usage.output_tokens) == (9, 2)
+
+
+def test_a_call_keeps_the_targets_of_its_family_and_is_refused_without_any() -> None:
+    anthropic, openai = target("a", ApiFamily.ANTHROPIC), target("o", ApiFamily.OPENAI)
+    route = Route("mixed", (anthropic, openai))
+    assert route.called_as(ApiFamily.OPENAI).targets == (openai,)
+    assert route.called_as(ApiFamily.ANTHROPIC).targets == (anthropic,)
+    with pytest.raises(InvalidArgument, match="anthropic API"):
+        Route("claude", (anthropic,)).called_as(ApiFamily.OPENAI)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.llm_types import SamplingParams
 
 GATEWAY = "Model"  # the entity of NotFound errors: the name a caller gave
@@ -89,15 +90,28 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """What a name resolved to: a pool of targets, all of one family."""
+    """What a name resolved to: a pool of targets (connections of one `modelIdentifier`
+    may speak different families)."""
 
     name: str
     targets: tuple[Target, ...]
 
     @property
     def family(self) -> ApiFamily:
-        """The family of the pool (resolution never mixes families)."""
+        """The family of the pool's first target."""
         return self.targets[0].family
+
+    def called_as(self, family: ApiFamily) -> Route:
+        """The pool's targets that speak `family`, for a call in its API: there is no
+        translation between families, so a pool with none is refused (naming `model`)."""
+        targets = tuple(t for t in self.targets if t.family is family)
+        if not targets:
+            raise InvalidArgument.of(
+                "model",
+                f"{self.name!r} is served by upstreams of the {self.family.value} API; "
+                f"call it through its own routes, not {family.value}'s",
+            )
+        return self if len(targets) == len(self.targets) else Route(self.name, targets)
 
 
 def family_of_connection(api_path: str) -> ApiFamily:

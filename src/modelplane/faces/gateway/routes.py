@@ -96,21 +96,14 @@ class CallEndpoint:
             headers = _headers(scope)
             principal = await _caller(scope, headers)
             body = await parse_json_body(await read_body(receive))
-            route = await _resolve(scope, principal, _model(body))
-            targets = tuple(t for t in route.targets if t.family is self.family)
-            if not targets:
-                raise InvalidArgument.of(
-                    "model",
-                    f"{route.name!r} is served by upstreams of the {route.family.value} API; "
-                    f"call it through its own routes, not {self.family.value}'s",
-                )
+            route = (await _resolve(scope, principal, _model(body))).called_as(self.family)
         except Exception as exc:
             await render(exc, self.family)(scope, receive, send)
             return
         relay: Relay = scope["app"].state.gateway
         call = Call(
             operation=self.operation,
-            route=ModelRoute(route.name, targets),
+            route=route,
             body=body,
             client_headers=headers,
             started=started,
