@@ -26,7 +26,15 @@ def test_merged_output_keeps_the_order(tmp_path: Path) -> None:
 
 def test_a_process_left_behind_is_named_and_killed(tmp_path: Path) -> None:
     done = run_in_group(
-        ["bash", "-c", "sleep 60 > /dev/null 2>&1 & echo $!"], cwd=tmp_path, env=ENV, timeout=10
+        # Waits until the child has become `sleep` (just forked, it is still `bash`).
+        [
+            "bash",
+            "-c",
+            'sleep 60 > /dev/null 2>&1 & until grep -qx sleep "/proc/$!/comm"; do :; done; echo $!',
+        ],
+        cwd=tmp_path,
+        env=ENV,
+        timeout=10,
     )
     assert done.status == 0
     assert any("sleep 60" in line for line in done.left), done.left
