@@ -42,9 +42,13 @@ def _routes_built_once() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def upstream_server() -> Iterator[FixtureUpstream]:
-    """Our own scripted LLM upstream on 127.0.0.1 (tests/support/upstreams.py), in a thread."""
+    """Our own scripted LLM upstream on 127.0.0.1 (tests/support/upstreams.py), in a thread.
+
+    Per module, not per session: its thread must not outlive the modules that use it,
+    since other tests patch `time.sleep` and `asyncio.sleep` process-wide, which would
+    turn its server loop into a busy one."""
     with fixture_upstream() as served:
         yield served
 
