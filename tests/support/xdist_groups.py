@@ -6,9 +6,17 @@ hands each group of SHARED_SERVER_GROUPS to one worker as a whole, groups first 
 largest first, then every other test on its own, as `load` does. (xdist's `--dist
 loadgroup` with `xdist_group` marks would do this, but under pytest 9.2 it silently groups
 nothing: pytest-dev/pytest-xdist#1386.)
+
+A worker that dies (a crash, the OOM killer) is reported and replaced as with `load`:
+only the tests it had not run yet go back to the queue, and the one it died in is
+reported as failed, not run again. (xdist's `LoadScopeScheduling` puts back every unit
+the worker ever ran; units with nothing left to run are sent and answer nothing, so no
+report ever asks for more work and the run hangs.)
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from xdist.scheduler import LoadScopeScheduling
 
@@ -37,3 +45,23 @@ class SharedServers(LoadScopeScheduling):  # type: ignore[misc]  # xdist is unty
     def _split_scope(self, nodeid: str) -> str:
         module = nodeid.split("::", 1)[0]
         return SHARED_SERVER_GROUPS.get(module, nodeid)
+
+    def remove_node(self, node: Any) -> str | None:
+        """Forget `node`; requeue what it had not run; name the test it died in, if any."""
+        workload: dict[str, dict[str, bool]] = self.assigned_work.pop(node)
+        left = [
+            (scope, nodeid)
+            for scope, unit in workload.items()
+            for nodeid, done in unit.items()
+            if not done
+        ]
+        if not left:
+            return None
+        scope, crashed = left[0]  # a worker runs its tests in the order they were sent
+        workload[scope][crashed] = True
+        for scope, unit in workload.items():
+            if not all(unit.values()):
+                self.workqueue[scope] = unit
+        for other in self.assigned_work:
+            self._reschedule(other)
+        return crashed

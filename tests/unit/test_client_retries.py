@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -15,6 +14,8 @@ from modelplane.client import (
     Client,
     ResourceExhausted,
     Unavailable,
+    async_clients,
+    clients,
 )
 from modelplane.client.sending import MAX_RETRY_WAIT
 
@@ -58,8 +59,9 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def no_async_wait(seconds: float) -> None:
         seen.append(seconds)
 
-    monkeypatch.setattr(time, "sleep", seen.append)
-    monkeypatch.setattr(asyncio, "sleep", no_async_wait)
+    # Only the SDK's own: a process-wide patch would spin every server loop in the process.
+    monkeypatch.setattr(clients, "time", SimpleNamespace(sleep=seen.append))
+    monkeypatch.setattr(async_clients, "asyncio", SimpleNamespace(sleep=no_async_wait))
     return seen
 
 
