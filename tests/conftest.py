@@ -15,7 +15,6 @@ from modelplane.app import create_app
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.settings import Settings
 from tests.support.databases import ReusedPostgres, copied_sqlite, database, migrated_sqlite
-from tests.support.shared_routes import shared_routes
 from tests.support.upstreams import FixtureUpstream, fixture_upstream
 from tests.support.xdist_groups import SharedServers
 
@@ -33,13 +32,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SharedServer
     if config.getvalue("dist") != "load":
         return None  # another --dist asked for: xdist's own
     return SharedServers(config, log)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _routes_built_once() -> Iterator[None]:
-    """In-process apps share their built routes (see tests/support/shared_routes.py)."""
-    with shared_routes():
-        yield
 
 
 @pytest.fixture(scope="module")
