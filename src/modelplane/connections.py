@@ -209,6 +209,51 @@ def error_response(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+class HeadHeld:
+    """The transport as one response's cycle sees it: the head waits for the body's first
+    write, so that a small response leaves in one segment instead of two (one system call
+    and one wake-up of the client fewer). A head with no body yet (a stream) leaves at the
+    end of the loop's turn."""
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        """Hold the first write (the head); send it with the next one."""
+        if self._held is not None:
+            data, self._held = self._held + data, None
+        elif not data.startswith(b"HTTP/"):  # not a head: nothing to wait for
+            pass
+        else:
+            self._held = data
+            self._loop.call_soon(self.flush)
+            return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        """Send what is held."""
+        if self._held is not None:
+            data, self._held = self._held, None
+            self._transport.write(data)
+
+    def close(self) -> None:
+        """Send what is held, then close."""
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        """The transport's."""
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The transport's."""
+        return self._transport.get_extra_info(name, default)
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the deadlines, the cap and the head limit of
     `limits`."""
@@ -291,6 +336,7 @@ class GuardedProtocol(HttpToolsProtocol):
         url = self.url
         if len(url) <= URL_PARSER_BYTES:
             super().on_headers_complete()
+            self._hold_head()
             return
         raw_path, _, query = url.partition(b"#")[0].partition(b"?")
         if raw_path.startswith((b"http://", b"https://")):  # absolute form
@@ -299,10 +345,17 @@ class GuardedProtocol(HttpToolsProtocol):
         path = raw_path.decode("ascii")  # as uvicorn: anything else is refused (400)
         self.url = b"/"
         super().on_headers_complete()  # the request's task is made, and runs later
+        self._hold_head()
         self.url = url
         self.scope["path"] = self.root_path + (urllib.parse.unquote(path) if "%" in path else path)
         self.scope["raw_path"] = self.root_path.encode("ascii") + raw_path
         self.scope["query_string"] = query
+
+    def _hold_head(self) -> None:
+        """The new request's cycle writes through `HeadHeld` (none was made for an upgrade)."""
+        cycle = self.cycle
+        if cycle is not None and cycle.transport is self.transport:
+            cycle.transport = HeadHeld(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         """uvicorn's; the request is read: no deadline while it is answered."""
