@@ -406,3 +406,22 @@ async def test_the_other_routes_are_untouched(
     assert (await http.get("/docs")).status_code == 200
     unknown = await http.get(f"/{WS}/prompts")
     assert unknown.status_code == 404
+
+
+async def test_a_taken_name_is_409_already_exists_and_not_stored(roa: RoaClient) -> None:
+    first = await create(roa, name="greeting")
+    error_of(
+        await roa.call("POST", COLLECTION, {"name": "greeting", "content": "Hi"}),
+        409,
+        "PromptTemplate.AlreadyExists",
+    )
+    other = await create(roa, name="farewell")
+    error_of(
+        await roa.call("PATCH", item(other), {"name": "greeting"}),
+        409,
+        "PromptTemplate.AlreadyExists",
+    )
+    listed = await roa.ok("GET", COLLECTION)
+    assert sorted((t["promptTemplateId"], t["name"]) for t in listed["promptTemplates"]) == sorted(
+        [(first, "greeting"), (other, "farewell")]
+    )

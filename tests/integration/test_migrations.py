@@ -114,3 +114,84 @@ async def test_readyz_is_503_naming_the_revisions_until_the_schema_is_at_head(
     unknown = await schema(partial(_stamp, revision="f00d"))
     assert "revision 'f00d', unknown to this version" in unknown["reason"]
     assert await schema(partial(_stamp, revision=HEAD)) == {"status": "ready"}
+
+
+async def test_0009_renames_duplicate_template_names_oldest_first_and_says_so(
+    new_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=new_database_url, secret_key="a" * 64)
+    # (id, workspace, name, created_at): three `greeting`s in ws-a, one of which is older
+    # than an existing `greeting-2`; the same name alone in ws-b.
+    templates = [
+        ("t3", "ws-a", "greeting", 30),
+        ("t1", "ws-a", "greeting", 10),
+        ("t2", "ws-a", "greeting-2", 20),
+        ("t4", "ws-a", "greeting", 30),
+        ("t5", "ws-b", "greeting", 40),
+    ]
+    names = "SELECT prompt_template_id, name FROM prompt_templates ORDER BY prompt_template_id"
+    versions = (
+        "SELECT prompt_template_id, version, name FROM prompt_template_versions "
+        "ORDER BY prompt_template_id, version"
+    )
+    async with migrate.exclusive(settings) as conn:
+        await migrate.upgrade(conn, "0008", scripts_only=True)
+        await conn.execute(
+            sa.text(
+                "INSERT INTO principals (principal_id, name, role, created_at) "
+                "VALUES ('p-owner', 'owner', 'member', 1)"
+            )
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO workspaces (workspace_id, name, owner_id, created_at) "
+                "VALUES ('ws-a', 'a', 'p-owner', 1), ('ws-b', 'b', 'p-owner', 1)"
+            )
+        )
+        for template_id, workspace_id, name, created_at in templates:
+            row = {"id": template_id, "ws": workspace_id, "name": name, "at": created_at}
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO prompt_templates (prompt_template_id, workspace_id, name, "
+                    "content, variables, version, created_at, updated_at, created_by, "
+                    "updated_by) VALUES (:id, :ws, :name, 'x', '[]', 2, :at, :at, 'p-owner', "
+                    "'p-owner')"
+                ),
+                row,
+            )
+            for version in (1, 2):
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO prompt_template_versions (prompt_template_id, version, "
+                        "name, content, variables, created_at, created_by) VALUES "
+                        "(:id, :version, :name, 'x', '[]', :at, 'p-owner')"
+                    ),
+                    {**row, "version": version},
+                )
+        await conn.commit()
+
+        with caplog.at_level("WARNING", logger="modelplane.migrate"):
+            assert await migrate.upgrade(conn, scripts_only=True) is True
+        assert [tuple(r) for r in await conn.execute(sa.text(names))] == [
+            ("t1", "greeting"),
+            ("t2", "greeting-2"),
+            ("t3", "greeting-3"),
+            ("t4", "greeting-4"),
+            ("t5", "greeting"),
+        ]
+        # The current version takes the new name; the earlier ones keep theirs.
+        renamed = [tuple(r) for r in await conn.execute(sa.text(versions))]
+        assert ("t3", 1, "greeting") in renamed and ("t3", 2, "greeting-3") in renamed
+        assert ("t4", 1, "greeting") in renamed and ("t4", 2, "greeting-4") in renamed
+        said = [r.getMessage() for r in caplog.records if r.name == "modelplane.migrate"]
+        assert len(said) == 2, said
+        assert "t3" in said[0] and "'greeting' to 'greeting-3'" in said[0]
+        assert "t4" in said[1] and "'greeting' to 'greeting-4'" in said[1]
+        duplicate = sa.text(
+            "INSERT INTO prompt_templates (prompt_template_id, workspace_id, name, content, "
+            "variables, version, created_at, updated_at, created_by, updated_by) VALUES "
+            "('t6', 'ws-b', 'greeting', 'x', '[]', 1, 50, 50, 'p-owner', 'p-owner')"
+        )
+        with pytest.raises(sa.exc.IntegrityError):
+            await conn.execute(duplicate)
+        await conn.rollback()

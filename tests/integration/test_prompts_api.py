@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from modelplane.services import prompts as prompt_service
 from modelplane.settings import Settings
 from tests.conftest import ADMIN_TOKEN, new_member
 
+SERIALS = itertools.count(1)
 HEX32 = re.compile(r"[0-9a-f]{32}")
 BUILT_IN = sorted(system_templates(), key=lambda t: t.prompt_template_id)
 
@@ -53,8 +55,10 @@ async def make_workspace(client: httpx.AsyncClient, name: str = "team", **body: 
 
 
 async def make_template(
-    client: httpx.AsyncClient, ws: str, name: str = "t", content: str = "Hello ${name}"
+    client: httpx.AsyncClient, ws: str, name: str | None = None, content: str = "Hello ${name}"
 ) -> dict[str, Any]:
+    """A new template; without `name`, one not taken yet (names are unique in a workspace)."""
+    name = name if name is not None else f"t-{next(SERIALS)}"
     response = await client.post(
         f"/v1/workspaces/{ws}/prompt-templates", json={"name": name, "content": content}
     )
@@ -429,8 +433,10 @@ async def test_name_and_content_limits(
     base = f"/v1/workspaces/{ws}/prompt-templates"
     created = await client.post(base, json={"name": name, "content": content})
     existing = await make_template(client, ws, "keep", "keep ${x}")
+    # As long, but not the name just taken.
+    other = name if field is not None else name[:-1] + "二"
     patched = await client.patch(
-        f"{base}/{existing['promptTemplateId']}", json={"name": name, "content": content}
+        f"{base}/{existing['promptTemplateId']}", json={"name": other, "content": content}
     )
     if field is None:
         assert created.status_code == 201, created.text[:300]
@@ -541,7 +547,8 @@ async def test_paging_follows_tokens_while_templates_are_added(
     token = first["nextToken"]
     while token:
         if len(created) < 8:  # a template added between pages shows up on a later page
-            created.append((await make_template(client, ws, "late"))["promptTemplateId"])
+            late = await make_template(client, ws, f"late{len(created)}")
+            created.append(late["promptTemplateId"])
         page = (await client.get(base, params={"maxResults": 2, "nextToken": token})).json()
         assert page["totalCount"] == len(created)
         seen += [t["promptTemplateId"] for t in page["promptTemplates"]]

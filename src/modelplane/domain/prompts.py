@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import compress, filterfalse
 
-from modelplane.domain.errors import FieldViolation, InvalidArgument, ViolationCollector
+from modelplane.domain.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    ViolationCollector,
+)
 from modelplane.domain.text import check_length
 
 PROMPT_TEMPLATE = "PromptTemplate"
@@ -221,3 +226,12 @@ def render(
         parts[i], parts[i + 1] = ("${" + name + "}" if value is None else value), ""
     unused = tuple(filterfalse(counts.__contains__, values))
     return Rendered(text="".join(parts), missing=missing, unused=unused)
+
+
+def name_taken(name: str, workspace_id: str) -> AlreadyExists:
+    """The error for a template name already used in a workspace."""
+    return AlreadyExists(
+        PROMPT_TEMPLATE,
+        f"name {name!r} is taken in workspace {workspace_id}: template names are unique "
+        "in a workspace; choose another, or update that template",
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from modelplane.domain.errors import AlreadyExists
-from modelplane.domain.prompts import PROMPT_TEMPLATE, PromptTemplate, TemplateType
+from modelplane.domain.prompts import PROMPT_TEMPLATE, PromptTemplate, TemplateType, name_taken
 from modelplane.domain.workspaces import WORKSPACE, MemberRole, Workspace
 from modelplane.store.engine import Connection
 from modelplane.store.sql import contains, insert_for
@@ -194,38 +196,50 @@ class PromptRepository:
         return None if value is None else int(value)
 
     async def add_template(self, template: PromptTemplate) -> None:
-        """Insert a template and its first version."""
-        await self._conn.execute(
-            prompt_templates.insert().values(
-                prompt_template_id=template.prompt_template_id,
-                workspace_id=template.workspace_id,
-                name=template.name,
-                content=template.content,
-                variables=list(template.variables),
-                version=template.version,
-                created_at=template.created_at,
-                updated_at=template.updated_at,
-                created_by=template.created_by,
-                updated_by=template.updated_by,
+        """Insert a template and its first version; a name taken in the workspace raises
+        AlreadyExists."""
+        async with self._name_unique(template):
+            await self._conn.execute(
+                prompt_templates.insert().values(
+                    prompt_template_id=template.prompt_template_id,
+                    workspace_id=template.workspace_id,
+                    name=template.name,
+                    content=template.content,
+                    variables=list(template.variables),
+                    version=template.version,
+                    created_at=template.created_at,
+                    updated_at=template.updated_at,
+                    created_by=template.created_by,
+                    updated_by=template.updated_by,
+                )
             )
-        )
         await self._add_version(template)
 
     async def save_template(self, template: PromptTemplate) -> None:
-        """Write a template's new current version, keeping the old ones."""
-        await self._conn.execute(
-            prompt_templates.update()
-            .where(prompt_templates.c.prompt_template_id == template.prompt_template_id)
-            .values(
-                name=template.name,
-                content=template.content,
-                variables=list(template.variables),
-                version=template.version,
-                updated_at=template.updated_at,
-                updated_by=template.updated_by,
+        """Write a template's new current version, keeping the old ones; a name taken in
+        the workspace raises AlreadyExists."""
+        async with self._name_unique(template):
+            await self._conn.execute(
+                prompt_templates.update()
+                .where(prompt_templates.c.prompt_template_id == template.prompt_template_id)
+                .values(
+                    name=template.name,
+                    content=template.content,
+                    variables=list(template.variables),
+                    version=template.version,
+                    updated_at=template.updated_at,
+                    updated_by=template.updated_by,
+                )
             )
-        )
         await self._add_version(template)
+
+    @asynccontextmanager
+    async def _name_unique(self, template: PromptTemplate) -> AsyncIterator[None]:
+        """Turn the unique index on (workspace, name) into AlreadyExists naming both."""
+        try:
+            yield
+        except IntegrityError:
+            raise name_taken(template.name, template.workspace_id) from None
 
     async def _add_version(self, template: PromptTemplate) -> None:
         try:

@@ -249,6 +249,13 @@ prompt_templates = sa.Table(
     sa.Column("created_by", sa.String(36), nullable=False),
     sa.Column("updated_by", sa.String(36), nullable=False),
 )
+# A name is taken once per workspace (migration 0009 renamed earlier duplicates).
+sa.Index(
+    "uq_prompt_templates_workspace_name",
+    prompt_templates.c.workspace_id,
+    prompt_templates.c.name,
+    unique=True,
+)
 # The list order (oldest first), which the next-page token continues from.
 sa.Index(
     "ix_prompt_templates_workspace_order",
