@@ -245,6 +245,8 @@ def create_app(
             app.state.metrics.set_sources(store_gauges(store))
         if first_token is not None:
             on_first_token(first_token)
+        if settings.serve in ("all", "gateway"):
+            app.state.gateway.warm_up()
         # Everything built so far lives as long as the process: move it out of the cyclic
         # collector's sight so that full collections stay short under load.
         gc.collect()
