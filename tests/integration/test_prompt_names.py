@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -110,3 +111,61 @@ async def test_creates_racing_for_one_name_store_one(client: httpx.AsyncClient) 
     assert sorted(statuses) == [201] + [409] * 7
     items, _ = await list_all(client, ws, type="Custom")
     assert [t["name"] for t in items] == ["greeting"]
+
+
+NAMES = ["greeting", "客服 开场白", "with spaces & ?query#hash"]
+
+
+async def test_every_read_and_write_takes_the_name_for_the_id(client: httpx.AsyncClient) -> None:
+    ws = await make_workspace(client)
+    base = f"/v1/workspaces/{ws}/prompt-templates"
+    for name in NAMES:
+        made = await make_template(client, ws, name=name, content="Hi ${who}")
+        by_name, by_id = f"{base}/{quote(name, safe='')}", f"{base}/{made['promptTemplateId']}"
+        assert (await client.get(by_name)).json() == (await client.get(by_id)).json()
+        rendered = await client.post(f"{by_name}:render", json={"variables": {"who": "Ann"}})
+        assert rendered.status_code == 200, rendered.text
+        assert rendered.json()["text"] == "Hi Ann"
+        updated = await client.patch(by_name, json={"content": "Hello ${who}"})
+        assert updated.status_code == 200, updated.text
+        assert updated.json()["promptTemplateId"] == made["promptTemplateId"]
+        old = await client.get(by_name, params={"version": 1})
+        assert old.json()["content"] == "Hi ${who}"
+        versions = (await client.get(f"{by_name}/versions")).json()["versions"]
+        assert [v["version"] for v in versions] == [1, 2]
+        assert (await client.delete(by_name)).status_code == 200
+        assert (await client.get(by_id)).status_code == 404
+
+
+async def test_an_id_wins_over_a_name_that_looks_like_one(client: httpx.AsyncClient) -> None:
+    ws = await make_workspace(client)
+    first = await make_template(client, ws, name="first")
+    impostor = await make_template(client, ws, name=first["promptTemplateId"])
+    base = f"/v1/workspaces/{ws}/prompt-templates"
+    got = (await client.get(f"{base}/{first['promptTemplateId']}")).json()
+    assert got["promptTemplateId"] == first["promptTemplateId"]
+    assert impostor["promptTemplateId"] != first["promptTemplateId"]
+
+
+async def test_a_built_in_template_is_read_by_name_and_a_custom_one_of_its_name_comes_first(
+    client: httpx.AsyncClient,
+) -> None:
+    ws = await make_workspace(client)
+    by_name = f"/v1/workspaces/{ws}/prompt-templates/{quote(BUILT_IN_NAME, safe='')}"
+    built_in = (await client.get(by_name)).json()
+    assert (built_in["type"], built_in["name"]) == ("System", BUILT_IN_NAME)
+    versions = (await client.get(f"{by_name}/versions")).json()["versions"]
+    assert [v["version"] for v in versions] == [1]
+    refused = await client.patch(by_name, json={"content": "mine"})
+    assert refused.status_code == 403, refused.text
+    assert (await client.delete(by_name)).status_code == 403
+    mine = await make_template(client, ws, name=BUILT_IN_NAME, content="my own")
+    got = (await client.get(by_name)).json()
+    assert (got["promptTemplateId"], got["content"]) == (mine["promptTemplateId"], "my own")
+
+
+async def test_an_unknown_name_is_404_naming_it(client: httpx.AsyncClient) -> None:
+    ws = await make_workspace(client)
+    missing = await client.get(f"/v1/workspaces/{ws}/prompt-templates/nobody")
+    assert missing.status_code == 404, missing.text
+    assert "nobody" in missing.json()["message"]

@@ -44,7 +44,7 @@ WorkspaceOption = Annotated[
     ),
 ]
 TemplateArgument = Annotated[
-    str, typer.Argument(help="The template's id", callback=arguments.non_empty)
+    str, typer.Argument(help="The template's id or name", callback=arguments.non_empty)
 ]
 Content = Annotated[str | None, typer.Option(help="The template's text")]
 ContentFile = Annotated[

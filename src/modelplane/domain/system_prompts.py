@@ -61,3 +61,8 @@ def system_templates() -> tuple[PromptTemplate, ...]:
 def system_template(template_id: str) -> PromptTemplate | None:
     """The built-in template with this id, if any."""
     return next((t for t in system_templates() if t.prompt_template_id == template_id), None)
+
+
+def system_template_named(name: str) -> PromptTemplate | None:
+    """The built-in template with this name, if any."""
+    return next((t for t in system_templates() if t.name == name), None)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from modelplane.domain.audit import AuditAction, ResourceType
-from modelplane.domain.errors import InvalidArgument, NotFound, PermissionDenied
+from modelplane.domain.errors import DomainError, InvalidArgument, NotFound, PermissionDenied
 from modelplane.domain.principals import Principal
 from modelplane.domain.prompts import (
     PROMPT_TEMPLATE,
@@ -25,7 +25,11 @@ from modelplane.domain.prompts import (
     next_version,
     render,
 )
-from modelplane.domain.system_prompts import system_template, system_templates
+from modelplane.domain.system_prompts import (
+    system_template,
+    system_template_named,
+    system_templates,
+)
 from modelplane.services.audit import named, record
 from modelplane.services.clock import now_ms
 from modelplane.services.workspaces import workspace_for, workspace_to_write
@@ -91,6 +95,13 @@ def _read_only(template_id: str) -> None:
         raise PermissionDenied(f"{template_id} is a built-in System template and read-only")
 
 
+def _missing(ref: str) -> DomainError:
+    """No custom template of this id or name: a built-in one of that name is read-only."""
+    if system_template_named(ref) is not None:
+        return PermissionDenied(f"{ref!r} is a built-in System template and read-only")
+    return NotFound(PROMPT_TEMPLATE, ref)
+
+
 async def create_prompt_template(
     *,
     store: Store,
@@ -148,9 +159,12 @@ async def get_prompt_template(
             return await uow.prompts.get_template(workspace_id, template_id, version=version)
 
     found = await store.cached(("prompt-template", workspace_id, template_id, version), load)
-    if found is None:
-        raise NotFound(PROMPT_TEMPLATE, template_id)
-    return found
+    if found is not None:
+        return found
+    named = system_template_named(template_id)  # a custom one of the name comes first
+    if named is not None and version in (None, 1):
+        return replace(named, workspace_id=workspace_id)
+    raise NotFound(PROMPT_TEMPLATE, template_id)
 
 
 async def list_prompt_templates(
@@ -217,7 +231,7 @@ async def update_prompt_template(
         _read_only(template_id)
         current = await uow.prompts.get_template(workspace_id, template_id, lock=True)
         if current is None:
-            raise NotFound(PROMPT_TEMPLATE, template_id)
+            raise _missing(template_id)
         changed = next_version(
             current, name=name, content=content, actor_id=actor.principal_id, now_ms=now_ms()
         )
@@ -229,7 +243,7 @@ async def update_prompt_template(
             actor,
             AuditAction.UPDATE,
             ResourceType.PROMPT_TEMPLATE,
-            template_id,
+            current.prompt_template_id,
             {
                 "workspaceId": workspace_id,
                 "version": changed.version,
@@ -247,23 +261,25 @@ async def delete_prompt_template(
     workspace_id: str,
     template_id: str,
     owner_id: str | None = None,
-) -> None:
-    """Delete a template with all its versions (`owner_id` as for a create)."""
+) -> str:
+    """Delete a template with all its versions (`owner_id` as for a create); its id."""
     async with store.writer() as uow:
         await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
         _read_only(template_id)
-        if await uow.prompts.get_template(workspace_id, template_id) is None:
-            raise NotFound(PROMPT_TEMPLATE, template_id)
-        await uow.prompts.delete_template(template_id)
+        found = await uow.prompts.get_template(workspace_id, template_id)
+        if found is None:
+            raise _missing(template_id)
+        await uow.prompts.delete_template(found.prompt_template_id)
         await record(
             uow,
             actor,
             AuditAction.DELETE,
             ResourceType.PROMPT_TEMPLATE,
-            template_id,
+            found.prompt_template_id,
             {"workspaceId": workspace_id},
         )
         await uow.commit()
+    return found.prompt_template_id
 
 
 async def list_versions(
@@ -275,9 +291,13 @@ async def list_versions(
     if builtin is not None:
         return [replace(builtin, workspace_id=workspace_id)]
     async with store.reader() as uow:
-        if await uow.prompts.get_template(workspace_id, template_id) is None:
-            raise NotFound(PROMPT_TEMPLATE, template_id)
-        return await uow.prompts.versions_of(template_id)
+        found = await uow.prompts.get_template(workspace_id, template_id)
+        if found is not None:
+            return await uow.prompts.versions_of(found.prompt_template_id)
+    named = system_template_named(template_id)
+    if named is None:
+        raise NotFound(PROMPT_TEMPLATE, template_id)
+    return [replace(named, workspace_id=workspace_id)]
 
 
 async def render_prompt_template(

@@ -262,12 +262,18 @@ class PromptRepository:
             ) from None
 
     async def get_template(
-        self, workspace_id: str, template_id: str, *, version: int | None = None, lock: bool = False
+        self, workspace_id: str, ref: str, *, version: int | None = None, lock: bool = False
     ) -> PromptTemplate | None:
-        """A template of a workspace, current or at `version`."""
+        """A template of a workspace by id or else by name (`ref`), current or at `version`."""
         p = prompt_templates.c
-        query = sa.select(prompt_templates).where(
-            p.workspace_id == workspace_id, p.prompt_template_id == template_id
+        query = (
+            sa.select(prompt_templates)
+            .where(
+                p.workspace_id == workspace_id,
+                sa.or_(p.prompt_template_id == ref, p.name == ref),
+            )
+            .order_by((p.prompt_template_id == ref).desc())
+            .limit(1)
         )
         if lock:
             query = query.with_for_update()
@@ -278,7 +284,7 @@ class PromptRepository:
         old = (
             await self._conn.execute(
                 sa.select(prompt_template_versions).where(
-                    v.prompt_template_id == template_id, v.version == version
+                    v.prompt_template_id == row.prompt_template_id, v.version == version
                 )
             )
         ).first()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from starlette.responses import Response
 
 from modelplane.domain.prompts import TemplateType
@@ -38,6 +38,14 @@ from modelplane.services import prompts as service
 router = native_router("/v1/workspaces/{workspace_id}/prompt-templates", ["prompt-templates"])
 
 _VERSION = "A version number (1 is the first); the current version when absent"
+# Every item route takes a template's id or its name (names are unique in a workspace).
+TemplateRef = Annotated[
+    str,
+    Path(
+        description="The template's id, or its name (an id is looked up first; a name "
+        "holding `/` is reached by its id)"
+    ),
+]
 
 
 @router.post(
@@ -97,7 +105,7 @@ async def list_prompt_templates(
 @router.get("/{prompt_template_id}", response_model=PromptTemplateOut)
 async def get_prompt_template(
     workspace_id: str,
-    prompt_template_id: str,
+    prompt_template_id: TemplateRef,
     request: Request,
     version: Annotated[int | None, Query(description=_VERSION)] = None,
 ) -> Response:
@@ -122,7 +130,7 @@ async def get_prompt_template(
 )
 async def update_prompt_template(
     workspace_id: str,
-    prompt_template_id: str,
+    prompt_template_id: TemplateRef,
     body: TemplatePatch,
     request: Request,
     owner_id: NamedOwner = None,
@@ -143,23 +151,28 @@ async def update_prompt_template(
 
 @router.delete("/{prompt_template_id}", response_model=DeletedOut)
 async def delete_prompt_template(
-    workspace_id: str, prompt_template_id: str, request: Request, owner_id: NamedOwner = None
+    workspace_id: str,
+    prompt_template_id: TemplateRef,
+    request: Request,
+    owner_id: NamedOwner = None,
 ) -> Response:
     """Delete a template with all its versions (`System` templates are read-only: 403); who
     may: as for a create."""
     ctx = context(request)
-    await service.delete_prompt_template(
+    deleted = await service.delete_prompt_template(
         store=ctx.store,
         actor=ctx.principal,
         workspace_id=workspace_id,
         template_id=prompt_template_id,
         owner_id=owner_id,
     )
-    return JsonResponse({"deleted": True, "id": prompt_template_id})
+    return JsonResponse({"deleted": True, "id": deleted})
 
 
 @router.get("/{prompt_template_id}/versions", response_model=VersionListOut)
-async def list_versions(workspace_id: str, prompt_template_id: str, request: Request) -> Response:
+async def list_versions(
+    workspace_id: str, prompt_template_id: TemplateRef, request: Request
+) -> Response:
     """Every version of a template, oldest first."""
     ctx = context(request)
     versions = await service.list_versions(
@@ -182,7 +195,7 @@ async def list_versions(workspace_id: str, prompt_template_id: str, request: Req
     "400 `INVALID_ARGUMENT` naming `variables`, refused before it is built.\n\n" + VARIABLE_GRAMMAR,
 )
 async def render_prompt_template(
-    workspace_id: str, prompt_template_id: str, body: RenderIn, request: Request
+    workspace_id: str, prompt_template_id: TemplateRef, body: RenderIn, request: Request
 ) -> Response:
     """Render a prompt template."""
     ctx = context(request)
