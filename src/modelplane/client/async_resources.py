@@ -236,7 +236,10 @@ class AsyncModelGroups:
 
 
 class AsyncPrompts:
-    """Prompt templates of a workspace (`/v1/workspaces/{ws}/prompt-templates`)."""
+    """Prompt templates of a workspace (`/v1/workspaces/{ws}/prompt-templates`).
+
+    A `template_id` may be a template's id or its name (names are unique in a workspace).
+    """
 
     def __init__(self, send: AsyncSend) -> None:
         self._send = send

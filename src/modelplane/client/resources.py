@@ -238,7 +238,10 @@ class ModelGroups:
 
 
 class Prompts:
-    """Prompt templates of a workspace (`/v1/workspaces/{ws}/prompt-templates`)."""
+    """Prompt templates of a workspace (`/v1/workspaces/{ws}/prompt-templates`).
+
+    A `template_id` may be a template's id or its name (names are unique in a workspace).
+    """
 
     def __init__(self, send: Send) -> None:
         self._send = send
