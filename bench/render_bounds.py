@@ -84,11 +84,13 @@ def main() -> None:
         ws = http.post("/v1/workspaces", json={"name": "bench"}).json()["workspaceId"]
         templates = f"/v1/workspaces/{ws}/prompt-templates"
 
-        def create(content: str) -> httpx.Response:
-            return http.post(templates, json={"name": "bench", "content": content})
+        def create(name: str, content: str) -> httpx.Response:
+            response = http.post(templates, json={"name": name, "content": content})
+            response.raise_for_status()
+            return response
 
-        worst = create(WORST).json()["promptTemplateId"]
-        many = create(many_variables()).json()
+        worst = create("worst", WORST).json()["promptTemplateId"]
+        many = create("many variables", many_variables()).json()
         names = many["variables"]
         unused = {f"k{n}": "" for n in range(smoke.cap(70_000, 7_000))}
         cases = {
