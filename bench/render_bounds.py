@@ -21,6 +21,7 @@ size, the status, the median and slowest request, the server's CPU time per requ
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
@@ -110,7 +111,8 @@ def main() -> None:
                 )
 
             rows.append((name, len(content), measure(server, send, args.attempts)))
-        creating = measure(server, lambda: create(WORST), args.attempts)
+        serials = itertools.count(1)  # names are unique in a workspace
+        creating = measure(server, lambda: create(f"created {next(serials)}", WORST), args.attempts)
         rows.append(("largest create", len(WORST), creating))
     print(f"{args.attempts} requests per case, one at a time; /healthz probed every 5 ms")
     print(
