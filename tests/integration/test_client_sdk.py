@@ -255,3 +255,22 @@ async def test_sync_client_against_a_live_server(live_url: str) -> None:
     assert revisions == [1, 2]
     assert value == "v2"
     assert status == 404
+
+
+async def test_templates_are_reached_by_name_and_a_taken_name_raises_already_exists(
+    sdk: AsyncClient, client: httpx.AsyncClient
+) -> None:
+    ws = (await client.post("/v1/workspaces", json={"name": "N"})).json()["workspaceId"]
+    slashed = await sdk.prompts.create(ws, "team/greeting", "Hi")
+    with pytest.raises(NotFound):  # a path cannot hold `/` in one segment: reached by id
+        await sdk.prompts.get(ws, "team/greeting")
+    assert (await sdk.prompts.get(ws, slashed.prompt_template_id)).name == "team/greeting"
+    template = await sdk.prompts.create(ws, "客服 greeting", "Hi ${who}")
+    with pytest.raises(AlreadyExists):
+        await sdk.prompts.create(ws, "客服 greeting", "again")
+    got = await sdk.prompts.get(ws, "客服 greeting")
+    assert got.prompt_template_id == template.prompt_template_id
+    assert (await sdk.prompts.render(ws, "客服 greeting", {"who": "Bo"})).text == "Hi Bo"
+    await sdk.prompts.delete(ws, "客服 greeting")
+    with pytest.raises(NotFound):
+        await sdk.prompts.get(ws, template.prompt_template_id)
