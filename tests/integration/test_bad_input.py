@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from modelplane.faces.json_input import DEPTH_MAX
 from tests.conftest import ADMIN_TOKEN
 from tests.integration.test_llms_api import llm_body
 
@@ -267,3 +268,28 @@ async def test_catalog_routes_need_a_key(anon: httpx.AsyncClient, method: str, p
     response = await anon.request(method, path, json={} if method in ("POST", "PATCH") else None)
     assert response.status_code == 401
     assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+async def test_malformed_json_names_body_with_line_and_column(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/llms",
+        content=b'{\n  "displayName": "x",\n  "labels": {oops}\n}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    [detail] = response.json()["details"]
+    assert detail["field"] == "body"
+    assert detail["rule"].startswith("malformed JSON at line 3, column 14:"), detail
+
+
+async def test_json_nested_3000_deep_is_400_naming_body_and_the_depth_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    deep = b'{"displayName": "x", "labels": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+    response = await client.post(
+        "/v1/llms", content=deep, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["details"] == [
+        {"field": "body", "rule": f"must nest at most {DEPTH_MAX} levels deep"}
+    ]
