@@ -38,9 +38,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SharedServer
 def upstream_server() -> Iterator[FixtureUpstream]:
     """Our own scripted LLM upstream on 127.0.0.1 (tests/support/upstreams.py), in a thread.
 
-    Per module, not per session: its thread must not outlive the modules that use it,
-    since other tests patch `time.sleep` and `asyncio.sleep` process-wide, which would
-    turn its server loop into a busy one."""
+    Per module, not per session: its thread must not outlive the modules that use it (a
+    test that patched `asyncio.sleep` process-wide once turned it into a busy loop)."""
     with fixture_upstream() as served:
         yield served
 

@@ -245,7 +245,7 @@ def create_app(
             app.state.metrics.set_sources(store_gauges(store))
         if first_token is not None:
             on_first_token(first_token)
-        if settings.serve in ("all", "gateway"):
+        if settings.serves_gateway:
             app.state.gateway.warm_up()
         # Everything built so far lives as long as the process: move it out of the cyclic
         # collector's sight so that full collections stay short under load.
@@ -282,8 +282,8 @@ def create_app(
     app.state.gateway_metrics = GatewayMetrics()
     native_errors.install(app)
     native_openapi.install(app)
-    control_plane = settings.serve in ("all", "control-plane")
-    if settings.serve in ("all", "gateway"):  # first: the calls are the hottest path
+    control_plane = settings.serves_control_plane
+    if settings.serves_gateway:  # first: the calls are the hottest path
         app.router.routes.extend(gateway_routes.routes())
     # The routers' routes are added as they are, not with `include_router`: from FastAPI
     # 0.16x on, an included router is matched through a layer of its own on every request

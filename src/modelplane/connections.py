@@ -226,9 +226,7 @@ class HeadHeld:
         """Hold the first write (the head); send it with the next one."""
         if self._held is not None:
             data, self._held = self._held + data, None
-        elif not data.startswith(b"HTTP/"):  # not a head: nothing to wait for
-            pass
-        else:
+        elif data.startswith(b"HTTP/"):  # a head: wait for what follows it
             self._held = data
             self._loop.call_soon(self.flush)
             return

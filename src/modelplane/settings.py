@@ -185,6 +185,16 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def serves_gateway(self) -> bool:
+        """Whether this replica answers the gateway's routes (`serve` all or gateway)."""
+        return self.serve in ("all", "gateway")
+
+    @property
+    def serves_control_plane(self) -> bool:
+        """Whether this replica answers the control plane's (`serve` all or control-plane)."""
+        return self.serve in ("all", "control-plane")
+
+    @property
     def is_postgres(self) -> bool:
         """Whether the store is PostgreSQL (otherwise embedded SQLite)."""
         return self.database_url.startswith(("postgresql://", "postgres://"))

@@ -58,11 +58,7 @@ def system_templates() -> tuple[PromptTemplate, ...]:
     return parse(json.loads(text))
 
 
-def system_template(template_id: str) -> PromptTemplate | None:
-    """The built-in template with this id, if any."""
-    return next((t for t in system_templates() if t.prompt_template_id == template_id), None)
-
-
-def system_template_named(name: str) -> PromptTemplate | None:
-    """The built-in template with this name, if any."""
-    return next((t for t in system_templates() if t.name == name), None)
+def system_template(ref: str) -> PromptTemplate | None:
+    """The built-in template with this id, or else with this name, if any."""
+    found = next((t for t in system_templates() if t.prompt_template_id == ref), None)
+    return found or next((t for t in system_templates() if t.name == ref), None)

@@ -25,11 +25,7 @@ from modelplane.domain.prompts import (
     next_version,
     render,
 )
-from modelplane.domain.system_prompts import (
-    system_template,
-    system_template_named,
-    system_templates,
-)
+from modelplane.domain.system_prompts import system_template, system_templates
 from modelplane.services.audit import named, record
 from modelplane.services.clock import now_ms
 from modelplane.services.workspaces import workspace_for, workspace_to_write
@@ -90,16 +86,20 @@ def _list_order(template: PromptTemplate) -> tuple[int, str]:
     return template.created_at, template.prompt_template_id
 
 
-def _read_only(template_id: str) -> None:
-    if system_template(template_id) is not None:
-        raise PermissionDenied(f"{template_id} is a built-in System template and read-only")
-
-
 def _missing(ref: str) -> DomainError:
-    """No custom template of this id or name: a built-in one of that name is read-only."""
-    if system_template_named(ref) is not None:
+    """No template of the workspace's own has this id or name: a built-in one that has is
+    read-only, else there is none."""
+    if system_template(ref) is not None:
         return PermissionDenied(f"{ref!r} is a built-in System template and read-only")
     return NotFound(PROMPT_TEMPLATE, ref)
+
+
+def _built_in(ref: str, workspace_id: str) -> PromptTemplate:
+    """The built-in template of this id or name, as seen from a workspace; else NotFound."""
+    found = system_template(ref)
+    if found is None:
+        raise NotFound(PROMPT_TEMPLATE, ref)
+    return replace(found, workspace_id=workspace_id)
 
 
 async def create_prompt_template(
@@ -147,12 +147,10 @@ async def get_prompt_template(
     template_id: str,
     version: int | None = None,
 ) -> PromptTemplate:
-    """A template, current or at `version`; built-in ones are in every workspace."""
+    """A template by id or name, current or at `version`: the workspace's own first, then
+    a built-in one (they are in every workspace, at version 1)."""
     check_version(version)
     await _reach(store, actor, workspace_id)
-    builtin = system_template(template_id)
-    if builtin is not None and version in (None, 1):
-        return replace(builtin, workspace_id=workspace_id)
 
     async def load() -> PromptTemplate | None:
         async with store.reader() as uow:
@@ -161,10 +159,9 @@ async def get_prompt_template(
     found = await store.cached(("prompt-template", workspace_id, template_id, version), load)
     if found is not None:
         return found
-    named = system_template_named(template_id)  # a custom one of the name comes first
-    if named is not None and version in (None, 1):
-        return replace(named, workspace_id=workspace_id)
-    raise NotFound(PROMPT_TEMPLATE, template_id)
+    if version not in (None, 1):
+        raise NotFound(PROMPT_TEMPLATE, template_id)
+    return _built_in(template_id, workspace_id)
 
 
 async def list_prompt_templates(
@@ -228,7 +225,6 @@ async def update_prompt_template(
     """
     async with store.writer() as uow:
         await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
-        _read_only(template_id)
         current = await uow.prompts.get_template(workspace_id, template_id, lock=True)
         if current is None:
             raise _missing(template_id)
@@ -265,7 +261,6 @@ async def delete_prompt_template(
     """Delete a template with all its versions (`owner_id` as for a create); its id."""
     async with store.writer() as uow:
         await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
-        _read_only(template_id)
         found = await uow.prompts.get_template(workspace_id, template_id)
         if found is None:
             raise _missing(template_id)
@@ -285,19 +280,14 @@ async def delete_prompt_template(
 async def list_versions(
     *, store: Store, actor: Principal, workspace_id: str, template_id: str
 ) -> list[PromptTemplate]:
-    """Every version of a template, oldest first."""
+    """Every version of a template by id or name, oldest first (as `get_prompt_template`
+    finds it)."""
     await _reach(store, actor, workspace_id)
-    builtin = system_template(template_id)
-    if builtin is not None:
-        return [replace(builtin, workspace_id=workspace_id)]
     async with store.reader() as uow:
         found = await uow.prompts.get_template(workspace_id, template_id)
         if found is not None:
             return await uow.prompts.versions_of(found.prompt_template_id)
-    named = system_template_named(template_id)
-    if named is None:
-        raise NotFound(PROMPT_TEMPLATE, template_id)
-    return [replace(named, workspace_id=workspace_id)]
+    return [_built_in(template_id, workspace_id)]
 
 
 async def render_prompt_template(

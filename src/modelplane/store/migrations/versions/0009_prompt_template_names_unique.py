@@ -52,18 +52,16 @@ def upgrade() -> None:
             "ORDER BY workspace_id, created_at, prompt_template_id"
         )
     ).all()
-    taken: dict[str, set[str]] = {}
+    taken: dict[str, set[str]] = {}  # every name in use, the new ones included
     for row in rows:
         taken.setdefault(row.workspace_id, set()).add(row.name)
-    kept: dict[str, set[str]] = {}
+    kept: set[tuple[str, str]] = set()  # (workspace, name) kept by an older template
     for row in rows:
-        seen = kept.setdefault(row.workspace_id, set())
-        if row.name not in seen:
-            seen.add(row.name)
+        if (row.workspace_id, row.name) not in kept:
+            kept.add((row.workspace_id, row.name))
             continue
         new = free_name(row.name, taken[row.workspace_id])
         taken[row.workspace_id].add(new)
-        seen.add(new)
         for statement in RENAME:
             conn.execute(
                 sa.text(statement),
