@@ -196,23 +196,31 @@ class Relay:
             self._session = None
 
     async def serve(self, call: Call, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer `call`; cancelled (and its upstream request with it) if the client leaves."""
+        """Answer `call`; cancelled (and its upstream request with it) if the client leaves.
+
+        The answer runs in the request's own task (no task of its own to start: one turn of
+        the loop fewer before the upstream is asked); a watcher cancels it when the client
+        disconnects before the answer is whole."""
+
+        answering = asyncio.current_task()
+        assert answering is not None  # always called from a task
+        watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, answering))
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 call.status = message["status"]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                watcher.cancel()  # answered whole: what follows (a drain) is not the client's
 
-        work = asyncio.ensure_future(self.answer(call, sending))
-        left = asyncio.ensure_future(_disconnected(receive))
         try:
-            await asyncio.wait({work, left}, return_when=asyncio.FIRST_COMPLETED)
+            await self.answer(call, sending)
+        except asyncio.CancelledError:
+            if not watcher.done() or watcher.cancelled() or not watcher.result():
+                raise  # cancelled from outside, not because the client left
+            answering.uncancel()
         finally:
-            for task in (work, left):
-                if not task.done():
-                    task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
+            watcher.cancel()
             self.metrics.observe(call, scope)
 
     async def answer(self, call: Call, send: Send) -> None:
@@ -483,8 +491,10 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_MAX)
 
 
-async def _disconnected(receive: Receive) -> None:
+async def _cancel_on_disconnect(receive: Receive, answering: asyncio.Task[Any]) -> bool:
+    """Cancel `answering` when the client disconnects; True once it did."""
     while True:
         message: Message = await receive()
         if message["type"] == "http.disconnect":
-            return
+            answering.cancel()
+            return True
