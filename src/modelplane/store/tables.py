@@ -281,6 +281,46 @@ prompt_template_versions = sa.Table(
     sa.Column("created_by", sa.String(36), nullable=False),
 )
 
+# A label points at one version of a template (migration 0010).
+prompt_template_labels = sa.Table(
+    "prompt_template_labels",
+    metadata,
+    sa.Column(
+        "prompt_template_id",
+        sa.String(32),
+        sa.ForeignKey("prompt_templates.prompt_template_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("label", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_by", sa.String(36), nullable=False),
+)
+
+# Every move of a label, in order (`move_id`); a version of None: the label was removed,
+# or set for the first time.
+prompt_template_label_moves = sa.Table(
+    "prompt_template_label_moves",
+    metadata,
+    sa.Column("move_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "prompt_template_id",
+        sa.String(32),
+        sa.ForeignKey("prompt_templates.prompt_template_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("from_version", sa.Integer, nullable=True),
+    sa.Column("to_version", sa.Integer, nullable=True),
+    sa.Column("moved_at", sa.BigInteger, nullable=False),
+    sa.Column("moved_by", sa.String(36), nullable=False),
+)
+sa.Index(
+    "ix_prompt_template_label_moves_template",
+    prompt_template_label_moves.c.prompt_template_id,
+    prompt_template_label_moves.c.move_id,
+)
+
 config_namespaces = sa.Table(
     "config_namespaces",
     metadata,
