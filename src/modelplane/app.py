@@ -31,6 +31,7 @@ from modelplane.faces.native import llms as native_llms
 from modelplane.faces.native import model_groups as native_model_groups
 from modelplane.faces.native import openapi as native_openapi
 from modelplane.faces.native import principals as native_principals
+from modelplane.faces.native import prompt_labels as native_prompt_labels
 from modelplane.faces.native import prompt_templates as native_prompt_templates
 from modelplane.faces.native import provider_templates as native_provider_templates
 from modelplane.faces.native import runtimes as native_runtimes
@@ -196,6 +197,7 @@ NATIVE_ROUTERS = (
     native_runtimes.router,
     native_workspaces.router,
     native_prompt_templates.router,
+    native_prompt_labels.router,
     native_configs.router,
     native_audit.router,
 )

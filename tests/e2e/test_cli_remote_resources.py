@@ -235,6 +235,34 @@ def test_workspaces_and_prompts_round_trip(cli: Cli) -> None:
     assert "deleted workspace cli-ws" in cli.ok("workspaces", "delete", "cli-ws")
 
 
+def test_a_label_is_promoted_rolled_back_and_read_from_the_cli(cli: Cli) -> None:
+    cli.json("workspaces", "create", "--id", "cli-labels", "--name", "Labels")
+    cli.env["MODELPLANE_WORKSPACE"] = "cli-labels"
+    cli.json("prompts", "create", "--name", "greet", "--content", "v1 ${who}")
+    cli.json("prompts", "update", "greet", "--content", "v2 ${who}")
+
+    promoted = cli.ok("prompts", "promote", "greet", "--version", "2", "--label", "production")
+    assert promoted == "label production: unset -> version 2\n"
+    assert cli.ok("prompts", "render", "greet", "--label", "production", "--var", "who=Ada") == (
+        "v2 Ada\n"
+    )
+    back = cli.ok("prompts", "promote", "greet", "--version", "1", "--label", "production")
+    assert back == "label production: version 2 -> version 1\n"
+    assert cli.json("prompts", "get", "greet", "--label", "production")["content"] == "v1 ${who}"
+    listed = cli.json("prompts", "labels", "greet")
+    assert [(x["label"], x["version"]) for x in listed] == [("latest", 2), ("production", 1)]
+    assert cli.ok("prompts", "diff", "greet", "--from", "production", "--to", "2") == (
+        "--- greet@1 (production)\n+++ greet@2\n@@ -1 +1 @@\n-v1 ${who}\n"
+        "\\ No newline at end of file\n+v2 ${who}\n\\ No newline at end of file\n"
+    )
+    history = cli.json("prompts", "label-history", "greet")
+    assert [(m["fromVersion"], m["toVersion"]) for m in history] == [(2, 1), (None, 2)]
+    assert "label production removed" in cli.ok("prompts", "unlabel", "greet", "-l", "production")
+    assert_error(cli("prompts", "get", "greet", "--label", "production"), 3, "production")
+    assert_error(cli("prompts", "promote", "greet", "--version", "1", "--label", "Bad"), 6, "label")
+    assert "deleted workspace cli-labels" in cli.ok("workspaces", "delete", "cli-labels")
+
+
 def test_configs_round_trip(cli: Cli) -> None:
     where = ("cn-cli", "svc")
     assert cli.json("configs", "set", *where, "batch_size", "16")["revision"] == 1
@@ -259,6 +287,54 @@ def test_configs_round_trip(cli: Cli) -> None:
     assert_error(cli("configs", "set", *where, "bad key", "1"), 6, "key")
 
 
+def test_configs_set_many_is_one_revision_and_revert_brings_one_back(cli: Cli) -> None:
+    where = ("cn-cli", "many")
+    (cli.cwd / "params.yaml").write_text(
+        "rate: 10\n"
+        "model: qwen-max\n"
+        "routing: {value: '{\"a\": 1}', format: json}\n"
+        "app.properties: {value: 'k=v', format: properties}\n"
+    )
+    made = cli.json("configs", "set-many", *where, "--file", str(cli.cwd / "params.yaml"))
+    assert made["revision"] == 1
+    assert {c["key"]: (c["value"], c["format"]) for c in made["configs"]} == {
+        "app.properties": ("k=v", "properties"),
+        "model": ("qwen-max", "text"),
+        "rate": ("10", "text"),
+        "routing": ('{"a": 1}', "json"),
+    }
+    (cli.cwd / "more.yaml").write_text("rate: 20\nextra: x\n")
+    more = str(cli.cwd / "more.yaml")
+    table = cli.ok("configs", "set-many", *where, "-f", more, "--delete", "model")
+    assert table == "revision 2: set extra, rate; deleted model\n"
+
+    # A bad item is named by its key and place; nothing of the batch is written.
+    (cli.cwd / "bad.yaml").write_text("fine: 1\nrouting: '{not json'\n")
+    assert_error(
+        cli("configs", "set-many", *where, "-f", str(cli.cwd / "bad.yaml")),
+        6,
+        "routing (items.1).value: must be valid JSON",
+        "line 1, column 2",
+    )
+    (cli.cwd / "nested.yaml").write_text("a: [1, 2]\n")
+    nested = cli("configs", "set-many", *where, "-f", str(cli.cwd / "nested.yaml"))
+    assert_error(nested, 2, "a must be text")
+    assert cli.json("configs", "list", *where)["revision"] == 2
+
+    assert_error(cli("configs", "set", *where, "j", "{", "--format", "json"), 6, "value")
+    assert cli.json("configs", "set", *where, "j", "[1]", "--format", "json")["format"] == "json"
+    reverted = cli.ok("configs", "revert", *where, "--revision", "1")
+    assert reverted == "revision 4: set model, rate; deleted extra, j\n"
+    state = cli.json("configs", "list", *where)
+    assert {c["key"]: c["value"] for c in state["configs"]} == {
+        "app.properties": "k=v",
+        "model": "qwen-max",
+        "rate": "10",
+        "routing": '{"a": 1}',
+    }
+    assert_error(cli("configs", "revert", *where, "--revision", "9"), 3, "not found")
+
+
 def test_workspace_members_roles_and_owner_ids(cli: Cli, server: Server) -> None:
     def principal(name: str) -> tuple[str, Cli]:
         pid = cli.json("principals", "create", "--name", name)["principalId"]
@@ -273,7 +349,7 @@ def test_workspace_members_roles_and_owner_ids(cli: Cli, server: Server) -> None
     added = as_owner.ok("workspaces", "members", "add", "cli-mws", reader_id)
     assert "reader" in added and reader_id in added
     write = ("prompts", "create", "-w", "cli-mws", "--name", "t", "--content", "Hi")
-    assert_error(as_reader(*write), 5, "permission denied", "editor role")
+    assert_error(as_reader(*write), 5, "permission denied", "author role")
     assert as_reader.json("prompts", "list", "-w", "cli-mws") == []
     editor = as_owner.json("workspaces", "members", "add", "cli-mws", reader_id, "--role", "editor")
     assert (editor["principalId"], editor["role"]) == (reader_id, "editor")

@@ -257,6 +257,39 @@ async def test_sync_client_against_a_live_server(live_url: str) -> None:
     assert status == 404
 
 
+async def test_labels_are_moved_read_and_rendered_through_the_sdk(
+    sdk: AsyncClient, client: httpx.AsyncClient
+) -> None:
+    ws = (await client.post("/v1/workspaces", json={"name": "L"})).json()["workspaceId"]
+    await sdk.prompts.create(ws, "greeting", "v1 ${who}")
+    await sdk.prompts.update(ws, "greeting", content="v2 ${who}")
+    moved = await sdk.prompts.set_label(ws, "greeting", "production", version=1)
+    assert (moved.version, moved.previous_version, moved.moved) == (1, None, True)
+    got = await sdk.prompts.get(ws, "greeting", label="production")
+    assert (got.version, got.labels) == (1, ("production",))
+    rendered = await sdk.prompts.render(ws, "greeting", {"who": "Bo"}, label="production")
+    assert rendered.text == "v1 Bo"
+    labels = await sdk.prompts.labels(ws, "greeting")
+    assert [(x.label, x.version) for x in labels] == [("latest", 2), ("production", 1)]
+    await sdk.prompts.set_label(ws, "greeting", "production", version=2)
+    history = [m async for m in sdk.prompts.iter_label_history(ws, "greeting", max_results=1)]
+    assert [(m.from_version, m.to_version) for m in history] == [(1, 2), (None, 1)]
+    diff = await sdk.prompts.diff(ws, "greeting", 1, "production")
+    assert diff.from_.version == 1 and diff.to.labels == ("latest", "production")
+    assert diff.diff.splitlines()[3:] == [
+        "-v1 ${who}",
+        "\\ No newline at end of file",
+        "+v2 ${who}",
+        "\\ No newline at end of file",
+    ]
+    removed = await sdk.prompts.remove_label(ws, "greeting", "production")
+    assert removed.version == 2
+    with pytest.raises(NotFound):
+        await sdk.prompts.get(ws, "greeting", label="production")
+    with pytest.raises(InvalidArgument):
+        await sdk.prompts.set_label(ws, "greeting", "latest", version=1)
+
+
 async def test_templates_are_reached_by_name_and_a_taken_name_raises_already_exists(
     sdk: AsyncClient, client: httpx.AsyncClient
 ) -> None:

@@ -241,7 +241,8 @@ async def test_every_update_keeps_the_old_text_as_a_version(client: httpx.AsyncC
     assert [v["name"] for v in versions] == ["story", "story", "story", "renamed story"]
     assert versions[1]["variables"] == ["time", "place"] and versions[2]["variables"] == ["主题"]
     assert all(v["createdAt"] == created["createdAt"] for v in versions)
-    assert versions[0] == created
+    assert versions[0] == {**created, "labels": []}  # `latest` moved on to version 4
+    assert [v["labels"] for v in versions] == [[], [], [], ["latest"]]
 
     for n, text in enumerate(texts, start=1):
         old = await client.get(url, params={"version": n})

@@ -70,11 +70,12 @@ async def test_a_member_is_a_reader_unless_made_an_editor(
         assert rendered.json()["text"] == "Hi you"
         assert await contents(member) == [("t", "Hi ${who}", 1)]
         # ... and writes nothing.
-        for response in await writes(member, template_id):
+        needed = ["author", "author", "editor"]  # create, update; delete
+        for response, role in zip(await writes(member, template_id), needed, strict=True):
             assert response.status_code == 403, response.text
             assert response.json()["code"] == "PERMISSION_DENIED"
-            assert "reader" in response.json()["message"]
-            assert "editor" in response.json()["message"]
+            assert "is a reader" in response.json()["message"]
+            assert f"needs the {role} role" in response.json()["message"]
         assert await contents(owner) == [("t", "Hi ${who}", 1)]
 
         editor = await owner.put(member_url(member_id), json={"role": "editor"})
@@ -258,16 +259,18 @@ async def test_bailian_writes_obey_the_members_role_and_the_owner_rule(
                 ("DELETE", item(template_id), {}),
             ]
 
-        async def refused(roa: RoaClient, status: int, code: str, words: str) -> None:
-            for method, path, query in bailian_writes():
+        async def refused(roa: RoaClient, status: int, code: str, *words: str) -> None:
+            for (method, path, query), said in zip(bailian_writes(), words * 3, strict=False):
                 body: dict[str, Any] = error_of(await roa.call(method, path, query), status, code)
-                assert words in body["message"], body
+                assert said in body["message"], body
 
         # A reader reads through bailian, and writes nothing.
         got = await as_member.ok("GET", item(template_id))
         assert got["content"] == "Hi ${who}"
         assert (await as_member.ok("GET", f"/{WS}/promptTemplates"))["totalCount"] == 1
-        await refused(as_member, 403, "Forbidden", "needs the editor role")
+        await refused(
+            as_member, 403, "Forbidden", *("needs the author role",) * 2, "needs the editor role"
+        )
         # An admin reads, but bailian cannot name the owner: its writes are refused.
         assert (await as_admin.ok("GET", item(template_id)))["content"] == "Hi ${who}"
         await refused(as_admin, 409, "OperationDenied", f"owned by principal {owner_id}")

@@ -1,8 +1,11 @@
-"""`modelplane prompts`: prompt templates of a workspace, their versions, and rendering.
+"""`modelplane prompts`: prompt templates of a workspace, their versions, labels and
+rendering.
 
 Every command takes `--workspace` (or `MODELPLANE_WORKSPACE`). A template's text comes
 from `--content`, from `--file` (`-` for stdin), or, for `create`, from stdin when neither
 is given. `render` prints the filled text alone in table mode, so that it can be piped.
+`promote` moves a label (`production`, `staging`, …) to a version; a rollback is a
+`promote` back to the earlier version.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ app = typer.Typer(
 )
 
 COLUMNS = ("promptTemplateId", "name", "version", "variables", "updatedAt")
-VERSION_COLUMNS = ("version", "name", "variables", "updatedAt", "updatedBy")
+VERSION_COLUMNS = ("version", "labels", "name", "variables", "updatedAt", "updatedBy")
+LABEL_COLUMNS = ("label", "version", "updatedAt", "updatedBy")
+MOVE_COLUMNS = ("label", "fromVersion", "toVersion", "movedAt", "movedBy")
 
 WorkspaceOption = Annotated[
     str,
@@ -51,6 +56,16 @@ ContentFile = Annotated[
     str | None, typer.Option("--file", "-f", help="Read the text from a file (- for stdin)")
 ]
 Version = Annotated[int | None, typer.Option(help="A past version (default: the current)")]
+Label = Annotated[
+    str | None,
+    typer.Option(help="The version this label points at (latest: the current); not with --version"),
+]
+LabelName = Annotated[
+    str,
+    typer.Option(
+        "--label", "-l", help="The label: a-z, 0-9, _ and -", callback=arguments.non_empty
+    ),
+]
 
 
 def content_of(content: str | None, file: str | None) -> str | None:
@@ -82,13 +97,14 @@ def get(
     workspace: WorkspaceOption,
     template_id: TemplateArgument,
     version: Version = None,
+    label: Label = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Show a template, current or at --version."""
+    """Show a template: current, at --version, or at the version --label points at."""
     with session(url, token) as client:
-        emit(client.prompts.get(workspace, template_id, version=version), output)
+        emit(client.prompts.get(workspace, template_id, version=version, label=label), output)
 
 
 @app.command("create")
@@ -177,20 +193,126 @@ def render(
         bool, typer.Option("--allow-partial", help="Leave missing variables as ${name}")
     ] = False,
     version: Version = None,
+    label: Label = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Fill a template's variables; table mode prints the text alone."""
+    """Fill a template's variables (current, --version or --label); table mode prints the
+    text alone."""
     with session(url, token) as client:
         values = {}
         if vars_file is not None:
             values = arguments.string_values(arguments.read_mapping(vars_file), vars_file)
         values.update(arguments.pairs(var, "--var"))
         rendered = client.prompts.render(
-            workspace, template_id, values, allow_partial=allow_partial, version=version
+            workspace,
+            template_id,
+            values,
+            allow_partial=allow_partial,
+            version=version,
+            label=label,
         )
         if output is Output.table:
             typer.echo(rendered.text, nl=not rendered.text.endswith("\n"))
         else:
             emit(rendered, output)
+
+
+@app.command("diff")
+def diff(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    old: Annotated[
+        str,
+        typer.Option("--from", help="A version number or a label", callback=arguments.non_empty),
+    ],
+    new: Annotated[
+        str, typer.Option("--to", help="A version number or a label (latest: the current)")
+    ] = "latest",
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Show how a template's text changed from --from to --to, as a unified diff (nothing
+    when they are the same)."""
+    with session(url, token) as client:
+        found = client.prompts.diff(workspace, template_id, old, new)
+        if output is Output.table:
+            typer.echo(found.diff, nl=False)
+        else:
+            emit(found, output)
+
+
+@app.command("promote")
+def promote(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    version: Annotated[int, typer.Option(help="The version the label is to point at")],
+    label: LabelName,
+    owner_id: arguments.OwnerIdOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Point --label at --version: a promotion, or a rollback (moving it back). production
+    needs the workspace's owner, an editor, or an admin."""
+    with session(url, token) as client:
+        moved = client.prompts.set_label(
+            workspace, template_id, label, version=version, owner_id=owner_id
+        )
+        if output is not Output.table:
+            emit(moved, output)
+        elif not moved.moved:
+            typer.echo(f"label {label} already points at version {version}")
+        else:
+            before = (
+                "unset" if moved.previous_version is None else f"version {moved.previous_version}"
+            )
+            typer.echo(f"label {label}: {before} -> version {version}")
+
+
+@app.command("unlabel")
+def unlabel(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    label: LabelName,
+    owner_id: arguments.OwnerIdOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Remove --label from a template (who may: as for promote)."""
+    with session(url, token) as client:
+        removed = client.prompts.remove_label(workspace, template_id, label, owner_id=owner_id)
+        if output is Output.table:
+            typer.echo(f"label {label} removed (it pointed at version {removed.version})")
+        else:
+            emit(removed, output)
+
+
+@app.command("labels")
+def labels(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List a template's labels and the versions they point at (latest: the current)."""
+    with session(url, token) as client:
+        emit(client.prompts.labels(workspace, template_id), output, columns=LABEL_COLUMNS)
+
+
+@app.command("label-history")
+def label_history(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List every move of a template's labels, newest first (every page)."""
+    with session(url, token) as client:
+        moves = list(client.prompts.iter_label_history(workspace, template_id))
+        emit(moves, output, columns=MOVE_COLUMNS)

@@ -1,7 +1,8 @@
 """`modelplane workspaces`: workspaces, the scope of prompt templates, and their members.
 
-A member is a `reader` (reads, lists and renders the templates) or an `editor` (also
-creates, updates and deletes them); `members add` sets the role of a member already there.
+A member is a `reader` (reads, lists and renders the templates), an `author` (also
+creates and updates them, and moves their labels but `production`) or an `editor` (also
+deletes them and moves `production`); `members add` sets the role of a member already there.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class MemberRole(enum.StrEnum):
     """A member's role in a workspace."""
 
     reader = "reader"
+    author = "author"
     editor = "editor"
 
 
@@ -138,7 +140,11 @@ def members_add(
     workspace_id: WorkspaceArgument,
     principal_id: PrincipalArgument,
     role: Annotated[
-        MemberRole, typer.Option(help="reader: read, list, render; editor: also write")
+        MemberRole,
+        typer.Option(
+            help="reader: read, list, render; author: also create, update and move labels "
+            "but production; editor: also delete and move production"
+        ),
     ] = MemberRole.reader,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,

@@ -17,21 +17,27 @@ from modelplane.client.models import (
     Config,
     ConfigChange,
     ConfigNamespace,
+    ConfigNamespaceChanges,
     CreatedLlm,
     IssuedAccessKey,
     IssuedApiKey,
+    LabelHistoryPage,
+    LabelMove,
     Llm,
     LlmTemplate,
     LlmTemplatePage,
     ModelGroup,
     ModelGroupPage,
+    MovedLabel,
     NamespaceSummary,
     Principal,
+    PromptLabel,
     PromptTemplate,
     PromptTemplatePage,
     ProviderTemplate,
     ProviderTemplatePage,
     Rendered,
+    TemplateDiff,
     Workspace,
     WorkspaceMember,
 )
@@ -276,10 +282,16 @@ class AsyncPrompts:
         return async_all_pages.by_token(page)
 
     async def get(
-        self, workspace_id: str, template_id: str, *, version: int | None = None
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
     ) -> PromptTemplate:
-        """A template, current or at `version`."""
-        return await self._send(calls.get_prompt_template(workspace_id, template_id, version))
+        """A template: current, at `version`, or at the version `label` points at."""
+        call = calls.get_prompt_template(workspace_id, template_id, version, label)
+        return await self._send(call)
 
     async def create(
         self, workspace_id: str, name: str, content: str, *, owner_id: str | None = None
@@ -330,13 +342,69 @@ class AsyncPrompts:
         *,
         allow_partial: bool = False,
         version: int | None = None,
+        label: str | None = None,
     ) -> Rendered:
-        """Fill the variables; a missing one is `InvalidArgument` unless `allow_partial`."""
+        """Fill the variables of the current version, of `version`, or of the one `label`
+        points at; a missing one is `InvalidArgument` unless `allow_partial`."""
         return await self._send(
             calls.render_prompt_template(
-                workspace_id, template_id, variables, allow_partial, version
+                workspace_id, template_id, variables, allow_partial, version, label
             )
         )
+
+    async def diff(
+        self, workspace_id: str, template_id: str, old: str | int, new: str | int = "latest"
+    ) -> TemplateDiff:
+        """The unified diff of the template's text from `old` to `new`, each a version
+        number or a label (`latest`: the current version)."""
+        return await self._send(calls.diff_prompt_template(workspace_id, template_id, old, new))
+
+    async def labels(self, workspace_id: str, template_id: str) -> builtins.list[PromptLabel]:
+        """Every label of a template and the version it points at (`latest` among them)."""
+        return await self._send(calls.list_labels(workspace_id, template_id))
+
+    async def set_label(
+        self,
+        workspace_id: str,
+        template_id: str,
+        label: str,
+        *,
+        version: int,
+        owner_id: str | None = None,
+    ) -> MovedLabel:
+        """Point `label` at `version`: a promotion, or a rollback. `production` needs the
+        workspace's owner, an editor, or an admin (`owner_id` as for `create`)."""
+        call = calls.set_label(workspace_id, template_id, label, version, owner_id)
+        return await self._send(call)
+
+    async def remove_label(
+        self, workspace_id: str, template_id: str, label: str, *, owner_id: str | None = None
+    ) -> MovedLabel:
+        """Unset `label` (`NotFound` when it is not set); who may: as for `set_label`."""
+        return await self._send(calls.remove_label(workspace_id, template_id, label, owner_id))
+
+    async def label_history(
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> LabelHistoryPage:
+        """One page of the template's label moves, newest first."""
+        call = calls.label_history(workspace_id, template_id, max_results, next_token)
+        return await self._send(call)
+
+    def iter_label_history(
+        self, workspace_id: str, template_id: str, *, max_results: int | None = None
+    ) -> AsyncIterator[LabelMove]:
+        """Every move of the template's labels, newest first, following `nextToken`."""
+
+        async def page(token: str | None) -> LabelHistoryPage:
+            call = calls.label_history(workspace_id, template_id, max_results, token)
+            return await self._send(call)
+
+        return async_all_pages.by_token(page)
 
 
 class AsyncConfigs:
@@ -358,16 +426,54 @@ class AsyncConfigs:
         return await self._send(calls.get_config(cluster, service, key))
 
     async def put(
-        self, cluster: str, service: str, key: str, value: str, *, owner_id: str | None = None
+        self,
+        cluster: str,
+        service: str,
+        key: str,
+        value: str,
+        *,
+        owner_id: str | None = None,
+        format: str | None = None,
     ) -> Config:
         """Create or update a parameter.
 
-        `owner_id` names the namespace's owner: an admin writing into another principal's
-        namespace must (`FailedPrecondition` otherwise); a namespace nobody wrote to yet is
-        created owned by it. A member writing into another's namespace gets
-        `AlreadyExists` (the name is taken).
+        `format` (`text`, `json`, `yaml` or `properties`) is the one the value must parse
+        in, kept with the parameter; None: a new parameter is `text`, an existing one
+        keeps its own. `owner_id` names the namespace's owner: an admin writing into
+        another principal's namespace must (`FailedPrecondition` otherwise); a namespace
+        nobody wrote to yet is created owned by it. A member writing into another's
+        namespace gets `AlreadyExists` (the name is taken).
         """
-        return await self._send(calls.put_config(cluster, service, key, value, owner_id))
+        return await self._send(calls.put_config(cluster, service, key, value, owner_id, format))
+
+    async def batch(
+        self,
+        cluster: str,
+        service: str,
+        values: Mapping[str, str] | None = None,
+        *,
+        delete: Sequence[str] = (),
+        formats: Mapping[str, str] | None = None,
+        owner_id: str | None = None,
+    ) -> ConfigNamespaceChanges:
+        """Set `values` and delete the keys of `delete` as one revision: all or nothing.
+
+        `formats` gives the format of some of the keys set (as for `put`). Watchers see
+        the whole batch at once. A bad item raises `InvalidArgument` naming it by its
+        place: `items.N`, the keys of `values` in order, then those of `delete`. Returns
+        the revision made, the parameters set and the keys deleted.
+        """
+        call = calls.config_batch(
+            cluster, service, dict(values or {}), list(delete), dict(formats or {}), owner_id
+        )
+        return await self._send(call)
+
+    async def revert(
+        self, cluster: str, service: str, revision: int, *, owner_id: str | None = None
+    ) -> ConfigNamespaceChanges:
+        """Make the service hold again what it held at `revision`, as one new revision (none
+        when it already does); what changed. A revision it never reached: `NotFound`."""
+        return await self._send(calls.revert_namespace(cluster, service, revision, owner_id))
 
     async def delete(
         self,

@@ -25,18 +25,22 @@ from modelplane.client.models import (
     CreatedLlm,
     IssuedAccessKey,
     IssuedApiKey,
+    LabelHistoryPage,
     Llm,
     LlmTemplate,
     LlmTemplatePage,
     ModelGroup,
     ModelGroupPage,
+    MovedLabel,
     NamespaceSummary,
     Principal,
+    PromptLabel,
     PromptTemplate,
     PromptTemplatePage,
     ProviderTemplate,
     ProviderTemplatePage,
     Rendered,
+    TemplateDiff,
     Workspace,
     WorkspaceMember,
 )
@@ -174,14 +178,14 @@ def list_prompt_templates(
 
 
 def get_prompt_template(
-    workspace_id: str, template_id: str, version: int | None
+    workspace_id: str, template_id: str, version: int | None, label: str | None
 ) -> Call[PromptTemplate]:
-    """`GET …/prompt-templates/{id}`, current or at `version`."""
+    """`GET …/prompt-templates/{id}`, current, at `version` or at `label`."""
     return Call(
         "GET",
         _template(workspace_id, template_id),
         PromptTemplate.model_validate,
-        params=given(version=version),
+        params=given(version=version, label=label),
     )
 
 
@@ -238,11 +242,72 @@ def render_prompt_template(
     variables: Mapping[str, str] | None,
     allow_partial: bool,
     version: int | None,
+    label: str | None,
 ) -> Call[Rendered]:
     """`POST …/prompt-templates/{id}:render`."""
-    body = given(variables=dict(variables or {}), allowPartial=allow_partial, version=version)
+    body = given(
+        variables=dict(variables or {}), allowPartial=allow_partial, version=version, label=label
+    )
     return Call(
         "POST", f"{_template(workspace_id, template_id)}:render", Rendered.model_validate, json=body
+    )
+
+
+def diff_prompt_template(
+    workspace_id: str, template_id: str, old: str | int, new: str | int
+) -> Call[TemplateDiff]:
+    """`GET …/prompt-templates/{id}/diff?from=…&to=…` (a version or a label each)."""
+    return Call(
+        "GET",
+        f"{_template(workspace_id, template_id)}/diff",
+        TemplateDiff.model_validate,
+        params={"from": str(old), "to": str(new)},
+    )
+
+
+def list_labels(workspace_id: str, template_id: str) -> Call[list[PromptLabel]]:
+    """`GET …/prompt-templates/{id}/labels`, by name."""
+    return Call(
+        "GET",
+        f"{_template(workspace_id, template_id)}/labels",
+        lambda d: [PromptLabel.model_validate(x) for x in d["labels"]],
+    )
+
+
+def set_label(
+    workspace_id: str, template_id: str, label: str, version: int, owner_id: str | None
+) -> Call[MovedLabel]:
+    """`PUT …/prompt-templates/{id}/labels/{label}`: point it at `version`."""
+    return Call(
+        "PUT",
+        f"{_template(workspace_id, template_id)}/labels/{seg(label)}",
+        MovedLabel.model_validate,
+        params=given(ownerId=owner_id),
+        json={"version": version},
+    )
+
+
+def remove_label(
+    workspace_id: str, template_id: str, label: str, owner_id: str | None
+) -> Call[MovedLabel]:
+    """`DELETE …/prompt-templates/{id}/labels/{label}`."""
+    return Call(
+        "DELETE",
+        f"{_template(workspace_id, template_id)}/labels/{seg(label)}",
+        MovedLabel.model_validate,
+        params=given(ownerId=owner_id),
+    )
+
+
+def label_history(
+    workspace_id: str, template_id: str, max_results: int | None, next_token: str | None
+) -> Call[LabelHistoryPage]:
+    """`GET …/prompt-templates/{id}/label-history`, newest first."""
+    return Call(
+        "GET",
+        f"{_template(workspace_id, template_id)}/label-history",
+        LabelHistoryPage.model_validate,
+        params=given(maxResults=max_results, nextToken=next_token),
     )
 
 
@@ -264,7 +329,12 @@ def get_config(cluster: str, service: str, key: str) -> Call[Config]:
 
 
 def put_config(
-    cluster: str, service: str, key: str, value: str, owner_id: str | None
+    cluster: str,
+    service: str,
+    key: str,
+    value: str,
+    owner_id: str | None,
+    format: str | None = None,
 ) -> Call[Config]:
     """`PUT …/{key}`: creates or updates; `ownerId` names the namespace's owner."""
     return Call(
@@ -272,7 +342,43 @@ def put_config(
         f"{_namespace(cluster, service)}/{seg(key)}",
         Config.model_validate,
         params=given(ownerId=owner_id),
-        json={"value": value},
+        json=given(value=value, format=format),
+    )
+
+
+def config_batch(
+    cluster: str,
+    service: str,
+    values: Mapping[str, str],
+    delete: Sequence[str],
+    formats: Mapping[str, str],
+    owner_id: str | None,
+) -> Call[ConfigNamespaceChanges]:
+    """`POST …:batch`: the `values` set (in their `formats`), then the keys of `delete`
+    deleted, as one revision; an error names an item by its place in that order."""
+    items: list[dict[str, Any]] = [
+        given(key=key, value=value, format=formats.get(key)) for key, value in values.items()
+    ]
+    items += [{"key": key, "op": "delete"} for key in delete]
+    return Call(
+        "POST",
+        f"{_namespace(cluster, service)}:batch",
+        ConfigNamespaceChanges.model_validate,
+        params=given(ownerId=owner_id),
+        json={"items": items},
+    )
+
+
+def revert_namespace(
+    cluster: str, service: str, revision: int, owner_id: str | None
+) -> Call[ConfigNamespaceChanges]:
+    """`POST …:revert`: the parameters of `revision` again, as one new revision."""
+    return Call(
+        "POST",
+        f"{_namespace(cluster, service)}:revert",
+        ConfigNamespaceChanges.model_validate,
+        params=given(ownerId=owner_id),
+        json={"revision": revision},
     )
 
 

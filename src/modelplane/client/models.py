@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -120,6 +120,71 @@ class PromptTemplate(ApiModel):
     updated_at: int
     created_by: str
     updated_by: str
+    labels: tuple[str, ...] = ()  # the labels that point at this version; `latest`: current
+
+
+class PromptLabel(ApiModel):
+    """Where a label of a template points (`latest`: always the current version)."""
+
+    label: str
+    version: int
+    updated_at: int
+    updated_by: str
+
+
+class MovedLabel(PromptLabel):
+    """A label after it was moved or removed, and where it pointed before (None: unset)."""
+
+    prompt_template_id: str
+    previous_version: int | None = None
+    moved: bool  # False: it already pointed there, nothing was written
+
+
+class LabelMove(ApiModel):
+    """One move of a label (`from_version` None: first set; `to_version` None: removed)."""
+
+    label: str
+    from_version: int | None = None
+    to_version: int | None = None
+    moved_at: int
+    moved_by: str
+
+
+class LabelHistoryPage(ApiModel):
+    """One page of a template's label moves, newest first; `next_token` None on the last."""
+
+    moves: tuple[LabelMove, ...]
+    next_token: str | None = None
+
+    @property
+    def items(self) -> tuple[LabelMove, ...]:
+        """The moves of this page."""
+        return self.moves
+
+    @property
+    def continuation(self) -> str | None:
+        """Where the next page starts (`next_token`)."""
+        return self.next_token
+
+
+class DiffEnd(ApiModel):
+    """One side of a diff: the version compared, its name then, and its labels."""
+
+    version: int
+    name: str
+    labels: tuple[str, ...] = ()
+
+
+class TemplateDiff(ApiModel):
+    """The unified diff of a template's text between two versions (`diff` is empty when
+    they are the same; `exact` False: a large changed block is shown whole)."""
+
+    prompt_template_id: str
+    from_: DiffEnd = Field(alias="from")
+    to: DiffEnd
+    diff: str
+    identical: bool
+    exact: bool
 
 
 class AuditEvent(ApiModel):
@@ -183,13 +248,15 @@ class Rendered(ApiModel):
 
 
 class Config(ApiModel):
-    """One dynamic parameter; `revision` is the namespace revision of its last change."""
+    """One dynamic parameter; `revision` is the namespace revision of its last change, and
+    `format` (`text`, `json`, `yaml` or `properties`) the one its values are checked in."""
 
     key: str
     value: str
     created_at: int
     updated_at: int
     revision: int
+    format: str = "text"
 
 
 class ConfigNamespace(ApiModel):
@@ -215,7 +282,10 @@ class ConfigNamespace(ApiModel):
 
 class ConfigNamespaceChanges(ApiModel):
     """What changed in a service after a revision (a watch's answer): the parameters set
-    since, in key order, and the keys deleted since. From revision 0, every parameter."""
+    since, in key order, and the keys deleted since. From revision 0, every parameter.
+
+    Also what one batch or revert changed, at the revision it made (the revision the
+    service already had when a revert had nothing to change)."""
 
     revision: int
     configs: tuple[Config, ...]
@@ -223,12 +293,14 @@ class ConfigNamespaceChanges(ApiModel):
 
 
 class ConfigChange(ApiModel):
-    """One history entry; `value` is None for a delete."""
+    """One history entry; `value` and `format` are None for a delete. A batch or a revert
+    makes one entry per parameter, all with its revision."""
 
     revision: int
     key: str
     kind: str
     value: str | None = None
+    format: str | None = None
     actor_id: str
     at: int
 
@@ -285,8 +357,9 @@ class Workspace(ApiModel):
 
 
 class WorkspaceMember(ApiModel):
-    """A member of a workspace: `reader` (reads, lists, renders the templates) or `editor`
-    (also creates, updates and deletes them)."""
+    """A member of a workspace: `reader` (reads, lists, renders the templates), `author`
+    (also creates and updates them, moves labels but `production`) or `editor` (also
+    deletes them, moves `production`)."""
 
     principal_id: str
     role: str

@@ -62,6 +62,7 @@ class PromptTemplate:
     updated_at: int
     created_by: str
     updated_by: str
+    labels: tuple[str, ...] = ()  # the labels that point at this version (`latest` too)
 
 
 @dataclass(frozen=True, slots=True)

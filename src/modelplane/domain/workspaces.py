@@ -1,7 +1,9 @@
 """Workspaces: the scope of prompt templates, reached only by their owner, members and admins.
 
-A member is a `reader` (reads, lists and renders the templates) or an `editor` (also
-creates, updates and deletes them); managing the workspace stays with its owner and admins.
+A member is a `reader` (reads, lists and renders the templates), an `author` (also creates
+and updates them, and moves their labels other than `production`) or an `editor` (also
+deletes them and moves `production`); managing the workspace stays with its owner and
+admins.
 """
 
 from __future__ import annotations
@@ -33,10 +35,17 @@ class Workspace:
 
 
 class MemberRole(StrEnum):
-    """What a member may do with the workspace's templates."""
+    """What a member may do with the workspace's templates; each role may do what the one
+    before it may."""
 
     READER = "reader"  # read, list, render
-    EDITOR = "editor"  # also create, update, delete
+    AUTHOR = "author"  # also create and update, move labels other than `production`
+    EDITOR = "editor"  # also delete, move `production`
+
+    def allows(self, needed: MemberRole) -> bool:
+        """Whether this role may do what `needed` may."""
+        order = list(MemberRole)
+        return order.index(self) >= order.index(needed)
 
 
 def member_role(role: str | None) -> MemberRole:

@@ -6,15 +6,24 @@ import asyncio
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 
 from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.errors import DomainError, InvalidArgument, NotFound, PermissionDenied
 from modelplane.domain.principals import Principal
+from modelplane.domain.prompt_diff import TextDiff, unified_diff
+from modelplane.domain.prompt_labels import (
+    LATEST,
+    PromptLabel,
+    check_label,
+    check_one_selector,
+)
 from modelplane.domain.prompts import (
     PROMPT_TEMPLATE,
     RENDERED_MAX_BYTES,
+    VERSION_MAX,
     PromptTemplate,
     Rendered,
     TemplateType,
@@ -26,10 +35,11 @@ from modelplane.domain.prompts import (
     render,
 )
 from modelplane.domain.system_prompts import system_template, system_templates
+from modelplane.domain.workspaces import MemberRole
 from modelplane.services.audit import named, record
 from modelplane.services.clock import now_ms
 from modelplane.services.workspaces import workspace_for, workspace_to_write
-from modelplane.store.uow import Store
+from modelplane.store.uow import Store, UnitOfWork
 
 MAX_RESULTS_DEFAULT = 20
 MAX_RESULTS_MAX = 100
@@ -37,6 +47,8 @@ MAX_RESULTS_MAX = 100
 # worker thread: the event loop takes the GIL back every 5 ms (sys.getswitchinterval) and
 # keeps answering while a large render, up to ~15 ms of work, goes on.
 INLINE_RENDER_PARTS = 2_000
+WRITING = "creating and changing its templates"
+INLINE_DIFF_LINES = 2_000  # a diff of longer texts runs on a worker thread
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ def _decode_token(token: str) -> tuple[int, str]:
     return created_at, template_id
 
 
-async def _reach(store: Store, actor: Principal, workspace_id: str) -> None:
+async def reach_workspace(store: Store, actor: Principal, workspace_id: str) -> None:
     """Raise NotFound unless the actor may reach the workspace (cached per actor)."""
 
     async def load() -> bool:
@@ -86,7 +98,7 @@ def _list_order(template: PromptTemplate) -> tuple[int, str]:
     return template.created_at, template.prompt_template_id
 
 
-def _missing(ref: str) -> DomainError:
+def template_missing(ref: str) -> DomainError:
     """No template of the workspace's own has this id or name: a built-in one that has is
     read-only, else there is none."""
     if system_template(ref) is not None:
@@ -94,12 +106,12 @@ def _missing(ref: str) -> DomainError:
     return NotFound(PROMPT_TEMPLATE, ref)
 
 
-def _built_in(ref: str, workspace_id: str) -> PromptTemplate:
+def built_in_template(ref: str, workspace_id: str) -> PromptTemplate:
     """The built-in template of this id or name, as seen from a workspace; else NotFound."""
     found = system_template(ref)
     if found is None:
         raise NotFound(PROMPT_TEMPLATE, ref)
-    return replace(found, workspace_id=workspace_id)
+    return replace(found, workspace_id=workspace_id, labels=(LATEST,))
 
 
 async def create_prompt_template(
@@ -117,7 +129,9 @@ async def create_prompt_template(
     It is created after every template already there, so that it sorts last in lists.
     """
     async with store.writer() as uow:
-        await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
+        await workspace_to_write(
+            uow, actor, workspace_id, owner_id=owner_id, needs=MemberRole.AUTHOR, doing=WRITING
+        )
         newest = await uow.prompts.newest_created_at(workspace_id)
         template = new_template(
             workspace_id=workspace_id,
@@ -136,7 +150,7 @@ async def create_prompt_template(
             {"workspaceId": workspace_id, "version": template.version},
         )
         await uow.commit()
-    return template
+    return replace(template, labels=(LATEST,))
 
 
 async def get_prompt_template(
@@ -146,22 +160,74 @@ async def get_prompt_template(
     workspace_id: str,
     template_id: str,
     version: int | None = None,
+    label: str | None = None,
 ) -> PromptTemplate:
-    """A template by id or name, current or at `version`: the workspace's own first, then
-    a built-in one (they are in every workspace, at version 1)."""
+    """A template by id or name: current, at `version`, or at the version `label` points
+    at; the workspace's own first, then a built-in one (in every workspace, at version 1,
+    labelled only `latest`)."""
     check_version(version)
-    await _reach(store, actor, workspace_id)
+    check_one_selector(version, label)
+    if label is not None:
+        check_label(label)
+    await reach_workspace(store, actor, workspace_id)
 
     async def load() -> PromptTemplate | None:
         async with store.reader() as uow:
-            return await uow.prompts.get_template(workspace_id, template_id, version=version)
+            return await _labelled_template(uow, workspace_id, template_id, version, label)
 
-    found = await store.cached(("prompt-template", workspace_id, template_id, version), load)
+    key = ("prompt-template", workspace_id, template_id, version, label)
+    found = await store.cached(key, load)
     if found is not None:
         return found
-    if version not in (None, 1):
-        raise NotFound(PROMPT_TEMPLATE, template_id)
-    return _built_in(template_id, workspace_id)
+    if version not in (None, 1) or label not in (None, LATEST):
+        raise _no_such_version(template_id, version, label, built_in=True)
+    return built_in_template(template_id, workspace_id)
+
+
+async def _labelled_template(
+    uow: UnitOfWork, workspace_id: str, ref: str, version: int | None, label: str | None
+) -> PromptTemplate | None:
+    """The template by id or name at `version` or `label` (else current), with the labels
+    that point at that version; None when the workspace has no template of this ref.
+    NotFound for a version or label it does not have."""
+    current = await uow.prompts.get_template(workspace_id, ref)
+    if current is None:
+        return None
+    labels = await uow.prompt_labels.labels_of(current.prompt_template_id)
+    if label is not None and label != LATEST:
+        pointed = next((found.version for found in labels if found.label == label), None)
+        if pointed is None:
+            raise _no_such_version(ref, None, label)
+        version = pointed
+    at = current
+    if version is not None and version != current.version:
+        older = await uow.prompts.get_template(
+            workspace_id, current.prompt_template_id, version=version
+        )
+        if older is None:
+            raise _no_such_version(ref, version, None)
+        at = older
+    return with_labels(at, labels, current_version=current.version)
+
+
+def with_labels(
+    template: PromptTemplate, labels: Iterable[PromptLabel], *, current_version: int
+) -> PromptTemplate:
+    """`template` with the names of the labels that point at its version."""
+    names = [found.label for found in labels if found.version == template.version]
+    if template.version == current_version:
+        names.append(LATEST)
+    return replace(template, labels=tuple(sorted(names)))
+
+
+def _no_such_version(
+    ref: str, version: int | None, label: str | None, *, built_in: bool = False
+) -> NotFound:
+    if label is not None:
+        return NotFound(PROMPT_TEMPLATE, f"{ref}@{label}")
+    if built_in:
+        return NotFound(PROMPT_TEMPLATE, ref)
+    return NotFound(PROMPT_TEMPLATE, f"{ref} version {version}")
 
 
 async def list_prompt_templates(
@@ -187,10 +253,10 @@ async def list_prompt_templates(
         raise InvalidArgument.of("type", f"must be one of {', '.join(kinds)}")
     limit = max_results or MAX_RESULTS_DEFAULT
     after = _decode_token(next_token) if next_token else None
-    await _reach(store, actor, workspace_id)
+    await reach_workspace(store, actor, workspace_id)
     if kind is TemplateType.SYSTEM:
         matching = [
-            replace(t, workspace_id=workspace_id)
+            replace(t, workspace_id=workspace_id, labels=(LATEST,))
             for t in sorted(system_templates(), key=_list_order)
             if not name or name.lower() in t.name.lower()
         ]
@@ -202,8 +268,13 @@ async def list_prompt_templates(
             items, total = await uow.prompts.list_templates(
                 workspace_id, name=name, after=after, limit=limit + 1
             )
-        more = len(items) > limit
-        items = items[:limit]
+            more = len(items) > limit
+            items = items[:limit]
+            labels = await uow.prompt_labels.labels_by_template(t.prompt_template_id for t in items)
+        items = [
+            with_labels(t, labels.get(t.prompt_template_id, ()), current_version=t.version)
+            for t in items
+        ]
     token = _encode_token(items[-1].created_at, items[-1].prompt_template_id) if more else None
     return TemplatePage(items=items, total=total, max_results=limit, next_token=token)
 
@@ -224,15 +295,18 @@ async def update_prompt_template(
     `owner_id` as for a create.
     """
     async with store.writer() as uow:
-        await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
+        await workspace_to_write(
+            uow, actor, workspace_id, owner_id=owner_id, needs=MemberRole.AUTHOR, doing=WRITING
+        )
         current = await uow.prompts.get_template(workspace_id, template_id, lock=True)
         if current is None:
-            raise _missing(template_id)
+            raise template_missing(template_id)
         changed = next_version(
             current, name=name, content=content, actor_id=actor.principal_id, now_ms=now_ms()
         )
         if (changed.name, changed.content) == (current.name, current.content):
-            return current
+            labels = await uow.prompt_labels.labels_of(current.prompt_template_id)
+            return with_labels(current, labels, current_version=current.version)
         await uow.prompts.save_template(changed)
         await record(
             uow,
@@ -247,7 +321,7 @@ async def update_prompt_template(
             },
         )
         await uow.commit()
-    return changed
+    return replace(changed, labels=(LATEST,))
 
 
 async def delete_prompt_template(
@@ -260,10 +334,13 @@ async def delete_prompt_template(
 ) -> str:
     """Delete a template with all its versions (`owner_id` as for a create); its id."""
     async with store.writer() as uow:
-        await workspace_to_write(uow, actor, workspace_id, owner_id=owner_id)
+        await workspace_to_write(
+            uow, actor, workspace_id, owner_id=owner_id, doing="deleting its templates"
+        )
         found = await uow.prompts.get_template(workspace_id, template_id)
         if found is None:
-            raise _missing(template_id)
+            raise template_missing(template_id)
+        await uow.prompt_labels.delete_all(found.prompt_template_id)
         await uow.prompts.delete_template(found.prompt_template_id)
         await record(
             uow,
@@ -282,12 +359,14 @@ async def list_versions(
 ) -> list[PromptTemplate]:
     """Every version of a template by id or name, oldest first (as `get_prompt_template`
     finds it)."""
-    await _reach(store, actor, workspace_id)
+    await reach_workspace(store, actor, workspace_id)
     async with store.reader() as uow:
         found = await uow.prompts.get_template(workspace_id, template_id)
         if found is not None:
-            return await uow.prompts.versions_of(found.prompt_template_id)
-    return [_built_in(template_id, workspace_id)]
+            versions = await uow.prompts.versions_of(found.prompt_template_id)
+            labels = await uow.prompt_labels.labels_of(found.prompt_template_id)
+            return [with_labels(v, labels, current_version=found.version) for v in versions]
+    return [built_in_template(template_id, workspace_id)]
 
 
 async def render_prompt_template(
@@ -299,15 +378,18 @@ async def render_prompt_template(
     variables: dict[str, str],
     allow_partial: bool = False,
     version: int | None = None,
+    label: str | None = None,
     max_rendered_bytes: int = RENDERED_MAX_BYTES,
 ) -> tuple[PromptTemplate, Rendered]:
-    """Fill a template's variables; missing ones, or a text over the limit, are an error."""
+    """Fill a template's variables (current, at `version` or at `label`); missing ones, or
+    a text over the limit, are an error."""
     template = await get_prompt_template(
         store=store,
         actor=actor,
         workspace_id=workspace_id,
         template_id=template_id,
         version=version,
+        label=label,
     )
     work = partial(
         render,
@@ -319,3 +401,54 @@ async def render_prompt_template(
     if template.content.count("${") + len(variables) > INLINE_RENDER_PARTS:
         return template, await asyncio.to_thread(work)
     return template, work()
+
+
+@dataclass(frozen=True)
+class TemplateDiff:
+    """Two versions of a template and the unified diff from the first to the second."""
+
+    old: PromptTemplate
+    new: PromptTemplate
+    diff: TextDiff
+
+
+def _version_or_label(ref: str, field: str) -> tuple[int | None, str | None]:
+    """A version number (digits) or a label name, as `from` and `to` of a diff give it."""
+    if ref.isascii() and ref.isdigit():
+        version = int(ref)
+        if not 1 <= version <= VERSION_MAX:
+            raise InvalidArgument.of(field, f"a version must be 1..{VERSION_MAX}")
+        return version, None
+    check_label(ref, field)
+    return None, ref
+
+
+async def diff_prompt_template(
+    *,
+    store: Store,
+    actor: Principal,
+    workspace_id: str,
+    template_id: str,
+    old: str,
+    new: str = LATEST,
+) -> TemplateDiff:
+    """The unified diff of a template's text from one version to another, each given as a
+    version number or a label (`latest`: the current one)."""
+    ends = []
+    for field, ref in (("from", old), ("to", new)):
+        version, label = _version_or_label(ref, field)
+        template = await get_prompt_template(
+            store=store,
+            actor=actor,
+            workspace_id=workspace_id,
+            template_id=template_id,
+            version=version,
+            label=label,
+        )
+        shown = f"{template.name}@{template.version}" + (f" ({label})" if label else "")
+        ends.append((template, shown))
+    (a, a_name), (b, b_name) = ends
+    work = partial(unified_diff, a.content, b.content, old_name=a_name, new_name=b_name)
+    lines = a.content.count("\n") + b.content.count("\n")
+    diff = await asyncio.to_thread(work) if lines > INLINE_DIFF_LINES else work()
+    return TemplateDiff(old=a, new=b, diff=diff)

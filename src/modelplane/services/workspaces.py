@@ -57,12 +57,20 @@ async def workspace_for(
 
 
 async def workspace_to_write(
-    uow: UnitOfWork, actor: Principal, workspace_id: str, *, owner_id: str | None
+    uow: UnitOfWork,
+    actor: Principal,
+    workspace_id: str,
+    *,
+    owner_id: str | None,
+    needs: MemberRole = MemberRole.EDITOR,
+    doing: str = "creating, changing and deleting its templates",
 ) -> Workspace:
-    """A workspace whose templates the actor may create, change and delete.
+    """A workspace in which the actor may do what the member role `needs` may (`doing`
+    says what, for the refusal).
 
-    Its owner and its editors may; an admin only when naming its owner (`owner_id`);
-    a reader is refused (PermissionDenied); for everybody else it does not exist.
+    Its owner may, and members whose role allows it; an admin only when naming its owner
+    (`owner_id`); a member with a lesser role is refused (PermissionDenied); for everybody
+    else it does not exist.
     """
     check_named_owner(actor, RESOURCE, owner_id)
     workspace = await uow.prompts.get_workspace(workspace_id)
@@ -72,15 +80,14 @@ async def workspace_to_write(
     if workspace.owner_id != actor.principal_id:
         found = await uow.prompts.membership(workspace_id, actor.principal_id)
         role = found[0] if found is not None else None
-        if role is MemberRole.EDITOR:
+        if role is not None and role.allows(needs):
             named = owner_id or workspace.owner_id  # granted by the owner: no need to name it
         elif not actor.may(Action.UPDATE, RESOURCE, workspace.owner_id):
             if role is None:
                 raise NotFound(WORKSPACE, workspace_id)
             raise PermissionDenied(
-                f"principal {actor.principal_id} is a {role.value} of workspace "
-                f"{workspace_id}: creating, changing and deleting its templates needs the "
-                f"{MemberRole.EDITOR.value} role"
+                f"principal {actor.principal_id} is a{'n' if role.value[0] in 'aeiou' else ''} "
+                f"{role.value} of workspace {workspace_id}: {doing} needs the {needs.value} role"
             )
     check_write_into(
         "workspace", repr(workspace_id), workspace.owner_id, actor=actor, named_owner=named

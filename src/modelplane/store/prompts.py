@@ -15,6 +15,8 @@ from modelplane.domain.workspaces import WORKSPACE, MemberRole, Workspace
 from modelplane.store.engine import Connection
 from modelplane.store.sql import contains, insert_for
 from modelplane.store.tables import (
+    prompt_template_label_moves,
+    prompt_template_labels,
     prompt_template_versions,
     prompt_templates,
     workspace_members,
@@ -109,11 +111,8 @@ class PromptRepository:
         owned = sa.select(prompt_templates.c.prompt_template_id).where(
             prompt_templates.c.workspace_id == workspace_id
         )
-        await self._conn.execute(
-            prompt_template_versions.delete().where(
-                prompt_template_versions.c.prompt_template_id.in_(owned)
-            )
-        )
+        for kept in (prompt_template_versions, prompt_template_labels, prompt_template_label_moves):
+            await self._conn.execute(kept.delete().where(kept.c.prompt_template_id.in_(owned)))
         for table in (prompt_templates, workspace_members, workspaces):
             await self._conn.execute(table.delete().where(table.c.workspace_id == workspace_id))
 

@@ -21,6 +21,7 @@ from modelplane.store.feed import TOPIC_CHANNEL, ChangeFeed
 from modelplane.store.llms import LlmRepository
 from modelplane.store.ownership import OwnershipRepository
 from modelplane.store.principals import PrincipalRepository
+from modelplane.store.prompt_labels import PromptLabelRepository
 from modelplane.store.prompts import PromptRepository
 from modelplane.store.sealed import SealedRepository
 
@@ -47,6 +48,7 @@ class UnitOfWork:
     principals: PrincipalRepository
     catalog: CatalogRepository
     prompts: PromptRepository
+    prompt_labels: PromptLabelRepository
     configs: ConfigRepository
     sealed: SealedRepository
     audit: AuditRepository
@@ -79,6 +81,7 @@ class UnitOfWork:
         self.principals = PrincipalRepository(self._conn)
         self.catalog = CatalogRepository(self._conn, is_postgres=self._is_postgres)
         self.prompts = PromptRepository(self._conn, is_postgres=self._is_postgres)
+        self.prompt_labels = PromptLabelRepository(self._conn, is_postgres=self._is_postgres)
         self.configs = ConfigRepository(self._conn, is_postgres=self._is_postgres)
         self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
         self.audit = AuditRepository(self._conn)

@@ -13,7 +13,12 @@ from pydantic import BaseModel, Field
 from modelplane.domain.prompts import PromptTemplate, Rendered, TemplateType
 from modelplane.domain.workspaces import MemberRole, Workspace
 from modelplane.faces.native.llm_schemas import WireModel
-from modelplane.services.prompts import MAX_RESULTS_DEFAULT, MAX_RESULTS_MAX, TemplatePage
+from modelplane.services.prompts import (
+    MAX_RESULTS_DEFAULT,
+    MAX_RESULTS_MAX,
+    TemplateDiff,
+    TemplatePage,
+)
 from modelplane.services.workspaces import Member
 
 # Copied from the docstring of `modelplane.domain.prompts`, where the grammar is defined.
@@ -61,8 +66,9 @@ class MemberIn(WireModel):
 
     role: str | None = Field(
         default=None,
-        description="`reader` (the default: reads, lists and renders the templates) or "
-        "`editor` (also creates, updates and deletes them)",
+        description="`reader` (the default: reads, lists and renders the templates), "
+        "`author` (also creates and updates them, and moves their labels other than "
+        "`production`) or `editor` (also deletes them and moves `production`)",
         json_schema_extra={"enum": [r.value for r in MemberRole]},
     )
 
@@ -96,6 +102,11 @@ class RenderIn(WireModel):
         description="Leave placeholders without a value as written instead of failing",
     )
     version: int | None = Field(default=None, description="Render this version (default: current)")
+    label: str | None = Field(
+        default=None,
+        description="Render the version this label points at (`latest`: the current one); "
+        "not with `version`",
+    )
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -120,7 +131,7 @@ class MemberOut(BaseModel):
     """A principal that was added to a workspace, its role, and when it was added."""
 
     principalId: str
-    role: MemberRole = Field(description="`reader` or `editor`")
+    role: MemberRole = Field(description="`reader`, `author` or `editor`")
     addedAt: int
 
 
@@ -146,6 +157,9 @@ class PromptTemplateOut(BaseModel):
     updatedAt: int
     createdBy: str
     updatedBy: str
+    labels: list[str] = Field(
+        description="The labels that point at this version; `latest` marks the current one"
+    )
 
 
 class PromptTemplateListOut(BaseModel):
@@ -173,6 +187,28 @@ class RenderOut(BaseModel):
     missing: list[str] = Field(description="Variables left unfilled (only with `allowPartial`)")
     unused: list[str] = Field(description="Names given that the template does not use")
     version: int = Field(description="The version that was rendered")
+
+
+class DiffEndOut(BaseModel):
+    """One side of a diff: the version compared, and the label that named it (if one did)."""
+
+    version: int
+    name: str
+    labels: list[str] = Field(description="The labels that point at this version")
+
+
+class DiffOut(BaseModel):
+    """The unified diff of a template's text between two versions."""
+
+    promptTemplateId: str
+    fromVersion: DiffEndOut = Field(alias="from")
+    toVersion: DiffEndOut = Field(alias="to")
+    diff: str = Field(
+        description="A unified diff (`---`/`+++` headers, `@@` hunks); empty "
+        "when the texts are the same"
+    )
+    identical: bool
+    exact: bool = Field(description="False when a large changed block is shown whole")
 
 
 # --- renderers ------------------------------------------------------------------------------
@@ -211,6 +247,7 @@ def render_template(template: PromptTemplate) -> dict[str, Any]:
         "updatedAt": template.updated_at,
         "createdBy": template.created_by,
         "updatedBy": template.updated_by,
+        "labels": list(template.labels),
     }
 
 
@@ -232,4 +269,20 @@ def render_rendered(template: PromptTemplate, rendered: Rendered) -> dict[str, A
         "missing": list(rendered.missing),
         "unused": list(rendered.unused),
         "version": template.version,
+    }
+
+
+def _diff_end(template: PromptTemplate) -> dict[str, Any]:
+    return {"version": template.version, "name": template.name, "labels": list(template.labels)}
+
+
+def render_diff(found: TemplateDiff) -> dict[str, Any]:
+    """The answer of a diff."""
+    return {
+        "promptTemplateId": found.new.prompt_template_id,
+        "from": _diff_end(found.old),
+        "to": _diff_end(found.new),
+        "diff": found.diff.text,
+        "identical": found.diff.identical,
+        "exact": found.diff.exact,
     }

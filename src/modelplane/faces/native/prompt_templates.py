@@ -20,6 +20,7 @@ from modelplane.faces.native.owner_query import NamedOwner
 from modelplane.faces.native.prompt_schemas import (
     MAX_RESULTS,
     VARIABLE_GRAMMAR,
+    DiffOut,
     PromptTemplateListOut,
     PromptTemplateOut,
     RenderIn,
@@ -27,6 +28,7 @@ from modelplane.faces.native.prompt_schemas import (
     TemplateCreate,
     TemplatePatch,
     VersionListOut,
+    render_diff,
     render_rendered,
     render_template,
     render_template_page,
@@ -38,6 +40,10 @@ from modelplane.services import prompts as service
 router = native_router("/v1/workspaces/{workspace_id}/prompt-templates", ["prompt-templates"])
 
 _VERSION = "A version number (1 is the first); the current version when absent"
+_LABEL = (
+    "The version this label points at (`production`, `staging`, …; `latest`: the current "
+    "one); not with `version`. A label that is not set is 404."
+)
 # Every item route takes a template's id or its name (names are unique in a workspace).
 TemplateRef = Annotated[
     str,
@@ -53,9 +59,9 @@ TemplateRef = Annotated[
     status_code=201,
     response_model=PromptTemplateOut,
     description="Create a `Custom` template (version 1) in a workspace the caller may write "
-    "into: its owner, its `editor` members (403 for a `reader`), admins naming its owner "
-    "with `ownerId` (412 otherwise). `name` 1..255 and `content` 1..100,000 characters.\n\n"
-    + VARIABLE_GRAMMAR,
+    "into: its owner, its `author` and `editor` members (403 for a `reader`), admins "
+    "naming its owner with `ownerId` (412 otherwise). `name` 1..255 and `content` "
+    "1..100,000 characters.\n\n" + VARIABLE_GRAMMAR,
 )
 async def create_prompt_template(
     workspace_id: str, body: TemplateCreate, request: Request, owner_id: NamedOwner = None
@@ -108,8 +114,10 @@ async def get_prompt_template(
     prompt_template_id: TemplateRef,
     request: Request,
     version: Annotated[int | None, Query(description=_VERSION)] = None,
+    label: Annotated[str | None, Query(description=_LABEL)] = None,
 ) -> Response:
-    """A template, current or at `version`; the built-in `System` ones are in every workspace."""
+    """A template: current, at `version`, or at the version `label` points at; the
+    built-in `System` ones are in every workspace."""
     ctx = context(request)
     template = await service.get_prompt_template(
         store=ctx.store,
@@ -117,6 +125,7 @@ async def get_prompt_template(
         workspace_id=workspace_id,
         template_id=prompt_template_id,
         version=version,
+        label=label,
     )
     return JsonResponse(render_template(template))
 
@@ -156,8 +165,8 @@ async def delete_prompt_template(
     request: Request,
     owner_id: NamedOwner = None,
 ) -> Response:
-    """Delete a template with all its versions (`System` templates are read-only: 403); who
-    may: as for a create."""
+    """Delete a template with all its versions and labels (`System` templates are read-only:
+    403); who may: its owner, its `editor` members, admins naming its owner."""
     ctx = context(request)
     deleted = await service.delete_prompt_template(
         store=ctx.store,
@@ -207,6 +216,39 @@ async def render_prompt_template(
         variables=body.variables,
         allow_partial=body.allow_partial,
         version=body.version,
+        label=body.label,
         max_rendered_bytes=request.app.state.settings.max_rendered_bytes,
     )
     return JsonResponse(render_rendered(template, rendered))
+
+
+@router.get(
+    "/{prompt_template_id}/diff",
+    response_model=DiffOut,
+    description="The unified diff of the template's text from one version to another. "
+    "`from` and `to` each name a version number or a label (`latest`: the current "
+    "version, the default of `to`). `diff` is empty when the texts are the same. When "
+    "the changed block of each side holds so many lines that comparing them would take "
+    "more than about a tenth of a second, the block is shown whole (every old line "
+    "removed, every new one added) and `exact` is false.",
+)
+async def diff_prompt_template(
+    workspace_id: str,
+    prompt_template_id: TemplateRef,
+    request: Request,
+    old: Annotated[str, Query(alias="from", description="A version number or a label")],
+    new: Annotated[
+        str, Query(alias="to", description="A version number or a label; `latest` when absent")
+    ] = "latest",
+) -> Response:
+    """Diff two versions of a template."""
+    ctx = context(request)
+    found = await service.diff_prompt_template(
+        store=ctx.store,
+        actor=ctx.principal,
+        workspace_id=workspace_id,
+        template_id=prompt_template_id,
+        old=old,
+        new=new,
+    )
+    return JsonResponse(render_diff(found))
