@@ -412,3 +412,32 @@ def test_export_applied_to_an_empty_instance_reproduces_the_state(
         (provider,) = client.provider_templates.iter()
         assert client.provider_templates.verify_api_key(provider.provider_template_id, OPENAI_KEY)
     assert "No changes" in _ok(run("apply", "-f", "exported.yaml", env=secrets, url=target.url))
+
+
+def test_applying_many_parameters_of_a_service_makes_one_revision(server: Server) -> None:
+    """A service's parameters are applied as one batch: its watchers never see half of
+    them; a bad one stops the batch before anything of it is written."""
+    values = {f"p{n:03d}": str(n) for n in range(400)}
+    with Client(server.url, TOKEN) as client:
+        client.configs.put("cn-many", "svc", "old", "x")  # revision 1
+        client.configs.put("cn-many", "svc", "doc", "{}", format="json")  # revision 2
+        spec = {"cluster": "cn-many", "service": "svc", "values": {**values, "doc": "{"}}
+        bad = modelplane_stack.plan(client, modelplane_stack.parse({"configs": [spec]}))
+        with pytest.raises(modelplane_stack.ApplyError) as caught:
+            modelplane_stack.apply(client, bad)
+        assert caught.value.done == 0 and "items.400.value" in str(caught.value)
+        assert client.configs.get_namespace("cn-many", "svc").revision == 2
+
+        spec["values"] = {**values, "doc": '{"ok": true}'}
+        stack = modelplane_stack.parse({"configs": [spec]})
+        changes = modelplane_stack.plan(client, stack, prune=True)
+        assert changes.counts() == {"create": 400, "update": 1, "delete": 1}
+        applied: list[modelplane_stack.Change] = []
+        modelplane_stack.apply(client, changes, on_change=applied.append)
+        assert applied == changes.changes
+        state = client.configs.get_namespace("cn-many", "svc")
+        assert state.revision == 3
+        assert state.values == {**values, "doc": '{"ok": true}'}
+        history = client.configs.history("cn-many", "svc", limit=1000)
+        assert sorted({c.revision for c in history}) == [1, 2, 3]
+        assert len([c for c in history if c.revision == 3]) == 402

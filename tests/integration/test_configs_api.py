@@ -339,7 +339,9 @@ async def test_history_is_newest_first_outlives_a_delete_and_honours_limit(
         (3, "update", "2"),
         (1, "create", "1"),
     ]
-    assert all(set(c) == {"revision", "key", "kind", "value", "actorId", "at"} for c in of_key)
+    assert all(
+        set(c) == {"revision", "key", "kind", "value", "format", "actorId", "at"} for c in of_key
+    )
     limited = (await client.get(f"{BASE}/k/history", params={"limit": 2})).json()["changes"]
     assert [c["revision"] for c in limited] == [4, 3]
     everything = (await client.get(f"{BASE}:history")).json()["changes"]

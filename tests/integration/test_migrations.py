@@ -195,3 +195,57 @@ async def test_0009_renames_duplicate_template_names_oldest_first_and_says_so(
         with pytest.raises(sa.exc.IntegrityError):
             await conn.execute(duplicate)
         await conn.rollback()
+
+
+async def test_0011_makes_every_parameter_text_and_lets_a_revision_change_several(
+    new_database_url: str,
+) -> None:
+    settings = Settings(database_url=new_database_url, secret_key="a" * 64)
+    history = (
+        "SELECT revision, config_key, kind, format FROM config_history "
+        "ORDER BY revision, config_key"
+    )
+    async with migrate.exclusive(settings) as conn:
+        await migrate.upgrade(conn, "0010", scripts_only=True)
+        statements = [
+            "INSERT INTO config_namespaces (cluster_id, name, owner_id, revision, created_at, "
+            "updated_at) VALUES ('c', 'n', 'p-owner', 3, 1, 3)",
+            "INSERT INTO configs (cluster_id, name, config_key, value, revision, created_at, "
+            "updated_at) VALUES ('c', 'n', 'a', '2', 2, 1, 2)",
+            "INSERT INTO config_history (cluster_id, name, revision, config_key, kind, value, "
+            "actor_id, at) VALUES ('c', 'n', 1, 'a', 'create', '1', 'p-owner', 1), "
+            "('c', 'n', 2, 'a', 'update', '2', 'p-owner', 2), "
+            "('c', 'n', 3, 'b', 'delete', NULL, 'p-owner', 3)",
+        ]
+        for statement in statements:
+            await conn.execute(sa.text(statement))
+        await conn.commit()
+
+        assert await migrate.upgrade(conn, scripts_only=True) is True
+        formats = "SELECT config_key, format FROM configs"
+        assert [tuple(r) for r in await conn.execute(sa.text(formats))] == [("a", "text")]
+        assert [tuple(r) for r in await conn.execute(sa.text(history))] == [
+            (1, "a", "create", "text"),
+            (2, "a", "update", "text"),
+            (3, "b", "delete", None),
+        ]
+        # Two parameters at one revision: what a batch writes.
+        await conn.execute(
+            sa.text(
+                "INSERT INTO config_history (cluster_id, name, revision, config_key, kind, "
+                "value, format, actor_id, at) VALUES "
+                "('c', 'n', 4, 'a', 'update', '3', 'json', 'p-owner', 4), "
+                "('c', 'n', 4, 'b', 'create', 'x', 'text', 'p-owner', 4)"
+            )
+        )
+        await conn.commit()
+        # Down again, a revision keeps its first parameter (the old key holds one).
+        await conn.run_sync(partial(_downgrade, target="0010"))
+        await conn.commit()
+        old = "SELECT revision, config_key FROM config_history ORDER BY revision"
+        assert [tuple(r) for r in await conn.execute(sa.text(old))] == [
+            (1, "a"),
+            (2, "a"),
+            (3, "b"),
+            (4, "a"),
+        ]

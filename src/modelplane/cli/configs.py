@@ -3,13 +3,15 @@
 A parameter is addressed by CLUSTER (a region such as cn-hangzhou), SERVICE and KEY. In
 table mode `get` prints the value alone and `watch` one line per new revision; in json
 mode `watch` prints one JSON object per line (JSON Lines), in yaml mode one document each.
+`set-many` sets and deletes several parameters as one revision, `revert` brings back an
+earlier revision's parameters as a new one.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,23 +31,31 @@ from modelplane.cli.remote import (
 )
 
 if TYPE_CHECKING:
-    from modelplane.client import ConfigNamespace
+    from modelplane.client import ConfigNamespace, ConfigNamespaceChanges
 
 app = typer.Typer(
-    help="Dynamic parameters of a service: get, set, history, watch.",
+    help="Dynamic parameters of a service: get, set, set-many, revert, history, watch.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 
-COLUMNS = ("key", "value", "revision", "updatedAt")
+COLUMNS = ("key", "value", "format", "revision", "updatedAt")
 NAMESPACE_COLUMNS = ("cluster", "name", "revision", "ownerId", "updatedAt")
-HISTORY_COLUMNS = ("revision", "key", "kind", "value", "actorId", "at")
+HISTORY_COLUMNS = ("revision", "key", "kind", "value", "format", "actorId", "at")
 
 Cluster = Annotated[
     str, typer.Argument(help="The cluster (region), e.g. cn-hangzhou", callback=arguments.non_empty)
 ]
 Service = Annotated[str, typer.Argument(help="The service's name", callback=arguments.non_empty)]
 Key = Annotated[str, typer.Argument(help="The parameter's key", callback=arguments.non_empty)]
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="The format the value must parse in, kept with the parameter: text, json, yaml "
+        "or properties (default: a new parameter is text, an existing one keeps its own)",
+    ),
+]
 
 
 @app.command("namespaces")
@@ -102,6 +112,7 @@ def set_(
         str | None,
         typer.Option(help="Read the value from a file (- for stdin); a final newline is dropped"),
     ] = None,
+    value_format: FormatOption = None,
     owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -114,7 +125,115 @@ def set_(
         if value_file is not None:
             value = arguments.read_text(value_file).removesuffix("\n")
         assert value is not None
-        emit(client.configs.put(cluster, service, key, value, owner_id=owner_id), output)
+        put = client.configs.put(
+            cluster, service, key, value, owner_id=owner_id, format=value_format
+        )
+        emit(put, output)
+
+
+@app.command("set-many")
+def set_many(
+    cluster: Cluster,
+    service: Service,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="A YAML or JSON object of KEY: VALUE (text, or a number written as JSON), or "
+            "KEY: {value: ..., format: json|yaml|properties|text}; - for stdin",
+        ),
+    ] = None,
+    delete: Annotated[
+        list[str] | None,
+        typer.Option("--delete", help="Delete this key too (repeat for more)"),
+    ] = None,
+    owner_id: arguments.OwnerIdOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Set (and --delete) several parameters as one revision: all of them or none."""
+    with session(url, token) as client:
+        if file is None and not delete:
+            raise CommandError("give --file, --delete KEY, or both")
+        values, formats = batch_values(arguments.read_mapping(file), file) if file else ({}, {})
+        keys = [*values, *(delete or [])]
+        from modelplane.client import InvalidArgument
+
+        try:
+            changes = client.configs.batch(
+                cluster, service, values, delete=delete or [], formats=formats, owner_id=owner_id
+            )
+        except InvalidArgument as exc:
+            raise CommandError(f"invalid argument: {by_key(exc, keys)}", 6) from None
+        emit_changes(changes, output)
+
+
+@app.command("revert")
+def revert(
+    cluster: Cluster,
+    service: Service,
+    revision: Annotated[
+        int, typer.Option("--revision", help="The earlier revision to bring back", min=0)
+    ],
+    owner_id: arguments.OwnerIdOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Make a service hold again what it held at an earlier revision, as a new revision."""
+    with session(url, token) as client:
+        emit_changes(client.configs.revert(cluster, service, revision, owner_id=owner_id), output)
+
+
+def batch_values(data: dict[str, Any], source: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The values and the declared formats of a `set-many` file."""
+    values: dict[str, str] = {}
+    formats: dict[str, str] = {}
+    for key, given in data.items():
+        if isinstance(given, dict):
+            extra = sorted(set(map(str, given)) - {"value", "format"})
+            if extra or not isinstance(given.get("value"), str):
+                raise CommandError(
+                    f"{source}: {key} must be text, a number, or {{value: text, format: ...}}"
+                    + (f"; unknown: {', '.join(extra)}" if extra else "")
+                )
+            values[key] = given["value"]
+            if given.get("format") is not None:
+                formats[key] = str(given["format"])
+        else:
+            values.update(arguments.string_values({key: given}, source))
+    return values, formats
+
+
+def by_key(exc: Exception, keys: list[str]) -> str:
+    """An error of a batch with each `items.N` named by its key: `rate (items.2).value: …`."""
+    from modelplane.client import ModelplaneError
+
+    assert isinstance(exc, ModelplaneError)
+    named = []
+    for detail in exc.details:
+        place, _, rest = detail.field.partition(".")[2].partition(".")
+        if detail.field.startswith("items.") and place.isdigit() and int(place) < len(keys):
+            field = f"{keys[int(place)]} (items.{place}){'.' + rest if rest else ''}"
+        else:
+            field = detail.field
+        named.append(f"{field}: {detail.rule}")
+    return "; ".join(named) or exc.message
+
+
+def emit_changes(changes: ConfigNamespaceChanges, output: Output) -> None:
+    """What a batch or revert changed: `revision 7: set a, b; deleted c`, or the object."""
+    if output is not Output.table:
+        emit(changes, output)
+        return
+    parts = []
+    if changes.configs:
+        parts.append("set " + ", ".join(c.key for c in changes.configs))
+    if changes.deleted:
+        parts.append("deleted " + ", ".join(changes.deleted))
+    typer.echo(f"revision {changes.revision}: {'; '.join(parts) or 'nothing changed'}")
 
 
 @app.command("delete")

@@ -1,24 +1,31 @@
 """Dynamic parameters: key/value pairs of a service namespace, changed at run time.
 
 A namespace is `(cluster, configType, name)`; `configType` is `service`. The principal
-that first writes to a namespace owns it (or the owner an admin names). Every change bumps
-the namespace's revision and is kept in its history, so that watchers can tell what they
-have missed.
+that first writes to a namespace owns it (or the owner an admin names). Every write bumps
+the namespace's revision once, whether it changes one parameter or a batch of them, and
+every parameter it changes is kept in the history at that revision, so that watchers can
+tell what they have missed and any earlier revision's state can be rebuilt (a revert).
+A parameter may declare a format (`config_formats`) that its values are checked in.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from modelplane.domain.errors import InvalidArgument, ViolationCollector
+from modelplane.domain.config_formats import ConfigFormat, check_format
+from modelplane.domain.errors import FieldViolation, InvalidArgument, ViolationCollector
 from modelplane.domain.text import BYTES, check_length
 
 CONFIG = "Config"
 NAMESPACE = "ConfigNamespace"
 CONFIG_TYPE = "service"
 VALUE_MAX = 64 * 1024
+REVISION_MAX = 2**63 - 1  # revisions are 64-bit in the store and on the wire
+BATCH_MAX = 1000  # items of one batch
+BATCH_BYTES_MAX = 4 * 1024 * 1024  # the values of one batch together (UTF-8)
 KEY_PATTERN = r"^[A-Za-z0-9._/-]{1,100}$"
 CLUSTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -71,11 +78,13 @@ class Config:
     created_at: int
     updated_at: int
     revision: int  # the namespace revision of its last change
+    format: ConfigFormat = ConfigFormat.TEXT
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One entry of a namespace's history."""
+    """One entry of a namespace's history: one parameter changed at one revision (a batch
+    or a revert makes several entries with the same revision)."""
 
     revision: int
     key: str
@@ -83,6 +92,42 @@ class Change:
     value: str | None  # None for a delete
     actor_id: str
     at: int
+    format: ConfigFormat | None = None  # None for a delete
+
+
+class WriteOp(StrEnum):
+    """What one item of a batch does."""
+
+    SET = "set"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigWrite:
+    """One item of a batch, as given: set `key` to `value` (in `format`; None keeps the
+    parameter's own, `text` for a new one), or delete it."""
+
+    key: object
+    op: object = WriteOp.SET
+    value: object = None
+    format: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedWrite:
+    """A batch item that keeps every rule it can be checked against without the store;
+    `index` is its place in the batch."""
+
+    index: int
+    key: str
+    op: WriteOp
+    value: str | None  # None for a delete
+    format: ConfigFormat | None  # None: keep the parameter's own (`text` when new)
+
+    @property
+    def field(self) -> str:
+        """The wire path of the item: `items.<index>`."""
+        return f"items.{self.index}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +192,93 @@ def check_new_key(key: str) -> None:
         raise InvalidArgument.of("key", NEW_KEY_RULE)
 
 
+def value_into(value: object, field: str, errors: ViolationCollector) -> str | None:
+    """The value if it is a required string (it may be empty) of at most 64 KiB; else
+    None and a violation of `field`."""
+    if value is not None and not isinstance(value, str):
+        errors.add(field, "must be a string")
+        return None
+    before = len(errors.violations)
+    check_length(value, field, errors, most=VALUE_MAX, required=True, blank=True, unit=BYTES)
+    return value if len(errors.violations) == before else None
+
+
 def check_value(value: object) -> str:
     """The value, which is a required string (it may be empty) of at most 64 KiB."""
     errors = ViolationCollector()
-    if value is not None and not isinstance(value, str):
-        errors.add("value", "must be a string")
-    else:
-        check_length(value, "value", errors, most=VALUE_MAX, required=True, blank=True, unit=BYTES)
+    text = value_into(value, "value", errors)
     errors.raise_if_any()
-    assert isinstance(value, str)
+    assert text is not None
+    return text
+
+
+def key_rule(key: object, *, new: bool) -> str | None:
+    """The rule `key` breaks (`new`: as a key to create), if any."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        return "must match ^[A-Za-z0-9._/-]{1,100}$"
+    if new and any(part in _UNADDRESSABLE for part in key.split("/")):
+        return NEW_KEY_RULE
+    return None
+
+
+def check_batch(items: Sequence[ConfigWrite]) -> list[CheckedWrite]:
+    """The items of a batch, each checked by every rule that needs no store; else one
+    InvalidArgument naming each bad item's field (`items.3.value`).
+
+    1..`BATCH_MAX` items whose values total at most `BATCH_BYTES_MAX`; each a `set` (a
+    value, and a format if it declares one) or a `delete` (neither); no key twice. The
+    rules that need the namespace (a new key's shape, a deleted key's existence, a value
+    in the format stored) are the service's.
+    """
+    errors = ViolationCollector()
+    if not 1 <= len(items) <= BATCH_MAX:
+        raise InvalidArgument.of("items", f"must hold 1..{BATCH_MAX} items")
+    checked: list[CheckedWrite] = []
+    first: dict[str, int] = {}
+    size = 0
+    for index, item in enumerate(items):
+        where = f"items.{index}"
+        key_broken = key_rule(item.key, new=False)
+        if key_broken is not None:
+            errors.add(f"{where}.key", key_broken)
+        elif isinstance(item.key, str) and item.key in first:
+            errors.add(f"{where}.key", f"repeats items.{first[item.key]}: a key once per batch")
+        else:
+            first[str(item.key)] = index
+        op = _op(item.op, f"{where}.op", errors)
+        value: str | None = None
+        fmt: ConfigFormat | None = None
+        if op is WriteOp.DELETE:
+            for name, given in (("value", item.value), ("format", item.format)):
+                if given is not None:
+                    errors.add(f"{where}.{name}", "must be absent for a delete")
+        elif op is WriteOp.SET:
+            value = value_into(item.value, f"{where}.value", errors)
+            fmt = check_format(item.format, f"{where}.format", errors)
+            size += len(value.encode("utf-8", "surrogatepass")) if value is not None else 0
+        if op is not None and key_broken is None:
+            checked.append(CheckedWrite(index, str(item.key), op, value, fmt))
+    if size > BATCH_BYTES_MAX:
+        errors.add("items", f"the values must total at most {BATCH_BYTES_MAX} {BYTES}")
+    errors.raise_if_any()
+    return checked
+
+
+def _op(value: object, field: str, errors: ViolationCollector) -> WriteOp | None:
+    if isinstance(value, str) and value in (WriteOp.SET.value, WriteOp.DELETE.value):
+        return WriteOp(value)
+    errors.add(field, "must be `set` or `delete`")
+    return None
+
+
+def raise_violations(violations: Sequence[FieldViolation]) -> None:
+    """Raise one InvalidArgument naming every violation, if any."""
+    if violations:
+        ViolationCollector(list(violations)).raise_if_any()
+
+
+def check_revision(value: object, field: str = "revision") -> int:
+    """A revision: a whole number 0..2**63-1; else InvalidArgument naming `field`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= REVISION_MAX:
+        raise InvalidArgument.of(field, f"must be a whole number 0..{REVISION_MAX}")
     return value

@@ -6,7 +6,7 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -62,6 +62,33 @@ async def record(
             resource_id=resource_id,
             details=dict(details or {}),
         )
+    )
+
+
+async def record_many(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    changes: Sequence[tuple[AuditAction, ResourceType, str, Mapping[str, Any]]],
+) -> None:
+    """`record` of several changes of one use case (`(action, type, id, details)` each), in
+    one statement."""
+    at = now_ms()
+    origin = current_origin()
+    await uow.audit.add_many(
+        [
+            AuditEvent(
+                event_id=new_event_id(at),
+                at=at,
+                actor_id=actor.principal_id if actor is not None else None,
+                face=origin.face,
+                request_id=origin.request_id,
+                action=action,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                details=dict(details),
+            )
+            for action, resource_type, resource_id, details in changes
+        ]
     )
 
 

@@ -1,30 +1,51 @@
-"""Dynamic parameters: create, update, delete, list, history, and watching a namespace."""
+"""Dynamic parameters: create, update, delete, batches, revert, list, history, and watching
+a namespace."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from modelplane.domain.audit import AuditAction, ResourceType
+from modelplane.domain.config_formats import (
+    ConfigFormat,
+    check_format,
+    check_formatted,
+    raise_unless_formatted,
+)
 from modelplane.domain.configs import (
     CONFIG,
     NAMESPACE,
+    REVISION_MAX,
     Change,
     ChangeKind,
+    CheckedWrite,
     Config,
+    ConfigWrite,
     Namespace,
     NamespaceChanges,
     NamespaceKey,
     NamespaceState,
+    WriteOp,
+    check_batch,
     check_key,
     check_namespace,
     check_new_key,
-    check_value,
+    check_revision,
+    key_rule,
+    value_into,
 )
-from modelplane.domain.errors import AlreadyExists, InvalidArgument, NotFound
+from modelplane.domain.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    ViolationCollector,
+)
 from modelplane.domain.ownership import check_named_owner, check_write_into
 from modelplane.domain.principals import Action, Principal
-from modelplane.services.audit import record
+from modelplane.services.audit import record, record_many
 from modelplane.services.clock import now_ms
 from modelplane.services.ownership import hold_owner
 from modelplane.store.uow import Store, UnitOfWork
@@ -34,7 +55,10 @@ PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 200
 HISTORY_MAX = 1000
 WATCH_SECONDS_MAX = 300.0
-REVISION_MAX = 2**63 - 1  # revisions are 64-bit in the store and on the wire
+REVISION = "ConfigRevision"
+# Values to check in their formats larger than this (together) are checked on a worker
+# thread: YAML reads at about a megabyte a second, and the event loop keeps answering.
+FORMAT_INLINE_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,10 +84,16 @@ def _visible(namespace: Namespace | None, actor: Principal) -> Namespace | None:
     return namespace
 
 
-async def _change(
-    uow: UnitOfWork, actor: Principal, key: NamespaceKey, *, create: bool, owner_id: str | None
-) -> tuple[Namespace, int]:
-    """The namespace locked for a change by the actor, and the revision the change gets.
+async def _locked(
+    uow: UnitOfWork,
+    actor: Principal,
+    key: NamespaceKey,
+    *,
+    create: bool,
+    owner_id: str | None,
+    now: int,
+) -> Namespace:
+    """The namespace locked for a change by the actor.
 
     With `create`, a namespace nobody wrote to yet is made, owned by the actor (or by
     `owner_id`, which only admins may name). A member's create into another owner's
@@ -72,7 +102,6 @@ async def _change(
     namespace must name that owner.
     """
     check_named_owner(actor, RESOURCE, owner_id)
-    now = now_ms()
     if create:
         claimant = owner_id or actor.principal_id
         await hold_owner(uow, actor, claimant)
@@ -89,10 +118,48 @@ async def _change(
     check_write_into(
         "config namespace", str(key), namespace.owner_id, actor=actor, named_owner=owner_id
     )
+    return namespace
+
+
+async def _bump(uow: UnitOfWork, key: NamespaceKey, namespace: Namespace, now: int) -> int:
+    """The next revision of the (locked) namespace, set; its watchers wake at the commit."""
     revision = namespace.revision + 1
     await uow.configs.bump(key, revision=revision, now_ms=now)
     uow.announce(topic(key))
-    return namespace, revision
+    return revision
+
+
+async def _change(
+    uow: UnitOfWork, actor: Principal, key: NamespaceKey, *, create: bool, owner_id: str | None
+) -> tuple[Namespace, int]:
+    """The namespace locked for a change by the actor (`_locked`), and the revision the
+    change gets."""
+    now = now_ms()
+    namespace = await _locked(uow, actor, key, create=create, owner_id=owner_id, now=now)
+    return namespace, await _bump(uow, key, namespace, now)
+
+
+def _value_and_format(value: object, fmt: object) -> tuple[str, ConfigFormat | None]:
+    """A single write's value and declared format (None: keep the parameter's), the value
+    checked in the format it declares; else InvalidArgument naming `value` or `format`."""
+    errors = ViolationCollector()
+    text = value_into(value, "value", errors)
+    declared = check_format(fmt, "format", errors)
+    errors.raise_if_any()
+    assert text is not None
+    if declared is not None:
+        raise_unless_formatted(text, declared)
+    return text, declared
+
+
+def _kept_format(text: str, declared: ConfigFormat | None, current: Config | None) -> ConfigFormat:
+    """The format a write stores: the one it declares (its value was checked in it), else
+    the parameter's own, which the value must parse in (`text` for a new parameter)."""
+    if declared is not None:
+        return declared
+    kept = current.format if current is not None else ConfigFormat.TEXT
+    raise_unless_formatted(text, kept)
+    return kept
 
 
 async def _audit(
@@ -124,21 +191,24 @@ async def create_config(
     key: str,
     value: object,
     owner_id: str | None = None,
+    format: object = None,
 ) -> Config:
-    """Create a parameter; an existing key is AlreadyExists. The first writer owns the
-    namespace; `owner_id` names its owner (admins: another principal's)."""
+    """Create a parameter (in `format`, `text` when absent); an existing key is
+    AlreadyExists. The first writer owns the namespace; `owner_id` names its owner (admins:
+    another principal's)."""
     ns = check_namespace(cluster_id, config_type, name)
     check_new_key(key)
-    text = check_value(value)
+    text, declared = _value_and_format(value, format)
+    fmt = declared or ConfigFormat.TEXT
     async with store.writer() as uow:
         _, revision = await _change(uow, actor, ns, create=True, owner_id=owner_id)
         if await uow.configs.get(ns, key) is not None:
             raise AlreadyExists(CONFIG, f"{key!r} already exists in {ns}")
         now = now_ms()
-        config = Config(key=key, value=text, created_at=now, updated_at=now, revision=revision)
+        config = Config(key, text, now, now, revision, fmt)
         await uow.configs.put(ns, config, new=True)
         await uow.configs.record(
-            ns, Change(revision, key, ChangeKind.CREATE, text, actor.principal_id, now)
+            ns, Change(revision, key, ChangeKind.CREATE, text, actor.principal_id, now, fmt)
         )
         await _audit(uow, actor, AuditAction.CREATE, ns, key, revision)
         await uow.commit()
@@ -155,21 +225,24 @@ async def update_config(
     key: str,
     value: object,
     owner_id: str | None = None,
+    format: object = None,
 ) -> Config:
-    """Change a parameter's value; a missing key is NotFound."""
+    """Change a parameter's value (and its format, when given; else the value must parse
+    in the parameter's own); a missing key is NotFound."""
     ns = check_namespace(cluster_id, config_type, name)
     check_key(key)
-    text = check_value(value)
+    text, declared = _value_and_format(value, format)
     async with store.writer() as uow:
         _, revision = await _change(uow, actor, ns, create=False, owner_id=owner_id)
         current = await uow.configs.get(ns, key)
         if current is None:
             raise NotFound(CONFIG, key)
+        fmt = _kept_format(text, declared, current)
         now = max(now_ms(), current.updated_at)
-        config = Config(key, text, current.created_at, now, revision)
+        config = Config(key, text, current.created_at, now, revision, fmt)
         await uow.configs.put(ns, config, new=False)
         await uow.configs.record(
-            ns, Change(revision, key, ChangeKind.UPDATE, text, actor.principal_id, now)
+            ns, Change(revision, key, ChangeKind.UPDATE, text, actor.principal_id, now, fmt)
         )
         await _audit(uow, actor, AuditAction.UPDATE, ns, key, revision)
         await uow.commit()
@@ -211,30 +284,255 @@ async def put_config(
     key: str,
     value: object,
     owner_id: str | None = None,
+    format: object = None,
 ) -> tuple[Config, bool]:
     """Create a parameter, or change its value when it exists, in one transaction; the
-    parameter and whether it was created."""
+    parameter and whether it was created. `format` as for create (absent: an existing
+    parameter keeps its own, which the value must parse in)."""
     ns = check_namespace(cluster_id, config_type, name)
     check_key(key)
-    text = check_value(value)
+    text, declared = _value_and_format(value, format)
     async with store.writer() as uow:
         _, revision = await _change(uow, actor, ns, create=True, owner_id=owner_id)
         current = await uow.configs.get(ns, key)
+        fmt = _kept_format(text, declared, current)
         now = now_ms()
         if current is None:
             check_new_key(key)
-            config = Config(key, text, now, now, revision)
+            config = Config(key, text, now, now, revision, fmt)
             kind = ChangeKind.CREATE
         else:
             now = max(now, current.updated_at)
-            config = Config(key, text, current.created_at, now, revision)
+            config = Config(key, text, current.created_at, now, revision, fmt)
             kind = ChangeKind.UPDATE
         await uow.configs.put(ns, config, new=current is None)
-        await uow.configs.record(ns, Change(revision, key, kind, text, actor.principal_id, now))
+        await uow.configs.record(
+            ns, Change(revision, key, kind, text, actor.principal_id, now, fmt)
+        )
         action = AuditAction.CREATE if current is None else AuditAction.UPDATE
         await _audit(uow, actor, action, ns, key, revision)
         await uow.commit()
     return config, current is None
+
+
+async def write_batch(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    items: Sequence[ConfigWrite],
+    owner_id: str | None = None,
+) -> NamespaceChanges:
+    """Set and delete several parameters of a namespace as one revision: every item is
+    checked first (each bad one named, nothing written), then all commit together."""
+    ns = check_namespace(cluster_id, config_type, name)
+    writes = check_batch(items)
+    sets = [w for w in writes if w.op is WriteOp.SET]
+    # Values are checked in their formats before the transaction (off the loop when
+    # large): the declared one, else the one stored now, looked at again under the lock.
+    stored = await _stored_formats(store, actor, ns, [w.key for w in sets if w.format is None])
+    checked_in = {w.index: w.format or stored.get(w.key, ConfigFormat.TEXT) for w in sets}
+    found_bad = await _format_violations([(w, checked_in[w.index]) for w in sets])
+    async with store.writer() as uow:
+        now = now_ms()
+        namespace = await _locked(uow, actor, ns, create=bool(sets), owner_id=owner_id, now=now)
+        current = await uow.configs.get_many(ns, [w.key for w in writes])
+        errors = ViolationCollector(list(found_bad))
+        for w in writes:
+            _check_against(w, current.get(w.key), checked_in.get(w.index), errors)
+        errors.violations.sort(key=_item_order)
+        errors.raise_if_any()
+        revision = await _bump(uow, ns, namespace, now)
+        created: list[Config] = []
+        updated: list[Config] = []
+        deleted: list[str] = []
+        history: list[Change] = []
+        for w in writes:
+            was = current.get(w.key)
+            if w.op is WriteOp.DELETE:
+                deleted.append(w.key)
+                history.append(
+                    Change(revision, w.key, ChangeKind.DELETE, None, actor.principal_id, now)
+                )
+                continue
+            assert w.value is not None
+            fmt = w.format or (was.format if was is not None else ConfigFormat.TEXT)
+            if was is None:
+                created.append(Config(w.key, w.value, now, now, revision, fmt))
+                kind = ChangeKind.CREATE
+            else:
+                at = max(now, was.updated_at)
+                updated.append(Config(w.key, w.value, was.created_at, at, revision, fmt))
+                kind = ChangeKind.UPDATE
+            history.append(Change(revision, w.key, kind, w.value, actor.principal_id, now, fmt))
+        await uow.configs.put_many(ns, created, updated)
+        await uow.configs.delete_many(ns, deleted)
+        await uow.configs.record_many(ns, history)
+        await _audit_all(uow, actor, ns, history, {})
+        await uow.commit()
+    configs = sorted(created + updated, key=lambda c: c.key)
+    return NamespaceChanges(ns, namespace.revision, revision, configs, sorted(deleted))
+
+
+def _check_against(
+    write: CheckedWrite,
+    current: Config | None,
+    checked_in: ConfigFormat | None,
+    errors: ViolationCollector,
+) -> None:
+    """Record what a batch item breaks given the parameter stored now: a deleted key must
+    exist, a created one be addressable, and a value without a format parse in the
+    parameter's own (checked again when it changed since it was read)."""
+    if write.op is WriteOp.DELETE:
+        if current is None:
+            errors.add(f"{write.field}.key", "no such parameter in the namespace to delete")
+        return
+    if current is None:
+        broken = key_rule(write.key, new=True)
+        if broken is not None:
+            errors.add(f"{write.field}.key", broken)
+    if write.format is None:
+        kept = current.format if current is not None else ConfigFormat.TEXT
+        if kept is not checked_in:
+            assert write.value is not None
+            check_formatted(write.value, kept, f"{write.field}.value", errors)
+
+
+def _item_order(violation: FieldViolation) -> tuple[int, str]:
+    """Violations by item (`items.3.key` before `items.10.value`), then by field."""
+    parts = violation.field.split(".")
+    index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+    return index, violation.field
+
+
+async def _stored_formats(
+    store: Store, actor: Principal, ns: NamespaceKey, keys: list[str]
+) -> dict[str, ConfigFormat]:
+    """The formats stored now of those of `keys` that exist in a namespace the actor may
+    write (none of another owner's: its write is refused anyway, and says nothing of it)."""
+    if not keys:
+        return {}
+    async with store.reader() as uow:
+        namespace = await uow.configs.namespace(ns)
+        if namespace is None or not actor.may(Action.UPDATE, RESOURCE, namespace.owner_id):
+            return {}
+        found = await uow.configs.get_many(ns, keys)
+    return {key: config.format for key, config in found.items()}
+
+
+async def _format_violations(
+    checks: list[tuple[CheckedWrite, ConfigFormat]],
+) -> list[FieldViolation]:
+    """What the values of a batch break in the formats given, each naming its item."""
+    parsed = [(w, fmt) for w, fmt in checks if fmt is not ConfigFormat.TEXT]
+
+    def run() -> list[FieldViolation]:
+        errors = ViolationCollector()
+        for write, fmt in parsed:
+            assert write.value is not None
+            check_formatted(write.value, fmt, f"{write.field}.value", errors)
+        return errors.violations
+
+    if sum(len(w.value or "") for w, _ in parsed) <= FORMAT_INLINE_BYTES:
+        return run()
+    return await asyncio.to_thread(run)
+
+
+async def revert_namespace(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    revision: object,
+    owner_id: str | None = None,
+) -> NamespaceChanges:
+    """Make a namespace hold what it held at an earlier `revision`, as one new revision
+    (nothing is written when it holds that already); what changed, as a watch sees it."""
+    ns = check_namespace(cluster_id, config_type, name)
+    target = check_revision(revision)
+    async with store.writer() as uow:
+        now = now_ms()
+        namespace = await _locked(uow, actor, ns, create=False, owner_id=owner_id, now=now)
+        if target > namespace.revision:
+            raise NotFound(REVISION, f"{ns}@{target}")
+        then = await uow.configs.state_at(ns, target)
+        now_held = {c.key: c for c in await uow.configs.all(ns)}
+        created: list[Config] = []
+        updated: list[Config] = []
+        deleted = sorted(set(now_held) - set(then))
+        restored = [
+            old
+            for key, old in sorted(then.items())
+            if key not in now_held
+            or (now_held[key].value, now_held[key].format) != (old.value, old.format)
+        ]
+        if not restored and not deleted:
+            return NamespaceChanges(ns, namespace.revision, namespace.revision, [], [])
+        revision_now = await _bump(uow, ns, namespace, now)
+        history = [
+            Change(revision_now, key, ChangeKind.DELETE, None, actor.principal_id, now)
+            for key in deleted
+        ]
+        for old in restored:
+            assert old.value is not None and old.format is not None
+            was = now_held.get(old.key)
+            if was is None:
+                created.append(Config(old.key, old.value, now, now, revision_now, old.format))
+                kind = ChangeKind.CREATE
+            else:
+                at = max(now, was.updated_at)
+                updated.append(
+                    Config(old.key, old.value, was.created_at, at, revision_now, old.format)
+                )
+                kind = ChangeKind.UPDATE
+            history.append(
+                Change(revision_now, old.key, kind, old.value, actor.principal_id, now, old.format)
+            )
+        await uow.configs.put_many(ns, created, updated)
+        await uow.configs.delete_many(ns, deleted)
+        await uow.configs.record_many(ns, history)
+        await _audit_all(uow, actor, ns, history, {"revertedTo": target})
+        await uow.commit()
+    configs = sorted(created + updated, key=lambda c: c.key)
+    return NamespaceChanges(ns, namespace.revision, revision_now, configs, deleted)
+
+
+async def _audit_all(
+    uow: UnitOfWork,
+    actor: Principal,
+    ns: NamespaceKey,
+    history: list[Change],
+    extra: dict[str, object],
+) -> None:
+    """Record each parameter's change of one revision, as `_audit` does one."""
+    actions = {
+        ChangeKind.CREATE: AuditAction.CREATE,
+        ChangeKind.UPDATE: AuditAction.UPDATE,
+        ChangeKind.DELETE: AuditAction.DELETE,
+    }
+    await record_many(
+        uow,
+        actor,
+        [
+            (
+                actions[change.kind],
+                ResourceType.CONFIG,
+                f"{ns}/{change.key}",
+                {
+                    "clusterId": ns.cluster_id,
+                    "name": ns.name,
+                    "configKey": change.key,
+                    "revision": change.revision,
+                    **extra,
+                },
+            )
+            for change in history
+        ],
+    )
 
 
 async def list_configs(
@@ -322,6 +620,7 @@ async def _watched_changes(
 
     async def load() -> tuple[Namespace | None, list[Config], list[str]]:
         async with store.reader() as uow:
+            await uow.configs.snapshot()  # a batch committed between two reads: none of it
             namespace = await uow.configs.namespace(ns)
             if namespace is None or namespace.revision <= since:
                 return namespace, [], []

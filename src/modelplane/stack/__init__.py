@@ -74,12 +74,28 @@ def plan(
 def apply(
     client: Client, changes: Plan, *, on_change: Callable[[Change], None] | None = None
 ) -> None:
-    """Run the changes in order; ApplyError tells which one failed and how many ran."""
+    """Run the changes in order; ApplyError tells which one failed and how many ran.
+
+    Consecutive changes of one batch (a service's parameters) run as one call: all of them
+    or none, and ApplyError names the first of them.
+    """
     ids = Ids()
-    for done, change in enumerate(changes.changes):
+    todo = changes.changes
+    done = 0
+    while done < len(todo):
+        change = todo[done]
+        group = [change]
+        if change.batch is not None:
+            while done + len(group) < len(todo) and todo[done + len(group)].batch is change.batch:
+                group.append(todo[done + len(group)])
         try:
-            change.run(client, ids)
+            if change.batch is not None:
+                change.batch.run(client, [c.item for c in group])
+            else:
+                change.run(client, ids)
         except Exception as exc:
             raise ApplyError(change, done, exc) from exc
-        if on_change is not None:
-            on_change(change)
+        for applied in group:
+            if on_change is not None:
+                on_change(applied)
+        done += len(group)

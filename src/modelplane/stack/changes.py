@@ -49,15 +49,26 @@ class Ids:
 Run = Callable[[Client, Ids], None]
 
 
+class Batch:
+    """Changes that run together as one call: the consecutive changes of a plan that hold
+    the same batch run as `run(client, [their items])` instead of one by one (the
+    parameters of one service, so that they make one revision)."""
+
+    def __init__(self, run: Callable[[Client, list[Any]], None]) -> None:
+        self.run = run
+
+
 @dataclass(frozen=True)
 class Change:
-    """One resource to create, update or delete."""
+    """One resource to create, update or delete; with a `batch`, its `item` runs in it."""
 
     action: Action
     kind: str
     name: str
     run: Run
     fields: tuple[FieldDiff, ...] = ()
+    batch: Batch | None = None
+    item: Any = None
 
     def describe(self) -> list[str]:
         """The change as diff lines: `+ kind name`, then one indented line per field."""

@@ -1,5 +1,8 @@
 """Planning the `configs` of a stack: each service's parameters, key by key.
 
+The changes of one service are listed key by key but run as one batch (`client.configs.
+batch`): one revision, so that its watchers never see a half-applied service.
+
 An entry's `ownerId` is sent with every write into its namespace (and names the owner of
 one never written), so that an admin may write into a member's namespace; a namespace
 owned by someone else than the `ownerId` declared stops the plan. Pruning an undeclared
@@ -8,8 +11,10 @@ namespace names the owner it was listed with.
 
 from __future__ import annotations
 
+from typing import Any
+
 from modelplane.client import Client
-from modelplane.stack.changes import Action, Change, FieldDiff, Ids, Plan, Run
+from modelplane.stack.changes import Action, Batch, Change, FieldDiff, Ids, Plan, Run
 from modelplane.stack.spec import ConfigsSpec, StackError
 
 
@@ -20,11 +25,24 @@ def _put(cluster: str, service: str, key: str, value: str, owner_id: str | None)
     return run
 
 
-def _delete(cluster: str, service: str, key: str, owner_id: str | None) -> Change:
+def _batch(cluster: str, service: str, owner_id: str | None) -> Batch:
+    """The batch of one service's changes: items `(key, value)` to set, `(key, None)` to
+    delete."""
+
+    def run(client: Client, items: list[Any]) -> None:
+        values = {key: value for key, value in items if value is not None}
+        deleted = [key for key, value in items if value is None]
+        client.configs.batch(cluster, service, values, delete=deleted, owner_id=owner_id)
+
+    return Batch(run)
+
+
+def _delete(cluster: str, service: str, key: str, owner_id: str | None, batch: Batch) -> Change:
     def run(client: Client, _ids: Ids) -> None:
         client.configs.delete(cluster, service, key, owner_id=owner_id)
 
-    return Change(Action.DELETE, "config", f"{cluster}/{service}/{key}", run)
+    label = f"{cluster}/{service}/{key}"
+    return Change(Action.DELETE, "config", label, run, batch=batch, item=(key, None))
 
 
 def plan_configs(client: Client, specs: list[ConfigsSpec], plan: Plan, *, prune: bool) -> None:
@@ -41,23 +59,27 @@ def plan_configs(client: Client, specs: list[ConfigsSpec], plan: Plan, *, prune:
                 f"not {spec.owner_id}"
             )
         now = client.configs.get_namespace(spec.cluster, spec.service).values
+        batch = _batch(spec.cluster, spec.service, spec.owner_id)
         for key, value in spec.values.items():
             label = f"{spec.cluster}/{spec.service}/{key}"
             run = _put(spec.cluster, spec.service, key, value, spec.owner_id)
             if key not in now:
-                plan.add(
-                    Change(Action.CREATE, "config", label, run, (FieldDiff("value", None, value),))
-                )
+                diff = (FieldDiff("value", None, value),)
+                action = Action.CREATE
             elif now[key] != value:
                 diff = (FieldDiff("value", now[key], value),)
-                plan.add(Change(Action.UPDATE, "config", label, run, diff))
+                action = Action.UPDATE
+            else:
+                continue
+            plan.add(Change(action, "config", label, run, diff, batch, (key, value)))
         if prune:
             for key in sorted(set(now) - set(spec.values)):
-                plan.add(_delete(spec.cluster, spec.service, key, spec.owner_id))
+                plan.add(_delete(spec.cluster, spec.service, key, spec.owner_id, batch))
     if prune:
         for (cluster, name), owner_id in owners.items():
             if (cluster, name) in declared:
                 continue
             values = client.configs.get_namespace(cluster, name).values
+            batch = _batch(cluster, name, owner_id)
             for key in sorted(values):
-                plan.add(_delete(cluster, name, key, owner_id))
+                plan.add(_delete(cluster, name, key, owner_id, batch))

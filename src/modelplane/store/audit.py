@@ -27,6 +27,20 @@ def _event(row: Any) -> AuditEvent:
     )
 
 
+def _row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "at": event.at,
+        "actor_id": event.actor_id,
+        "face": event.face,
+        "request_id": event.request_id,
+        "action": event.action.value,
+        "resource_type": event.resource_type.value,
+        "resource_id": event.resource_id,
+        "details": event.details,
+    }
+
+
 class AuditRepository:
     """Audit events inside one unit of work: added with a change, listed newest first."""
 
@@ -35,20 +49,12 @@ class AuditRepository:
 
     async def add(self, event: AuditEvent) -> None:
         """Record one event in the current transaction."""
-        await self._conn.execute(
-            _ADD,
-            {
-                "event_id": event.event_id,
-                "at": event.at,
-                "actor_id": event.actor_id,
-                "face": event.face,
-                "request_id": event.request_id,
-                "action": event.action.value,
-                "resource_type": event.resource_type.value,
-                "resource_id": event.resource_id,
-                "details": event.details,
-            },
-        )
+        await self._conn.execute(_ADD, _row(event))
+
+    async def add_many(self, events: list[AuditEvent]) -> None:
+        """Record events in the current transaction, in one statement."""
+        if events:
+            await self._conn.execute(_ADD, [_row(event) for event in events])
 
     async def page(self, flt: AuditFilter, *, before: str | None, limit: int) -> list[AuditEvent]:
         """Up to `limit` matching events, newest first, older than event `before`."""

@@ -1,4 +1,9 @@
-"""The repository of dynamic parameters: namespaces, their parameters and their history."""
+"""The repository of dynamic parameters: namespaces, their parameters and their history.
+
+The history holds one row per parameter changed at each revision (a batch or a revert
+changes several at one revision), with the value and format written, so that the state at
+any revision is the newest row of each key at or before it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from modelplane.domain.config_formats import ConfigFormat
 from modelplane.domain.configs import Change, ChangeKind, Config, Namespace, NamespaceKey
 from modelplane.store.engine import Connection
 from modelplane.store.sql import insert_for
 from modelplane.store.tables import config_history, config_namespaces, configs
 
 N, C, H = config_namespaces.c, configs.c, config_history.c
+_CHUNK = 500  # keys per IN (...) list: far below every driver's limit of parameters
 
 
 def _of(table_c: Any, key: NamespaceKey) -> sa.ColumnElement[bool]:
@@ -25,6 +32,19 @@ def _config(row: Any) -> Config:
         created_at=row.created_at,
         updated_at=row.updated_at,
         revision=row.revision,
+        format=ConfigFormat(row.format),
+    )
+
+
+def _change(row: Any) -> Change:
+    return Change(
+        revision=row.revision,
+        key=row.config_key,
+        kind=ChangeKind(row.kind),
+        value=row.value,
+        actor_id=row.actor_id,
+        at=row.at,
+        format=ConfigFormat(row.format) if row.format is not None else None,
     )
 
 
@@ -34,6 +54,18 @@ class ConfigRepository:
     def __init__(self, conn: Connection, *, is_postgres: bool) -> None:
         self._conn = conn
         self._is_postgres = is_postgres
+
+    async def snapshot(self) -> None:
+        """Make every later read of this (read) transaction see one state of the store.
+
+        SQLite does so anyway (a read transaction reads one snapshot); PostgreSQL's
+        default, READ COMMITTED, gives each statement its own, so a write that commits
+        between two reads would show in the second only. Call before the first read.
+        """
+        if self._is_postgres:
+            await self._conn.execute(
+                sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            )
 
     async def namespace(self, key: NamespaceKey, *, lock: bool = False) -> Namespace | None:
         """A namespace; with `lock`, other writers of it wait until this one commits."""
@@ -97,26 +129,60 @@ class ConfigRepository:
         row = (await self._conn.execute(query)).first()
         return _config(row) if row is not None else None
 
+    async def get_many(self, key: NamespaceKey, config_keys: list[str]) -> dict[str, Config]:
+        """The parameters of `config_keys` that exist, by key."""
+        found: dict[str, Config] = {}
+        for start in range(0, len(config_keys), _CHUNK):
+            chunk = config_keys[start : start + _CHUNK]
+            query = sa.select(configs).where(_of(C, key), C.config_key.in_(chunk))
+            found.update((row.config_key, _config(row)) for row in await self._conn.execute(query))
+        return found
+
     async def put(self, key: NamespaceKey, config: Config, *, new: bool) -> None:
         """Insert (`new`) or overwrite a parameter."""
-        values = {
-            "value": config.value,
-            "revision": config.revision,
-            "updated_at": config.updated_at,
-        }
-        if new:
+        await self.put_many(key, [config] if new else [], [] if new else [config])
+
+    async def put_many(
+        self, key: NamespaceKey, created: list[Config], updated: list[Config]
+    ) -> None:
+        """Insert the `created` parameters and overwrite the `updated` ones."""
+        if created:
             await self._conn.execute(
-                configs.insert().values(
-                    cluster_id=key.cluster_id,
-                    name=key.name,
-                    config_key=config.key,
-                    created_at=config.created_at,
-                    **values,
-                )
+                configs.insert(),
+                [
+                    {
+                        "cluster_id": key.cluster_id,
+                        "name": key.name,
+                        "config_key": c.key,
+                        "created_at": c.created_at,
+                        "value": c.value,
+                        "format": c.format.value,
+                        "revision": c.revision,
+                        "updated_at": c.updated_at,
+                    }
+                    for c in created
+                ],
             )
-        else:
+        if updated:
             await self._conn.execute(
-                configs.update().where(_of(C, key), C.config_key == config.key).values(**values)
+                configs.update()
+                .where(_of(C, key), C.config_key == sa.bindparam("b_key"))
+                .values(
+                    value=sa.bindparam("b_value"),
+                    format=sa.bindparam("b_format"),
+                    revision=sa.bindparam("b_revision"),
+                    updated_at=sa.bindparam("b_updated_at"),
+                ),
+                [
+                    {
+                        "b_key": c.key,
+                        "b_value": c.value,
+                        "b_format": c.format.value,
+                        "b_revision": c.revision,
+                        "b_updated_at": c.updated_at,
+                    }
+                    for c in updated
+                ],
             )
 
     async def delete(self, key: NamespaceKey, config_key: str) -> int:
@@ -126,20 +192,63 @@ class ConfigRepository:
         )
         return int(result.rowcount)
 
+    async def delete_many(self, key: NamespaceKey, config_keys: list[str]) -> int:
+        """Delete parameters; how many rows went."""
+        gone = 0
+        for start in range(0, len(config_keys), _CHUNK):
+            chunk = config_keys[start : start + _CHUNK]
+            result = await self._conn.execute(
+                configs.delete().where(_of(C, key), C.config_key.in_(chunk))
+            )
+            gone += int(result.rowcount)
+        return gone
+
     async def record(self, key: NamespaceKey, change: Change) -> None:
         """Add a history entry."""
+        await self.record_many(key, [change])
+
+    async def record_many(self, key: NamespaceKey, changes: list[Change]) -> None:
+        """Add history entries."""
+        if not changes:
+            return
         await self._conn.execute(
-            config_history.insert().values(
-                cluster_id=key.cluster_id,
-                name=key.name,
-                revision=change.revision,
-                config_key=change.key,
-                kind=change.kind.value,
-                value=change.value,
-                actor_id=change.actor_id,
-                at=change.at,
-            )
+            config_history.insert(),
+            [
+                {
+                    "cluster_id": key.cluster_id,
+                    "name": key.name,
+                    "revision": change.revision,
+                    "config_key": change.key,
+                    "kind": change.kind.value,
+                    "value": change.value,
+                    "format": change.format.value if change.format is not None else None,
+                    "actor_id": change.actor_id,
+                    "at": change.at,
+                }
+                for change in changes
+            ],
         )
+
+    async def state_at(self, key: NamespaceKey, revision: int) -> dict[str, Change]:
+        """The newest history entry of each key at or before `revision` that is not a
+        delete: the parameters the namespace held at `revision`, by key."""
+        h2 = config_history.alias("h2")
+        newest = (
+            sa.select(sa.func.max(h2.c.revision))
+            .where(
+                _of(h2.c, key),
+                h2.c.config_key == H.config_key,
+                h2.c.revision <= revision,
+            )
+            .scalar_subquery()
+        )
+        query = sa.select(config_history).where(
+            _of(H, key),
+            H.revision <= revision,
+            H.revision == newest,
+            H.kind != ChangeKind.DELETE.value,
+        )
+        return {row.config_key: _change(row) for row in await self._conn.execute(query)}
 
     async def page(self, key: NamespaceKey, *, offset: int, limit: int) -> tuple[list[Config], int]:
         """A page of parameters in key order, and how many there are."""
@@ -183,15 +292,5 @@ class ConfigRepository:
         query = sa.select(config_history).where(_of(H, key))
         if config_key is not None:
             query = query.where(H.config_key == config_key)
-        query = query.order_by(H.revision.desc()).limit(limit)
-        return [
-            Change(
-                revision=row.revision,
-                key=row.config_key,
-                kind=ChangeKind(row.kind),
-                value=row.value,
-                actor_id=row.actor_id,
-                at=row.at,
-            )
-            for row in await self._conn.execute(query)
-        ]
+        query = query.order_by(H.revision.desc(), H.config_key).limit(limit)
+        return [_change(row) for row in await self._conn.execute(query)]

@@ -339,6 +339,8 @@ configs = sa.Table(
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("config_key", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+    # `text`, `json`, `yaml` or `properties` (domain/config_formats.py); 0011 added it.
+    sa.Column("format", sa.String(16), nullable=False, server_default="text"),
     sa.Column("revision", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
@@ -349,15 +351,18 @@ configs = sa.Table(
     ),
 )
 
+# One row per parameter changed at a revision: a batch or a revert changes several at one
+# (0011 made `config_key` part of the key, and added `format`: None for a delete).
 config_history = sa.Table(
     "config_history",
     metadata,
     sa.Column("cluster_id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("revision", sa.BigInteger, primary_key=True),
-    sa.Column("config_key", sa.String(100), nullable=False),
+    sa.Column("config_key", sa.String(100), primary_key=True),
     sa.Column("kind", sa.String(8), nullable=False),
     sa.Column("value", sa.Text),
+    sa.Column("format", sa.String(16)),
     sa.Column("actor_id", sa.String(36), nullable=False),
     sa.Column("at", sa.BigInteger, nullable=False),
     sa.ForeignKeyConstraint(

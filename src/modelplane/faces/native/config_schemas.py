@@ -10,22 +10,72 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from modelplane.domain.config_formats import FORMATS, ConfigFormat
 from modelplane.domain.configs import (
+    BATCH_MAX,
     CONFIG_TYPE,
     Change,
     ChangeKind,
     Config,
+    ConfigWrite,
     Namespace,
     NamespaceChanges,
     NamespaceState,
+    WriteOp,
 )
 from modelplane.faces.native.llm_schemas import WireModel
+
+_FORMAT = (
+    "The format the value must parse in: `text` (anything), `json`, `yaml` (one document, "
+    "safe types only) or `properties` (Java `.properties`). Absent: a new parameter is "
+    "`text`, an existing one keeps its format"
+)
 
 
 class ConfigValueIn(WireModel):
     """Body of `PUT /v1/configs/{cluster}/{configType}/{name}/{key}`."""
 
     value: str = Field(description="Any text up to 64 KiB without NUL characters (often JSON)")
+    format: str | None = Field(
+        default=None, description=_FORMAT, json_schema_extra={"enum": list(FORMATS)}
+    )
+
+
+class ConfigWriteIn(WireModel):
+    """One item of a batch: set a parameter, or delete it."""
+
+    key: str = Field(description="The parameter's key; once per batch")
+    op: str = Field(
+        default=WriteOp.SET.value,
+        description="`set` (the default) or `delete`",
+        json_schema_extra={"enum": [o.value for o in WriteOp]},
+    )
+    value: str | None = Field(
+        default=None, description="For a `set`: the value, up to 64 KiB; absent for a `delete`"
+    )
+    format: str | None = Field(
+        default=None,
+        description=f"For a `set`: {_FORMAT[0].lower()}{_FORMAT[1:]}; absent for a `delete`",
+        json_schema_extra={"enum": list(FORMATS)},
+    )
+
+    def write(self) -> ConfigWrite:
+        """The item as the service takes it."""
+        return ConfigWrite(key=self.key, op=self.op, value=self.value, format=self.format)
+
+
+class ConfigBatchIn(WireModel):
+    """Body of `POST /v1/configs/{cluster}/{configType}/{name}:batch`."""
+
+    items: list[ConfigWriteIn] = Field(
+        description=f"1..{BATCH_MAX} sets and deletes, each key once; applied together"
+    )
+
+
+class RevertIn(WireModel):
+    """Body of `POST /v1/configs/{cluster}/{configType}/{name}:revert`."""
+
+    revision: int = Field(description="The earlier revision whose parameters to hold again")
 
 
 class ConfigOut(BaseModel):
@@ -36,6 +86,7 @@ class ConfigOut(BaseModel):
     createdAt: int = Field(description="Epoch milliseconds")
     updatedAt: int = Field(description="Epoch milliseconds")
     revision: int = Field(description="The namespace revision of the parameter's last change")
+    format: ConfigFormat = Field(description="The format its values are checked in")
 
 
 class NamespaceOut(BaseModel):
@@ -70,6 +121,7 @@ class ChangeOut(BaseModel):
     key: str
     kind: ChangeKind
     value: str | None = Field(description="The value written; null for a delete")
+    format: ConfigFormat | None = Field(description="The format written; null for a delete")
     actorId: str = Field(description="The principal that made the change")
     at: int = Field(description="Epoch milliseconds")
 
@@ -78,6 +130,17 @@ class HistoryOut(BaseModel):
     """Changes, newest first."""
 
     changes: list[ChangeOut]
+
+
+class ChangesOut(BaseModel):
+    """What one write changed: the new revision, the parameters set and the keys deleted."""
+
+    revision: int = Field(
+        description="The namespace's revision now: the new one, or the one it had when "
+        "nothing needed to change"
+    )
+    configs: list[ConfigOut] = Field(description="The parameters set, in key order")
+    deleted: list[str] = Field(description="The keys deleted, sorted")
 
 
 class WatchOut(BaseModel):
@@ -107,6 +170,7 @@ def render_config(config: Config) -> dict[str, Any]:
         "createdAt": config.created_at,
         "updatedAt": config.updated_at,
         "revision": config.revision,
+        "format": config.format.value,
     }
 
 
@@ -144,6 +208,7 @@ def render_change(change: Change) -> dict[str, Any]:
         "key": change.key,
         "kind": change.kind.value,
         "value": change.value,
+        "format": change.format.value if change.format is not None else None,
         "actorId": change.actor_id,
         "at": change.at,
     }

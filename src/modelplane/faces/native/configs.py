@@ -1,11 +1,13 @@
-"""Routes of /v1/configs/{cluster}/service/{name}: dynamic parameters, their history, and
-watching a namespace (long-poll JSON or a server-sent event stream).
+"""Routes of /v1/configs/{cluster}/service/{name}: dynamic parameters, batches of them,
+reverting a namespace, their history, and watching a namespace (long-poll JSON or a
+server-sent event stream).
 
 Each handler parses, calls one service, renders. Domain errors name the fields as this
 face's path and body do (`cluster`, `key`, `value`, …).
 
 A key may hold `/`, raw or as `%2F`: `{key:path}` takes the rest of the path. Routing sees
-the decoded path, so the `:watch`, `:history` and `/history` routes check the raw path:
+the decoded path, so the `:watch`, `:history`, `:batch`, `:revert` and `/history` routes
+check the raw path:
 `…/a%2Fhistory` is the key `a/history`, not the history of `a`.
 """
 
@@ -21,6 +23,7 @@ from fastapi import Header, Path, Query, Request
 from starlette.responses import Response
 
 from modelplane.domain.configs import (
+    BATCH_MAX,
     CLUSTER_PATTERN,
     CONFIG_TYPE,
     KEY_PATTERN,
@@ -31,11 +34,14 @@ from modelplane.domain.errors import DomainError, InvalidArgument
 from modelplane.faces.event_stream import EventStream, comment, event, wants_events
 from modelplane.faces.jsonresponse import JsonResponse, json_bytes
 from modelplane.faces.native.config_schemas import (
+    ChangesOut,
+    ConfigBatchIn,
     ConfigOut,
     ConfigValueIn,
     HistoryOut,
     NamespaceListOut,
     NamespaceOut,
+    RevertIn,
     WatchOut,
     render_change,
     render_changes,
@@ -289,6 +295,79 @@ async def namespace_history(
     return await _history(request, cluster, config_type, name, None, limit)
 
 
+@router.post(
+    _NS + ":batch",
+    response_model=ChangesOut,
+    description="Set and delete several parameters of the namespace at once, as one "
+    f"revision: 1..{BATCH_MAX} items, each `{{key, op, value, format}}` (`op` `set`, the "
+    "default, or `delete`), each key once. Every item is checked first: any bad item is "
+    "400 naming it (`items.3.value`: a value that does not parse in its format, with line "
+    "and column), a `delete` of a key that does not exist included, and nothing is written. "
+    "Then all of them commit together: the revision goes up by one, watchers wake once and "
+    "read the whole batch, never a part of it, and the history holds one entry per item at "
+    "that revision. The first writer of a namespace owns it, as with `PUT` (`ownerId` "
+    "likewise); a batch of deletes only needs the namespace to exist (404).",
+)
+async def write_batch(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    body: ConfigBatchIn,
+    request: Request,
+    owner_id: NamedOwner = None,
+) -> Response:
+    """Set and delete several parameters as one revision."""
+    if not _raw_tail_is(request, ":batch"):  # `%3Abatch`: part of the name (refused)
+        name += ":batch"
+    ctx = context(request)
+    changes = await service.write_batch(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        items=[item.write() for item in body.items],
+        owner_id=owner_id,
+    )
+    return JsonResponse(render_changes(changes))
+
+
+@router.post(
+    _NS + ":revert",
+    response_model=ChangesOut,
+    description="Make the namespace hold again exactly what it held at an earlier "
+    "`revision` (0: before the first write, no parameters), as one new revision: the "
+    "parameters added since are deleted, the changed ones get their value and format back, "
+    "the deleted ones are created again. Every change is kept in the history, so every "
+    "revision up to the current one can be reverted to; a revision beyond it is 404. When "
+    "the namespace already holds that state nothing is written, and the answer carries the "
+    "current revision and no changes. Audited like every write (each parameter's event "
+    "says `revertedTo`); `ownerId` as for `PUT`.",
+)
+async def revert_namespace(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    body: RevertIn,
+    request: Request,
+    owner_id: NamedOwner = None,
+) -> Response:
+    """Revert a namespace to an earlier revision."""
+    if not _raw_tail_is(request, ":revert"):  # `%3Arevert`: part of the name (refused)
+        name += ":revert"
+    ctx = context(request)
+    changes = await service.revert_namespace(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        revision=body.revision,
+        owner_id=owner_id,
+    )
+    return JsonResponse(render_changes(changes))
+
+
 @router.get(
     _NS,
     response_model=NamespaceOut,
@@ -370,7 +449,10 @@ async def get_config(
         201: {"model": ConfigOut, "description": "Created"},
     },
     description="Set a parameter: created when missing (201), changed when present (200). "
-    "The first writer of a namespace owns it (or the `ownerId` an admin names). A member "
+    "With `format` the value must parse in it (400 naming `value`, with line and column) "
+    "and the parameter keeps that format; without, a new parameter is `text` and an "
+    "existing one keeps its own, which the value must parse in. The first writer of a "
+    "namespace owns it (or the `ownerId` an admin names). A member "
     "writing into another owner's namespace gets 409 (the name is taken); an admin must "
     "name its owner with `ownerId` (412 otherwise).",
 )
@@ -394,6 +476,7 @@ async def put_config(
         key=key,
         value=body.value,
         owner_id=owner_id,
+        format=body.format,
     )
     return JsonResponse(render_config(config), status_code=201 if created else 200)
 
