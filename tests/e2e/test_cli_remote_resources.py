@@ -260,6 +260,25 @@ def test_a_label_is_promoted_rolled_back_and_read_from_the_cli(cli: Cli) -> None
     assert "label production removed" in cli.ok("prompts", "unlabel", "greet", "-l", "production")
     assert_error(cli("prompts", "get", "greet", "--label", "production"), 3, "production")
     assert_error(cli("prompts", "promote", "greet", "--version", "1", "--label", "Bad"), 6, "label")
+    (cli.cwd / "chat.yaml").write_text(
+        "- role: system\n  content: Answer in ${language}.\n- role: user\n  content: ${q}\n"
+    )
+    (cli.cwd / "config.json").write_text('{"model": "gpt-4o-mini", "temperature": 0}')
+    chat = cli.json(
+        "prompts", "create", "--name", "qa", "--messages-file", str(cli.cwd / "chat.yaml"),
+        "--config-file", str(cli.cwd / "config.json"),
+    )  # fmt: skip
+    assert chat["kind"] == "chat" and chat["config"]["model"] == "gpt-4o-mini"
+    filled = cli.json("prompts", "render", "qa", "--var", "language=Welsh", "--var", "q=Why?")
+    assert filled["messages"] == [
+        {"role": "system", "content": "Answer in Welsh."},
+        {"role": "user", "content": "Why?"},
+    ]
+    (cli.cwd / "bad.yaml").write_text("role: user\n")
+    assert_error(
+        cli("prompts", "create", "--name", "x", "--messages-file", str(cli.cwd / "bad.yaml")),
+        2, "list of messages",
+    )  # fmt: skip
     assert "deleted workspace cli-labels" in cli.ok("workspaces", "delete", "cli-labels")
 
 

@@ -290,6 +290,36 @@ async def test_labels_are_moved_read_and_rendered_through_the_sdk(
         await sdk.prompts.set_label(ws, "greeting", "latest", version=1)
 
 
+async def test_a_chat_template_is_created_and_rendered_through_the_sdk(
+    sdk: AsyncClient, client: httpx.AsyncClient
+) -> None:
+    ws = (await client.post("/v1/workspaces", json={"name": "C"})).json()["workspaceId"]
+    messages = [
+        {"role": "system", "content": "Answer in ${language}."},
+        {"role": "user", "content": "${question}"},
+    ]
+    created = await sdk.prompts.create(
+        ws, "qa", messages=messages, config={"model": "gpt-4o-mini", "temperature": 0}
+    )
+    assert created.kind == "chat" and created.messages is not None
+    assert [m.role for m in created.messages] == ["system", "user"]
+    rendered = await sdk.prompts.render(ws, "qa", {"language": "Welsh", "question": "Why?"})
+    assert rendered.chat_messages() == [
+        {"role": "system", "content": "Answer in Welsh."},
+        {"role": "user", "content": "Why?"},
+    ]
+    assert rendered.config == {"model": "gpt-4o-mini", "temperature": 0}
+    updated = await sdk.prompts.update(ws, "qa", config={})
+    assert (updated.version, updated.config) == (2, None)
+    text = await sdk.prompts.create(ws, "plain", "Hi ${who}")
+    assert text.kind == "text" and text.messages is None
+    plain = await sdk.prompts.render(ws, "plain", {"who": "Al"})
+    assert plain.chat_messages() == [{"role": "user", "content": "Hi Al"}]
+    with pytest.raises(InvalidArgument) as caught:
+        await sdk.prompts.create(ws, "bad", messages=[{"role": "robot", "content": "x"}])
+    assert [d.field for d in caught.value.details] == ["messages.0.role"]
+
+
 async def test_templates_are_reached_by_name_and_a_taken_name_raises_already_exists(
     sdk: AsyncClient, client: httpx.AsyncClient
 ) -> None:

@@ -187,6 +187,10 @@ async def test_prompt_template_life_cycle(client: httpx.AsyncClient) -> None:
         "updatedAt": created["createdAt"],
         "createdBy": admin_id,
         "updatedBy": admin_id,
+        "labels": ["latest"],
+        "kind": "text",
+        "messages": None,
+        "config": None,
     }
     url = f"/v1/workspaces/{ws}/prompt-templates/{template_id}"
     assert (await client.get(url)).json() == created
@@ -306,6 +310,8 @@ async def test_render_fills_variables_and_reports_unused_ones(client: httpx.Asyn
         "missing": [],
         "unused": ["extra", "more"],
         "version": 1,
+        "messages": None,
+        "config": None,
     }
     plain = await make_template(client, ws, content="no variables, but $${x}")
     url = f"/v1/workspaces/{ws}/prompt-templates/{plain['promptTemplateId']}:render"
@@ -463,7 +469,10 @@ async def test_both_bad_fields_are_named_at_once(client: httpx.AsyncClient) -> N
     assert fields(response) == ["name", "content"]
     missing = await client.post(f"/v1/workspaces/{ws}/prompt-templates", json={})
     assert missing.status_code == 400
-    assert sorted(fields(missing)) == ["content", "name"]
+    assert fields(missing) == ["name"]  # the body's shape is checked first
+    no_text = await client.post(f"/v1/workspaces/{ws}/prompt-templates", json={"name": "n"})
+    assert no_text.status_code == 400 and fields(no_text) == ["content"]
+    assert "messages" in no_text.json()["message"]
 
 
 # --- built-in System templates --------------------------------------------------------------

@@ -9,6 +9,7 @@ the few values the domain reads back (a group's default model lives in its confi
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import enum
 import types
@@ -49,7 +50,7 @@ def build(hint: Any, *, filled: bool) -> Any:
         return tuple(build(a, filled=filled) for a in args)
     if origin in (list, set, frozenset):
         return origin([build(args[0], filled=filled)] if filled else [])
-    if origin is dict:
+    if origin in (dict, collections.abc.Mapping):
         return {build(args[0], filled=True): build(args[1], filled=filled)} if filled else {}
     cls = origin or hint
     if isinstance(cls, type) and issubclass(cls, enum.Enum):

@@ -46,6 +46,7 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.LlmStatus, "StatusOut"),
     (models.LlmTemplate, "LlmTemplateOut"),
     (models.LlmTemplatePage, "ListLlmTemplatesOut"),
+    (models.Message, "MessageOut"),
     (models.ModelGroup, "ModelGroupOut"),
     (models.ModelGroup, "ModelGroupSummaryOut"),
     (models.ModelGroupPage, "ListModelGroupsOut"),

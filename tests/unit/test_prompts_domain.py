@@ -15,7 +15,9 @@ from modelplane.domain.prompts import (
     NAME_MAX,
     RENDERED_MAX_BYTES,
     VERSION_MAX,
+    Body,
     TemplateType,
+    check_text,
     check_version,
     first_in_list_order,
     is_template_id,
@@ -26,6 +28,11 @@ from modelplane.domain.prompts import (
 )
 from modelplane.domain.system_prompts import parse, system_templates
 from modelplane.domain.workspaces import new_workspace
+
+
+def text(content: str) -> Body:
+    """The body of a text template."""
+    return Body.of(content=content, messages=None, config=None)
 
 
 @pytest.mark.parametrize(
@@ -155,20 +162,20 @@ def test_the_size_reckoned_beforehand_is_the_size_of_the_text(
 )
 def test_bad_name_or_content_names_the_field(name: str, content: str, field: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
-        new_template(workspace_id="ws", name=name, content=content, actor_id="a", now_ms=1)
+        check_text(name, content)
     assert [v.field for v in caught.value.violations] == [field]
 
 
 def test_limits_are_inclusive() -> None:
     template = new_template(
-        workspace_id="ws", name="n" * NAME_MAX, content="c" * CONTENT_MAX, actor_id="a", now_ms=1
+        workspace_id="ws", name="n" * NAME_MAX, body=text("c" * CONTENT_MAX), actor_id="a", now_ms=1
     )
     assert is_template_id(template.prompt_template_id) and template.version == 1
 
 
 def test_a_new_version_keeps_what_is_not_given() -> None:
-    first = new_template(workspace_id="ws", name="n", content="${a}", actor_id="a", now_ms=1)
-    second = next_version(first, name=None, content="${b} ${a}", actor_id="b", now_ms=5)
+    first = new_template(workspace_id="ws", name="n", body=text("${a}"), actor_id="a", now_ms=1)
+    second = next_version(first, name=None, body=text("${b} ${a}"), actor_id="b", now_ms=5)
     assert (second.version, second.name, second.variables) == (2, "n", ("b", "a"))
     assert (second.created_by, second.updated_by, second.created_at) == ("a", "b", 1)
 

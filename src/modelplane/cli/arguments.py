@@ -62,19 +62,34 @@ def read_stdin(what: str) -> str:
     return sys.stdin.read()
 
 
-def read_mapping(path: str) -> dict[str, Any]:
-    """A JSON or YAML file (or stdin, `-`) that holds one object."""
+def read_document(path: str) -> Any:
+    """What a JSON or YAML file (or stdin, `-`) holds."""
     import yaml
 
     text = read_text(path)
     try:
-        data = yaml.safe_load(text)  # YAML 1.1 reads JSON too
+        return yaml.safe_load(text)  # YAML 1.1 reads JSON too
     except yaml.YAMLError as exc:
         problem = " ".join(str(exc).split())
         raise CommandError(f"{path}: not valid JSON or YAML: {problem}") from None
+
+
+def read_mapping(path: str) -> dict[str, Any]:
+    """A JSON or YAML file (or stdin, `-`) that holds one object."""
+    data = read_document(path)
     if not isinstance(data, dict):
         raise CommandError(f"{path}: must hold an object (key: value), not {_kind(data)}")
     return {str(k): v for k, v in data.items()}
+
+
+def read_messages(path: str) -> list[dict[str, str]]:
+    """A JSON or YAML file (or stdin, `-`) that holds a list of chat messages."""
+    data = read_document(path)
+    if not isinstance(data, list) or not all(
+        isinstance(m, dict) and set(m) == {"role", "content"} for m in data
+    ):
+        raise CommandError(f"{path}: must hold a list of messages, each with a role and a content")
+    return [{"role": str(m["role"]), "content": str(m["content"])} for m in data]
 
 
 def string_values(data: dict[str, Any], source: str) -> dict[str, str]:

@@ -52,6 +52,16 @@ TemplateArgument = Annotated[
     str, typer.Argument(help="The template's id or name", callback=arguments.non_empty)
 ]
 Content = Annotated[str | None, typer.Option(help="The template's text")]
+MessagesFile = Annotated[
+    str | None,
+    typer.Option(
+        help="A chat template's messages: a JSON or YAML list of {role, content} (- for stdin)"
+    ),
+]
+ConfigFile = Annotated[
+    str | None,
+    typer.Option(help="The version's config: a JSON or YAML object ({} clears it)"),
+]
 ContentFile = Annotated[
     str | None, typer.Option("--file", "-f", help="Read the text from a file (- for stdin)")
 ]
@@ -113,17 +123,25 @@ def create(
     name: Annotated[str, typer.Option(help="The template's name")],
     content: Content = None,
     file: ContentFile = None,
+    messages_file: MessagesFile = None,
+    config_file: ConfigFile = None,
     owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Create a template; its ${name} placeholders become its variables."""
+    """Create a text template, or a chat template from --messages-file; its ${name}
+    placeholders become its variables."""
     with session(url, token) as client:
         text = content_of(content, file)
-        if text is None:
-            text = arguments.read_stdin("--content or --file")
-        emit(client.prompts.create(workspace, name, text, owner_id=owner_id), output)
+        messages = arguments.read_messages(messages_file) if messages_file else None
+        if text is None and messages is None:
+            text = arguments.read_stdin("--content, --file or --messages-file")
+        config = arguments.read_mapping(config_file) if config_file else None
+        created = client.prompts.create(
+            workspace, name, text, messages=messages, config=config, owner_id=owner_id
+        )
+        emit(created, output)
 
 
 @app.command("update")
@@ -133,18 +151,29 @@ def update(
     name: Annotated[str | None, typer.Option(help="A new name")] = None,
     content: Content = None,
     file: ContentFile = None,
+    messages_file: MessagesFile = None,
+    config_file: ConfigFile = None,
     owner_id: arguments.OwnerIdOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Write a new version with the name or text given; the old one stays readable."""
+    """Write a new version with the name, text, messages or config given; the old one
+    stays readable."""
     with session(url, token) as client:
         text = content_of(content, file)
-        if name is None and text is None:
-            raise CommandError("give --name, --content or --file")
+        messages = arguments.read_messages(messages_file) if messages_file else None
+        config = arguments.read_mapping(config_file) if config_file else None
+        if name is None and text is None and messages is None and config is None:
+            raise CommandError("give --name, --content, --file, --messages-file or --config-file")
         updated = client.prompts.update(
-            workspace, template_id, name=name, content=text, owner_id=owner_id
+            workspace,
+            template_id,
+            name=name,
+            content=text,
+            messages=messages,
+            config=config,
+            owner_id=owner_id,
         )
         emit(updated, output)
 

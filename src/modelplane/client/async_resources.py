@@ -294,14 +294,24 @@ class AsyncPrompts:
         return await self._send(call)
 
     async def create(
-        self, workspace_id: str, name: str, content: str, *, owner_id: str | None = None
+        self,
+        workspace_id: str,
+        name: str,
+        content: str | None = None,
+        *,
+        messages: Sequence[Mapping[str, str]] | None = None,
+        config: Mapping[str, Any] | None = None,
+        owner_id: str | None = None,
     ) -> PromptTemplate:
-        """Create a template (version 1); its `${name}` placeholders become `variables`.
+        """Create a template (version 1): a text (`content`) or a chat template (`messages`,
+        each `{"role": …, "content": …}`), with an optional `config`; its `${name}`
+        placeholders become `variables`.
 
         `owner_id` names the workspace's owner: an admin writing into another principal's
         workspace must (`FailedPrecondition` otherwise).
         """
-        return await self._send(calls.create_prompt_template(workspace_id, name, content, owner_id))
+        call = calls.create_prompt_template(workspace_id, name, content, owner_id, messages, config)
+        return await self._send(call)
 
     async def update(
         self,
@@ -310,15 +320,19 @@ class AsyncPrompts:
         *,
         name: str | None = None,
         content: str | None = None,
+        messages: Sequence[Mapping[str, str]] | None = None,
+        config: Mapping[str, Any] | None = None,
         owner_id: str | None = None,
     ) -> PromptTemplate:
-        """Write a new version with the fields given; the old one stays readable.
+        """Write a new version with the fields given (`content` makes it a text template,
+        `messages` a chat one, `config={}` clears the config); the old one stays readable.
 
         `owner_id` as for `create`.
         """
-        return await self._send(
-            calls.update_prompt_template(workspace_id, template_id, name, content, owner_id)
+        call = calls.update_prompt_template(
+            workspace_id, template_id, name, content, owner_id, messages, config
         )
+        return await self._send(call)
 
     async def delete(
         self,

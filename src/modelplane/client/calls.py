@@ -189,11 +189,25 @@ def get_prompt_template(
     )
 
 
+def _messages(messages: Sequence[Mapping[str, str]] | None) -> list[dict[str, str]] | None:
+    return None if messages is None else [dict(m) for m in messages]
+
+
 def create_prompt_template(
-    workspace_id: str, name: str, content: str, owner_id: str | None
+    workspace_id: str,
+    name: str,
+    content: str | None,
+    owner_id: str | None,
+    messages: Sequence[Mapping[str, str]] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> Call[PromptTemplate]:
     """`POST …/prompt-templates`; `ownerId` names the workspace's owner."""
-    body = {"name": name, "content": content}
+    body = given(
+        name=name,
+        content=content,
+        messages=_messages(messages),
+        config=dict(config) if config is not None else None,
+    )
     return Call(
         "POST",
         _templates(workspace_id),
@@ -209,14 +223,22 @@ def update_prompt_template(
     name: str | None,
     content: str | None,
     owner_id: str | None,
+    messages: Sequence[Mapping[str, str]] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> Call[PromptTemplate]:
     """`PATCH …/prompt-templates/{id}`: a new version with the fields given."""
+    body = given(
+        name=name,
+        content=content,
+        messages=_messages(messages),
+        config=dict(config) if config is not None else None,
+    )
     return Call(
         "PATCH",
         _template(workspace_id, template_id),
         PromptTemplate.model_validate,
         params=given(ownerId=owner_id),
-        json=given(name=name, content=content),
+        json=body,
     )
 
 

@@ -106,8 +106,16 @@ class ModelGroupPage(ApiModel):
         return self.model_groups
 
 
+class Message(ApiModel):
+    """One message of a chat template."""
+
+    role: str
+    content: str
+
+
 class PromptTemplate(ApiModel):
-    """A prompt template at one version."""
+    """A prompt template at one version: a text (`kind` "text"), or chat `messages`
+    (`kind` "chat", `content` showing them as `role: content` blocks); its `config`."""
 
     prompt_template_id: str
     workspace_id: str
@@ -121,6 +129,9 @@ class PromptTemplate(ApiModel):
     created_by: str
     updated_by: str
     labels: tuple[str, ...] = ()  # the labels that point at this version; `latest`: current
+    kind: str = "text"
+    messages: tuple[Message, ...] | None = None
+    config: dict[str, Any] | None = None
 
 
 class PromptLabel(ApiModel):
@@ -238,13 +249,23 @@ class PromptTemplatePage(ApiModel):
 
 
 class Rendered(ApiModel):
-    """A filled template: its text, the variables left unfilled and the names not used."""
+    """A filled template: its text (a chat template's filled `messages` too), the variables
+    left unfilled, the names not used, and the version's `config`."""
 
     text: str
     variables: tuple[str, ...]
     missing: tuple[str, ...]
     unused: tuple[str, ...]
     version: int
+    messages: tuple[Message, ...] | None = None
+    config: dict[str, Any] | None = None
+
+    def chat_messages(self) -> list[dict[str, str]]:
+        """The filled messages as the `openai` and `anthropic` SDKs take them (a text
+        template's text as one user message)."""
+        if self.messages is None:
+            return [{"role": "user", "content": self.text}]
+        return [{"role": m.role, "content": m.content} for m in self.messages]
 
 
 class Config(ApiModel):

@@ -296,14 +296,24 @@ class Prompts:
         return self._send(call)
 
     def create(
-        self, workspace_id: str, name: str, content: str, *, owner_id: str | None = None
+        self,
+        workspace_id: str,
+        name: str,
+        content: str | None = None,
+        *,
+        messages: Sequence[Mapping[str, str]] | None = None,
+        config: Mapping[str, Any] | None = None,
+        owner_id: str | None = None,
     ) -> PromptTemplate:
-        """Create a template (version 1); its `${name}` placeholders become `variables`.
+        """Create a template (version 1): a text (`content`) or a chat template (`messages`,
+        each `{"role": …, "content": …}`), with an optional `config`; its `${name}`
+        placeholders become `variables`.
 
         `owner_id` names the workspace's owner: an admin writing into another principal's
         workspace must (`FailedPrecondition` otherwise).
         """
-        return self._send(calls.create_prompt_template(workspace_id, name, content, owner_id))
+        call = calls.create_prompt_template(workspace_id, name, content, owner_id, messages, config)
+        return self._send(call)
 
     def update(
         self,
@@ -312,15 +322,19 @@ class Prompts:
         *,
         name: str | None = None,
         content: str | None = None,
+        messages: Sequence[Mapping[str, str]] | None = None,
+        config: Mapping[str, Any] | None = None,
         owner_id: str | None = None,
     ) -> PromptTemplate:
-        """Write a new version with the fields given; the old one stays readable.
+        """Write a new version with the fields given (`content` makes it a text template,
+        `messages` a chat one, `config={}` clears the config); the old one stays readable.
 
         `owner_id` as for `create`.
         """
-        return self._send(
-            calls.update_prompt_template(workspace_id, template_id, name, content, owner_id)
+        call = calls.update_prompt_template(
+            workspace_id, template_id, name, content, owner_id, messages, config
         )
+        return self._send(call)
 
     def delete(
         self,

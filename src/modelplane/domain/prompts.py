@@ -15,10 +15,19 @@ import operator
 import re
 import secrets
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import compress, filterfalse
+from typing import Any
 
+from modelplane.domain.chat_prompts import (
+    ChatMessage,
+    PromptKind,
+    chat_text,
+    check_config,
+    check_messages,
+)
 from modelplane.domain.errors import (
     AlreadyExists,
     FieldViolation,
@@ -63,15 +72,20 @@ class PromptTemplate:
     created_by: str
     updated_by: str
     labels: tuple[str, ...] = ()  # the labels that point at this version (`latest` too)
+    kind: PromptKind = PromptKind.TEXT
+    messages: tuple[ChatMessage, ...] = ()  # a chat template's; `content` shows them as text
+    config: Mapping[str, Any] | None = None  # read with the prompt (model, sampling, …)
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A filled template, the names left unfilled, and the names given but not used."""
+    """A filled template (a chat template's messages too), the names left unfilled, and
+    the names given but not used."""
 
     text: str
     missing: tuple[str, ...]
     unused: tuple[str, ...]
+    messages: tuple[ChatMessage, ...] = ()
 
 
 def new_template_id() -> str:
@@ -117,44 +131,93 @@ def check_text(name: str | None, content: str | None) -> None:
     errors.raise_if_any()
 
 
+@dataclass(frozen=True, slots=True)
+class Body:
+    """What a version holds besides its name: a text or chat messages, and a config."""
+
+    kind: PromptKind
+    content: str
+    messages: tuple[ChatMessage, ...]
+    config: Mapping[str, Any] | None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        content: str | None,
+        messages: Sequence[ChatMessage] | None,
+        config: Mapping[str, Any] | None,
+        was: Body | None = None,
+    ) -> Body:
+        """The body given (`content` or `messages`, not both), checked; for an update, what
+        is not given stays as `was` holds it (an empty `config` clears it)."""
+        if content is not None and messages is not None:
+            raise InvalidArgument.of("messages", "give content (a text) or messages, not both")
+        if config is not None:
+            check_config(config)
+        kept_config = was.config if was is not None and config is None else (config or None)
+        if messages is not None:
+            check_messages(messages, content_max=CONTENT_MAX)
+            chat = tuple(messages)
+            return cls(PromptKind.CHAT, chat_text(chat), chat, kept_config)
+        if content is None:
+            if was is None:
+                raise InvalidArgument.of(
+                    "content", "required: give content (a text) or messages (a chat template)"
+                )
+            return cls(was.kind, was.content, was.messages, kept_config)
+        check_text(None, content)
+        return cls(PromptKind.TEXT, content, (), kept_config)
+
+
 def new_template(
-    *, workspace_id: str, name: str, content: str, actor_id: str, now_ms: int
+    *, workspace_id: str, name: str, body: Body, actor_id: str, now_ms: int
 ) -> PromptTemplate:
-    """Validate and build version 1 of a custom template."""
-    check_text(name, content)
+    """Build version 1 of a custom template (`body` checked by `Body.of`)."""
+    check_text(name, None)
     return PromptTemplate(
         prompt_template_id=new_template_id(),
         workspace_id=workspace_id,
         name=name,
-        content=content,
-        variables=variables_of(content),
+        content=body.content,
+        variables=variables_of(body.content),
         type=TemplateType.CUSTOM,
         version=1,
         created_at=now_ms,
         updated_at=now_ms,
         created_by=actor_id,
         updated_by=actor_id,
+        kind=body.kind,
+        messages=body.messages,
+        config=body.config,
     )
 
 
+def body_of(template: PromptTemplate) -> Body:
+    """What a template's version holds besides its name."""
+    return Body(template.kind, template.content, template.messages, template.config)
+
+
 def next_version(
-    template: PromptTemplate, *, name: str | None, content: str | None, actor_id: str, now_ms: int
+    template: PromptTemplate, *, name: str | None, body: Body, actor_id: str, now_ms: int
 ) -> PromptTemplate:
-    """The template's next version with the given fields changed."""
-    check_text(name, content)
-    new_content = content if content is not None else template.content
+    """The template's next version with the name (if given) and `body`."""
+    check_text(name, None)
     return PromptTemplate(
         prompt_template_id=template.prompt_template_id,
         workspace_id=template.workspace_id,
         name=name if name is not None else template.name,
-        content=new_content,
-        variables=variables_of(new_content),
+        content=body.content,
+        variables=variables_of(body.content),
         type=template.type,
         version=template.version + 1,
         created_at=template.created_at,
         updated_at=max(now_ms, template.updated_at),
         created_by=template.created_by,
         updated_by=actor_id,
+        kind=body.kind,
+        messages=body.messages,
+        config=body.config,
     )
 
 
@@ -227,6 +290,25 @@ def render(
         parts[i], parts[i + 1] = ("${" + name + "}" if value is None else value), ""
     unused = tuple(filterfalse(counts.__contains__, values))
     return Rendered(text="".join(parts), missing=missing, unused=unused)
+
+
+def render_template(
+    template: PromptTemplate,
+    values: dict[str, str],
+    *,
+    allow_partial: bool = False,
+    max_bytes: int = RENDERED_MAX_BYTES,
+) -> Rendered:
+    """Fill a template: its text, and each message of a chat template (checked once, on
+    the messages as one text: every missing variable named, the size bounded)."""
+    whole = render(template.content, values, allow_partial=allow_partial, max_bytes=max_bytes)
+    if template.kind is not PromptKind.CHAT:
+        return whole
+    filled = tuple(
+        ChatMessage(m.role, render(m.content, values, allow_partial=True, max_bytes=max_bytes).text)
+        for m in template.messages
+    )
+    return Rendered(whole.text, whole.missing, whole.unused, messages=filled)
 
 
 def name_taken(name: str, workspace_id: str) -> AlreadyExists:

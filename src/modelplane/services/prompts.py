@@ -6,11 +6,13 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from modelplane.domain.audit import AuditAction, ResourceType
+from modelplane.domain.chat_prompts import ChatMessage
 from modelplane.domain.errors import DomainError, InvalidArgument, NotFound, PermissionDenied
 from modelplane.domain.principals import Principal
 from modelplane.domain.prompt_diff import TextDiff, unified_diff
@@ -24,15 +26,18 @@ from modelplane.domain.prompts import (
     PROMPT_TEMPLATE,
     RENDERED_MAX_BYTES,
     VERSION_MAX,
+    Body,
     PromptTemplate,
     Rendered,
     TemplateType,
+    body_of,
+    check_text,
     check_version,
     first_in_list_order,
     is_template_id,
     new_template,
     next_version,
-    render,
+    render_template,
 )
 from modelplane.domain.system_prompts import system_template, system_templates
 from modelplane.domain.workspaces import MemberRole
@@ -120,14 +125,19 @@ async def create_prompt_template(
     actor: Principal,
     workspace_id: str,
     name: str,
-    content: str,
+    content: str | None = None,
+    messages: Sequence[ChatMessage] | None = None,
+    config: Mapping[str, Any] | None = None,
     owner_id: str | None = None,
 ) -> PromptTemplate:
-    """Create a custom template (version 1) in a workspace the actor may write into
-    (`owner_id` names another principal's workspace's owner: admins).
+    """Create a custom template (version 1) holding a text (`content`) or chat `messages`,
+    with an optional `config`, in a workspace the actor may write into (`owner_id` names
+    another principal's workspace's owner: admins).
 
     It is created after every template already there, so that it sorts last in lists.
     """
+    check_text(name, content)
+    body = Body.of(content=content, messages=messages, config=config)
     async with store.writer() as uow:
         await workspace_to_write(
             uow, actor, workspace_id, owner_id=owner_id, needs=MemberRole.AUTHOR, doing=WRITING
@@ -136,7 +146,7 @@ async def create_prompt_template(
         template = new_template(
             workspace_id=workspace_id,
             name=name,
-            content=content,
+            body=body,
             actor_id=actor.principal_id,
             now_ms=first_in_list_order(now_ms(), newest),
         )
@@ -287,13 +297,16 @@ async def update_prompt_template(
     template_id: str,
     name: str | None = None,
     content: str | None = None,
+    messages: Sequence[ChatMessage] | None = None,
+    config: Mapping[str, Any] | None = None,
     owner_id: str | None = None,
 ) -> PromptTemplate:
-    """Write a new version with the given fields; the old text stays as a version.
+    """Write a new version with the given fields (`content` makes it a text template,
+    `messages` a chat one; an empty `config` clears it); the old one stays as a version.
 
-    An update that changes nothing (the same name and content) writes no version.
-    `owner_id` as for a create.
+    An update that changes nothing writes no version. `owner_id` as for a create.
     """
+    check_text(name, content)
     async with store.writer() as uow:
         await workspace_to_write(
             uow, actor, workspace_id, owner_id=owner_id, needs=MemberRole.AUTHOR, doing=WRITING
@@ -301,10 +314,11 @@ async def update_prompt_template(
         current = await uow.prompts.get_template(workspace_id, template_id, lock=True)
         if current is None:
             raise template_missing(template_id)
+        body = Body.of(content=content, messages=messages, config=config, was=body_of(current))
         changed = next_version(
-            current, name=name, content=content, actor_id=actor.principal_id, now_ms=now_ms()
+            current, name=name, body=body, actor_id=actor.principal_id, now_ms=now_ms()
         )
-        if (changed.name, changed.content) == (current.name, current.content):
+        if (changed.name, body) == (current.name, body_of(current)):
             labels = await uow.prompt_labels.labels_of(current.prompt_template_id)
             return with_labels(current, labels, current_version=current.version)
         await uow.prompts.save_template(changed)
@@ -317,7 +331,7 @@ async def update_prompt_template(
             {
                 "workspaceId": workspace_id,
                 "version": changed.version,
-                "fields": named(name=name, content=content),
+                "fields": named(name=name, content=content, messages=messages, config=config),
             },
         )
         await uow.commit()
@@ -392,8 +406,8 @@ async def render_prompt_template(
         label=label,
     )
     work = partial(
-        render,
-        template.content,
+        render_template,
+        template,
         variables,
         allow_partial=allow_partial,
         max_bytes=max_rendered_bytes,

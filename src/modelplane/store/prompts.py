@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from modelplane.domain.chat_prompts import ChatMessage, PromptKind
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.prompts import PROMPT_TEMPLATE, PromptTemplate, TemplateType, name_taken
 from modelplane.domain.workspaces import WORKSPACE, MemberRole, Workspace
@@ -36,6 +37,27 @@ def _workspace(row: Any) -> Workspace:
     )
 
 
+def _messages(stored: Any) -> tuple[ChatMessage, ...]:
+    return tuple(ChatMessage(m["role"], m["content"]) for m in stored or ())
+
+
+def _stored_messages(template: PromptTemplate) -> list[dict[str, str]] | None:
+    if template.kind is not PromptKind.CHAT:
+        return None
+    return [{"role": m.role, "content": m.content} for m in template.messages]
+
+
+def _body(template: PromptTemplate) -> dict[str, Any]:
+    """The columns of a version's text, messages and config."""
+    return {
+        "content": template.content,
+        "variables": list(template.variables),
+        "kind": template.kind.value,
+        "messages": _stored_messages(template),
+        "config": dict(template.config) if template.config is not None else None,
+    }
+
+
 def _template(row: Any, *, version: Any = None) -> PromptTemplate:
     """A template from its row, or as it was at `version` (a versions row)."""
     source = version if version is not None else row
@@ -51,6 +73,9 @@ def _template(row: Any, *, version: Any = None) -> PromptTemplate:
         updated_at=source.created_at if version is not None else row.updated_at,
         created_by=row.created_by,
         updated_by=source.created_by if version is not None else row.updated_by,
+        kind=PromptKind(source.kind),
+        messages=_messages(source.messages),
+        config=source.config,
     )
 
 
@@ -203,8 +228,7 @@ class PromptRepository:
                     prompt_template_id=template.prompt_template_id,
                     workspace_id=template.workspace_id,
                     name=template.name,
-                    content=template.content,
-                    variables=list(template.variables),
+                    **_body(template),
                     version=template.version,
                     created_at=template.created_at,
                     updated_at=template.updated_at,
@@ -223,8 +247,7 @@ class PromptRepository:
                 .where(prompt_templates.c.prompt_template_id == template.prompt_template_id)
                 .values(
                     name=template.name,
-                    content=template.content,
-                    variables=list(template.variables),
+                    **_body(template),
                     version=template.version,
                     updated_at=template.updated_at,
                     updated_by=template.updated_by,
@@ -247,8 +270,7 @@ class PromptRepository:
                     prompt_template_id=template.prompt_template_id,
                     version=template.version,
                     name=template.name,
-                    content=template.content,
-                    variables=list(template.variables),
+                    **_body(template),
                     created_at=template.updated_at,
                     created_by=template.updated_by,
                 )

@@ -226,7 +226,8 @@ workspace_members = sa.Table(
         index=True,
     ),
     sa.Column("added_at", sa.BigInteger, nullable=False),
-    # `reader` or `editor` (domain.workspaces.MemberRole); members before 0008 are readers.
+    # `reader`, `author` or `editor` (domain.workspaces.MemberRole); members before 0008 are
+    # readers.
     sa.Column("role", sa.String(16), nullable=False, server_default="reader"),
 )
 
@@ -248,6 +249,11 @@ prompt_templates = sa.Table(
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Column("created_by", sa.String(36), nullable=False),
     sa.Column("updated_by", sa.String(36), nullable=False),
+    # `text` or `chat` (domain.chat_prompts.PromptKind), a chat template's messages as
+    # [{role, content}], and the version's config (migration 0012).
+    sa.Column("kind", sa.String(8), nullable=False, server_default="text"),
+    sa.Column("messages", sa.JSON, nullable=True),
+    sa.Column("config", sa.JSON, nullable=True),
 )
 # A name is taken once per workspace (migration 0009 renamed earlier duplicates).
 sa.Index(
@@ -279,6 +285,9 @@ prompt_template_versions = sa.Table(
     sa.Column("variables", sa.JSON, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("created_by", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False, server_default="text"),
+    sa.Column("messages", sa.JSON, nullable=True),
+    sa.Column("config", sa.JSON, nullable=True),
 )
 
 # A label points at one version of a template (migration 0010).

@@ -6,10 +6,12 @@ the variable grammar) is checked by the domain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from modelplane.domain.chat_prompts import MESSAGES_MAX, ChatMessage, PromptKind
 from modelplane.domain.prompts import PromptTemplate, Rendered, TemplateType
 from modelplane.domain.workspaces import MemberRole, Workspace
 from modelplane.faces.native.llm_schemas import WireModel
@@ -73,21 +75,57 @@ class MemberIn(WireModel):
     )
 
 
+class MessageIn(WireModel):
+    """One message of a chat template."""
+
+    role: str = Field(description="`system`, `developer`, `user` or `assistant`")
+    content: str = Field(description="Its text, with `${name}` placeholders")
+
+    def message(self) -> ChatMessage:
+        """The domain's message."""
+        return ChatMessage(self.role, self.content)
+
+
+_MESSAGES = (
+    f"A chat template's messages (1..{MESSAGES_MAX}; 100,000 characters in all as `role: "
+    "content` blocks); not with `content`"
+)
+_CONFIG = (
+    "A JSON object read with the prompt (at most 16 KiB): `model` (a model name), "
+    "`temperature` (0..2), `top_p` (0..1), `max_tokens` (at least 1), `stop` (a string or "
+    "strings), `response_format` (an object) are checked; other names are kept as given"
+)
+
+
 class TemplateCreate(WireModel):
-    """Body of `POST /v1/workspaces/{ws}/prompt-templates`."""
+    """Body of `POST /v1/workspaces/{ws}/prompt-templates`: `content` (a text template) or
+    `messages` (a chat template)."""
 
     name: str = Field(description=_NAME)
-    content: str = Field(description=_CONTENT)
+    content: str | None = Field(default=None, description=_CONTENT)
+    messages: list[MessageIn] | None = Field(default=None, description=_MESSAGES)
+    config: dict[str, Any] | None = Field(default=None, description=_CONFIG)
+
+    def chat(self) -> list[ChatMessage] | None:
+        """The messages given, as the domain's."""
+        return None if self.messages is None else [m.message() for m in self.messages]
 
 
 class TemplatePatch(WireModel):
     """Body of `PATCH …/prompt-templates/{id}`: the fields given (not null) change.
 
-    Every update writes a new immutable version; the old text stays readable.
+    Every update writes a new immutable version; the old one stays readable. `content`
+    makes the new version a text template, `messages` a chat one; `config: {}` clears it.
     """
 
     name: str | None = Field(default=None, description=_NAME)
     content: str | None = Field(default=None, description=_CONTENT)
+    messages: list[MessageIn] | None = Field(default=None, description=_MESSAGES)
+    config: dict[str, Any] | None = Field(default=None, description=_CONFIG)
+
+    def chat(self) -> list[ChatMessage] | None:
+        """The messages given, as the domain's."""
+        return None if self.messages is None else [m.message() for m in self.messages]
 
 
 class RenderIn(WireModel):
@@ -141,6 +179,13 @@ class MemberListOut(BaseModel):
     members: list[MemberOut]
 
 
+class MessageOut(BaseModel):
+    """One message of a chat template."""
+
+    role: str
+    content: str
+
+
 class PromptTemplateOut(BaseModel):
     """A prompt template at one version."""
 
@@ -160,6 +205,12 @@ class PromptTemplateOut(BaseModel):
     labels: list[str] = Field(
         description="The labels that point at this version; `latest` marks the current one"
     )
+    kind: PromptKind = Field(description="`text`, or `chat` (it holds `messages`)")
+    messages: list[MessageOut] | None = Field(
+        description="A chat template's messages (null for a text template); `content` shows "
+        "them as `role: content` blocks"
+    )
+    config: dict[str, Any] | None = Field(description="The version's config, if it has one")
 
 
 class PromptTemplateListOut(BaseModel):
@@ -187,6 +238,11 @@ class RenderOut(BaseModel):
     missing: list[str] = Field(description="Variables left unfilled (only with `allowPartial`)")
     unused: list[str] = Field(description="Names given that the template does not use")
     version: int = Field(description="The version that was rendered")
+    messages: list[MessageOut] | None = Field(
+        description="A chat template's messages, filled (null for a text template); `text` "
+        "shows them as `role: content` blocks"
+    )
+    config: dict[str, Any] | None = Field(description="The rendered version's config")
 
 
 class DiffEndOut(BaseModel):
@@ -248,7 +304,14 @@ def render_template(template: PromptTemplate) -> dict[str, Any]:
         "createdBy": template.created_by,
         "updatedBy": template.updated_by,
         "labels": list(template.labels),
+        "kind": template.kind.value,
+        "messages": _messages(template.messages) if template.kind is PromptKind.CHAT else None,
+        "config": template.config,
     }
+
+
+def _messages(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in messages]
 
 
 def render_template_page(page: TemplatePage) -> dict[str, Any]:
@@ -269,6 +332,8 @@ def render_rendered(template: PromptTemplate, rendered: Rendered) -> dict[str, A
         "missing": list(rendered.missing),
         "unused": list(rendered.unused),
         "version": template.version,
+        "messages": _messages(rendered.messages) if template.kind is PromptKind.CHAT else None,
+        "config": template.config,
     }
 
 

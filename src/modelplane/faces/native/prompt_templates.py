@@ -58,7 +58,8 @@ TemplateRef = Annotated[
     "",
     status_code=201,
     response_model=PromptTemplateOut,
-    description="Create a `Custom` template (version 1) in a workspace the caller may write "
+    description="Create a `Custom` template (version 1) holding a text (`content`) or chat "
+    "`messages`, with an optional `config`, in a workspace the caller may write "
     "into: its owner, its `author` and `editor` members (403 for a `reader`), admins "
     "naming its owner with `ownerId` (412 otherwise). `name` 1..255 and `content` "
     "1..100,000 characters.\n\n" + VARIABLE_GRAMMAR,
@@ -74,6 +75,8 @@ async def create_prompt_template(
         workspace_id=workspace_id,
         name=body.name,
         content=body.content,
+        messages=body.chat(),
+        config=body.config,
         owner_id=owner_id,
     )
     return JsonResponse(render_template(template), status_code=201)
@@ -153,6 +156,8 @@ async def update_prompt_template(
         template_id=prompt_template_id,
         name=body.name,
         content=body.content,
+        messages=body.chat(),
+        config=body.config,
         owner_id=owner_id,
     )
     return JsonResponse(render_template(template))
