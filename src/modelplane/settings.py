@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # Open watches (long polls and event streams) per principal and in all, per replica.
     max_watches_per_principal: int = Field(default=100, ge=1)
     max_watches: int = Field(default=800, ge=1)
+    # Who watches a namespace (store/config_listeners.py): this replica's id in the list
+    # (absent: `hostname:pid`); how often its watchers' changes are written (the list lags
+    # by up to that); after how long without a word from a replica its watchers are dropped.
+    replica_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$")
+    listeners_flush_seconds: float = Field(default=1.0, gt=0, le=60, allow_inf_nan=False)
+    listeners_stale_seconds: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
     max_rendered_bytes: int = Field(
         default=RENDERED_MAX_BYTES, ge=1024, le=MAX_RENDERED_BYTES_CEILING
     )

@@ -212,12 +212,17 @@ async def test_every_kind_of_change_records_one_event(
                resource_type="config", resource_id=key)  # fmt: skip
     await c.do("DELETE", f"{base}/rate", action="delete", resource_type="config",
                resource_id=key)  # fmt: skip
+    gray = {"items": [{"key": "rate", "value": "cfg-value-gray"}], "labels": ["canary"]}
+    await c.do("PUT", f"{base}:candidate", json=gray, status=201, action="create",
+               resource_type="config_candidate", resource_id="cn-hangzhou/service/svc")  # fmt: skip
+    await c.do("DELETE", f"{base}:candidate", action="delete",
+               resource_type="config_candidate", resource_id="cn-hangzhou/service/svc")  # fmt: skip
     await c.do("DELETE", f"/v1/principals/{bob}", action="delete", resource_type="principal",
                resource_id=bob)  # fmt: skip
 
     # No secret, anywhere: not the inline LLM secret, the provider keys, a token or a pair.
     text = (await client.get("/v1/audit-events", params={"pageSize": 500})).text
-    values = ("cfg-value-one", "cfg-value-two")  # parameter values are not logged either
+    values = ("cfg-value-one", "cfg-value-two", "cfg-value-gray")  # nor are parameter values
     hidden = (INLINE_SECRET, PROVIDER_KEY, NEW_PROVIDER_KEY, issued["token"], *values)
     for secret in (*hidden, pair["accessKeySecret"]):
         assert secret not in text, secret

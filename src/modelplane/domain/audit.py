@@ -15,6 +15,7 @@ class AuditAction(StrEnum):
     DELETE = "delete"
     REVOKE = "revoke"
     ROTATE = "rotate"
+    PROMOTE = "promote"
 
 
 class ResourceType(StrEnum):
@@ -29,6 +30,7 @@ class ResourceType(StrEnum):
     WORKSPACE_MEMBER = "workspace_member"
     PROMPT_TEMPLATE = "prompt_template"
     CONFIG = "config"
+    CONFIG_CANDIDATE = "config_candidate"
     PRINCIPAL = "principal"
     API_KEY = "api_key"
     ACCESS_KEY = "access_key"

@@ -282,3 +282,159 @@ def check_revision(value: object, field: str = "revision") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= REVISION_MAX:
         raise InvalidArgument.of(field, f"must be a whole number 0..{REVISION_MAX}")
     return value
+
+
+# --- gray releases: a candidate served to some clients only -----------------------------------
+
+CANDIDATE = "ConfigCandidate"
+LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+LABELS_MAX = 20  # client labels one candidate targets
+_LABEL = re.compile(LABEL_PATTERN)
+LABEL_RULE = "1..64 of [A-Za-z0-9._-], starting with a letter or digit"
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateItem:
+    """One change of a candidate: set `key` to `value` in `format` (resolved when the
+    candidate was written: the declared one, else the parameter's own then), or delete it."""
+
+    key: str
+    op: WriteOp
+    value: str | None  # None for a delete
+    format: ConfigFormat | None  # None for a delete
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A namespace's open gray release: changes served only to clients whose label is in
+    `labels`, until promoted (one revision for everyone) or dropped.
+
+    `version` is the namespace's candidate counter when it was last written: it grows with
+    every create, replace, promote and drop, so it never repeats within a namespace.
+    """
+
+    key: NamespaceKey
+    candidate_id: str
+    version: int
+    labels: list[str]
+    items: list[CandidateItem]
+    base_revision: int  # the namespace's revision when it was last written
+    created_by: str
+    created_at: int
+    updated_at: int
+
+    def targets(self, label: str | None) -> bool:
+        """Whether a client with `label` is served this candidate."""
+        return label is not None and label in self.labels
+
+
+@dataclass(frozen=True, slots=True)
+class GrayView:
+    """A namespace as one client sees it: the base revision, and the candidate applied on
+    top when the client's label is targeted (`candidate` None otherwise).
+
+    The pair (`revision`, `candidate_version`) is what the client holds: a watch from it
+    answers when either moves (`candidate_version` 0: no candidate served)."""
+
+    state: NamespaceState
+    candidate: Candidate | None
+
+    @property
+    def candidate_version(self) -> int:
+        """The version of the candidate served; 0 when none is."""
+        return self.candidate.version if self.candidate is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class GrayChanges:
+    """What a watcher with a client label is sent: the changes after what it held, or,
+    with `full`, every parameter as it sees the namespace now (the candidate it held
+    changed, so what it held cannot be patched: it replaces it)."""
+
+    changes: NamespaceChanges
+    candidate: Candidate | None
+    full: bool
+
+    @property
+    def candidate_version(self) -> int:
+        """The version of the candidate served; 0 when none is."""
+        return self.candidate.version if self.candidate is not None else 0
+
+
+def check_client_label(label: str | None, field: str = "clientLabel") -> str | None:
+    """A client label (`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`), or None when none is given;
+    else InvalidArgument naming `field`."""
+    if label is None:
+        return None
+    if not _LABEL.fullmatch(label):
+        raise InvalidArgument.of(field, LABEL_RULE)
+    return label
+
+
+def check_labels(labels: object) -> list[str]:
+    """The labels a candidate targets: 1..`LABELS_MAX` distinct labels, each named
+    (`labels.2`) when it breaks the grammar or repeats."""
+    if not isinstance(labels, list) or not 1 <= len(labels) <= LABELS_MAX:
+        raise InvalidArgument.of("labels", f"must hold 1..{LABELS_MAX} client labels")
+    errors = ViolationCollector()
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels):
+        if not isinstance(label, str) or not _LABEL.fullmatch(label):
+            errors.add(f"labels.{index}", LABEL_RULE)
+        elif label in seen:
+            errors.add(f"labels.{index}", f"repeats labels.{seen[label]}: a label once")
+        else:
+            seen[label] = index
+    errors.raise_if_any()
+    return [str(label) for label in labels]
+
+
+def apply_candidate(configs: Sequence[Config], candidate: Candidate, revision: int) -> list[Config]:
+    """The parameters `configs` (of the namespace at `revision`) with the candidate's sets
+    and deletes applied, in key order; a value set by the candidate carries `revision`."""
+    held = {c.key: c for c in configs}
+    for item in candidate.items:
+        if item.op is WriteOp.DELETE:
+            held.pop(item.key, None)
+            continue
+        assert item.value is not None and item.format is not None
+        was = held.get(item.key)
+        created = was.created_at if was is not None else candidate.updated_at
+        held[item.key] = Config(
+            item.key, item.value, created, candidate.updated_at, revision, item.format
+        )
+    return [held[key] for key in sorted(held)]
+
+
+def check_since_candidate(value: int, label: str | None) -> int:
+    """The candidate version a watcher holds: 0..2**63-1, and 0 without a client label."""
+    if not 0 <= value <= REVISION_MAX:
+        raise InvalidArgument.of("sinceCandidate", f"must be 0..{REVISION_MAX}")
+    if value and label is None:
+        raise InvalidArgument.of("sinceCandidate", "must be 0 without a client label")
+    return value
+
+
+# --- who is listening ---------------------------------------------------------------------
+
+
+class ListenMode(StrEnum):
+    """How a watcher listens."""
+
+    LONG_POLL = "long-poll"
+    EVENTS = "events"
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """One open watch of a namespace, on one replica: what it holds and since when."""
+
+    listener_id: str
+    replica_id: str
+    key: NamespaceKey
+    client_label: str | None
+    revision: int
+    candidate_version: int
+    principal_id: str
+    mode: ListenMode
+    since: int  # epoch milliseconds

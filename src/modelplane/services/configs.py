@@ -4,6 +4,7 @@ a namespace."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,29 +16,41 @@ from modelplane.domain.config_formats import (
     raise_unless_formatted,
 )
 from modelplane.domain.configs import (
+    CANDIDATE,
     CONFIG,
     NAMESPACE,
     REVISION_MAX,
+    Candidate,
+    CandidateItem,
     Change,
     ChangeKind,
     CheckedWrite,
     Config,
     ConfigWrite,
+    GrayChanges,
+    GrayView,
+    Listener,
+    ListenMode,
     Namespace,
     NamespaceChanges,
     NamespaceKey,
     NamespaceState,
     WriteOp,
+    apply_candidate,
     check_batch,
+    check_client_label,
     check_key,
+    check_labels,
     check_namespace,
     check_new_key,
     check_revision,
+    check_since_candidate,
     key_rule,
     value_into,
 )
 from modelplane.domain.errors import (
     AlreadyExists,
+    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     NotFound,
@@ -48,6 +61,7 @@ from modelplane.domain.principals import Action, Principal
 from modelplane.services.audit import record, record_many
 from modelplane.services.clock import now_ms
 from modelplane.services.ownership import hold_owner
+from modelplane.store.config_listeners import ListenerHandle as ListenerHandle
 from modelplane.store.uow import Store, UnitOfWork
 
 RESOURCE = "CONFIG_NAMESPACE"
@@ -75,6 +89,12 @@ class ConfigPage:
 def topic(key: NamespaceKey) -> str:
     """The change-feed topic of a namespace."""
     return f"configs/{key}"
+
+
+def candidate_topic(key: NamespaceKey) -> str:
+    """The change-feed topic of a namespace's candidate: only watchers with a client label
+    wait on it (with the namespace's own)."""
+    return f"config-candidates/{key}"
 
 
 def _visible(namespace: Namespace | None, actor: Principal) -> Namespace | None:
@@ -344,34 +364,50 @@ async def write_batch(
             _check_against(w, current.get(w.key), checked_in.get(w.index), errors)
         errors.violations.sort(key=_item_order)
         errors.raise_if_any()
-        revision = await _bump(uow, ns, namespace, now)
-        created: list[Config] = []
-        updated: list[Config] = []
-        deleted: list[str] = []
-        history: list[Change] = []
-        for w in writes:
-            was = current.get(w.key)
-            if w.op is WriteOp.DELETE:
-                deleted.append(w.key)
-                history.append(
-                    Change(revision, w.key, ChangeKind.DELETE, None, actor.principal_id, now)
-                )
-                continue
-            assert w.value is not None
-            fmt = w.format or (was.format if was is not None else ConfigFormat.TEXT)
-            if was is None:
-                created.append(Config(w.key, w.value, now, now, revision, fmt))
-                kind = ChangeKind.CREATE
-            else:
-                at = max(now, was.updated_at)
-                updated.append(Config(w.key, w.value, was.created_at, at, revision, fmt))
-                kind = ChangeKind.UPDATE
-            history.append(Change(revision, w.key, kind, w.value, actor.principal_id, now, fmt))
-        await uow.configs.put_many(ns, created, updated)
-        await uow.configs.delete_many(ns, deleted)
-        await uow.configs.record_many(ns, history)
-        await _audit_all(uow, actor, ns, history, {})
+        changes = await _apply(uow, actor, ns, namespace, now, writes, current, {})
         await uow.commit()
+    return changes
+
+
+async def _apply(
+    uow: UnitOfWork,
+    actor: Principal,
+    ns: NamespaceKey,
+    namespace: Namespace,
+    now: int,
+    writes: Sequence[CheckedWrite | CandidateItem],
+    current: dict[str, Config],
+    extra: dict[str, object],
+) -> NamespaceChanges:
+    """Write checked sets and deletes (of keys in `current`) as the (locked) namespace's
+    next revision, with their history and audit events; what changed."""
+    revision = await _bump(uow, ns, namespace, now)
+    created: list[Config] = []
+    updated: list[Config] = []
+    deleted: list[str] = []
+    history: list[Change] = []
+    for w in writes:
+        was = current.get(w.key)
+        if w.op is WriteOp.DELETE:
+            deleted.append(w.key)
+            history.append(
+                Change(revision, w.key, ChangeKind.DELETE, None, actor.principal_id, now)
+            )
+            continue
+        assert w.value is not None
+        fmt = w.format or (was.format if was is not None else ConfigFormat.TEXT)
+        if was is None:
+            created.append(Config(w.key, w.value, now, now, revision, fmt))
+            kind = ChangeKind.CREATE
+        else:
+            at = max(now, was.updated_at)
+            updated.append(Config(w.key, w.value, was.created_at, at, revision, fmt))
+            kind = ChangeKind.UPDATE
+        history.append(Change(revision, w.key, kind, w.value, actor.principal_id, now, fmt))
+    await uow.configs.put_many(ns, created, updated)
+    await uow.configs.delete_many(ns, deleted)
+    await uow.configs.record_many(ns, history)
+    await _audit_all(uow, actor, ns, history, extra)
     configs = sorted(created + updated, key=lambda c: c.key)
     return NamespaceChanges(ns, namespace.revision, revision, configs, sorted(deleted))
 
@@ -701,3 +737,454 @@ async def watch(
                 return None
         finally:
             store.feed.discard(topic(ns), woken)
+
+
+# --- gray releases ------------------------------------------------------------------------
+
+
+async def put_candidate(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    items: Sequence[ConfigWrite],
+    labels: object,
+    if_version: int | None = None,
+    owner_id: str | None = None,
+) -> tuple[Candidate, bool]:
+    """Open the namespace's candidate, or replace the open one (`if_version`: 0 only
+    create, N only replace version N); its items are checked as a batch's against the
+    namespace now. The candidate, and whether it was created."""
+    ns = check_namespace(cluster_id, config_type, name)
+    writes = check_batch(items)
+    targets = check_labels(labels)
+    if if_version is not None:
+        check_revision(if_version, "ifVersion")
+    sets = [w for w in writes if w.op is WriteOp.SET]
+    stored = await _stored_formats(store, actor, ns, [w.key for w in sets if w.format is None])
+    checked_in = {w.index: w.format or stored.get(w.key, ConfigFormat.TEXT) for w in sets}
+    found_bad = await _format_violations([(w, checked_in[w.index]) for w in sets])
+    async with store.writer() as uow:
+        now = now_ms()
+        namespace = await _locked(uow, actor, ns, create=bool(sets), owner_id=owner_id, now=now)
+        current = await uow.configs.get_many(ns, [w.key for w in writes])
+        errors = ViolationCollector(list(found_bad))
+        for w in writes:
+            _check_against(w, current.get(w.key), checked_in.get(w.index), errors)
+        errors.violations.sort(key=_item_order)
+        errors.raise_if_any()
+        existing = await uow.configs.candidate(ns)
+        _check_held(ns, existing, if_version, creating=True)
+        version = await uow.configs.bump_candidate_version(ns)
+        resolved = [
+            CandidateItem(
+                w.key,
+                w.op,
+                w.value,
+                None if w.op is WriteOp.DELETE else w.format or _format_of(current.get(w.key)),
+            )
+            for w in writes
+        ]
+        candidate = Candidate(
+            key=ns,
+            candidate_id=existing.candidate_id if existing else uuid.uuid4().hex,
+            version=version,
+            labels=targets,
+            items=resolved,
+            base_revision=namespace.revision,
+            created_by=existing.created_by if existing else actor.principal_id,
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+        )
+        await uow.configs.put_candidate(candidate)
+        uow.announce(candidate_topic(ns))
+        action = AuditAction.UPDATE if existing else AuditAction.CREATE
+        await _audit_candidate(uow, actor, action, candidate, {})
+        await uow.commit()
+    return candidate, existing is None
+
+
+def _format_of(config: Config | None) -> ConfigFormat:
+    return config.format if config is not None else ConfigFormat.TEXT
+
+
+def _check_held(
+    ns: NamespaceKey, existing: Candidate | None, version: int | None, *, creating: bool
+) -> None:
+    """Raise unless the namespace's candidate is the one the caller names: `version` 0 (to
+    create: none is open), N (that version is open), None (any; one must be open unless
+    `creating`)."""
+    if version == 0 and creating:
+        if existing is not None:
+            raise AlreadyExists(
+                CANDIDATE,
+                f"{ns} has an open candidate (version {existing.version}): replace it with "
+                f"ifVersion {existing.version}, or promote or drop it first",
+            )
+        return
+    if existing is None:
+        if creating and version is None:
+            return
+        raise NotFound(CANDIDATE, f"{ns} has no open candidate")
+    if version is not None and existing.version != version:
+        raise FailedPrecondition(
+            f"the candidate of {ns} is at version {existing.version}, not {version}: read it again"
+        )
+
+
+async def _audit_candidate(
+    uow: UnitOfWork,
+    actor: Principal,
+    action: AuditAction,
+    candidate: Candidate,
+    extra: dict[str, object],
+) -> None:
+    """Record a candidate's change: its id, version, labels and size, never its values."""
+    ns = candidate.key
+    await record(
+        uow,
+        actor,
+        action,
+        ResourceType.CONFIG_CANDIDATE,
+        str(ns),
+        {
+            "clusterId": ns.cluster_id,
+            "name": ns.name,
+            "candidateId": candidate.candidate_id,
+            "version": candidate.version,
+            "labels": list(candidate.labels),
+            "items": len(candidate.items),
+            **extra,
+        },
+    )
+
+
+async def get_candidate(
+    *, store: Store, actor: Principal, cluster_id: str, config_type: str, name: str
+) -> Candidate:
+    """The namespace's open candidate; NotFound when there is none."""
+    ns = check_namespace(cluster_id, config_type, name)
+    async with store.reader() as uow:
+        await uow.configs.snapshot()
+        visible = _visible(await uow.configs.namespace(ns), actor)
+        found = await uow.configs.candidate(ns) if visible is not None else None
+    if found is None:
+        raise NotFound(CANDIDATE, f"{ns} has no open candidate")
+    return found
+
+
+async def drop_candidate(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    version: int | None = None,
+    owner_id: str | None = None,
+) -> Candidate:
+    """Close the namespace's candidate without changing anything for anyone (`version`:
+    only that one); the candidate dropped."""
+    ns = check_namespace(cluster_id, config_type, name)
+    if version is not None:
+        check_revision(version, "version")
+    async with store.writer() as uow:
+        now = now_ms()
+        await _locked(uow, actor, ns, create=False, owner_id=owner_id, now=now)
+        existing = await uow.configs.candidate(ns)
+        _check_held(ns, existing, version, creating=False)
+        assert existing is not None
+        await uow.configs.drop_candidate(ns)
+        await uow.configs.bump_candidate_version(ns)
+        uow.announce(candidate_topic(ns))
+        await _audit_candidate(uow, actor, AuditAction.DELETE, existing, {})
+        await uow.commit()
+    return existing
+
+
+async def promote_candidate(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    version: int | None = None,
+    owner_id: str | None = None,
+) -> NamespaceChanges:
+    """Apply the namespace's candidate for everyone as one new revision and close it
+    (`version`: only that one); what changed. A delete of a key gone since is skipped."""
+    ns = check_namespace(cluster_id, config_type, name)
+    if version is not None:
+        check_revision(version, "version")
+    async with store.writer() as uow:
+        now = now_ms()
+        namespace = await _locked(uow, actor, ns, create=False, owner_id=owner_id, now=now)
+        existing = await uow.configs.candidate(ns)
+        _check_held(ns, existing, version, creating=False)
+        assert existing is not None
+        current = await uow.configs.get_many(ns, [item.key for item in existing.items])
+        writes = [item for item in existing.items if item.op is WriteOp.SET or item.key in current]
+        for item in writes:
+            if item.key not in current and key_rule(item.key, new=True) is not None:
+                raise FailedPrecondition(
+                    f"the candidate would create {item.key!r}, which may no longer be "
+                    "created: replace the candidate or drop it"
+                )
+        extra: dict[str, object] = {
+            "candidateId": existing.candidate_id,
+            "candidateVersion": existing.version,
+        }
+        if writes:
+            changes = await _apply(uow, actor, ns, namespace, now, writes, current, extra)
+        else:
+            changes = NamespaceChanges(ns, namespace.revision, namespace.revision, [], [])
+        await uow.configs.drop_candidate(ns)
+        await uow.configs.bump_candidate_version(ns)
+        uow.announce(candidate_topic(ns))
+        await _audit_candidate(
+            uow, actor, AuditAction.PROMOTE, existing, {"revision": changes.revision}
+        )
+        await uow.commit()
+    return changes
+
+
+async def namespace_view(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    client_label: str | None,
+) -> GrayView:
+    """The namespace as a client with `client_label` sees it: every parameter at its
+    revision, with the candidate applied when it targets the label."""
+    ns = check_namespace(cluster_id, config_type, name)
+    label = check_client_label(client_label)
+    async with store.reader() as uow:
+        await uow.configs.snapshot()
+        namespace = _visible(await uow.configs.namespace(ns), actor)
+        if namespace is None:
+            return GrayView(NamespaceState(ns, 0, []), None)
+        items = await uow.configs.all(ns)
+        candidate = await uow.configs.candidate(ns) if label is not None else None
+    if candidate is None or not candidate.targets(label):
+        return GrayView(NamespaceState(ns, namespace.revision, items), None)
+    applied = apply_candidate(items, candidate, namespace.revision)
+    return GrayView(NamespaceState(ns, namespace.revision, applied), candidate)
+
+
+async def config_view(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    key: str,
+    client_label: str | None,
+) -> tuple[Config, Candidate | None]:
+    """One parameter as a client with `client_label` sees it, and the candidate when the
+    value is the candidate's (a key the candidate deletes is NotFound for that client)."""
+    ns = check_namespace(cluster_id, config_type, name)
+    check_key(key)
+    label = check_client_label(client_label)
+    async with store.reader() as uow:
+        await uow.configs.snapshot()
+        namespace = _visible(await uow.configs.namespace(ns), actor)
+        found = await uow.configs.get(ns, key) if namespace is not None else None
+        candidate = await uow.configs.candidate(ns) if namespace is not None and label else None
+    served = candidate if candidate is not None and candidate.targets(label) else None
+    item = next((i for i in served.items if i.key == key), None) if served else None
+    if item is None:
+        if found is None:
+            raise NotFound(CONFIG, key)
+        return found, None
+    assert namespace is not None and served is not None
+    applied = apply_candidate([found] if found else [], served, namespace.revision)
+    hit = next((c for c in applied if c.key == key), None)
+    if hit is None:
+        raise NotFound(CONFIG, key)
+    return hit, served
+
+
+async def _gray_changes(
+    store: Store,
+    actor: Principal,
+    ns: NamespaceKey,
+    label: str,
+    since: int,
+    since_candidate: int,
+) -> GrayChanges:
+    """What a watcher with `label` that holds (`since`, `since_candidate`) is sent: what
+    changed in the base after `since` (less the keys the candidate it holds still
+    overrides), or every parameter as it sees them now when the candidate served to it is
+    another; its revision is `since` and nothing changed when neither moved."""
+
+    async def load() -> GrayChanges | None:
+        async with store.reader() as uow:
+            await uow.configs.snapshot()
+            namespace = await uow.configs.namespace(ns)
+            if namespace is None or not actor.may(Action.READ, RESOURCE, namespace.owner_id):
+                return None
+            candidate = await uow.configs.candidate(ns)
+            served = candidate if candidate is not None and candidate.targets(label) else None
+            version = served.version if served is not None else 0
+            if version != since_candidate:
+                items = await uow.configs.all(ns)
+                if served is not None:
+                    items = apply_candidate(items, served, namespace.revision)
+                changes = NamespaceChanges(ns, since, namespace.revision, items, [])
+                return GrayChanges(changes, served, full=True)
+            if namespace.revision <= since:
+                return GrayChanges(NamespaceChanges(ns, since, since, [], []), served, False)
+            changed = await uow.configs.set_since(ns, since)
+            deleted = await uow.configs.deleted_since(ns, since) if since > 0 else []
+        if served is not None:
+            overridden = {item.key for item in served.items}
+            changed = [c for c in changed if c.key not in overridden]
+            deleted = [k for k in deleted if k not in overridden]
+        changes = NamespaceChanges(ns, since, namespace.revision, changed, deleted)
+        return GrayChanges(changes, served, full=False)
+
+    generations = (store.feed.generation(topic(ns)), store.feed.generation(candidate_topic(ns)))
+    key = ("config-gray", str(ns), actor.principal_id, label, since, since_candidate, generations)
+    found = await store.shared(key, load)
+    if found is not None:
+        return found
+    # Another owner's namespace, or one never written: nothing, as for any watcher.
+    nothing = NamespaceChanges(ns, since, 0 if since_candidate else since, [], [])
+    return GrayChanges(nothing, None, full=since_candidate != 0)
+
+
+def gray_moved(changes: GrayChanges, since: int, since_candidate: int) -> bool:
+    """Whether a watcher holding (`since`, `since_candidate`) is sent `changes`."""
+    return (
+        changes.full
+        or changes.changes.revision > since
+        or changes.candidate_version != since_candidate
+    )
+
+
+async def watch_gray(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    client_label: str,
+    since_revision: int,
+    since_candidate: int,
+    timeout_seconds: float,
+) -> GrayChanges | None:
+    """`watch` for a client with a label: answers as soon as the namespace's revision
+    passes `since_revision` or the candidate served to the label is no longer version
+    `since_candidate` (0: none); None at the timeout. Candidate changes that do not touch
+    the label wake it but are not answered."""
+    ns = check_namespace(cluster_id, config_type, name)
+    label = check_client_label(client_label)
+    assert label is not None
+    check_watch(since_revision, timeout_seconds)
+    check_since_candidate(since_candidate, label)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_seconds
+    topics = (topic(ns), candidate_topic(ns))
+    while True:
+        woken = [store.feed.waiter(t) for t in topics]  # before reading: nothing slips by
+        try:
+            changes = await _gray_changes(store, actor, ns, label, since_revision, since_candidate)
+            if gray_moved(changes, since_revision, since_candidate):
+                return changes
+            left = deadline - loop.time()
+            if left <= 0:
+                return None
+            done, _ = await asyncio.wait(woken, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                return None
+        finally:
+            for t, future in zip(topics, woken, strict=True):
+                store.feed.discard(t, future)
+
+
+async def first_gray_changes(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    client_label: str,
+    since_revision: int,
+    since_candidate: int,
+) -> GrayChanges:
+    """What a watcher with a label that holds (`since_revision`, `since_candidate`) is
+    sent now (check with `gray_moved` whether anything moved)."""
+    ns = check_namespace(cluster_id, config_type, name)
+    label = check_client_label(client_label)
+    assert label is not None
+    check_watch(since_revision, 0.0)
+    check_since_candidate(since_candidate, label)
+    return await _gray_changes(store, actor, ns, label, since_revision, since_candidate)
+
+
+# --- who is listening ---------------------------------------------------------------------
+
+LISTENERS_MAX = 500
+
+
+@dataclass(frozen=True)
+class ListenerPage:
+    """The watchers of a namespace now, oldest first (up to `LISTENERS_MAX`)."""
+
+    items: list[Listener]
+    total: int
+
+
+async def list_listeners(
+    *, store: Store, actor: Principal, cluster_id: str, config_type: str, name: str
+) -> ListenerPage:
+    """Who watches a namespace now, on every replica heard from lately: for its owner and
+    admins (NotFound for everyone else)."""
+    ns = check_namespace(cluster_id, config_type, name)
+    async with store.reader() as uow:
+        namespace = await uow.configs.namespace(ns)
+        owner = namespace.owner_id if namespace is not None else None
+        allowed = actor.sees_all(RESOURCE) or (
+            owner is not None and actor.may(Action.UPDATE, RESOURCE, owner)
+        )
+        if not allowed:
+            raise NotFound(NAMESPACE, str(ns))
+        seen_after = now_ms() - store.listeners.stale_ms
+        items, total = await uow.listeners.of_namespace(
+            ns, seen_after_ms=seen_after, limit=LISTENERS_MAX
+        )
+    return ListenerPage(items, total)
+
+
+def listen(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    client_label: str | None,
+    revision: int,
+    candidate_version: int,
+    mode: ListenMode,
+) -> ListenerHandle:
+    """Register an open watch of a namespace in the list of who is listening; `close` the
+    handle when it ends."""
+    ns = check_namespace(cluster_id, config_type, name)
+    return store.listeners.open(
+        key=ns,
+        client_label=check_client_label(client_label),
+        revision=revision,
+        candidate_version=candidate_version,
+        principal_id=actor.principal_id,
+        mode=mode,
+    )

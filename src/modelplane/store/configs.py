@@ -12,12 +12,28 @@ from typing import Any
 import sqlalchemy as sa
 
 from modelplane.domain.config_formats import ConfigFormat
-from modelplane.domain.configs import Change, ChangeKind, Config, Namespace, NamespaceKey
+from modelplane.domain.configs import (
+    Candidate,
+    CandidateItem,
+    Change,
+    ChangeKind,
+    Config,
+    Namespace,
+    NamespaceKey,
+    WriteOp,
+)
 from modelplane.store.engine import Connection
 from modelplane.store.sql import insert_for
-from modelplane.store.tables import config_history, config_namespaces, configs
+from modelplane.store.tables import (
+    config_candidate_items,
+    config_candidates,
+    config_history,
+    config_namespaces,
+    configs,
+)
 
 N, C, H = config_namespaces.c, configs.c, config_history.c
+CA, CI = config_candidates.c, config_candidate_items.c
 _CHUNK = 500  # keys per IN (...) list: far below every driver's limit of parameters
 
 
@@ -294,3 +310,86 @@ class ConfigRepository:
             query = query.where(H.config_key == config_key)
         query = query.order_by(H.revision.desc(), H.config_key).limit(limit)
         return [_change(row) for row in await self._conn.execute(query)]
+
+    # --- the candidate (gray release) -----------------------------------------------------
+
+    async def candidate_version(self, key: NamespaceKey) -> int:
+        """The namespace's candidate counter (0 for a namespace never written)."""
+        query = sa.select(N.candidate_version).where(_of(N, key))
+        found = (await self._conn.execute(query)).scalar_one_or_none()
+        return int(found or 0)
+
+    async def bump_candidate_version(self, key: NamespaceKey) -> int:
+        """Add one to the (locked) namespace's candidate counter; the new value."""
+        await self._conn.execute(
+            config_namespaces.update()
+            .where(_of(N, key))
+            .values(candidate_version=N.candidate_version + 1)
+        )
+        return await self.candidate_version(key)
+
+    async def candidate(self, key: NamespaceKey) -> Candidate | None:
+        """The namespace's open candidate with its changes in the order given."""
+        row = (await self._conn.execute(sa.select(config_candidates).where(_of(CA, key)))).first()
+        if row is None:
+            return None
+        query = sa.select(config_candidate_items).where(_of(CI, key)).order_by(CI.position)
+        items = [
+            CandidateItem(
+                item.config_key,
+                WriteOp(item.op),
+                item.value,
+                ConfigFormat(item.format) if item.format is not None else None,
+            )
+            for item in await self._conn.execute(query)
+        ]
+        return Candidate(
+            key=key,
+            candidate_id=row.candidate_id,
+            version=row.version,
+            labels=list(row.labels),
+            items=items,
+            base_revision=row.base_revision,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    async def put_candidate(self, candidate: Candidate) -> None:
+        """Write the namespace's candidate, replacing the one it has."""
+        await self.drop_candidate(candidate.key)
+        key = candidate.key
+        await self._conn.execute(
+            config_candidates.insert().values(
+                cluster_id=key.cluster_id,
+                name=key.name,
+                candidate_id=candidate.candidate_id,
+                version=candidate.version,
+                labels=list(candidate.labels),
+                base_revision=candidate.base_revision,
+                created_by=candidate.created_by,
+                created_at=candidate.created_at,
+                updated_at=candidate.updated_at,
+            )
+        )
+        await self._conn.execute(
+            config_candidate_items.insert(),
+            [
+                {
+                    "cluster_id": key.cluster_id,
+                    "name": key.name,
+                    "config_key": item.key,
+                    "position": position,
+                    "op": item.op.value,
+                    "value": item.value,
+                    "format": item.format.value if item.format is not None else None,
+                }
+                for position, item in enumerate(candidate.items)
+            ],
+        )
+
+    async def drop_candidate(self, key: NamespaceKey) -> int:
+        """Delete the namespace's candidate and its changes; how many candidates went."""
+        await self._conn.execute(config_candidate_items.delete().where(_of(CI, key)))
+        result = await self._conn.execute(config_candidates.delete().where(_of(CA, key)))
+        return int(result.rowcount)

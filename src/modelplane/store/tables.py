@@ -339,6 +339,8 @@ config_namespaces = sa.Table(
     sa.Column("revision", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    # Bumped by every write of the namespace's candidate (0013): its versions never repeat.
+    sa.Column("candidate_version", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 configs = sa.Table(
@@ -387,6 +389,69 @@ sa.Index(
     config_history.c.config_key,
     config_history.c.revision,
 )
+
+# A namespace's open gray release (at most one) and its changes (0013).
+config_candidates = sa.Table(
+    "config_candidates",
+    metadata,
+    sa.Column("cluster_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("candidate_id", sa.String(32), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("base_revision", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["cluster_id", "name"],
+        ["config_namespaces.cluster_id", "config_namespaces.name"],
+        ondelete="CASCADE",
+    ),
+)
+
+config_candidate_items = sa.Table(
+    "config_candidate_items",
+    metadata,
+    sa.Column("cluster_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("config_key", sa.String(100), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("op", sa.String(8), nullable=False),
+    sa.Column("value", sa.Text),
+    sa.Column("format", sa.String(16)),
+    sa.ForeignKeyConstraint(
+        ["cluster_id", "name"],
+        ["config_candidates.cluster_id", "config_candidates.name"],
+        ondelete="CASCADE",
+    ),
+)
+
+# Who watches which namespace, per replica (0013): a replica writes its watchers in
+# batches and says it is alive in `config_listener_replicas`; the watchers of a replica
+# not heard from for a while are ignored, then deleted.
+config_listener_replicas = sa.Table(
+    "config_listener_replicas",
+    metadata,
+    sa.Column("replica_id", sa.String(200), primary_key=True),
+    sa.Column("seen_at", sa.BigInteger, nullable=False, index=True),
+)
+
+config_listeners = sa.Table(
+    "config_listeners",
+    metadata,
+    sa.Column("listener_id", sa.String(32), primary_key=True),
+    sa.Column("replica_id", sa.String(200), nullable=False, index=True),
+    sa.Column("cluster_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("client_label", sa.String(64)),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("candidate_version", sa.BigInteger, nullable=False),
+    sa.Column("principal_id", sa.String(36), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("since", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_config_listeners_namespace", config_listeners.c.cluster_id, config_listeners.c.name)
 
 audit_events = sa.Table(
     "audit_events",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from modelplane.store import migrate
 from modelplane.store.audit import AuditRepository
 from modelplane.store.cache import CHANNEL, ReadCache
 from modelplane.store.catalog import CatalogRepository
+from modelplane.store.config_listeners import ListenerOptions, ListenerRegistry, ListenerRepository
 from modelplane.store.configs import ConfigRepository
 from modelplane.store.engine import Connection, Engine, Engines
 from modelplane.store.feed import TOPIC_CHANNEL, ChangeFeed
@@ -26,6 +28,12 @@ from modelplane.store.prompts import PromptRepository
 from modelplane.store.sealed import SealedRepository
 
 T = TypeVar("T")
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 _OUTAGES = (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError)
 
 
@@ -50,6 +58,7 @@ class UnitOfWork:
     prompts: PromptRepository
     prompt_labels: PromptLabelRepository
     configs: ConfigRepository
+    listeners: ListenerRepository
     sealed: SealedRepository
     audit: AuditRepository
     ownership: OwnershipRepository
@@ -83,6 +92,7 @@ class UnitOfWork:
         self.prompts = PromptRepository(self._conn, is_postgres=self._is_postgres)
         self.prompt_labels = PromptLabelRepository(self._conn, is_postgres=self._is_postgres)
         self.configs = ConfigRepository(self._conn, is_postgres=self._is_postgres)
+        self.listeners = ListenerRepository(self._conn)
         self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
         self.audit = AuditRepository(self._conn)
         self.ownership = OwnershipRepository(self._conn)
@@ -141,10 +151,16 @@ class UnitOfWork:
 class Store:
     """Hands out units of work and keeps the read cache coherent with every commit."""
 
-    def __init__(self, engines: Engines, cache: ReadCache) -> None:
+    def __init__(
+        self, engines: Engines, cache: ReadCache, listeners: ListenerOptions | None = None
+    ) -> None:
         self.engines = engines
         self.cache = cache
         self.feed = ChangeFeed()
+        # Who watches which namespace: written without touching the read caches.
+        self.listeners = ListenerRegistry(
+            lambda: self.writer(invalidates=False), listeners or ListenerOptions(), _now_ms
+        )
         self._in_flight: dict[Hashable, asyncio.Future[Any]] = {}
 
     def reader(self) -> UnitOfWork:
@@ -189,6 +205,7 @@ class Store:
         """Start watching for changes made elsewhere."""
         self.engines.freshness.listen_topics(self._heard)
         await self.cache.start()
+        await self.listeners.start()
 
     def _heard(self, topic: str | None) -> None:
         if topic is None:
@@ -208,5 +225,6 @@ class Store:
 
     async def close(self) -> None:
         """Stop watching and dispose of the engines."""
+        await self.listeners.stop()
         await self.cache.stop()
         await self.engines.dispose()

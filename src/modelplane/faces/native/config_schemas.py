@@ -14,13 +14,19 @@ from modelplane.domain.config_formats import FORMATS, ConfigFormat
 from modelplane.domain.configs import (
     BATCH_MAX,
     CONFIG_TYPE,
+    LABEL_PATTERN,
+    LABELS_MAX,
+    Candidate,
     Change,
     ChangeKind,
     Config,
     ConfigWrite,
+    GrayChanges,
+    GrayView,
+    Listener,
+    ListenMode,
     Namespace,
     NamespaceChanges,
-    NamespaceState,
     WriteOp,
 )
 from modelplane.faces.native.llm_schemas import WireModel
@@ -78,6 +84,82 @@ class RevertIn(WireModel):
     revision: int = Field(description="The earlier revision whose parameters to hold again")
 
 
+class CandidateIn(WireModel):
+    """Body of `PUT /v1/configs/{cluster}/{configType}/{name}:candidate`."""
+
+    items: list[ConfigWriteIn] = Field(
+        description=f"1..{BATCH_MAX} sets and deletes, each key once, as in `:batch`"
+    )
+    labels: list[str] = Field(
+        description=f"1..{LABELS_MAX} client labels served the candidate, each once",
+        json_schema_extra={"items": {"type": "string", "pattern": LABEL_PATTERN}},
+    )
+    ifVersion: int | None = Field(
+        default=None,
+        description="0: only create (409 when one is open); N: only replace version N "
+        "(412 when another is open, 404 when none is); absent: create or replace",
+    )
+
+    def writes(self) -> list[ConfigWrite]:
+        """The items as the service takes them."""
+        return [item.write() for item in self.items]
+
+
+class CandidateRefOut(BaseModel):
+    """The candidate a client with a targeted label is served."""
+
+    candidateId: str
+    version: int = Field(
+        description="Grows with every write of the namespace's candidate; a watch passes "
+        "it back as `sinceCandidate`"
+    )
+
+
+class CandidateItemOut(BaseModel):
+    """One change of a candidate."""
+
+    key: str
+    op: WriteOp
+    value: str | None = Field(description="For a `set`; null for a `delete`")
+    format: ConfigFormat | None = Field(
+        description="For a `set`: the format it is checked in (the one declared, else the "
+        "parameter's own when the candidate was written); null for a `delete`"
+    )
+
+
+class CandidateOut(BaseModel):
+    """A namespace's open gray release."""
+
+    candidateId: str
+    version: int = Field(description="Grows with every write of the namespace's candidate")
+    labels: list[str] = Field(description="The client labels served the candidate")
+    items: list[CandidateItemOut] = Field(description="Its sets and deletes, in order")
+    baseRevision: int = Field(description="The namespace's revision when it was last written")
+    createdBy: str
+    createdAt: int = Field(description="Epoch milliseconds")
+    updatedAt: int = Field(description="Epoch milliseconds")
+
+
+class ListenerOut(BaseModel):
+    """One open watch of a namespace."""
+
+    listenerId: str
+    replicaId: str = Field(description="The replica that holds the watch")
+    clientLabel: str | None = Field(description="The label the client gave; null: none")
+    revision: int = Field(description="The revision the watcher holds")
+    candidateVersion: int = Field(description="The candidate version it holds; 0: none")
+    principalId: str
+    mode: ListenMode = Field(description="`long-poll` or `events` (server-sent events)")
+    since: int = Field(description="When the watch began, epoch milliseconds")
+
+
+class ListenersOut(BaseModel):
+    """Response of `GET …:listeners`."""
+
+    listeners: list[ListenerOut] = Field(description="Oldest first, at most 500")
+    total: int = Field(description="How many watch the namespace now")
+
+
 class ConfigOut(BaseModel):
     """One parameter."""
 
@@ -87,6 +169,10 @@ class ConfigOut(BaseModel):
     updatedAt: int = Field(description="Epoch milliseconds")
     revision: int = Field(description="The namespace revision of the parameter's last change")
     format: ConfigFormat = Field(description="The format its values are checked in")
+    candidate: CandidateRefOut | None = Field(
+        default=None,
+        description="On a read with a client label: the candidate the value comes from",
+    )
 
 
 class NamespaceOut(BaseModel):
@@ -94,6 +180,11 @@ class NamespaceOut(BaseModel):
 
     revision: int = Field(description="Bumped by every change; 0 before the first")
     configs: list[ConfigOut]
+    candidate: CandidateRefOut | None = Field(
+        default=None,
+        description="The candidate applied to `configs`: only on a read with a client label "
+        "the namespace's candidate targets",
+    )
 
 
 class NamespaceSummaryOut(BaseModel):
@@ -160,6 +251,16 @@ class WatchOut(BaseModel):
         description="The keys deleted after `sinceRevision` and not set again, sorted (none "
         "from 0); only when `changed`",
     )
+    full: bool | None = Field(
+        default=None,
+        description="With a client label, when `changed`: true when `configs` is every "
+        "parameter as the client sees the namespace now (the candidate it held changed), "
+        "to replace what it holds",
+    )
+    candidate: CandidateRefOut | None = Field(
+        default=None,
+        description="With a client label, when `changed`: the candidate served (null: none)",
+    )
 
 
 def render_config(config: Config) -> dict[str, Any]:
@@ -174,9 +275,73 @@ def render_config(config: Config) -> dict[str, Any]:
     }
 
 
-def render_state(state: NamespaceState) -> dict[str, Any]:
-    """The wire form of a namespace at one revision."""
-    return {"revision": state.revision, "configs": [render_config(c) for c in state.configs]}
+def render_candidate_ref(candidate: Candidate | None) -> dict[str, Any] | None:
+    """The wire form of the candidate a client is served (None: none)."""
+    if candidate is None:
+        return None
+    return {"candidateId": candidate.candidate_id, "version": candidate.version}
+
+
+def render_view(view: GrayView) -> dict[str, Any]:
+    """The wire form of a namespace as one client sees it."""
+    state = view.state
+    body = {"revision": state.revision, "configs": [render_config(c) for c in state.configs]}
+    if view.candidate is not None:
+        body["candidate"] = render_candidate_ref(view.candidate)
+    return body
+
+
+def render_config_view(config: Config, candidate: Candidate | None) -> dict[str, Any]:
+    """The wire form of a parameter as one client sees it."""
+    body = render_config(config)
+    if candidate is not None:
+        body["candidate"] = render_candidate_ref(candidate)
+    return body
+
+
+def render_gray_changes(changes: GrayChanges) -> dict[str, Any]:
+    """The wire form of what a watcher with a client label is sent."""
+    return {
+        **render_changes(changes.changes),
+        "full": changes.full,
+        "candidate": render_candidate_ref(changes.candidate),
+    }
+
+
+def render_candidate(candidate: Candidate) -> dict[str, Any]:
+    """The wire form of a candidate."""
+    return {
+        "candidateId": candidate.candidate_id,
+        "version": candidate.version,
+        "labels": list(candidate.labels),
+        "items": [
+            {
+                "key": item.key,
+                "op": item.op.value,
+                "value": item.value,
+                "format": item.format.value if item.format is not None else None,
+            }
+            for item in candidate.items
+        ],
+        "baseRevision": candidate.base_revision,
+        "createdBy": candidate.created_by,
+        "createdAt": candidate.created_at,
+        "updatedAt": candidate.updated_at,
+    }
+
+
+def render_listener(listener: Listener) -> dict[str, Any]:
+    """The wire form of an open watch."""
+    return {
+        "listenerId": listener.listener_id,
+        "replicaId": listener.replica_id,
+        "clientLabel": listener.client_label,
+        "revision": listener.revision,
+        "candidateVersion": listener.candidate_version,
+        "principalId": listener.principal_id,
+        "mode": listener.mode.value,
+        "since": listener.since,
+    }
 
 
 def render_changes(changes: NamespaceChanges) -> dict[str, Any]:

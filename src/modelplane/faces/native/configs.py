@@ -6,8 +6,8 @@ Each handler parses, calls one service, renders. Domain errors name the fields a
 face's path and body do (`cluster`, `key`, `value`, …).
 
 A key may hold `/`, raw or as `%2F`: `{key:path}` takes the rest of the path. Routing sees
-the decoded path, so the `:watch`, `:history`, `:batch`, `:revert` and `/history` routes
-check the raw path:
+the decoded path, so the `:watch`, `:history`, `:batch`, `:revert`, `:candidate`,
+`:promote`, `:listeners` and `/history` routes check the raw path:
 `…/a%2Fhistory` is the key `a/history`, not the history of `a`.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -27,27 +27,38 @@ from modelplane.domain.configs import (
     CLUSTER_PATTERN,
     CONFIG_TYPE,
     KEY_PATTERN,
+    LABEL_PATTERN,
     NAME_PATTERN,
+    GrayChanges,
+    ListenMode,
     NamespaceChanges,
+    check_since_candidate,
 )
 from modelplane.domain.errors import DomainError, InvalidArgument
 from modelplane.faces.event_stream import EventStream, comment, event, wants_events
 from modelplane.faces.jsonresponse import JsonResponse, json_bytes
 from modelplane.faces.native.config_schemas import (
+    CandidateIn,
+    CandidateOut,
     ChangesOut,
     ConfigBatchIn,
     ConfigOut,
     ConfigValueIn,
     HistoryOut,
+    ListenersOut,
     NamespaceListOut,
     NamespaceOut,
     RevertIn,
     WatchOut,
+    render_candidate,
     render_change,
     render_changes,
     render_config,
+    render_config_view,
+    render_gray_changes,
+    render_listener,
     render_namespace,
-    render_state,
+    render_view,
 )
 from modelplane.faces.native.deps import Context, context
 from modelplane.faces.native.errors import render
@@ -57,12 +68,14 @@ from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.shutdown import Shutdown, disconnected, first_of
 from modelplane.security.watch_slots import WatchSlot, WatchSlots
 from modelplane.services import configs as service
+from modelplane.services.configs import ListenerHandle
 
 router = native_router("/v1/configs", ["configs"])
 
 HEARTBEAT_SECONDS = 15.0
 WATCH_SECONDS_DEFAULT = 30.0
-_REVISION = re.compile(r"^[0-9]{1,18}$")
+_REVISION = re.compile(r"^[0-9]{1,18}(\.[0-9]{1,18})?$")
+LABEL_HEADER = "X-Modelplane-Client-Label"
 _NS = "/{cluster}/{configType}/{name}"
 _KEY = _NS + "/{key:path}"
 
@@ -98,6 +111,32 @@ Key = Annotated[
 Limit = Annotated[
     int, Query(description=f"How many changes, 1..{service.HISTORY_MAX}; 100 when absent")
 ]
+LabelQuery = Annotated[
+    str | None,
+    Query(
+        alias="clientLabel",
+        description="The client's label (or the `X-Modelplane-Client-Label` header): a "
+        "client whose label the namespace's candidate targets is served the candidate",
+        json_schema_extra={"pattern": LABEL_PATTERN},
+    ),
+]
+LabelHeader = Annotated[
+    str | None,
+    Header(alias=LABEL_HEADER, description="The client's label, as `clientLabel`"),
+]
+CandidateVersion = Annotated[
+    int | None,
+    Query(description="Only when the open candidate is at this version (412 otherwise)"),
+]
+
+
+def _label(query: str | None, header: str | None) -> str | None:
+    """The client label from the query or the header (they must agree when both come)."""
+    if query is not None and header is not None and query != header:
+        raise InvalidArgument.of(
+            "clientLabel", f"the query and the {LABEL_HEADER} header must agree"
+        )
+    return query if query is not None else header
 
 
 def _raw_tail_is(request: Request, tail: str) -> bool:
@@ -123,13 +162,18 @@ def _watch_slot(request: Request, ctx: Context) -> WatchSlot:
     return slots.take(ctx.principal.principal_id)
 
 
-def _since(since_revision: int, last_event_id: str | None) -> int:
-    """The revision to watch from: `Last-Event-ID` when given, else `sinceRevision`."""
+def _since(since_revision: int, since_candidate: int, last_event_id: str | None) -> tuple[int, int]:
+    """The revision and candidate version to watch from: `Last-Event-ID` (`R` or `R.C`)
+    when given, else `sinceRevision` and `sinceCandidate`."""
     if last_event_id is None:
-        return since_revision
+        return since_revision, since_candidate
     if not _REVISION.fullmatch(last_event_id.strip()):
-        raise InvalidArgument.of("Last-Event-ID", "must be a revision: a whole number, 0 or more")
-    return int(last_event_id.strip())
+        raise InvalidArgument.of(
+            "Last-Event-ID",
+            "must be a revision, or a revision and a candidate version: `12` or `12.3`",
+        )
+    revision, _, candidate = last_event_id.strip().partition(".")
+    return int(revision), int(candidate or 0)
 
 
 @router.get("", response_model=NamespaceListOut)
@@ -200,13 +244,27 @@ async def watch_configs(
         str | None,
         Header(alias="Last-Event-ID", description="Overrides `sinceRevision` when given"),
     ] = None,
+    since_candidate: Annotated[
+        int,
+        Query(
+            alias="sinceCandidate",
+            description="With a client label: the candidate version the caller holds (0: none)",
+        ),
+    ] = 0,
+    label_query: LabelQuery = None,
+    label_header: LabelHeader = None,
 ) -> Response:
     """Watch a namespace (long-poll or server-sent events)."""
     if not _raw_tail_is(request, ":watch"):  # `%3Awatch`: part of the name
         return await get_configs(cluster, config_type, name + ":watch", request)
     ctx = context(request)
     names = {"cluster_id": cluster, "config_type": config_type, "name": name}
-    since = _since(since_revision, last_event_id)
+    since, since_candidate = _since(since_revision, since_candidate, last_event_id)
+    label = _label(label_query, label_header)
+    if label is not None or since_candidate:
+        return await _watch_gray(
+            request, ctx, names, label, since, since_candidate, timeout_seconds
+        )
     if wants_events(request.headers.get("accept")):
         service.check_watch(since, timeout_seconds or 0.0)
         slot = _watch_slot(request, ctx)
@@ -214,29 +272,34 @@ async def watch_configs(
             first = await service.namespace_changes(
                 store=ctx.store, actor=ctx.principal, **names, since_revision=since
             )
+            listener = _listen(ctx, names, None, since, 0, ListenMode.EVENTS)
         except BaseException:
             slot.release()
             raise
         return EventStream(
-            _events(ctx, names, first, timeout_seconds),
+            _events(ctx, names, first, timeout_seconds, listener),
             shutdown=_shutdown(request),
-            on_close=slot.release,
+            on_close=_closing(listener, slot),
         )
     timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
     service.check_watch(since, timeout)
     slot = _watch_slot(request, ctx)
     try:
-        changes = await first_of(
-            service.watch(
-                store=ctx.store,
-                actor=ctx.principal,
-                **names,
-                since_revision=since,
-                timeout_seconds=timeout,
-            ),
-            disconnected(request.receive),
-            _shutdown(request).wait(),
-        )
+        listener = _listen(ctx, names, None, since, 0, ListenMode.LONG_POLL)
+        try:
+            changes = await first_of(
+                service.watch(
+                    store=ctx.store,
+                    actor=ctx.principal,
+                    **names,
+                    since_revision=since,
+                    timeout_seconds=timeout,
+                ),
+                disconnected(request.receive),
+                _shutdown(request).wait(),
+            )
+        finally:
+            listener.close()
     finally:
         slot.release()
     if changes is None:
@@ -244,11 +307,145 @@ async def watch_configs(
     return JsonResponse({"changed": True, **render_changes(changes)})
 
 
+def _closing(listener: ListenerHandle, slot: WatchSlot) -> Callable[[], None]:
+    """What ends an event stream: the watch leaves the list and gives its slot back."""
+
+    def close() -> None:
+        listener.close()
+        slot.release()
+
+    return close
+
+
+def _listen(
+    ctx: Context,
+    names: dict[str, str],
+    label: str | None,
+    revision: int,
+    candidate_version: int,
+    mode: ListenMode,
+) -> ListenerHandle:
+    """The watch, in the list of who is listening until it is closed."""
+    return service.listen(
+        store=ctx.store,
+        actor=ctx.principal,
+        **names,
+        client_label=label,
+        revision=revision,
+        candidate_version=candidate_version,
+        mode=mode,
+    )
+
+
+async def _watch_gray(
+    request: Request,
+    ctx: Context,
+    names: dict[str, str],
+    label: str | None,
+    since: int,
+    since_candidate: int,
+    timeout_seconds: float | None,
+) -> Response:
+    """A watch with a client label: the namespace as the label sees it."""
+    if label is None:
+        check_since_candidate(since_candidate, None)
+        raise AssertionError("unreachable: sinceCandidate without a label is refused")
+    gray = {**names, "client_label": label}
+    if wants_events(request.headers.get("accept")):
+        service.check_watch(since, timeout_seconds or 0.0)
+        slot = _watch_slot(request, ctx)
+        try:
+            first = await service.first_gray_changes(
+                store=ctx.store,
+                actor=ctx.principal,
+                **gray,
+                since_revision=since,
+                since_candidate=since_candidate,
+            )
+            listener = _listen(ctx, names, label, since, since_candidate, ListenMode.EVENTS)
+        except BaseException:
+            slot.release()
+            raise
+        return EventStream(
+            _gray_events(ctx, gray, first, since, since_candidate, timeout_seconds, listener),
+            shutdown=_shutdown(request),
+            on_close=_closing(listener, slot),
+        )
+    timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
+    service.check_watch(since, timeout)
+    check_since_candidate(since_candidate, label)
+    slot = _watch_slot(request, ctx)
+    try:
+        listener = _listen(ctx, names, label, since, since_candidate, ListenMode.LONG_POLL)
+        try:
+            changes = await first_of(
+                service.watch_gray(
+                    store=ctx.store,
+                    actor=ctx.principal,
+                    **gray,
+                    since_revision=since,
+                    since_candidate=since_candidate,
+                    timeout_seconds=timeout,
+                ),
+                disconnected(request.receive),
+                _shutdown(request).wait(),
+            )
+        finally:
+            listener.close()
+    finally:
+        slot.release()
+    if changes is None:
+        return JsonResponse({"changed": False, "revision": since})
+    return JsonResponse({"changed": True, **render_gray_changes(changes)})
+
+
+async def _gray_events(
+    ctx: Context,
+    gray: dict[str, str],
+    first: GrayChanges,
+    since: int,
+    since_candidate: int,
+    timeout_seconds: float | None,
+    listener: ListenerHandle,
+) -> AsyncIterator[bytes]:
+    """`_events` for a client with a label: each event's id is `revision.candidateVersion`."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout_seconds is None else loop.time() + timeout_seconds
+    changes: GrayChanges | None = first
+    try:
+        while True:
+            if changes is not None and service.gray_moved(changes, since, since_candidate):
+                since = max(since, changes.changes.revision)
+                since_candidate = changes.candidate_version
+                listener.advance(since, since_candidate)
+                data = json_bytes(render_gray_changes(changes))
+                yield event("change", data, f"{since}.{since_candidate}")
+            wait = HEARTBEAT_SECONDS
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                wait = min(wait, left)
+            changes = await service.watch_gray(
+                store=ctx.store,
+                actor=ctx.principal,
+                **gray,
+                since_revision=since,
+                since_candidate=since_candidate,
+                timeout_seconds=wait,
+            )
+            if changes is None and (deadline is None or loop.time() < deadline):
+                yield comment("heartbeat")
+    except DomainError as exc:
+        yield event("error", bytes(render(exc).body))
+
+
 async def _events(
     ctx: Context,
     names: dict[str, str],
     first: NamespaceChanges,
     timeout_seconds: float | None,
+    listener: ListenerHandle,
 ) -> AsyncIterator[bytes]:
     """The events of a namespace from `first.since`: what changed up to `first` if it is
     newer, then what changed after each event, with heartbeats; ends at the timeout or
@@ -261,6 +458,7 @@ async def _events(
         while True:
             if changes is not None and changes.revision > since:
                 since = changes.revision
+                listener.advance(since, 0)
                 yield event("change", json_bytes(render_changes(changes)), since)
             wait = HEARTBEAT_SECONDS
             if deadline is not None:
@@ -368,6 +566,166 @@ async def revert_namespace(
     return JsonResponse(render_changes(changes))
 
 
+@router.put(
+    _NS + ":candidate",
+    response_model=CandidateOut,
+    responses={
+        200: {"description": "Replaced"},
+        201: {"model": CandidateOut, "description": "Created"},
+    },
+    description="Open the namespace's gray release, or replace the open one: a candidate "
+    "change (`items`, as in `:batch`, each checked against the namespace now: any bad item "
+    "is 400 naming it and nothing is written) served only to clients whose label is in "
+    "`labels` (`clientLabel` or the `X-Modelplane-Client-Label` header on reads and "
+    "watches), until it is promoted (`:promote`) or dropped (`DELETE …:candidate`). A "
+    "namespace has at most one candidate; `ifVersion` 0 only creates it (409 when one is "
+    "open), N only replaces version N (412 otherwise). Every write gives the candidate a "
+    "new `version`, and wakes the watchers with a label. Audited (`config_candidate`); "
+    "`ownerId` as for `PUT` of a parameter.",
+)
+async def put_candidate(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    body: CandidateIn,
+    request: Request,
+    owner_id: NamedOwner = None,
+) -> Response:
+    """Create or replace a namespace's candidate."""
+    if not _raw_tail_is(request, ":candidate"):  # `%3Acandidate`: part of the name (refused)
+        name += ":candidate"
+    ctx = context(request)
+    candidate, created = await service.put_candidate(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        items=body.writes(),
+        labels=body.labels,
+        if_version=body.ifVersion,
+        owner_id=owner_id,
+    )
+    return JsonResponse(render_candidate(candidate), status_code=201 if created else 200)
+
+
+@router.get(
+    _NS + ":candidate",
+    response_model=CandidateOut,
+    description="The namespace's open gray release (404 when there is none).",
+)
+async def get_candidate(
+    cluster: Cluster, config_type: ConfigType, name: Name, request: Request
+) -> Response:
+    """A namespace's candidate."""
+    if not _raw_tail_is(request, ":candidate"):  # `%3Acandidate`: part of the name
+        return await get_configs(cluster, config_type, name + ":candidate", request)
+    ctx = context(request)
+    candidate = await service.get_candidate(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+    )
+    return JsonResponse(render_candidate(candidate))
+
+
+@router.delete(
+    _NS + ":candidate",
+    response_model=CandidateOut,
+    description="Drop the namespace's gray release: nothing changes for anyone, and the "
+    "clients it was served to see the namespace itself again (their watches wake). "
+    "`version`: only when the candidate is at it (412 otherwise); 404 when none is open. "
+    "Audited; answers the candidate dropped.",
+)
+async def drop_candidate(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    request: Request,
+    version: CandidateVersion = None,
+    owner_id: NamedOwner = None,
+) -> Response:
+    """Drop a namespace's candidate."""
+    if not _raw_tail_is(request, ":candidate"):  # `%3Acandidate`: part of the name (refused)
+        name += ":candidate"
+    ctx = context(request)
+    candidate = await service.drop_candidate(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        version=version,
+        owner_id=owner_id,
+    )
+    return JsonResponse(render_candidate(candidate))
+
+
+@router.post(
+    _NS + ":promote",
+    response_model=ChangesOut,
+    description="Promote the namespace's gray release: its changes are applied for everyone "
+    "as one new revision (as a `:batch`: watchers wake once and see it whole; a delete of "
+    "a key deleted since is skipped), and the candidate is closed. `version`: only when "
+    "the candidate is at it (412 otherwise); 404 when none is open. Audited: the "
+    "candidate's `promote` and each parameter's change (with `candidateId`).",
+)
+async def promote_candidate(
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    request: Request,
+    version: CandidateVersion = None,
+    owner_id: NamedOwner = None,
+) -> Response:
+    """Promote a namespace's candidate to everyone."""
+    if not _raw_tail_is(request, ":promote"):  # `%3Apromote`: part of the name (refused)
+        name += ":promote"
+    ctx = context(request)
+    changes = await service.promote_candidate(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+        version=version,
+        owner_id=owner_id,
+    )
+    return JsonResponse(render_changes(changes))
+
+
+@router.get(
+    _NS + ":listeners",
+    response_model=ListenersOut,
+    description="Who watches the namespace now, on every replica: each open long-poll and "
+    "event stream with its client label, its replica, the revision (and candidate "
+    "version) it holds, its principal and since when, oldest first (at most 500; `total` "
+    "counts them all). Replicas write their watchers about once a second "
+    "(`MODELPLANE_LISTENERS_FLUSH_SECONDS`), so a watch shows that much later; the "
+    "watchers of a replica not heard from for `MODELPLANE_LISTENERS_STALE_SECONDS` are "
+    "left out and deleted. For the namespace's owner and admins (404 for anyone else).",
+)
+async def list_listeners(
+    cluster: Cluster, config_type: ConfigType, name: Name, request: Request
+) -> Response:
+    """Who watches a namespace."""
+    if not _raw_tail_is(request, ":listeners"):  # `%3Alisteners`: part of the name
+        return await get_configs(cluster, config_type, name + ":listeners", request)
+    ctx = context(request)
+    found = await service.list_listeners(
+        store=ctx.store,
+        actor=ctx.principal,
+        cluster_id=cluster,
+        config_type=config_type,
+        name=name,
+    )
+    return JsonResponse(
+        {"listeners": [render_listener(w) for w in found.items], "total": found.total}
+    )
+
+
 @router.get(
     _NS,
     response_model=NamespaceOut,
@@ -375,18 +733,24 @@ async def revert_namespace(
     "parameters before the first write, and for a member in another owner's namespace).",
 )
 async def get_configs(
-    cluster: Cluster, config_type: ConfigType, name: Name, request: Request
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    request: Request,
+    label_query: LabelQuery = None,
+    label_header: LabelHeader = None,
 ) -> Response:
     """A namespace's parameters."""
     ctx = context(request)
-    state = await service.namespace_state(
+    view = await service.namespace_view(
         store=ctx.store,
         actor=ctx.principal,
         cluster_id=cluster,
         config_type=config_type,
         name=name,
+        client_label=_label(label_query, label_header),
     )
-    return JsonResponse(render_state(state))
+    return JsonResponse(render_view(view))
 
 
 @router.get(
@@ -426,19 +790,26 @@ async def _history(
 
 @router.get(_KEY, response_model=ConfigOut)
 async def get_config(
-    cluster: Cluster, config_type: ConfigType, name: Name, key: Key, request: Request
+    cluster: Cluster,
+    config_type: ConfigType,
+    name: Name,
+    key: Key,
+    request: Request,
+    label_query: LabelQuery = None,
+    label_header: LabelHeader = None,
 ) -> Response:
     """One parameter."""
     ctx = context(request)
-    config = await service.get_config(
+    config, candidate = await service.config_view(
         store=ctx.store,
         actor=ctx.principal,
         cluster_id=cluster,
         config_type=config_type,
         name=name,
         key=key,
+        client_label=_label(label_query, label_header),
     )
-    return JsonResponse(render_config(config))
+    return JsonResponse(render_config_view(config, candidate))
 
 
 @router.put(
