@@ -33,6 +33,7 @@ from modelplane.faces.native import openapi as native_openapi
 from modelplane.faces.native import principals as native_principals
 from modelplane.faces.native import prompt_labels as native_prompt_labels
 from modelplane.faces.native import prompt_templates as native_prompt_templates
+from modelplane.faces.native import prompt_watch as native_prompt_watch
 from modelplane.faces.native import provider_templates as native_provider_templates
 from modelplane.faces.native import runtimes as native_runtimes
 from modelplane.faces.native import workspaces as native_workspaces
@@ -198,6 +199,7 @@ NATIVE_ROUTERS = (
     native_workspaces.router,
     native_prompt_templates.router,
     native_prompt_labels.router,
+    native_prompt_watch.router,
     native_configs.router,
     native_audit.router,
 )

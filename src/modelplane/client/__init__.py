@@ -11,6 +11,12 @@ subclasses of `ModelplaneError`.
 """
 
 from modelplane.client.async_clients import AsyncClient
+from modelplane.client.caching import (
+    AsyncCachedNamespace,
+    AsyncCachedPrompt,
+    CachedNamespace,
+    CachedPrompt,
+)
 from modelplane.client.clients import Client
 from modelplane.client.errors import (
     AlreadyExists,
@@ -69,10 +75,14 @@ __all__ = [
     "AccessKey",
     "AlreadyExists",
     "ApiKey",
+    "AsyncCachedNamespace",
+    "AsyncCachedPrompt",
     "AsyncClient",
     "AuditEvent",
     "AuditEventPage",
     "BatchResult",
+    "CachedNamespace",
+    "CachedPrompt",
     "Capabilities",
     "Client",
     "Config",

@@ -8,6 +8,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from modelplane.client import async_all_pages, calls
+from modelplane.client.caching import (
+    AsyncCachedNamespace,
+    AsyncCachedPrompt,
+    OnNamespace,
+    OnPrompt,
+)
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
@@ -373,6 +379,53 @@ class AsyncPrompts:
         number or a label (`latest`: the current version)."""
         return await self._send(calls.diff_prompt_template(workspace_id, template_id, old, new))
 
+    async def watch(
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        label: str | None = None,
+        held_version: int = 0,
+        timeout_seconds: float = 30.0,
+    ) -> AsyncIterator[PromptTemplate]:
+        """Yield the template at `label` (the current version when None) each time that is
+        another version: first at once unless it is `held_version`, then as the label
+        moves (long-polls of `timeout_seconds`). Runs until the caller stops iterating;
+        an error ends it."""
+        held = held_version
+        while True:
+            call = calls.watch_prompt_template(
+                workspace_id, template_id, held, label, timeout_seconds
+            )
+            found = await self._send(call)
+            if found is not None:
+                held = found.version
+                yield found
+
+    async def cached(
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        label: str | None = None,
+        path: str | None = None,
+        on_change: OnPrompt | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> AsyncCachedPrompt:
+        """The template at `label` (or current) held in memory and kept fresh by a watch
+        in the background (a label move arrives as soon as it commits); with `path`, kept
+        in that file too, and started from it while the server cannot be reached. Its
+        `render` fills it without calling the server. Close it (`with`) when done."""
+        return await AsyncCachedPrompt.start(
+            self,
+            workspace_id,
+            template_id,
+            label=label,
+            path=path,
+            on_change=on_change,
+            timeout_seconds=timeout_seconds,
+        )
+
     async def labels(self, workspace_id: str, template_id: str) -> builtins.list[PromptLabel]:
         """Every label of a template and the version it points at (`latest` among them)."""
         return await self._send(calls.list_labels(workspace_id, template_id))
@@ -534,6 +587,27 @@ class AsyncConfigs:
                 state = state.applied(changes)
                 if state.revision > since_revision:
                     yield state
+
+    async def cached(
+        self,
+        cluster: str,
+        service: str,
+        *,
+        path: str | None = None,
+        on_change: OnNamespace | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> AsyncCachedNamespace:
+        """The service's parameters held in memory and kept fresh by a watch in the
+        background; with `path`, kept in that file too, and started from it while the
+        server cannot be reached. Close it (`with`) when done."""
+        return await AsyncCachedNamespace.start(
+            self,
+            cluster,
+            service,
+            path=path,
+            on_change=on_change,
+            timeout_seconds=timeout_seconds,
+        )
 
 
 class AsyncPrincipals:

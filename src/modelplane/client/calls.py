@@ -287,6 +287,30 @@ def diff_prompt_template(
     )
 
 
+def watch_prompt_template(
+    workspace_id: str,
+    template_id: str,
+    held_version: int,
+    label: str | None,
+    timeout_seconds: float,
+) -> Call[PromptTemplate | None]:
+    """`GET …/prompt-templates/{id}/watch` (long-poll): the template once `label` (or the
+    current version) points at another version than `held_version`; None in time."""
+
+    def parse(data: Any) -> PromptTemplate | None:
+        if not data.get("changed"):
+            return None
+        return PromptTemplate.model_validate(data["template"])
+
+    return Call(
+        "GET",
+        f"{_template(workspace_id, template_id)}/watch",
+        parse,
+        params=given(version=held_version, label=label, timeoutSeconds=timeout_seconds),
+        wait_seconds=timeout_seconds,
+    )
+
+
 def list_labels(workspace_id: str, template_id: str) -> Call[list[PromptLabel]]:
     """`GET …/prompt-templates/{id}/labels`, by name."""
     return Call(

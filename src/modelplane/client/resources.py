@@ -10,6 +10,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from modelplane.client import all_pages, calls
+from modelplane.client.caching import (
+    CachedNamespace,
+    CachedPrompt,
+    OnNamespace,
+    OnPrompt,
+)
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
@@ -375,6 +381,53 @@ class Prompts:
         number or a label (`latest`: the current version)."""
         return self._send(calls.diff_prompt_template(workspace_id, template_id, old, new))
 
+    def watch(
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        label: str | None = None,
+        held_version: int = 0,
+        timeout_seconds: float = 30.0,
+    ) -> Iterator[PromptTemplate]:
+        """Yield the template at `label` (the current version when None) each time that is
+        another version: first at once unless it is `held_version`, then as the label
+        moves (long-polls of `timeout_seconds`). Runs until the caller stops iterating;
+        an error ends it."""
+        held = held_version
+        while True:
+            call = calls.watch_prompt_template(
+                workspace_id, template_id, held, label, timeout_seconds
+            )
+            found = self._send(call)
+            if found is not None:
+                held = found.version
+                yield found
+
+    def cached(
+        self,
+        workspace_id: str,
+        template_id: str,
+        *,
+        label: str | None = None,
+        path: str | None = None,
+        on_change: OnPrompt | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> CachedPrompt:
+        """The template at `label` (or current) held in memory and kept fresh by a watch
+        in the background (a label move arrives as soon as it commits); with `path`, kept
+        in that file too, and started from it while the server cannot be reached. Its
+        `render` fills it without calling the server. Close it (`with`) when done."""
+        return CachedPrompt.start(
+            self,
+            workspace_id,
+            template_id,
+            label=label,
+            path=path,
+            on_change=on_change,
+            timeout_seconds=timeout_seconds,
+        )
+
     def labels(self, workspace_id: str, template_id: str) -> builtins.list[PromptLabel]:
         """Every label of a template and the version it points at (`latest` among them)."""
         return self._send(calls.list_labels(workspace_id, template_id))
@@ -536,6 +589,27 @@ class Configs:
                 state = state.applied(changes)
                 if state.revision > since_revision:
                     yield state
+
+    def cached(
+        self,
+        cluster: str,
+        service: str,
+        *,
+        path: str | None = None,
+        on_change: OnNamespace | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> CachedNamespace:
+        """The service's parameters held in memory and kept fresh by a watch in the
+        background; with `path`, kept in that file too, and started from it while the
+        server cannot be reached. Close it (`with`) when done."""
+        return CachedNamespace.start(
+            self,
+            cluster,
+            service,
+            path=path,
+            on_change=on_change,
+            timeout_seconds=timeout_seconds,
+        )
 
 
 class Principals:

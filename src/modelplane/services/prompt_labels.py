@@ -20,7 +20,12 @@ from modelplane.domain.prompts import PromptTemplate, check_version
 from modelplane.domain.workspaces import MemberRole
 from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
-from modelplane.services.prompts import built_in_template, reach_workspace, template_missing
+from modelplane.services.prompts import (
+    built_in_template,
+    reach_workspace,
+    template_missing,
+    template_topic,
+)
 from modelplane.services.workspaces import workspace_to_write
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -79,8 +84,9 @@ async def _template_to_label(
 async def _moved(
     uow: UnitOfWork, actor: Principal, workspace_id: str, template_id: str, move: LabelMove
 ) -> None:
-    """Keep a move in the history and the audit log."""
+    """Keep a move in the history and the audit log; wake the template's watchers."""
     await uow.prompt_labels.add_move(template_id, move)
+    uow.announce(template_topic(template_id))
     await record(
         uow,
         actor,

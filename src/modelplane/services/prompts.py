@@ -103,6 +103,11 @@ def _list_order(template: PromptTemplate) -> tuple[int, str]:
     return template.created_at, template.prompt_template_id
 
 
+def template_topic(template_id: str) -> str:
+    """The change-feed topic of a template: its versions and labels."""
+    return f"prompt-template:{template_id}"
+
+
 def template_missing(ref: str) -> DomainError:
     """No template of the workspace's own has this id or name: a built-in one that has is
     read-only, else there is none."""
@@ -183,7 +188,7 @@ async def get_prompt_template(
 
     async def load() -> PromptTemplate | None:
         async with store.reader() as uow:
-            return await _labelled_template(uow, workspace_id, template_id, version, label)
+            return await labelled_template(uow, workspace_id, template_id, version, label)
 
     key = ("prompt-template", workspace_id, template_id, version, label)
     found = await store.cached(key, load)
@@ -194,7 +199,7 @@ async def get_prompt_template(
     return built_in_template(template_id, workspace_id)
 
 
-async def _labelled_template(
+async def labelled_template(
     uow: UnitOfWork, workspace_id: str, ref: str, version: int | None, label: str | None
 ) -> PromptTemplate | None:
     """The template by id or name at `version` or `label` (else current), with the labels
@@ -322,6 +327,7 @@ async def update_prompt_template(
             labels = await uow.prompt_labels.labels_of(current.prompt_template_id)
             return with_labels(current, labels, current_version=current.version)
         await uow.prompts.save_template(changed)
+        uow.announce(template_topic(changed.prompt_template_id))
         await record(
             uow,
             actor,
@@ -355,6 +361,7 @@ async def delete_prompt_template(
         if found is None:
             raise template_missing(template_id)
         await uow.prompt_labels.delete_all(found.prompt_template_id)
+        uow.announce(template_topic(found.prompt_template_id))
         await uow.prompts.delete_template(found.prompt_template_id)
         await record(
             uow,
