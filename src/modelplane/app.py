@@ -48,6 +48,7 @@ from modelplane.services.key_rotation import find_unopenable
 from modelplane.settings import RateLimitOverride, Settings, gateway_environment
 from modelplane.store import migrate
 from modelplane.store.cache import ReadCache
+from modelplane.store.config_listeners import ListenerOptions
 from modelplane.store.engine import create_engines
 from modelplane.store.uow import Store
 
@@ -168,7 +169,7 @@ def print_first_token(token: str) -> None:
 async def prepare_store(settings: Settings, secrets: SecretBox) -> tuple[Store, str | None]:
     """Migrate (serialized across replicas), bootstrap, and open the store."""
     engines = create_engines(settings)
-    store = Store(engines, ReadCache(engines.freshness))
+    store = Store(engines, ReadCache(engines.freshness), ListenerOptions.of(settings))
     token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     access_key = None
     if settings.bootstrap_access_key_id and settings.bootstrap_access_key_secret:
