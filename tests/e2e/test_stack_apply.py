@@ -441,3 +441,80 @@ def test_applying_many_parameters_of_a_service_makes_one_revision(server: Server
         history = client.configs.history("cn-many", "svc", limit=1000)
         assert sorted({c.revision for c in history}) == [1, 2, 3]
         assert len([c for c in history if c.revision == 3]) == 402
+
+
+PROMPTS_STACK = """\
+apiVersion: modelplane/v1
+workspaces:
+  - workspaceId: prompts-ws
+    name: Prompts
+    promptTemplates:
+      - name: greeting
+        content: "Hi ${who}"
+        labels: [production]
+      - name: qa
+        messages:
+          - {role: system, content: "Answer in ${language}."}
+          - {role: user, content: "${question}"}
+        config: {model: gpt-4o-mini, temperature: 0}
+        labels: [staging]
+"""
+
+
+def test_a_stack_deploys_chat_prompts_and_moves_their_labels(
+    run: Run, server: Server, target: Server, tmp_path: Path
+) -> None:
+    out = _ok(run("apply", "-f", _write(tmp_path, PROMPTS_STACK)))
+    assert "Applied: 3 to create" in out
+    assert "No changes" in _ok(run("apply", "-f", "stack.yaml"))
+    with Client(server.url, TOKEN) as client:
+        qa = client.prompts.get("prompts-ws", "qa", label="staging")
+        assert (qa.kind, qa.version, qa.config) == (
+            "chat",
+            1,
+            {"model": "gpt-4o-mini", "temperature": 0},
+        )
+        assert client.prompts.get("prompts-ws", "greeting", label="production").version == 1
+
+    # A deploy: the text changes, and production moves to the new version.
+    changed = PROMPTS_STACK.replace('"Hi ${who}"', '"Hello ${who}"')
+    plan = _ok(run("apply", "-f", _write(tmp_path, changed), "--dry-run"))
+    assert "~ prompt-template prompts-ws/greeting" in plan
+    _ok(run("apply", "-f", "stack.yaml"))
+    with Client(server.url, TOKEN) as client:
+        production = client.prompts.get("prompts-ws", "greeting", label="production")
+        assert (production.version, production.content) == (2, "Hello ${who}")
+        # A label set by hand is left alone, and removed with --prune.
+        client.prompts.set_label("prompts-ws", "greeting", "canary", version=1)
+    assert "No changes" in _ok(run("apply", "-f", "stack.yaml"))
+    assert "prompt-label prompts-ws/greeting@canary" in _ok(
+        run("apply", "-f", "stack.yaml", "--prune")
+    )
+    with Client(server.url, TOKEN) as client:
+        assert [x.label for x in client.prompts.labels("prompts-ws", "greeting")] == [
+            "latest",
+            "production",
+        ]
+
+    # Exported and applied elsewhere, it is the same stack.
+    _ok(run("export", "-f", "exported.yaml"))
+    document = yaml.safe_load((tmp_path / "exported.yaml").read_text())
+    (workspace,) = document["workspaces"]
+    assert workspace["promptTemplates"] == [
+        {"name": "greeting", "content": "Hello ${who}", "labels": ["production"]},
+        {
+            "name": "qa",
+            "messages": [
+                {"role": "system", "content": "Answer in ${language}."},
+                {"role": "user", "content": "${question}"},
+            ],
+            "config": {"model": "gpt-4o-mini", "temperature": 0},
+            "labels": ["staging"],
+        },
+    ]
+    _ok(run("apply", "-f", "exported.yaml", url=target.url))
+    assert "No changes" in _ok(run("apply", "-f", "exported.yaml", url=target.url))
+
+    bad = PROMPTS_STACK.replace("labels: [production]", "labels: [Production]")
+    failed = _failed(run("apply", "-f", _write(tmp_path, bad, "bad.yaml")), 6)
+    assert "labels" in failed

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelplane.client import Client, Llm, ModelGroup
+from modelplane.client import Client, Llm, ModelGroup, PromptTemplate
 from modelplane.stack.plan_prompts import SYSTEM
 from modelplane.stack.spec import API_VERSION, StackError
 
@@ -144,11 +144,26 @@ def _groups(client: Client, names: _Names) -> list[dict[str, Any]]:
     return [_group(client, g, names) for g in groups]
 
 
+def _template(template: PromptTemplate) -> dict[str, Any]:
+    """A template's current version as a stack declares it, with the labels on it."""
+    entry: dict[str, Any] = {"name": template.name}
+    if template.messages is None:
+        entry["content"] = template.content
+    else:
+        entry["messages"] = [{"role": m.role, "content": m.content} for m in template.messages]
+    if template.config is not None:
+        entry["config"] = template.config
+    labels = sorted(set(template.labels) - {"latest"})
+    if labels:
+        entry["labels"] = labels
+    return entry
+
+
 def _workspaces(client: Client) -> list[dict[str, Any]]:
     entries = []
     for workspace in sorted(client.workspaces.list(), key=lambda w: w.workspace_id):
         found = [t for t in client.prompts.iter(workspace.workspace_id) if t.type != SYSTEM]
-        templates = [{"name": t.name, "content": t.content} for t in found]
+        templates = [_template(t) for t in found]
         templates.sort(key=lambda t: t["name"])
         entries.append(
             {

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from modelplane.domain.prompt_labels import LABEL_MAX, LABEL_RULE, LATEST
+
 API_VERSION: Literal["modelplane/v1"] = "modelplane/v1"
 ENV_REF = re.compile(r"^env://([A-Za-z_][A-Za-z0-9_]{0,127})$")
 
@@ -124,11 +126,48 @@ class ModelGroupSpec(_Spec):
     providers: list[ProviderSpec] = Field(default_factory=list)
 
 
+LABEL = re.compile(rf"[a-z0-9_-]{{1,{LABEL_MAX}}}")
+
+
+class MessageSpec(_Spec):
+    """One message of a chat template."""
+
+    role: str
+    content: str
+
+
 class PromptSpec(_Spec):
-    """A prompt template of a workspace; found by `name`."""
+    """A prompt template of a workspace; found by `name`: a text (`content`) or a chat
+    template (`messages`), its version's `config`, and the `labels` that are to point at
+    the version the stack declares (a deploy: `production` moves when the text does)."""
 
     name: str
-    content: str
+    content: str | None = None
+    messages: list[MessageSpec] | None = None
+    config: dict[str, Any] | None = None
+    labels: list[str] = Field(default_factory=list)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: list[str]) -> list[str]:
+        for label in labels:
+            if not LABEL.fullmatch(label) or label == LATEST:
+                raise ValueError(f"{label!r}: a label is {LABEL_RULE}, and not {LATEST!r}")
+        if len(set(labels)) != len(labels):
+            raise ValueError("a label is listed twice")
+        return labels
+
+    @model_validator(mode="after")
+    def _one_body(self) -> PromptSpec:
+        if (self.content is None) == (self.messages is None):
+            raise ValueError("give content (a text) or messages (a chat template), one of them")
+        return self
+
+    def message_dicts(self) -> list[dict[str, str]] | None:
+        """The messages as the SDK takes them."""
+        if self.messages is None:
+            return None
+        return [{"role": m.role, "content": m.content} for m in self.messages]
 
 
 _OWNER = (
