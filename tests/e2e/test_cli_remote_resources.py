@@ -249,6 +249,8 @@ def test_a_label_is_promoted_rolled_back_and_read_from_the_cli(cli: Cli) -> None
     back = cli.ok("prompts", "promote", "greet", "--version", "1", "--label", "production")
     assert back == "label production: version 2 -> version 1\n"
     assert cli.json("prompts", "get", "greet", "--label", "production")["content"] == "v1 ${who}"
+    watched = cli.ok("prompts", "watch", "greet", "--label", "production", "--count", "1")
+    assert watched == "version 1: greet\n"
     listed = cli.json("prompts", "labels", "greet")
     assert [(x["label"], x["version"]) for x in listed] == [("latest", 2), ("production", 1)]
     assert cli.ok("prompts", "diff", "greet", "--from", "production", "--to", "2") == (

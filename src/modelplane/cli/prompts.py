@@ -22,6 +22,7 @@ from modelplane.cli.remote import (
     OutputOption,
     TokenOption,
     UrlOption,
+    echo_line,
     emit,
     emit_deleted,
     session,
@@ -345,3 +346,29 @@ def label_history(
     with session(url, token) as client:
         moves = list(client.prompts.iter_label_history(workspace, template_id))
         emit(moves, output, columns=MOVE_COLUMNS)
+
+
+@app.command("watch")
+def watch(
+    workspace: WorkspaceOption,
+    template_id: TemplateArgument,
+    label: Label = None,
+    count: Annotated[int | None, typer.Option(help="Stop after this many versions", min=1)] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Print the version --label points at (the current one without it), then each time it
+    changes, until Ctrl-C or --count versions (table: one line each; json: the template)."""
+    with session(url, token) as client:
+        try:
+            found = client.prompts.watch(workspace, template_id, label=label)
+            for printed, template in enumerate(found, start=1):
+                if output is Output.table:
+                    echo_line(f"version {template.version}: {template.name}")
+                else:
+                    emit(template, output)
+                if count is not None and printed >= count:
+                    return
+        except KeyboardInterrupt:
+            return
