@@ -6,7 +6,7 @@ for everyone, drop gives the gray clients the base back; bad input writes nothin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,8 +14,10 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from modelplane.client import AsyncClient
+from modelplane.client import NotFound as SdkNotFound
 from modelplane.serving import DrainingServer
-from tests.conftest import new_member
+from tests.conftest import ADMIN_TOKEN, new_member
 from tests.integration.test_audit_native import events
 from tests.integration.test_configs_api import (
     EVENTS,
@@ -339,3 +341,39 @@ async def test_a_member_cannot_see_or_touch_another_owners_candidate(
         assert (await other.delete(f"{BASE}:candidate")).status_code == 404
         assert (await other.get(BASE, params=CANARY)).json() == {"revision": 0, "configs": []}
         assert (await owner.get(f"{BASE}:candidate")).status_code == 200
+
+
+async def test_the_async_sdk_sets_reads_watches_and_promotes_a_gray_release(
+    app: FastAPI,
+) -> None:
+    async with AsyncClient(
+        "http://modelplane.test", ADMIN_TOKEN, transport=httpx.ASGITransport(app=app)
+    ) as sdk:
+        await sdk.configs.batch("cn-sdk", "gray", {"a": "1", "b": "1"})
+        made = await sdk.configs.set_candidate(
+            "cn-sdk", "gray", {"a": "2"}, labels=["canary"], delete=["b"]
+        )
+        assert made.version == 1 and made.labels == ("canary",)
+        assert (await sdk.configs.candidate("cn-sdk", "gray")) == made
+        gray = await sdk.configs.get_namespace("cn-sdk", "gray", client_label="canary")
+        assert gray.values == {"a": "2"} and gray.candidate_version == 1
+        assert (await sdk.configs.get_namespace("cn-sdk", "gray")).values == {"a": "1", "b": "1"}
+        one = await sdk.configs.get("cn-sdk", "gray", "a", client_label="canary")
+        assert one.value == "2" and one.candidate is not None
+        with pytest.raises(SdkNotFound):
+            await sdk.configs.get("cn-sdk", "gray", "b", client_label="canary")
+        states = sdk.configs.watch(
+            "cn-sdk", "gray", since_revision=1, timeout_seconds=5, client_label="canary"
+        )
+        assert isinstance(states, AsyncGenerator)  # closed at the end
+        first = await anext(states)  # the candidate is served: it comes first
+        assert first.values == {"a": "2"} and first.candidate_version == 1
+        watching = asyncio.ensure_future(anext(states))
+        await watchers_become(app, 2)
+        promoted = await sdk.configs.promote_candidate("cn-sdk", "gray", version=1)
+        assert promoted.revision == 2 and promoted.deleted == ("b",)
+        after = await watching
+        assert after.revision == 2 and after.values == {"a": "2"} and after.candidate is None
+        await states.aclose()
+        dropped = await sdk.configs.set_candidate("cn-sdk", "gray", {"c": "3"}, labels=["x"])
+        assert (await sdk.configs.drop_candidate("cn-sdk", "gray")).version == dropped.version

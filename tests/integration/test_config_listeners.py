@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from modelplane.app import create_app
+from modelplane.client import AsyncClient
 from modelplane.domain.configs import Listener, ListenMode, NamespaceKey
 from modelplane.serving import DrainingServer
 from modelplane.settings import Settings
@@ -91,7 +92,7 @@ async def listed(client: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
 
 
 async def test_a_long_poll_is_listed_with_its_label_replica_and_revision_until_it_ends(
-    client: httpx.AsyncClient,
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     await client.put(f"{BASE}/a", json={"value": "1"})
     assert await listeners(client) == []
@@ -105,6 +106,11 @@ async def test_a_long_poll_is_listed_with_its_label_replica_and_revision_until_i
     assert found["clientLabel"] == "canary" and found["replicaId"] == "replica-a"
     assert found["revision"] == 1 and found["candidateVersion"] == 0
     assert found["mode"] == "long-poll" and found["since"] > 1_600_000_000_000
+    async with AsyncClient(
+        "http://modelplane.test", ADMIN_TOKEN, transport=httpx.ASGITransport(app=app)
+    ) as sdk:
+        (seen,) = await sdk.configs.listeners("cn-hangzhou", "heard")
+        assert (seen.client_label, seen.replica_id, seen.revision) == ("canary", "replica-a", 1)
     assert (await watch).json()["changed"] is False
     await listed(client, 0)
 

@@ -37,6 +37,10 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.ConfigNamespace, "NamespaceOut"),
     (models.ConfigNamespaceChanges, "WatchOut"),
     (models.ConfigNamespaceChanges, "ChangesOut"),
+    (models.CandidateRef, "CandidateRefOut"),
+    (models.ConfigCandidate, "CandidateOut"),
+    (models.ConfigCandidateItem, "CandidateItemOut"),
+    (models.ConfigListener, "ListenerOut"),
     (models.CreatedLlm, "CreateLlmOut"),
     (models.IssuedAccessKey, "IssuedAccessKeyOut"),
     (models.IssuedApiKey, "IssuedApiKeyOut"),
@@ -67,7 +71,11 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.WorkspaceMember, "MemberOut"),
 )
 # Model fields a schema lacks on purpose: only list items (`ModelGroupSummaryOut`) count models.
-NOT_IN_SCHEMA = {("ModelGroup", "ModelGroupOut"): {"modelCount"}}
+# A write's answer (`ChangesOut`) never holds what only a watch with a client label sends.
+NOT_IN_SCHEMA = {
+    ("ModelGroup", "ModelGroupOut"): {"modelCount"},
+    ("ConfigNamespaceChanges", "ChangesOut"): {"full", "candidate"},
+}
 # Schema properties the call reads itself (client/calls.py `watch_once` reads `changed`)…
 READ_BY_CALL = {"WatchOut": {"changed"}}
 # … and the ones it then finds filled: it parses a watch's answer only when `changed`.

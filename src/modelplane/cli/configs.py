@@ -4,7 +4,9 @@ A parameter is addressed by CLUSTER (a region such as cn-hangzhou), SERVICE and 
 table mode `get` prints the value alone and `watch` one line per new revision; in json
 mode `watch` prints one JSON object per line (JSON Lines), in yaml mode one document each.
 `set-many` sets and deletes several parameters as one revision, `revert` brings back an
-earlier revision's parameters as a new one.
+earlier revision's parameters as a new one. `candidate` shows, sets, promotes and drops a
+service's gray release; `--client-label` reads and watches as a client with that label;
+`listeners` lists who watches a service now.
 """
 
 from __future__ import annotations
@@ -42,12 +44,42 @@ app = typer.Typer(
 COLUMNS = ("key", "value", "format", "revision", "updatedAt")
 NAMESPACE_COLUMNS = ("cluster", "name", "revision", "ownerId", "updatedAt")
 HISTORY_COLUMNS = ("revision", "key", "kind", "value", "format", "actorId", "at")
+CANDIDATE_ITEM_COLUMNS = ("key", "op", "value", "format")
+LISTENER_COLUMNS = (
+    "replicaId",
+    "clientLabel",
+    "revision",
+    "candidateVersion",
+    "mode",
+    "principalId",
+    "since",
+)
+
+candidate_app = typer.Typer(
+    help="A service's gray release: changes served only to clients with given labels until "
+    "promoted (one revision for everyone) or dropped.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(candidate_app, name="candidate")
 
 Cluster = Annotated[
     str, typer.Argument(help="The cluster (region), e.g. cn-hangzhou", callback=arguments.non_empty)
 ]
 Service = Annotated[str, typer.Argument(help="The service's name", callback=arguments.non_empty)]
 Key = Annotated[str, typer.Argument(help="The parameter's key", callback=arguments.non_empty)]
+ClientLabelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--client-label",
+        help="Read as a client with this label: with the service's gray release applied when "
+        "it targets the label",
+    ),
+]
+VersionOption = Annotated[
+    int | None,
+    typer.Option("--version", help="Only if the candidate is still at this version", min=1),
+]
 FormatOption = Annotated[
     str | None,
     typer.Option(
@@ -74,10 +106,11 @@ def list_(
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
+    client_label: ClientLabelOption = None,
 ) -> None:
     """List a service's parameters (json/yaml: with the namespace's revision)."""
     with session(url, token) as client:
-        state = client.configs.get_namespace(cluster, service)
+        state = client.configs.get_namespace(cluster, service, client_label=client_label)
         emit(list(state.configs) if output is Output.table else state, output, columns=COLUMNS)
 
 
@@ -89,10 +122,11 @@ def get(
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
+    client_label: ClientLabelOption = None,
 ) -> None:
     """Print a parameter's value (json/yaml: the whole parameter)."""
     with session(url, token) as client:
-        found = client.configs.get(cluster, service, key)
+        found = client.configs.get(cluster, service, key, client_label=client_label)
         if output is Output.table:
             typer.echo(found.value)
         else:
@@ -287,14 +321,20 @@ def watch(
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
+    client_label: ClientLabelOption = None,
 ) -> None:
-    """Print the parameters at each new revision, until Ctrl-C or --count revisions."""
+    """Print the parameters at each new revision, until Ctrl-C or --count revisions (with
+    --client-label: as that client sees them, also when its gray release changes)."""
     with session(url, token) as client:
         try:
             if since_revision is None:
                 since_revision = client.configs.get_namespace(cluster, service).revision
             states = client.configs.watch(
-                cluster, service, since_revision=since_revision, timeout_seconds=timeout_seconds
+                cluster,
+                service,
+                since_revision=since_revision,
+                timeout_seconds=timeout_seconds,
+                client_label=client_label,
             )
             for printed, state in enumerate(states, start=1):
                 echo_line(revision_text(state, output))
@@ -321,8 +361,137 @@ def revision_text(state: ConfigNamespace, output: Output) -> str:
         document = yaml.safe_dump(plain(state), sort_keys=False, allow_unicode=True)
         return "---\n" + document.rstrip("\n")
     pairs = " ".join(f"{c.key}={_shown(c.value)}" for c in state.configs)
-    return f"revision {state.revision}: {pairs or '(no parameters)'}"
+    gray = f" (candidate {state.candidate.version})" if state.candidate is not None else ""
+    return f"revision {state.revision}{gray}: {pairs or '(no parameters)'}"
 
 
 def _shown(value: str) -> str:
     return value if _BARE.fullmatch(value) else json.dumps(value, ensure_ascii=False)
+
+
+@candidate_app.command("show")
+def candidate_show(
+    cluster: Cluster,
+    service: Service,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Show the service's open gray release (table: its labels, then its changes)."""
+    with session(url, token) as client:
+        found = client.configs.candidate(cluster, service)
+        if output is Output.table:
+            typer.echo(
+                f"candidate {found.candidate_id} version {found.version} on revision "
+                f"{found.base_revision} for labels: {', '.join(found.labels)}"
+            )
+            emit(list(found.items), output, columns=CANDIDATE_ITEM_COLUMNS)
+        else:
+            emit(found, output)
+
+
+@candidate_app.command("set")
+def candidate_set(
+    cluster: Cluster,
+    service: Service,
+    labels: Annotated[
+        list[str],
+        typer.Option("--label", help="A client label served the candidate (repeat for more)"),
+    ],
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="The changes, as for set-many: a YAML or JSON object of KEY: VALUE or KEY: "
+            "{value: ..., format: ...}; - for stdin",
+        ),
+    ] = None,
+    delete: Annotated[
+        list[str] | None,
+        typer.Option("--delete", help="Delete this key for the labels too (repeat for more)"),
+    ] = None,
+    if_version: Annotated[
+        int | None,
+        typer.Option("--if-version", help="0: only create; N: only replace version N", min=0),
+    ] = None,
+    owner_id: arguments.OwnerIdOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Open the service's gray release, or replace the open one."""
+    with session(url, token) as client:
+        if file is None and not delete:
+            raise CommandError("give --file, --delete KEY, or both")
+        values, formats = batch_values(arguments.read_mapping(file), file) if file else ({}, {})
+        keys = [*values, *(delete or [])]
+        from modelplane.client import InvalidArgument
+
+        try:
+            found = client.configs.set_candidate(
+                cluster,
+                service,
+                values,
+                labels=labels,
+                delete=delete or [],
+                formats=formats,
+                if_version=if_version,
+                owner_id=owner_id,
+            )
+        except InvalidArgument as exc:
+            raise CommandError(f"invalid argument: {by_key(exc, keys)}", 6) from None
+        if output is Output.table:
+            typer.echo(f"candidate {found.candidate_id} version {found.version}")
+        else:
+            emit(found, output)
+
+
+@candidate_app.command("promote")
+def candidate_promote(
+    cluster: Cluster,
+    service: Service,
+    version: VersionOption = None,
+    owner_id: arguments.OwnerIdOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Apply the gray release for everyone as one new revision, and close it."""
+    with session(url, token) as client:
+        changes = client.configs.promote_candidate(
+            cluster, service, version=version, owner_id=owner_id
+        )
+        emit_changes(changes, output)
+
+
+@candidate_app.command("drop")
+def candidate_drop(
+    cluster: Cluster,
+    service: Service,
+    version: VersionOption = None,
+    owner_id: arguments.OwnerIdOption = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Close the gray release without changing anything for anyone."""
+    with session(url, token) as client:
+        found = client.configs.drop_candidate(cluster, service, version=version, owner_id=owner_id)
+        if output is Output.table:
+            typer.echo(f"dropped candidate {found.candidate_id} version {found.version}")
+        else:
+            emit(found, output)
+
+
+@app.command("listeners")
+def listeners(
+    cluster: Cluster,
+    service: Service,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List who watches a service now, on every replica (its owner and admins)."""
+    with session(url, token) as client:
+        emit(client.configs.listeners(cluster, service), output, columns=LISTENER_COLUMNS)

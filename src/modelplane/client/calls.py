@@ -19,7 +19,9 @@ from modelplane.client.models import (
     AuditEventPage,
     BatchResult,
     Config,
+    ConfigCandidate,
     ConfigChange,
+    ConfigListener,
     ConfigNamespace,
     ConfigNamespaceChanges,
     CreatedLlm,
@@ -364,14 +366,100 @@ def _namespace(cluster: str, service: str) -> str:
     return f"/v1/configs/{seg(cluster)}/service/{seg(service)}"
 
 
-def get_namespace(cluster: str, service: str) -> Call[ConfigNamespace]:
-    """`GET /v1/configs/{cluster}/service/{name}`: every parameter at one revision."""
-    return Call("GET", _namespace(cluster, service), ConfigNamespace.model_validate)
+def get_namespace(
+    cluster: str, service: str, client_label: str | None = None
+) -> Call[ConfigNamespace]:
+    """`GET /v1/configs/{cluster}/service/{name}`: every parameter at one revision (as a
+    client with `client_label` sees them: with the gray release it is served)."""
+    return Call(
+        "GET",
+        _namespace(cluster, service),
+        ConfigNamespace.model_validate,
+        params=given(clientLabel=client_label),
+    )
 
 
-def get_config(cluster: str, service: str, key: str) -> Call[Config]:
-    """`GET …/{key}`."""
-    return Call("GET", f"{_namespace(cluster, service)}/{seg(key)}", Config.model_validate)
+def get_config(
+    cluster: str, service: str, key: str, client_label: str | None = None
+) -> Call[Config]:
+    """`GET …/{key}` (as a client with `client_label` sees it)."""
+    return Call(
+        "GET",
+        f"{_namespace(cluster, service)}/{seg(key)}",
+        Config.model_validate,
+        params=given(clientLabel=client_label),
+    )
+
+
+def _candidate_items(
+    values: Mapping[str, str], delete: Sequence[str], formats: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [
+        given(key=key, value=value, format=formats.get(key)) for key, value in values.items()
+    ]
+    return items + [{"key": key, "op": "delete"} for key in delete]
+
+
+def put_candidate(
+    cluster: str,
+    service: str,
+    values: Mapping[str, str],
+    delete: Sequence[str],
+    formats: Mapping[str, str],
+    labels: Sequence[str],
+    if_version: int | None,
+    owner_id: str | None,
+) -> Call[ConfigCandidate]:
+    """`PUT …:candidate`: open the gray release, or replace the open one."""
+    return Call(
+        "PUT",
+        f"{_namespace(cluster, service)}:candidate",
+        ConfigCandidate.model_validate,
+        params=given(ownerId=owner_id),
+        json=given(
+            items=_candidate_items(values, delete, formats),
+            labels=list(labels),
+            ifVersion=if_version,
+        ),
+    )
+
+
+def get_candidate(cluster: str, service: str) -> Call[ConfigCandidate]:
+    """`GET …:candidate`."""
+    return Call("GET", f"{_namespace(cluster, service)}:candidate", ConfigCandidate.model_validate)
+
+
+def drop_candidate(
+    cluster: str, service: str, version: int | None, owner_id: str | None
+) -> Call[ConfigCandidate]:
+    """`DELETE …:candidate`: the gray release closed, nothing changed."""
+    return Call(
+        "DELETE",
+        f"{_namespace(cluster, service)}:candidate",
+        ConfigCandidate.model_validate,
+        params=given(version=version, ownerId=owner_id),
+    )
+
+
+def promote_candidate(
+    cluster: str, service: str, version: int | None, owner_id: str | None
+) -> Call[ConfigNamespaceChanges]:
+    """`POST …:promote`: the gray release applied for everyone as one revision."""
+    return Call(
+        "POST",
+        f"{_namespace(cluster, service)}:promote",
+        ConfigNamespaceChanges.model_validate,
+        params=given(version=version, ownerId=owner_id),
+    )
+
+
+def config_listeners(cluster: str, service: str) -> Call[list[ConfigListener]]:
+    """`GET …:listeners`: who watches the service now."""
+    return Call(
+        "GET",
+        f"{_namespace(cluster, service)}:listeners",
+        lambda d: [ConfigListener.model_validate(x) for x in d["listeners"]],
+    )
 
 
 def put_config(
@@ -453,7 +541,12 @@ def config_history(
 
 
 def watch_once(
-    cluster: str, service: str, since_revision: int, timeout_seconds: float
+    cluster: str,
+    service: str,
+    since_revision: int,
+    timeout_seconds: float,
+    client_label: str | None = None,
+    since_candidate: int = 0,
 ) -> Call[ConfigNamespaceChanges | None]:
     """`GET …:watch` (long-poll): what changed after `since_revision`, or None when nothing
     changed in time."""
@@ -467,7 +560,12 @@ def watch_once(
         "GET",
         f"{_namespace(cluster, service)}:watch",
         parse,
-        params={"sinceRevision": since_revision, "timeoutSeconds": timeout_seconds},
+        params={
+            "sinceRevision": since_revision,
+            "timeoutSeconds": timeout_seconds,
+            **given(clientLabel=client_label),
+            **({"sinceCandidate": since_candidate} if client_label is not None else {}),
+        },
         wait_seconds=timeout_seconds,
     )
 

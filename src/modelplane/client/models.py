@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -268,9 +274,28 @@ class Rendered(ApiModel):
         return [{"role": m.role, "content": m.content} for m in self.messages]
 
 
+def _without_unset_gray(self: BaseModel, handler: SerializerFunctionWrapHandler) -> Any:
+    """Dump a model whose gray-release fields the API leaves out when there is nothing to
+    say likewise: `candidate` and `full` only when set."""
+    data = handler(self)
+    if isinstance(data, dict):
+        for name in ("candidate", "full"):
+            if name in data and data[name] is None:
+                del data[name]
+    return data
+
+
+class CandidateRef(ApiModel):
+    """The gray release a client with a targeted label is served: its id and version."""
+
+    candidate_id: str
+    version: int
+
+
 class Config(ApiModel):
     """One dynamic parameter; `revision` is the namespace revision of its last change, and
-    `format` (`text`, `json`, `yaml` or `properties`) the one its values are checked in."""
+    `format` (`text`, `json`, `yaml` or `properties`) the one its values are checked in.
+    `candidate`: read with a client label, the gray release the value comes from."""
 
     key: str
     value: str
@@ -278,6 +303,9 @@ class Config(ApiModel):
     updated_at: int
     revision: int
     format: str = "text"
+    candidate: CandidateRef | None = None
+
+    dump_gray = model_serializer(mode="wrap")(_without_unset_gray)
 
 
 class ConfigNamespace(ApiModel):
@@ -285,20 +313,31 @@ class ConfigNamespace(ApiModel):
 
     revision: int
     configs: tuple[Config, ...]
+    candidate: CandidateRef | None = None  # read with a client label the candidate targets
+
+    dump_gray = model_serializer(mode="wrap")(_without_unset_gray)
 
     @property
     def values(self) -> dict[str, str]:
         """The parameters as `{key: value}`."""
         return {c.key: c.value for c in self.configs}
 
+    @property
+    def candidate_version(self) -> int:
+        """The version of the gray release applied (0: none): a watch passes it back."""
+        return self.candidate.version if self.candidate is not None else 0
+
     def applied(self, changes: ConfigNamespaceChanges) -> ConfigNamespace:
-        """The service at `changes.revision`: these parameters with `changes` applied."""
-        configs = {c.key: c for c in self.configs}
+        """The service at `changes.revision`: these parameters with `changes` applied (or
+        replaced by them, when `changes.full`)."""
+        configs = {} if changes.full else {c.key: c for c in self.configs}
         configs.update((c.key, c) for c in changes.configs)
         for key in changes.deleted:
             configs.pop(key, None)
         ordered = tuple(configs[key] for key in sorted(configs))
-        return ConfigNamespace(revision=changes.revision, configs=ordered)
+        return ConfigNamespace(
+            revision=changes.revision, configs=ordered, candidate=changes.candidate
+        )
 
 
 class ConfigNamespaceChanges(ApiModel):
@@ -311,6 +350,48 @@ class ConfigNamespaceChanges(ApiModel):
     revision: int
     configs: tuple[Config, ...]
     deleted: tuple[str, ...] = ()
+    # A watch with a client label: `full` when `configs` is every parameter as the client
+    # sees them now (replacing what it held), and the gray release served (None: none).
+    full: bool | None = None
+    candidate: CandidateRef | None = None
+
+    dump_gray = model_serializer(mode="wrap")(_without_unset_gray)
+
+
+class ConfigCandidateItem(ApiModel):
+    """One change of a gray release: a `set` (value, format) or a `delete`."""
+
+    key: str
+    op: str
+    value: str | None = None
+    format: str | None = None
+
+
+class ConfigCandidate(ApiModel):
+    """A service's open gray release: changes served only to clients with one of `labels`
+    until it is promoted (one revision for everyone) or dropped."""
+
+    candidate_id: str
+    version: int
+    labels: tuple[str, ...]
+    items: tuple[ConfigCandidateItem, ...]
+    base_revision: int
+    created_by: str
+    created_at: int
+    updated_at: int
+
+
+class ConfigListener(ApiModel):
+    """One open watch of a service: its client label, replica, what it holds, since when."""
+
+    listener_id: str
+    replica_id: str
+    client_label: str | None = None
+    revision: int
+    candidate_version: int
+    principal_id: str
+    mode: str
+    since: int
 
 
 class ConfigChange(ApiModel):

@@ -23,7 +23,9 @@ from modelplane.client.models import (
     AuditEventPage,
     BatchResult,
     Config,
+    ConfigCandidate,
     ConfigChange,
+    ConfigListener,
     ConfigNamespace,
     ConfigNamespaceChanges,
     CreatedLlm,
@@ -486,13 +488,78 @@ class Configs:
         """The namespaces the caller may read that were ever written to."""
         return self._send(calls.list_namespaces())
 
-    def get_namespace(self, cluster: str, service: str) -> ConfigNamespace:
-        """Every parameter of the service at its current revision."""
-        return self._send(calls.get_namespace(cluster, service))
+    def get_namespace(
+        self, cluster: str, service: str, *, client_label: str | None = None
+    ) -> ConfigNamespace:
+        """Every parameter of the service at its current revision; with `client_label`, as
+        a client with that label sees them (the gray release applied when it targets the
+        label: `candidate` says which)."""
+        return self._send(calls.get_namespace(cluster, service, client_label))
 
-    def get(self, cluster: str, service: str, key: str) -> Config:
-        """One parameter."""
-        return self._send(calls.get_config(cluster, service, key))
+    def get(
+        self, cluster: str, service: str, key: str, *, client_label: str | None = None
+    ) -> Config:
+        """One parameter (with `client_label`: as a client with that label sees it)."""
+        return self._send(calls.get_config(cluster, service, key, client_label))
+
+    def set_candidate(
+        self,
+        cluster: str,
+        service: str,
+        values: Mapping[str, str] | None = None,
+        *,
+        labels: Sequence[str],
+        delete: Sequence[str] = (),
+        formats: Mapping[str, str] | None = None,
+        if_version: int | None = None,
+        owner_id: str | None = None,
+    ) -> ConfigCandidate:
+        """Open the service's gray release (or replace the open one): `values` set and
+        the keys of `delete` deleted only for clients with one of `labels`, checked as a
+        `batch` is. `if_version` 0 only creates (`AlreadyExists` when one is open), N only
+        replaces version N (`FailedPrecondition` otherwise)."""
+        call = calls.put_candidate(
+            cluster,
+            service,
+            dict(values or {}),
+            list(delete),
+            dict(formats or {}),
+            list(labels),
+            if_version,
+            owner_id,
+        )
+        return self._send(call)
+
+    def candidate(self, cluster: str, service: str) -> ConfigCandidate:
+        """The service's open gray release (`NotFound` when there is none)."""
+        return self._send(calls.get_candidate(cluster, service))
+
+    def promote_candidate(
+        self,
+        cluster: str,
+        service: str,
+        *,
+        version: int | None = None,
+        owner_id: str | None = None,
+    ) -> ConfigNamespaceChanges:
+        """Apply the gray release for everyone as one new revision and close it
+        (`version`: only if it is still that one); what changed."""
+        return self._send(calls.promote_candidate(cluster, service, version, owner_id))
+
+    def drop_candidate(
+        self,
+        cluster: str,
+        service: str,
+        *,
+        version: int | None = None,
+        owner_id: str | None = None,
+    ) -> ConfigCandidate:
+        """Close the gray release without changing anything for anyone; the one dropped."""
+        return self._send(calls.drop_candidate(cluster, service, version, owner_id))
+
+    def listeners(self, cluster: str, service: str) -> builtins.list[ConfigListener]:
+        """Who watches the service now, on every replica (its owner and admins only)."""
+        return self._send(calls.config_listeners(cluster, service))
 
     def put(
         self,
@@ -568,8 +635,11 @@ class Configs:
         *,
         since_revision: int = 0,
         timeout_seconds: float = 30.0,
+        client_label: str | None = None,
     ) -> Iterator[ConfigNamespace]:
-        """Yield the service's state each time its revision passes the last one seen.
+        """Yield the service's state each time its revision passes the last one seen (with
+        `client_label`: as that client sees it, also each time the gray release served to
+        it changes, is promoted or dropped).
 
         Reads the service once, then loops on the long-poll `:watch` route, each poll held
         up to `timeout_seconds`, and applies what changed (the server sends only that).
@@ -578,16 +648,25 @@ class Configs:
         stops iterating; an error ends it (call again with the last revision seen to
         resume).
         """
-        state = self._send(calls.get_namespace(cluster, service))
-        if state.revision > since_revision:
+        state = self._send(calls.get_namespace(cluster, service, client_label))
+        if state.revision > since_revision or state.candidate is not None:
             yield state
         while True:
-            changes = self._send(
-                calls.watch_once(cluster, service, state.revision, timeout_seconds)
+            call = calls.watch_once(
+                cluster,
+                service,
+                state.revision,
+                timeout_seconds,
+                client_label,
+                state.candidate_version,
             )
+            changes = self._send(call)
             if changes is not None:
+                moved = state.candidate_version != (
+                    changes.candidate.version if changes.candidate else 0
+                )
                 state = state.applied(changes)
-                if state.revision > since_revision:
+                if state.revision > since_revision or moved:
                     yield state
 
     def cached(
