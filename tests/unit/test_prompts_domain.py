@@ -24,10 +24,10 @@ from modelplane.domain.prompts import (
     new_template,
     next_version,
     render,
-    variables_of,
 )
 from modelplane.domain.system_prompts import parse, system_templates
 from modelplane.domain.workspaces import new_workspace
+from modelplane.placeholders import variables_of
 
 
 def text(content: str) -> Body:

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from modelplane.client.errors import FieldViolation, InvalidArgument, ModelplaneError
 from modelplane.client.models import ApiModel, ConfigNamespace, Message, PromptTemplate, Rendered
-from modelplane.domain import errors as domain_errors
-from modelplane.domain import prompts as domain_prompts
+from modelplane.placeholders import Placeholders
 
 if TYPE_CHECKING:
     from modelplane.client.async_resources import AsyncConfigs, AsyncPrompts
@@ -89,31 +88,32 @@ class Snapshot(Generic[State]):
             self.from_file = True
 
 
+MISSING_RULE = "missing: the template uses it and no value was given"  # as the server says
+
+
 def render_locally(
     template: PromptTemplate, variables: Mapping[str, str], *, allow_partial: bool = False
 ) -> Rendered:
-    """Fill a template held in memory as the server would (every missing variable named
-    at once, `InvalidArgument` as from the server)."""
+    """Fill a template held in memory as the server would: every missing variable named
+    at once (`InvalidArgument`, as from the server) unless `allow_partial`."""
     values = dict(variables)
-    try:
-        whole = domain_prompts.render(template.content, values, allow_partial=allow_partial)
-        messages = None
-        if template.messages is not None:
-            messages = tuple(
-                Message(
-                    role=m.role,
-                    content=domain_prompts.render(m.content, values, allow_partial=True).text,
-                )
-                for m in template.messages
-            )
-    except domain_errors.InvalidArgument as exc:
-        details = tuple(FieldViolation(v.field, v.rule) for v in exc.violations)
-        raise InvalidArgument(str(exc), code="INVALID_ARGUMENT", details=details) from None
+    cut = Placeholders.of(template.content)
+    missing = cut.missing(values)
+    if missing and not allow_partial:
+        details = tuple(FieldViolation(f"variables.{n}", MISSING_RULE) for n in missing)
+        message = f"variables: missing values for {', '.join(missing)}"
+        raise InvalidArgument(message, code="INVALID_ARGUMENT", details=details)
+    messages = None
+    if template.messages is not None:
+        messages = tuple(
+            Message(role=m.role, content=Placeholders.of(m.content).fill(values))
+            for m in template.messages
+        )
     return Rendered(
-        text=whole.text,
+        text=cut.fill(values),
         variables=template.variables,
-        missing=whole.missing,
-        unused=whole.unused,
+        missing=missing,
+        unused=cut.unused(values),
         version=template.version,
         messages=messages,
         config=template.config,

@@ -11,14 +11,12 @@ parts and the values' sizes before any of it is built, and a text over the limit
 
 from __future__ import annotations
 
-import operator
 import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import compress, filterfalse
 from typing import Any
 
 from modelplane.domain.chat_prompts import (
@@ -35,6 +33,7 @@ from modelplane.domain.errors import (
     ViolationCollector,
 )
 from modelplane.domain.text import check_length
+from modelplane.placeholders import Placeholders, variables_of
 
 PROMPT_TEMPLATE = "PromptTemplate"
 NAME_MAX = 255
@@ -45,7 +44,6 @@ RENDERED_MAX_BYTES = 1024 * 1024  # the default of MODELPLANE_MAX_RENDERED_BYTES
 MISSING_RULE = "missing: the template uses it and no value was given"
 # `$$` followed by `{…}` escapes; a name is a letter (any script) or `_`, then word
 # characters, `.` or `-`.
-_PLACEHOLDER = re.compile(r"\$(\$?)\{([^\W\d][\w.-]{0,63})\}")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -96,12 +94,6 @@ def new_template_id() -> str:
 def is_template_id(text: str) -> bool:
     """Whether `text` has the form of a template id."""
     return bool(_ID.fullmatch(text))
-
-
-def variables_of(content: str) -> tuple[str, ...]:
-    """The distinct `${name}` placeholders of `content`, in order of first appearance."""
-    names = (name for escape, name in _PLACEHOLDER.findall(content) if not escape)
-    return tuple(dict.fromkeys(names))
 
 
 def check_version(version: int | None) -> None:
@@ -267,29 +259,21 @@ def render(
     would be over `max_bytes` (UTF-8) is refused (field `variables`) before it is built.
     """
     _check_values(values)
-    # [text, escape, name, text, escape, name, …, text]: one pass of the regex in C.
-    parts = _PLACEHOLDER.split(content)
-    escaped, used = parts[1::3], parts[2::3]
-    counts = Counter(compress(used, map(operator.not_, escaped)))  # placeholders, not escapes
-    missing = tuple(filterfalse(values.__contains__, counts))  # in order of first appearance
+    cut = Placeholders.of(content)
+    missing = cut.missing(values)
     if missing and not allow_partial:
         raise InvalidArgument(
             f"variables: missing values for {', '.join(missing)}",
             violations=[FieldViolation(f"variables.{n}", MISSING_RULE) for n in missing],
         )
-    size = _rendered_size(content, counts, escaped.count("$"), values)
+    size = _rendered_size(content, cut.counts, cut.escapes, values)
     if size > max_bytes:
         raise InvalidArgument.of(
             "variables",
             f"the rendered text would be {size:,} bytes (UTF-8); at most {max_bytes:,} bytes "
             "may be rendered",
         )
-    for i in range(1, len(parts), 3):
-        name = parts[i + 1]
-        value = None if parts[i] else values.get(name)
-        parts[i], parts[i + 1] = ("${" + name + "}" if value is None else value), ""
-    unused = tuple(filterfalse(counts.__contains__, values))
-    return Rendered(text="".join(parts), missing=missing, unused=unused)
+    return Rendered(text=cut.fill(values), missing=missing, unused=cut.unused(values))
 
 
 def render_template(

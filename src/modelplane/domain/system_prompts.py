@@ -11,8 +11,8 @@ from modelplane.domain.prompts import (
     TemplateType,
     check_text,
     is_template_id,
-    variables_of,
 )
+from modelplane.placeholders import variables_of
 
 SYSTEM_OWNER = "system"
 RELEASED_AT = 1764115200000  # 2025-11-26T00:00:00Z, when this set was written

@@ -14,8 +14,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from modelplane.domain.prompt_labels import LABEL_MAX, LABEL_RULE, LATEST
-
 API_VERSION: Literal["modelplane/v1"] = "modelplane/v1"
 ENV_REF = re.compile(r"^env://([A-Za-z_][A-Za-z0-9_]{0,127})$")
 
@@ -126,7 +124,10 @@ class ModelGroupSpec(_Spec):
     providers: list[ProviderSpec] = Field(default_factory=list)
 
 
-LABEL = re.compile(rf"[a-z0-9_-]{{1,{LABEL_MAX}}}")
+# The server's label grammar (domain/prompt_labels.py), checked before anything is sent.
+LABEL = re.compile(r"[a-z0-9_-]{1,64}")
+LABEL_RULE = "1..64 characters of a-z, 0-9, _ and -"
+LATEST = "latest"
 
 
 class MessageSpec(_Spec):
