@@ -120,6 +120,47 @@ def render_locally(
     )
 
 
+class _PromptView:
+    """What a cached template answers from memory."""
+
+    _snapshot: Snapshot[PromptTemplate]
+
+    @property
+    def template(self) -> PromptTemplate:
+        """The template held now."""
+        return self._snapshot.state
+
+    @property
+    def from_file(self) -> bool:
+        """Whether it still holds what the file held (the server has not answered yet)."""
+        return self._snapshot.from_file
+
+    def render(self, variables: Mapping[str, str], *, allow_partial: bool = False) -> Rendered:
+        """Fill the template held now, without calling the server."""
+        return render_locally(self.template, variables, allow_partial=allow_partial)
+
+
+class _NamespaceView:
+    """What a cached namespace answers from memory."""
+
+    _snapshot: Snapshot[ConfigNamespace]
+
+    @property
+    def namespace(self) -> ConfigNamespace:
+        """The parameters held now, at their revision."""
+        return self._snapshot.state
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The parameters held now, as `{key: value}`."""
+        return self._snapshot.state.values
+
+    @property
+    def from_file(self) -> bool:
+        """Whether it still holds what the file held (the server has not answered yet)."""
+        return self._snapshot.from_file
+
+
 class _Follower(Generic[State]):
     """Runs `follow(held)` (a blocking watch that returns each new state) in a thread,
     keeping each state; retries with a growing pause after errors."""
@@ -158,7 +199,7 @@ class _Follower(Generic[State]):
                 pause = min(pause * 2, RETRY_MAX_SECONDS)
 
 
-class CachedPrompt:
+class CachedPrompt(_PromptView):
     """A template at a label (or current), held in memory and kept fresh in a thread."""
 
     def __init__(
@@ -190,20 +231,6 @@ class CachedPrompt:
 
         self._follower = _Follower(self._snapshot, follow, on_change)
         self._follower.start()
-
-    @property
-    def template(self) -> PromptTemplate:
-        """The template held now."""
-        return self._snapshot.state
-
-    @property
-    def from_file(self) -> bool:
-        """Whether it still holds what the file held (the server has not answered yet)."""
-        return self._snapshot.from_file
-
-    def render(self, variables: Mapping[str, str], *, allow_partial: bool = False) -> Rendered:
-        """Fill the template held now, without calling the server."""
-        return render_locally(self.template, variables, allow_partial=allow_partial)
 
     def close(self) -> None:
         """Stop following (the thread ends after its current poll)."""
@@ -239,7 +266,7 @@ class CachedPrompt:
         self.close()
 
 
-class CachedNamespace:
+class CachedNamespace(_NamespaceView):
     """A service's parameters, held in memory and kept fresh in a thread."""
 
     def __init__(
@@ -267,21 +294,6 @@ class CachedNamespace:
 
         self._follower = _Follower(self._snapshot, follow, on_change)
         self._follower.start()
-
-    @property
-    def namespace(self) -> ConfigNamespace:
-        """The parameters held now, at their revision."""
-        return self._snapshot.state
-
-    @property
-    def values(self) -> dict[str, str]:
-        """The parameters held now, as `{key: value}`."""
-        return self._snapshot.state.values
-
-    @property
-    def from_file(self) -> bool:
-        """Whether it still holds what the file held (the server has not answered yet)."""
-        return self._snapshot.from_file
 
     def close(self) -> None:
         """Stop following (the thread ends after its current poll)."""
@@ -348,7 +360,7 @@ class _AsyncFollower(Generic[State]):
             await self._task
 
 
-class AsyncCachedPrompt:
+class AsyncCachedPrompt(_PromptView):
     """A template at a label (or current), held in memory and kept fresh by a task;
     made by `await client.prompts.cached(...)`."""
 
@@ -387,20 +399,6 @@ class AsyncCachedPrompt:
 
         return cls(snapshot, _AsyncFollower(snapshot, follow, on_change))
 
-    @property
-    def template(self) -> PromptTemplate:
-        """The template held now."""
-        return self._snapshot.state
-
-    @property
-    def from_file(self) -> bool:
-        """Whether it still holds what the file held (the server has not answered yet)."""
-        return self._snapshot.from_file
-
-    def render(self, variables: Mapping[str, str], *, allow_partial: bool = False) -> Rendered:
-        """Fill the template held now, without calling the server."""
-        return render_locally(self.template, variables, allow_partial=allow_partial)
-
     async def aclose(self) -> None:
         """Stop following."""
         await self._follower.stop()
@@ -412,7 +410,7 @@ class AsyncCachedPrompt:
         await self.aclose()
 
 
-class AsyncCachedNamespace:
+class AsyncCachedNamespace(_NamespaceView):
     """A service's parameters, held in memory and kept fresh by a task; made by
     `await client.configs.cached(...)`."""
 
@@ -448,21 +446,6 @@ class AsyncCachedNamespace:
                     yield state
 
         return cls(snapshot, _AsyncFollower(snapshot, follow, on_change))
-
-    @property
-    def namespace(self) -> ConfigNamespace:
-        """The parameters held now, at their revision."""
-        return self._snapshot.state
-
-    @property
-    def values(self) -> dict[str, str]:
-        """The parameters held now, as `{key: value}`."""
-        return self._snapshot.state.values
-
-    @property
-    def from_file(self) -> bool:
-        """Whether it still holds what the file held (the server has not answered yet)."""
-        return self._snapshot.from_file
 
     async def aclose(self) -> None:
         """Stop following."""

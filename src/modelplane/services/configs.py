@@ -61,6 +61,7 @@ from modelplane.domain.principals import Action, Principal
 from modelplane.services.audit import record, record_many
 from modelplane.services.clock import now_ms
 from modelplane.services.ownership import hold_owner
+from modelplane.services.waiting import first_change
 from modelplane.store.config_listeners import ListenerHandle as ListenerHandle
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -720,23 +721,12 @@ async def watch(
     it; None when `timeout_seconds` pass first. Woken by the change feed, not by polling."""
     ns = check_namespace(cluster_id, config_type, name)
     check_watch(since_revision, timeout_seconds)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_seconds
-    while True:
-        woken = store.feed.waiter(topic(ns))  # before reading, so no change slips between
-        try:
-            changes = await _watched_changes(store, actor, ns, since_revision)
-            if changes.revision > since_revision:
-                return changes
-            left = deadline - loop.time()
-            if left <= 0:
-                return None
-            try:
-                await asyncio.wait_for(woken, left)
-            except TimeoutError:
-                return None
-        finally:
-            store.feed.discard(topic(ns), woken)
+
+    async def moved() -> NamespaceChanges | None:
+        changes = await _watched_changes(store, actor, ns, since_revision)
+        return changes if changes.revision > since_revision else None
+
+    return await first_change(store, [topic(ns)], moved, timeout_seconds)
 
 
 # --- gray releases ------------------------------------------------------------------------
@@ -1090,24 +1080,13 @@ async def watch_gray(
     assert label is not None
     check_watch(since_revision, timeout_seconds)
     check_since_candidate(since_candidate, label)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_seconds
-    topics = (topic(ns), candidate_topic(ns))
-    while True:
-        woken = [store.feed.waiter(t) for t in topics]  # before reading: nothing slips by
-        try:
-            changes = await _gray_changes(store, actor, ns, label, since_revision, since_candidate)
-            if gray_moved(changes, since_revision, since_candidate):
-                return changes
-            left = deadline - loop.time()
-            if left <= 0:
-                return None
-            done, _ = await asyncio.wait(woken, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            if not done:
-                return None
-        finally:
-            for t, future in zip(topics, woken, strict=True):
-                store.feed.discard(t, future)
+
+    async def moved() -> GrayChanges | None:
+        changes = await _gray_changes(store, actor, ns, label, since_revision, since_candidate)
+        return changes if gray_moved(changes, since_revision, since_candidate) else None
+
+    topics = [topic(ns), candidate_topic(ns)]
+    return await first_change(store, topics, moved, timeout_seconds)
 
 
 async def first_gray_changes(

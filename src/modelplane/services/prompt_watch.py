@@ -4,12 +4,11 @@ polling; watchers woken by one change share one read."""
 
 from __future__ import annotations
 
-import asyncio
-
 from modelplane.domain.errors import InvalidArgument, NotFound
 from modelplane.domain.principals import Principal
 from modelplane.domain.prompts import PROMPT_TEMPLATE, VERSION_MAX, PromptTemplate
 from modelplane.services.prompts import get_prompt_template, labelled_template, template_topic
+from modelplane.services.waiting import first_change
 from modelplane.store.uow import Store
 
 WATCH_SECONDS_MAX = 300.0  # as a namespace's watch
@@ -43,28 +42,16 @@ async def watch_prompt_template(
     if found.version != held_version:
         return found
     topic = template_topic(found.prompt_template_id)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_seconds
+
+    async def moved() -> PromptTemplate | None:
+        key = ("prompt-watch", workspace_id, template_id, label, store.feed.generation(topic))
+        current = await store.shared(key, load)
+        if current is None:
+            raise NotFound(PROMPT_TEMPLATE, template_id)
+        return current if current.version != held_version else None
 
     async def load() -> PromptTemplate | None:
         async with store.reader() as uow:
             return await labelled_template(uow, workspace_id, template_id, None, label)
 
-    while True:
-        woken = store.feed.waiter(topic)  # before reading, so no change slips between
-        try:
-            key = ("prompt-watch", workspace_id, template_id, label, store.feed.generation(topic))
-            current = await store.shared(key, load)
-            if current is None:
-                raise NotFound(PROMPT_TEMPLATE, template_id)
-            if current.version != held_version:
-                return current
-            left = deadline - loop.time()
-            if left <= 0:
-                return None
-            try:
-                await asyncio.wait_for(woken, left)
-            except TimeoutError:
-                return None
-        finally:
-            store.feed.discard(topic, woken)
+    return await first_change(store, [topic], moved, timeout_seconds)
