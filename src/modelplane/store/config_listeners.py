@@ -164,11 +164,16 @@ class ListenerRepository:
         `seen_after_ms`, oldest first, and how many there are."""
         alive = sa.select(R.replica_id).where(R.seen_at >= seen_after_ms)
         where = sa.and_(L.cluster_id == key.cluster_id, L.name == key.name, L.replica_id.in_(alive))
-        total = (await self._conn.execute(sa.select(sa.func.count()).where(where))).scalar_one()
+        # The count in the same statement as the page: one snapshot, so they agree while
+        # replicas write (two statements may see two states on PostgreSQL).
         query = (
-            sa.select(config_listeners).where(where).order_by(L.since, L.listener_id).limit(limit)
+            sa.select(config_listeners, sa.func.count().over().label("total"))
+            .where(where)
+            .order_by(L.since, L.listener_id)
+            .limit(limit)
         )
-        return [_listener(row) for row in await self._conn.execute(query)], int(total)
+        rows = list(await self._conn.execute(query))
+        return [_listener(row) for row in rows], int(rows[0].total) if rows else 0
 
     async def count(self) -> int:
         """How many watchers are written, of every replica (for tests and metrics)."""
