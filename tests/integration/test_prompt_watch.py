@@ -190,6 +190,14 @@ async def test_a_sync_cache_follows_in_a_thread_and_starts_from_its_file_offline
 
     assert await asyncio.to_thread(follow_then_close) == 2
 
+    def client_closed_under_it() -> None:
+        with Client(live_url, ADMIN_TOKEN) as sdk:
+            cached = sdk.prompts.cached(ws, "greeting", label="production", timeout_seconds=0.2)
+        time.sleep(0.5)  # its thread polls again, on a closed client, and ends quietly
+        assert cached.template.version == 2  # the last good one, still
+
+    await asyncio.to_thread(client_closed_under_it)
+
     def offline(label: str) -> tuple[int, bool]:
         dead = f"http://127.0.0.1:{free_port()}"
         with Client(dead, ADMIN_TOKEN, max_retries=0) as sdk:

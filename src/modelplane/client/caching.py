@@ -197,6 +197,8 @@ class _Follower(Generic[State]):
             except ModelplaneError:
                 self._stop.wait(pause)
                 pause = min(pause * 2, RETRY_MAX_SECONDS)
+            except RuntimeError:  # the client was closed: there is nothing left to follow
+                return
 
 
 class CachedPrompt(_PromptView):
