@@ -518,3 +518,42 @@ def test_a_stack_deploys_chat_prompts_and_moves_their_labels(
     bad = PROMPTS_STACK.replace("labels: [production]", "labels: [Production]")
     failed = _failed(run("apply", "-f", _write(tmp_path, bad, "bad.yaml")), 6)
     assert "labels" in failed
+
+
+FORMATS_STACK = """\
+apiVersion: modelplane/v1
+configs:
+  - cluster: cn-formats
+    service: svc
+    values:
+      routing: '{"primary": "qwen-max"}'
+      mode: fast
+    formats:
+      routing: json
+"""
+
+
+def test_a_stack_declares_parameter_formats_and_export_keeps_them(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    assert "Applied: 2 to create" in _ok(run("apply", "-f", _write(tmp_path, FORMATS_STACK)))
+    assert "No changes" in _ok(run("apply", "-f", "stack.yaml"))
+    with Client(server.url, TOKEN) as client:
+        held = {c.key: c.format for c in client.configs.get_namespace("cn-formats", "svc").configs}
+        assert held == {"mode": "text", "routing": "json"}
+
+    # The same value declared in another format is an update of its format alone.
+    as_yaml = FORMATS_STACK.replace("routing: json", "routing: yaml")
+    plan = _ok(run("apply", "-f", _write(tmp_path, as_yaml), "--dry-run"))
+    assert "~ config cn-formats/svc/routing" in plan and "format" in plan
+    _ok(run("apply", "-f", "stack.yaml"))
+    _ok(run("export", "-f", "exported.yaml"))
+    (entry,) = yaml.safe_load((tmp_path / "exported.yaml").read_text())["configs"]
+    assert entry["formats"] == {"routing": "yaml"}
+
+    not_json = FORMATS_STACK.replace("""'{"primary": "qwen-max"}'""", "'{not json'")
+    failed = _failed(run("apply", "-f", _write(tmp_path, not_json, "bad.yaml")), 6)
+    assert "routing" in failed
+    unknown = FORMATS_STACK.replace("routing: json", "nothing: json")
+    failed = _failed(run("apply", "-f", _write(tmp_path, unknown, "unknown.yaml")), 6)
+    assert "formats" in failed and "nothing" in failed

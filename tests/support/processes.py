@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ def run_in_group(
     finally:
         left = group_members(process.pid)
         signal_group(process.pid, signal.SIGKILL)
+        _wait_gone(process.pid)
     return Finished(
         status,
         out.decode("utf-8", "replace"),
@@ -74,6 +76,14 @@ def _stop(process: subprocess.Popen[bytes], grace: float) -> tuple[bytes, bytes 
             return process.communicate(timeout=grace)
     signal_group(process.pid, signal.SIGKILL)
     return process.communicate()
+
+
+def _wait_gone(group: int, seconds: float = 5.0) -> None:
+    """Wait (at most `seconds`) until the killed group's processes are gone: a SIGKILL is
+    delivered, not awaited, by `killpg`."""
+    deadline = time.monotonic() + seconds
+    while group_members(group) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def group_members(group: int) -> list[str]:

@@ -178,11 +178,17 @@ def _workspaces(client: Client) -> list[dict[str, Any]]:
 def _configs(client: Client) -> list[dict[str, Any]]:
     entries = []
     for namespace in client.configs.namespaces():
-        values = client.configs.get_namespace(namespace.cluster, namespace.name).values
-        if values:
-            entries.append(
-                {"cluster": namespace.cluster, "service": namespace.name, "values": values}
-            )
+        configs = client.configs.get_namespace(namespace.cluster, namespace.name).configs
+        if configs:
+            entry: dict[str, Any] = {
+                "cluster": namespace.cluster,
+                "service": namespace.name,
+                "values": {c.key: c.value for c in configs},
+            }
+            formats = {c.key: c.format for c in configs if c.format != "text"}
+            if formats:
+                entry["formats"] = formats
+            entries.append(entry)
     return entries
 
 

@@ -18,21 +18,26 @@ from modelplane.stack.changes import Action, Batch, Change, FieldDiff, Ids, Plan
 from modelplane.stack.spec import ConfigsSpec, StackError
 
 
-def _put(cluster: str, service: str, key: str, value: str, owner_id: str | None) -> Run:
+def _put(
+    cluster: str, service: str, key: str, value: str, fmt: str | None, owner_id: str | None
+) -> Run:
     def run(client: Client, _ids: Ids) -> None:
-        client.configs.put(cluster, service, key, value, owner_id=owner_id)
+        client.configs.put(cluster, service, key, value, owner_id=owner_id, format=fmt)
 
     return run
 
 
 def _batch(cluster: str, service: str, owner_id: str | None) -> Batch:
-    """The batch of one service's changes: items `(key, value)` to set, `(key, None)` to
-    delete."""
+    """The batch of one service's changes: items `(key, value, format)` to set,
+    `(key, None, None)` to delete."""
 
     def run(client: Client, items: list[Any]) -> None:
-        values = {key: value for key, value in items if value is not None}
-        deleted = [key for key, value in items if value is None]
-        client.configs.batch(cluster, service, values, delete=deleted, owner_id=owner_id)
+        values = {key: value for key, value, _ in items if value is not None}
+        formats = {key: fmt for key, value, fmt in items if value is not None and fmt}
+        deleted = [key for key, value, _ in items if value is None]
+        client.configs.batch(
+            cluster, service, values, delete=deleted, formats=formats, owner_id=owner_id
+        )
 
     return Batch(run)
 
@@ -42,7 +47,7 @@ def _delete(cluster: str, service: str, key: str, owner_id: str | None, batch: B
         client.configs.delete(cluster, service, key, owner_id=owner_id)
 
     label = f"{cluster}/{service}/{key}"
-    return Change(Action.DELETE, "config", label, run, batch=batch, item=(key, None))
+    return Change(Action.DELETE, "config", label, run, batch=batch, item=(key, None, None))
 
 
 def plan_configs(client: Client, specs: list[ConfigsSpec], plan: Plan, *, prune: bool) -> None:
@@ -58,20 +63,31 @@ def plan_configs(client: Client, specs: list[ConfigsSpec], plan: Plan, *, prune:
                 f"configs[{i}].ownerId: {spec.cluster}/{spec.service} is owned by {owner}, "
                 f"not {spec.owner_id}"
             )
-        now = client.configs.get_namespace(spec.cluster, spec.service).values
+        held = {c.key: c for c in client.configs.get_namespace(spec.cluster, spec.service).configs}
+        now = {key: c.value for key, c in held.items()}
         batch = _batch(spec.cluster, spec.service, spec.owner_id)
         for key, value in spec.values.items():
             label = f"{spec.cluster}/{spec.service}/{key}"
-            run = _put(spec.cluster, spec.service, key, value, spec.owner_id)
-            if key not in now:
-                diff = (FieldDiff("value", None, value),)
+            fmt = spec.format_of(key)
+            run = _put(spec.cluster, spec.service, key, value, fmt, spec.owner_id)
+            if key not in held:
+                diff: tuple[FieldDiff, ...] = (FieldDiff("value", None, value),)
+                if fmt not in (None, "text"):
+                    diff += (FieldDiff("format", None, fmt),)
                 action = Action.CREATE
-            elif now[key] != value:
-                diff = (FieldDiff("value", now[key], value),)
-                action = Action.UPDATE
             else:
-                continue
-            plan.add(Change(action, "config", label, run, diff, batch, (key, value)))
+                diff = tuple(
+                    FieldDiff(name, was, wanted)
+                    for name, was, wanted in (
+                        ("value", held[key].value, value),
+                        ("format", held[key].format, fmt or held[key].format),
+                    )
+                    if was != wanted
+                )
+                if not diff:
+                    continue
+                action = Action.UPDATE
+            plan.add(Change(action, "config", label, run, diff, batch, (key, value, fmt)))
         if prune:
             for key in sorted(set(now) - set(spec.values)):
                 plan.add(_delete(spec.cluster, spec.service, key, spec.owner_id, batch))

@@ -186,13 +186,32 @@ class WorkspaceSpec(_Spec):
     prompt_templates: list[PromptSpec] = Field(default_factory=list)
 
 
+ConfigFormat = Literal["text", "json", "yaml", "properties"]
+
+
 class ConfigsSpec(_Spec):
-    """The dynamic parameters of one service: every key and its value."""
+    """The dynamic parameters of one service: every key and its value, and the format of
+    the keys whose values are not plain text (`json`, `yaml`, `properties`). Without
+    `formats` the formats are not managed (each key keeps its own); with it, a key it does
+    not name is `text`."""
 
     cluster: str
     service: str
     owner_id: str | None = Field(default=None, description=_OWNER)
     values: dict[str, str] = Field(default_factory=dict)
+    formats: dict[str, ConfigFormat] | None = None
+
+    @model_validator(mode="after")
+    def _formats_of_values(self) -> ConfigsSpec:
+        unknown = sorted(set(self.formats or {}) - set(self.values))
+        if unknown:
+            raise ValueError(f"formats names keys without a value: {', '.join(unknown)}")
+        return self
+
+    def format_of(self, key: str) -> str | None:
+        """The declared format of `key` (`text` when `formats` names others; None when
+        the stack does not manage formats)."""
+        return None if self.formats is None else self.formats.get(key, "text")
 
 
 class Stack(_Spec):
