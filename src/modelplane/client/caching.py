@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from modelplane.client.errors import FieldViolation, InvalidArgument, ModelplaneError
 from modelplane.client.models import ApiModel, ConfigNamespace, Message, PromptTemplate, Rendered
@@ -201,7 +201,23 @@ class _Follower(Generic[State]):
                 return
 
 
-class CachedPrompt(_PromptView):
+class _Threaded:
+    """A cache followed in a thread: closed by `close` or at the end of a `with`."""
+
+    _follower: _Follower[Any]
+
+    def close(self) -> None:
+        """Stop following (the thread ends after its current poll)."""
+        self._follower.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class CachedPrompt(_PromptView, _Threaded):
     """A template at a label (or current), held in memory and kept fresh in a thread."""
 
     def __init__(
@@ -234,10 +250,6 @@ class CachedPrompt(_PromptView):
         self._follower = _Follower(self._snapshot, follow, on_change)
         self._follower.start()
 
-    def close(self) -> None:
-        """Stop following (the thread ends after its current poll)."""
-        self._follower.stop()
-
     @classmethod
     def start(
         cls,
@@ -261,14 +273,8 @@ class CachedPrompt(_PromptView):
             timeout_seconds=timeout_seconds,
         )
 
-    def __enter__(self) -> CachedPrompt:
-        return self
 
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-
-class CachedNamespace(_NamespaceView):
+class CachedNamespace(_NamespaceView, _Threaded):
     """A service's parameters, held in memory and kept fresh in a thread."""
 
     def __init__(
@@ -297,10 +303,6 @@ class CachedNamespace(_NamespaceView):
         self._follower = _Follower(self._snapshot, follow, on_change)
         self._follower.start()
 
-    def close(self) -> None:
-        """Stop following (the thread ends after its current poll)."""
-        self._follower.stop()
-
     @classmethod
     def start(
         cls,
@@ -321,12 +323,6 @@ class CachedNamespace(_NamespaceView):
             on_change=on_change,
             timeout_seconds=timeout_seconds,
         )
-
-    def __enter__(self) -> CachedNamespace:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 class _AsyncFollower(Generic[State]):
