@@ -249,3 +249,30 @@ async def test_0011_makes_every_parameter_text_and_lets_a_revision_change_severa
             (3, "b"),
             (4, "a"),
         ]
+
+
+async def test_0014_leaves_every_existing_key_unscoped_and_down_keeps_the_keys(
+    new_database_url: str,
+) -> None:
+    settings = Settings(database_url=new_database_url, secret_key="a" * 64)
+    scopes = "SELECT api_key_id, gateway_only, allowed_models, expires_at FROM api_keys"
+    async with migrate.exclusive(settings) as conn:
+        await migrate.upgrade(conn, "0013", scripts_only=True)
+        statements = [
+            "INSERT INTO principals (principal_id, name, role, created_at) VALUES "
+            "('p-1', 'one', 'member', 1)",
+            "INSERT INTO api_keys (api_key_id, principal_id, token_hash, key_prefix, label, "
+            "created_at) VALUES ('k-1', 'p-1', 'h1', 'mp_abc', 'app', 1)",
+        ]
+        for statement in statements:
+            await conn.execute(sa.text(statement))
+        await conn.commit()
+
+        assert await migrate.upgrade(conn, "0014", scripts_only=True) is True
+        assert [tuple(r) for r in await conn.execute(sa.text(scopes))] == [
+            ("k-1", False, None, None)
+        ]
+        await conn.run_sync(partial(_downgrade, target="0013"))
+        await conn.commit()
+        kept = "SELECT api_key_id, token_hash, label FROM api_keys"
+        assert [tuple(r) for r in await conn.execute(sa.text(kept))] == [("k-1", "h1", "app")]

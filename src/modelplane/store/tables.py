@@ -38,6 +38,9 @@ api_keys = sa.Table(
     sa.Column("label", sa.String(128)),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("revoked_at", sa.BigInteger),
+    sa.Column("gateway_only", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("allowed_models", sa.JSON),
+    sa.Column("expires_at", sa.BigInteger),
 )
 
 access_keys = sa.Table(
