@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import inspect
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from modelplane import __version__
 from modelplane.faces import health
@@ -18,6 +21,7 @@ from modelplane.faces.aliyun.roa import bailian as aliyun_bailian
 from modelplane.faces.aliyun.roa import eas as aliyun_eas
 from modelplane.faces.aliyun.rpc import routes as aliyun_rpc
 from modelplane.faces.gateway import routes as gateway_routes
+from modelplane.faces.gateway.dispatch import GatewayFirst
 from modelplane.faces.gateway.health import Health
 from modelplane.faces.gateway.metrics import GatewayMetrics
 from modelplane.faces.gateway.relay import Limits, Relay
@@ -230,6 +234,20 @@ _NO_TELEMETRY: dict[str, Any] = (
 )
 
 
+class Modelplane(FastAPI):
+    """The application: FastAPI, with the gateway's calls answered ahead of its stack."""
+
+    gateway_routes: Sequence[BaseRoute] = ()
+    request_context: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """FastAPI's stack, behind `GatewayFirst` when the gateway is served."""
+        stack = super().build_middleware_stack()
+        if not self.gateway_routes or self.request_context is None:
+            return stack
+        return GatewayFirst(stack, self.gateway_routes, self.request_context)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -264,7 +282,7 @@ def create_app(
             await app.state.gateway.close()
             await store.close()
 
-    app = FastAPI(
+    app = Modelplane(
         title="modelplane",
         version=__version__,
         description=(
@@ -289,7 +307,8 @@ def create_app(
     native_openapi.install(app)
     control_plane = settings.serves_control_plane
     if settings.serves_gateway:  # first: the calls are the hottest path
-        app.router.routes.extend(gateway_routes.routes())
+        app.gateway_routes = gateway_routes.routes()
+        app.router.routes.extend(app.gateway_routes)
     # The routers' routes are added as they are, not with `include_router`: from FastAPI
     # 0.16x on, an included router is matched through a layer of its own on every request
     # (a sixth of the read path) and its routes are built again for every app.
@@ -316,11 +335,13 @@ def create_app(
         access_log = AccessLog(stderr_writer)
     app.state.access_log = access_log
     app.add_middleware(NativeAuth)  # added first, so it runs inside RequestContext
-    app.add_middleware(
+    context = functools.partial(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
         access_log=access_log,
         metrics=metrics,
         gateway_max_body_bytes=settings.gateway_max_body_bytes,
     )
+    app.add_middleware(context.func, **context.keywords)
+    app.request_context = context  # the same context for the gateway's calls
     return app
