@@ -478,3 +478,73 @@ sa.Index(
     audit_events.c.resource_id,
     audit_events.c.event_id,
 )
+
+# Every gateway call, kept for MODELPLANE_USAGE_RETENTION_DAYS (no foreign keys: a record
+# outlives the principal, key or model it names). `cost_nanos` is None when no price was
+# known; the id orders records written by one replica, `at` orders them all.
+usage_records = sa.Table(
+    "usage_records",
+    metadata,
+    sa.Column(
+        "record_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),  # SQLite: the rowid
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Column("principal_id", sa.String(36), nullable=False),
+    sa.Column("api_key_id", sa.String(36)),
+    sa.Column("model", sa.String(512), nullable=False),
+    sa.Column("member", sa.String(512)),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("streamed", sa.Boolean, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_read_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_write_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cost_nanos", sa.BigInteger),
+    sa.Column("latency_us", sa.BigInteger, nullable=False),
+    sa.Column("request_id", sa.String(128)),
+)
+# The time range of every list and of the retention's deletes; a member's own; a key's.
+sa.Index("ix_usage_records_at", usage_records.c.at, usage_records.c.record_id)
+sa.Index(
+    "ix_usage_records_principal",
+    usage_records.c.principal_id,
+    usage_records.c.at,
+    usage_records.c.record_id,
+)
+sa.Index(
+    "ix_usage_records_key",
+    usage_records.c.api_key_id,
+    usage_records.c.at,
+    usage_records.c.record_id,
+)
+
+# The records summed per UTC day (days since 1970-01-01), principal, key, model name,
+# member and status ('' for no key or no member), added to as records are written; kept
+# after the records go. Grouped usage reports read only these.
+usage_daily = sa.Table(
+    "usage_daily",
+    metadata,
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("principal_id", sa.String(36), primary_key=True),
+    sa.Column("api_key_id", sa.String(36), primary_key=True),
+    sa.Column("model", sa.String(512), primary_key=True),
+    sa.Column("member", sa.String(512), primary_key=True),
+    sa.Column("status", sa.Integer, primary_key=True),
+    sa.Column("calls", sa.BigInteger, nullable=False),
+    sa.Column("streamed_calls", sa.BigInteger, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_read_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_write_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cost_nanos", sa.BigInteger, nullable=False),
+    sa.Column("unpriced_calls", sa.BigInteger, nullable=False),
+    sa.Column("latency_us", sa.BigInteger, nullable=False),
+)
+# The filters of a report, each with its days.
+sa.Index("ix_usage_daily_principal", usage_daily.c.principal_id, usage_daily.c.day)
+sa.Index("ix_usage_daily_key", usage_daily.c.api_key_id, usage_daily.c.day)
+sa.Index("ix_usage_daily_model", usage_daily.c.model, usage_daily.c.day)
