@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from modelplane.domain.configs import NamespaceKey
-from modelplane.faces.native import configs as config_routes
+from modelplane.faces.native import watching
 from modelplane.serving import DrainingServer
 from tests.conftest import ADMIN_TOKEN, new_member
 from tests.integration.test_catalog_services import admin_of
@@ -487,7 +487,7 @@ async def test_an_event_stream_resumes_after_last_event_id(
 async def test_an_event_stream_sends_heartbeats_and_ends_at_its_timeout(
     live: tuple[str, DrainingServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(config_routes, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(watching, "HEARTBEAT_SECONDS", 0.2)
     url, _ = live
     async with live_client(url) as http:
         await put(http, "k", "v")

@@ -13,10 +13,8 @@ the decoded path, so the `:watch`, `:history`, `:batch`, `:revert`, `:candidate`
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import unquote
 
 from fastapi import Header, Path, Query, Request
@@ -34,8 +32,8 @@ from modelplane.domain.configs import (
     NamespaceChanges,
     check_since_candidate,
 )
-from modelplane.domain.errors import DomainError, InvalidArgument
-from modelplane.faces.event_stream import EventStream, comment, event, wants_events
+from modelplane.domain.errors import InvalidArgument
+from modelplane.faces.event_stream import wants_events
 from modelplane.faces.jsonresponse import JsonResponse, json_bytes
 from modelplane.faces.native.config_schemas import (
     CandidateIn,
@@ -61,19 +59,22 @@ from modelplane.faces.native.config_schemas import (
     render_view,
 )
 from modelplane.faces.native.deps import Context, context
-from modelplane.faces.native.errors import render
 from modelplane.faces.native.owner_query import NamedOwner
 from modelplane.faces.native.responses import DeletedOut, ErrorOut
 from modelplane.faces.native.routing import router as native_router
-from modelplane.faces.shutdown import Shutdown, disconnected, first_of
-from modelplane.security.watch_slots import WatchSlot, WatchSlots
+from modelplane.faces.native.watching import (
+    WATCH_SECONDS_DEFAULT,
+    Moves,
+    change_events,
+    event_stream,
+    long_poll,
+)
 from modelplane.services import configs as service
 from modelplane.services.configs import ListenerHandle
 
 router = native_router("/v1/configs", ["configs"])
+T = TypeVar("T")
 
-HEARTBEAT_SECONDS = 15.0
-WATCH_SECONDS_DEFAULT = 30.0
 _REVISION = re.compile(r"^[0-9]{1,18}(\.[0-9]{1,18})?$")
 LABEL_HEADER = "X-Modelplane-Client-Label"
 _NS = "/{cluster}/{configType}/{name}"
@@ -149,17 +150,6 @@ def _raw_tail_is(request: Request, tail: str) -> bool:
     if tail.startswith("/"):
         return bool(head) and unquote(last.decode("latin-1")) == written
     return last.endswith(written.encode())
-
-
-def _shutdown(request: Request) -> Shutdown:
-    found: Shutdown = request.app.state.shutdown
-    return found
-
-
-def _watch_slot(request: Request, ctx: Context) -> WatchSlot:
-    """A slot for one more open watch of the caller (429 beyond the caps)."""
-    slots: WatchSlots = request.app.state.watch_slots
-    return slots.take(ctx.principal.principal_id)
 
 
 def _since(since_revision: int, since_candidate: int, last_event_id: str | None) -> tuple[int, int]:
@@ -261,60 +251,161 @@ async def watch_configs(
     names = {"cluster_id": cluster, "config_type": config_type, "name": name}
     since, since_candidate = _since(since_revision, since_candidate, last_event_id)
     label = _label(label_query, label_header)
-    if label is not None or since_candidate:
-        return await _watch_gray(
-            request, ctx, names, label, since, since_candidate, timeout_seconds
-        )
+    if label is None and since_candidate:
+        check_since_candidate(since_candidate, None)
+    if label is None:
+        plain = _Plain(ctx, names, since)
+        return await _serve(request, ctx, plain, since, timeout_seconds)
+    gray = _Gray(ctx, names, label, since, since_candidate)
+    if not wants_events(request.headers.get("accept")):
+        check_since_candidate(since_candidate, label)
+    return await _serve(request, ctx, gray, since, timeout_seconds)
+
+
+class _Watch(Moves[T], Protocol[T]):
+    """A namespace's watch, plain or gray."""
+
+    def listen(self, mode: ListenMode) -> ListenerHandle:
+        """The watch, in the list of who is listening until it is closed."""
+
+    async def first(self) -> T:
+        """What changed up to now."""
+
+    def render(self, found: T) -> dict[str, Any]:
+        """A long-poll's answer."""
+
+
+async def _serve(
+    request: Request, ctx: Context, watch: _Watch[T], since: int, timeout_seconds: float | None
+) -> Response:
+    """Answer a watch as a long-poll or, when asked, as server-sent events."""
+    principal_id = ctx.principal.principal_id
     if wants_events(request.headers.get("accept")):
         service.check_watch(since, timeout_seconds or 0.0)
-        slot = _watch_slot(request, ctx)
-        try:
-            first = await service.namespace_changes(
-                store=ctx.store, actor=ctx.principal, **names, since_revision=since
-            )
-            listener = _listen(ctx, names, None, since, 0, ListenMode.EVENTS)
-        except BaseException:
-            slot.release()
-            raise
-        return EventStream(
-            _events(ctx, names, first, timeout_seconds, listener),
-            shutdown=_shutdown(request),
-            on_close=_closing(listener, slot),
+        return await event_stream(
+            request,
+            principal_id,
+            watch.first,
+            lambda first: change_events(watch, first, timeout_seconds),
+            listen=lambda: watch.listen(ListenMode.EVENTS),
         )
     timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
     service.check_watch(since, timeout)
-    slot = _watch_slot(request, ctx)
-    try:
-        listener = _listen(ctx, names, None, since, 0, ListenMode.LONG_POLL)
-        try:
-            changes = await first_of(
-                service.watch(
-                    store=ctx.store,
-                    actor=ctx.principal,
-                    **names,
-                    since_revision=since,
-                    timeout_seconds=timeout,
-                ),
-                disconnected(request.receive),
-                _shutdown(request).wait(),
-            )
-        finally:
-            listener.close()
-    finally:
-        slot.release()
-    if changes is None:
+    found = await long_poll(
+        request,
+        principal_id,
+        lambda: watch.wait(timeout),
+        listen=lambda: watch.listen(ListenMode.LONG_POLL),
+    )
+    if found is None:
         return JsonResponse({"changed": False, "revision": since})
-    return JsonResponse({"changed": True, **render_changes(changes)})
+    return JsonResponse({"changed": True, **watch.render(found)})
 
 
-def _closing(listener: ListenerHandle, slot: WatchSlot) -> Callable[[], None]:
-    """What ends an event stream: the watch leaves the list and gives its slot back."""
+class _Plain:
+    """A namespace's changes after the revision the client holds."""
 
-    def close() -> None:
-        listener.close()
-        slot.release()
+    def __init__(self, ctx: Context, names: dict[str, str], since: int) -> None:
+        self.ctx = ctx
+        self.names = names
+        self.since = since
+        self.listener: ListenerHandle | None = None
 
-    return close
+    def listen(self, mode: ListenMode) -> ListenerHandle:
+        """The watch, in the list of who is listening until it is closed."""
+        self.listener = _listen(self.ctx, self.names, None, self.since, 0, mode)
+        return self.listener
+
+    async def first(self) -> NamespaceChanges:
+        """What changed up to now (from the revision the client holds)."""
+        first = await service.namespace_changes(
+            store=self.ctx.store, actor=self.ctx.principal, **self.names, since_revision=self.since
+        )
+        self.since = first.since
+        return first
+
+    async def wait(self, seconds: float) -> NamespaceChanges | None:
+        """What changed after the revision last sent, once something did."""
+        return await service.watch(
+            store=self.ctx.store,
+            actor=self.ctx.principal,
+            **self.names,
+            since_revision=self.since,
+            timeout_seconds=seconds,
+        )
+
+    def news(self, found: NamespaceChanges) -> tuple[bytes, int] | None:
+        """A `change` event (`id`: the revision) when `found` is newer than what was sent."""
+        if found.revision <= self.since:
+            return None
+        self.since = found.revision
+        if self.listener is not None:
+            self.listener.advance(self.since, 0)
+        return json_bytes(render_changes(found)), self.since
+
+    def render(self, found: NamespaceChanges) -> dict[str, Any]:
+        """A long-poll's answer."""
+        return render_changes(found)
+
+
+class _Gray:
+    """A namespace as a client with a label sees it: each event's id is
+    `revision.candidateVersion`."""
+
+    def __init__(
+        self, ctx: Context, names: dict[str, str], label: str, since: int, since_candidate: int
+    ) -> None:
+        self.ctx = ctx
+        self.names = names
+        self.label = label
+        self.since = since
+        self.since_candidate = since_candidate
+        self.listener: ListenerHandle | None = None
+
+    def listen(self, mode: ListenMode) -> ListenerHandle:
+        """The watch, in the list of who is listening until it is closed."""
+        self.listener = _listen(
+            self.ctx, self.names, self.label, self.since, self.since_candidate, mode
+        )
+        return self.listener
+
+    async def first(self) -> GrayChanges:
+        """What the label sees changed up to now."""
+        return await service.first_gray_changes(
+            store=self.ctx.store,
+            actor=self.ctx.principal,
+            **self.names,
+            client_label=self.label,
+            since_revision=self.since,
+            since_candidate=self.since_candidate,
+        )
+
+    async def wait(self, seconds: float) -> GrayChanges | None:
+        """What the label sees changed after what was last sent, once something did."""
+        return await service.watch_gray(
+            store=self.ctx.store,
+            actor=self.ctx.principal,
+            **self.names,
+            client_label=self.label,
+            since_revision=self.since,
+            since_candidate=self.since_candidate,
+            timeout_seconds=seconds,
+        )
+
+    def news(self, found: GrayChanges) -> tuple[bytes, str] | None:
+        """A `change` event when the revision or the candidate moved past what was sent."""
+        if not service.gray_moved(found, self.since, self.since_candidate):
+            return None
+        self.since = max(self.since, found.changes.revision)
+        self.since_candidate = found.candidate_version
+        if self.listener is not None:
+            self.listener.advance(self.since, self.since_candidate)
+        data = json_bytes(render_gray_changes(found))
+        return data, f"{self.since}.{self.since_candidate}"
+
+    def render(self, found: GrayChanges) -> dict[str, Any]:
+        """A long-poll's answer."""
+        return render_gray_changes(found)
 
 
 def _listen(
@@ -335,148 +426,6 @@ def _listen(
         candidate_version=candidate_version,
         mode=mode,
     )
-
-
-async def _watch_gray(
-    request: Request,
-    ctx: Context,
-    names: dict[str, str],
-    label: str | None,
-    since: int,
-    since_candidate: int,
-    timeout_seconds: float | None,
-) -> Response:
-    """A watch with a client label: the namespace as the label sees it."""
-    if label is None:
-        check_since_candidate(since_candidate, None)
-        raise AssertionError("unreachable: sinceCandidate without a label is refused")
-    gray = {**names, "client_label": label}
-    if wants_events(request.headers.get("accept")):
-        service.check_watch(since, timeout_seconds or 0.0)
-        slot = _watch_slot(request, ctx)
-        try:
-            first = await service.first_gray_changes(
-                store=ctx.store,
-                actor=ctx.principal,
-                **gray,
-                since_revision=since,
-                since_candidate=since_candidate,
-            )
-            listener = _listen(ctx, names, label, since, since_candidate, ListenMode.EVENTS)
-        except BaseException:
-            slot.release()
-            raise
-        return EventStream(
-            _gray_events(ctx, gray, first, since, since_candidate, timeout_seconds, listener),
-            shutdown=_shutdown(request),
-            on_close=_closing(listener, slot),
-        )
-    timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
-    service.check_watch(since, timeout)
-    check_since_candidate(since_candidate, label)
-    slot = _watch_slot(request, ctx)
-    try:
-        listener = _listen(ctx, names, label, since, since_candidate, ListenMode.LONG_POLL)
-        try:
-            changes = await first_of(
-                service.watch_gray(
-                    store=ctx.store,
-                    actor=ctx.principal,
-                    **gray,
-                    since_revision=since,
-                    since_candidate=since_candidate,
-                    timeout_seconds=timeout,
-                ),
-                disconnected(request.receive),
-                _shutdown(request).wait(),
-            )
-        finally:
-            listener.close()
-    finally:
-        slot.release()
-    if changes is None:
-        return JsonResponse({"changed": False, "revision": since})
-    return JsonResponse({"changed": True, **render_gray_changes(changes)})
-
-
-async def _gray_events(
-    ctx: Context,
-    gray: dict[str, str],
-    first: GrayChanges,
-    since: int,
-    since_candidate: int,
-    timeout_seconds: float | None,
-    listener: ListenerHandle,
-) -> AsyncIterator[bytes]:
-    """`_events` for a client with a label: each event's id is `revision.candidateVersion`."""
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout_seconds is None else loop.time() + timeout_seconds
-    changes: GrayChanges | None = first
-    try:
-        while True:
-            if changes is not None and service.gray_moved(changes, since, since_candidate):
-                since = max(since, changes.changes.revision)
-                since_candidate = changes.candidate_version
-                listener.advance(since, since_candidate)
-                data = json_bytes(render_gray_changes(changes))
-                yield event("change", data, f"{since}.{since_candidate}")
-            wait = HEARTBEAT_SECONDS
-            if deadline is not None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    return
-                wait = min(wait, left)
-            changes = await service.watch_gray(
-                store=ctx.store,
-                actor=ctx.principal,
-                **gray,
-                since_revision=since,
-                since_candidate=since_candidate,
-                timeout_seconds=wait,
-            )
-            if changes is None and (deadline is None or loop.time() < deadline):
-                yield comment("heartbeat")
-    except DomainError as exc:
-        yield event("error", bytes(render(exc).body))
-
-
-async def _events(
-    ctx: Context,
-    names: dict[str, str],
-    first: NamespaceChanges,
-    timeout_seconds: float | None,
-    listener: ListenerHandle,
-) -> AsyncIterator[bytes]:
-    """The events of a namespace from `first.since`: what changed up to `first` if it is
-    newer, then what changed after each event, with heartbeats; ends at the timeout or
-    after an error event."""
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout_seconds is None else loop.time() + timeout_seconds
-    since = first.since
-    changes: NamespaceChanges | None = first
-    try:
-        while True:
-            if changes is not None and changes.revision > since:
-                since = changes.revision
-                listener.advance(since, 0)
-                yield event("change", json_bytes(render_changes(changes)), since)
-            wait = HEARTBEAT_SECONDS
-            if deadline is not None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    return
-                wait = min(wait, left)
-            changes = await service.watch(
-                store=ctx.store,
-                actor=ctx.principal,
-                **names,
-                since_revision=since,
-                timeout_seconds=wait,
-            )
-            if changes is None and (deadline is None or loop.time() < deadline):
-                yield comment("heartbeat")
-    except DomainError as exc:
-        yield event("error", bytes(render(exc).body))
 
 
 @router.get(

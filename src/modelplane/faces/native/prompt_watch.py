@@ -4,8 +4,6 @@ watch slots, as a namespace's watch does."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,24 +11,23 @@ from fastapi import Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from modelplane.domain.errors import DomainError
 from modelplane.domain.prompts import PromptTemplate
-from modelplane.faces.event_stream import EventStream, comment, event, wants_events
+from modelplane.faces.event_stream import wants_events
 from modelplane.faces.jsonresponse import JsonResponse, json_bytes
 from modelplane.faces.native.deps import Context, context
-from modelplane.faces.native.errors import render
 from modelplane.faces.native.prompt_schemas import PromptTemplateOut, render_template
 from modelplane.faces.native.prompt_templates import TemplateRef
 from modelplane.faces.native.responses import ErrorOut
 from modelplane.faces.native.routing import router as native_router
-from modelplane.faces.shutdown import Shutdown, disconnected, first_of
-from modelplane.security.watch_slots import WatchSlots
+from modelplane.faces.native.watching import (
+    WATCH_SECONDS_DEFAULT,
+    change_events,
+    event_stream,
+    long_poll,
+)
 from modelplane.services import prompt_watch as service
 
 router = native_router("/v1/workspaces/{workspace_id}/prompt-templates", ["prompt-templates"])
-
-HEARTBEAT_SECONDS = 15.0
-WATCH_SECONDS_DEFAULT = 30.0
 
 
 class PromptWatchOut(BaseModel):
@@ -84,33 +81,19 @@ async def watch_prompt_template(
 ) -> Response:
     """Watch a template's label."""
     ctx = context(request)
-    shutdown: Shutdown = request.app.state.shutdown
-    slots: WatchSlots = request.app.state.watch_slots
-    watched = Watched(workspace_id, prompt_template_id, label)
+    watch = _Label(ctx, Watched(workspace_id, prompt_template_id, label), version)
+    principal_id = ctx.principal.principal_id
     if wants_events(request.headers.get("accept")):
         service.check_prompt_watch(version, timeout_seconds or 0.0)
-        slot = slots.take(ctx.principal.principal_id)
-        try:
-            first = await _watch(ctx, watched, version, 0.0)
-        except BaseException:
-            slot.release()
-            raise
-        return EventStream(
-            _events(ctx, watched, version, first, timeout_seconds),
-            shutdown=shutdown,
-            on_close=slot.release,
+        return await event_stream(
+            request,
+            principal_id,
+            lambda: watch.wait(0.0),
+            lambda first: change_events(watch, first, timeout_seconds),
         )
     timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
     service.check_prompt_watch(version, timeout)
-    slot = slots.take(ctx.principal.principal_id)
-    try:
-        found = await first_of(
-            _watch(ctx, watched, version, timeout),
-            disconnected(request.receive),
-            shutdown.wait(),
-        )
-    finally:
-        slot.release()
+    found = await long_poll(request, principal_id, lambda: watch.wait(timeout))
     if found is None:
         return JsonResponse({"changed": False, "version": version})
     return JsonResponse(
@@ -127,45 +110,29 @@ class Watched:
     label: str | None
 
 
-async def _watch(
-    ctx: Context, watched: Watched, held: int, timeout_seconds: float
-) -> PromptTemplate | None:
-    return await service.watch_prompt_template(
-        store=ctx.store,
-        actor=ctx.principal,
-        workspace_id=watched.workspace_id,
-        template_id=watched.template_id,
-        label=watched.label,
-        held_version=held,
-        timeout_seconds=timeout_seconds,
-    )
+class _Label:
+    """The version a template's label points at, after the one the client holds."""
 
+    def __init__(self, ctx: Context, watched: Watched, held: int) -> None:
+        self.ctx = ctx
+        self.watched = watched
+        self.held = held
 
-async def _events(
-    ctx: Context,
-    watched: Watched,
-    held: int,
-    first: PromptTemplate | None,
-    timeout_seconds: float | None,
-) -> AsyncIterator[bytes]:
-    """A `change` event each time the label points at another version (the first at once
-    when it already does), heartbeats between; ends at the timeout or after an error."""
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout_seconds is None else loop.time() + timeout_seconds
-    found = first
-    try:
-        while True:
-            if found is not None and found.version != held:
-                held = found.version
-                yield event("change", json_bytes(render_template(found)), held)
-            wait = HEARTBEAT_SECONDS
-            if deadline is not None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    return
-                wait = min(wait, left)
-            found = await _watch(ctx, watched, held, wait)
-            if found is None and (deadline is None or loop.time() < deadline):
-                yield comment("heartbeat")
-    except DomainError as exc:
-        yield event("error", bytes(render(exc).body))
+    async def wait(self, seconds: float) -> PromptTemplate | None:
+        """The template once the label points at another version than the one held."""
+        return await service.watch_prompt_template(
+            store=self.ctx.store,
+            actor=self.ctx.principal,
+            workspace_id=self.watched.workspace_id,
+            template_id=self.watched.template_id,
+            label=self.watched.label,
+            held_version=self.held,
+            timeout_seconds=seconds,
+        )
+
+    def news(self, found: PromptTemplate) -> tuple[bytes, int] | None:
+        """A `change` event (`id`: the version) when the label points elsewhere."""
+        if found.version == self.held:
+            return None
+        self.held = found.version
+        return json_bytes(render_template(found)), self.held
