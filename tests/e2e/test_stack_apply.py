@@ -557,3 +557,76 @@ def test_a_stack_declares_parameter_formats_and_export_keeps_them(
     unknown = FORMATS_STACK.replace("routing: json", "nothing: json")
     failed = _failed(run("apply", "-f", _write(tmp_path, unknown, "unknown.yaml")), 6)
     assert "formats" in failed and "nothing" in failed
+
+
+GRAY_STACK = """\
+apiVersion: modelplane/v1
+configs:
+  - cluster: cn-gray
+    service: router
+    values:
+      model: qwen-max
+      limits: '{"rpm": 60}'
+      legacy: "on"
+    formats:
+      limits: json
+    candidate:
+      labels: [canary]
+      values:
+        model: qwen-plus
+        limits: '{"rpm": 120}'
+      delete: [legacy]
+"""
+
+
+def test_a_stack_opens_a_gray_release_and_export_carries_it_to_another_instance(
+    run: Run, server: Server, target: Server, tmp_path: Path
+) -> None:
+    plan = _ok(run("apply", "-f", _write(tmp_path, GRAY_STACK), "--dry-run"))
+    assert plan.endswith(
+        "+ config-candidate cn-gray/router\n"
+        '    labels: ["canary"]\n'
+        '    values: {"limits": "{\\"rpm\\": 120}", "model": "qwen-plus"}\n'
+        '    formats: {"limits": "json"}\n'
+        '    delete: ["legacy"]\n'
+        "Plan: 4 to create, 0 to update, 0 to delete.\n"
+    )
+    _ok(run("apply", "-f", "stack.yaml"))
+    assert "No changes" in _ok(run("apply", "-f", "stack.yaml"))
+    canary = _ok(
+        run("configs", "list", "cn-gray", "router", "--client-label", "canary", "-o", "json")
+    )
+    assert "qwen-plus" in canary and "legacy" not in canary
+
+    wider = GRAY_STACK.replace("labels: [canary]", "labels: [canary, beta]")
+    plan = _ok(run("apply", "-f", _write(tmp_path, wider), "--dry-run"))
+    assert plan == (
+        "~ config-candidate cn-gray/router\n"
+        '    labels: ["canary"] -> ["beta", "canary"]\n'
+        "Plan: 0 to create, 1 to update, 0 to delete.\n"
+    )
+    _ok(run("apply", "-f", "stack.yaml"))
+
+    _ok(run("export", "-f", "exported.yaml"))
+    text = (tmp_path / "exported.yaml").read_text()
+    (entry,) = yaml.safe_load(text)["configs"]
+    assert entry["candidate"] == {
+        "labels": ["beta", "canary"],
+        "values": {"limits": '{"rpm": 120}', "model": "qwen-plus"},
+        "delete": ["legacy"],
+    }
+    out = _ok(run("apply", "-f", "exported.yaml", url=target.url))
+    assert "Applied: 4 to create, 0 to update, 0 to delete." in out
+    _ok(run("export", "-f", "again.yaml", url=target.url))
+    assert (tmp_path / "again.yaml").read_text() == text
+
+    # Declared no more: left alone, and dropped with --prune.
+    plain = GRAY_STACK[: GRAY_STACK.index("    candidate:")]
+    assert "No changes" in _ok(run("apply", "-f", _write(tmp_path, plain)))
+    plan = _ok(run("apply", "-f", "stack.yaml", "--prune", "--dry-run"))
+    assert plan == (
+        "- config-candidate cn-gray/router\nPlan: 0 to create, 0 to update, 1 to delete.\n"
+    )
+    _ok(run("apply", "-f", "stack.yaml", "--prune"))
+    with Client(server.url, TOKEN) as client, pytest.raises(NotFound):
+        client.configs.candidate("cn-gray", "router")

@@ -62,6 +62,47 @@ from modelplane.stack.secrets import Environment
             "configs: 'c/s' is declared twice",
         ),
         ("configs:\n  - {cluster: c, service: s, values: {a: 1}}\n", "configs[0].values.a:"),
+        (
+            "configs:\n  - {cluster: c, service: s, candidate: {values: {a: b}}}\n",
+            "configs[0].candidate.labels: required",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s, candidate: {labels: [], values: {a: b}}}\n",
+            "configs[0].candidate.labels: must hold 1..20 client labels",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s, candidate: {labels: [-x], values: {a: b}}}\n",
+            "configs[0].candidate.labels: '-x': a client label is 1..64 of [A-Za-z0-9._-]",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s,\n"
+            "     candidate: {labels: [canary, canary], values: {a: b}}}\n",
+            "configs[0].candidate.labels: a label is listed twice",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s, candidate: {labels: [canary]}}\n",
+            "configs[0].candidate: values and delete must hold 1..1000 keys together",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s,\n"
+            "     candidate: {labels: [canary], values: {a: b}, delete: [a]}}\n",
+            "configs[0].candidate: a key is set and deleted: a",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s,\n"
+            "     candidate: {labels: [canary], delete: [a, a]}}\n",
+            "configs[0].candidate.delete: a key is listed twice",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s,\n"
+            "     candidate: {labels: [canary], values: {a: b}, formats: {z: json}}}\n",
+            "configs[0].candidate: formats names keys without a value: z",
+        ),
+        (
+            "configs:\n  - {cluster: c, service: s,\n"
+            "     candidate: {labels: [canary], values: {a: b}, clientLabels: [x]}}\n",
+            "configs[0].candidate.clientLabels: unknown field",
+        ),
         ("llms: [unclosed\n", "at line 2"),
         ("- a\n- b\n", "the stack file must be a mapping at the top level"),
         ("apiVersion: modelplane/v2\n", "apiVersion: Input should be 'modelplane/v1'"),

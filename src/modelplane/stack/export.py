@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelplane.client import Client, Llm, ModelGroup, PromptTemplate
+from modelplane.client import Client, ConfigCandidate, Llm, ModelGroup, PromptTemplate
+from modelplane.stack.plan_candidates import open_candidate
 from modelplane.stack.plan_prompts import SYSTEM
 from modelplane.stack.spec import API_VERSION, StackError
 
@@ -175,11 +176,28 @@ def _workspaces(client: Client) -> list[dict[str, Any]]:
     return entries
 
 
+def _candidate(candidate: ConfigCandidate, formats: dict[str, str]) -> dict[str, Any]:
+    """An open gray release as a stack declares it; a set key's format only where it is
+    not the one applying the entry gives it (the parameter's own, else `text`)."""
+    sets = sorted((item for item in candidate.items if item.op == "set"), key=lambda i: i.key)
+    entry: dict[str, Any] = {"labels": sorted(candidate.labels)}
+    if sets:
+        entry["values"] = {item.key: item.value for item in sets}
+    own = {i.key: i.format for i in sets if i.format != formats.get(i.key, "text")}
+    if own:
+        entry["formats"] = own
+    deleted = sorted(item.key for item in candidate.items if item.op == "delete")
+    if deleted:
+        entry["delete"] = deleted
+    return entry
+
+
 def _configs(client: Client) -> list[dict[str, Any]]:
     entries = []
     for namespace in client.configs.namespaces():
         configs = client.configs.get_namespace(namespace.cluster, namespace.name).configs
-        if configs:
+        gray = open_candidate(client, namespace.cluster, namespace.name)
+        if configs or gray is not None:
             entry: dict[str, Any] = {
                 "cluster": namespace.cluster,
                 "service": namespace.name,
@@ -188,6 +206,8 @@ def _configs(client: Client) -> list[dict[str, Any]]:
             formats = {c.key: c.format for c in configs if c.format != "text"}
             if formats:
                 entry["formats"] = formats
+            if gray is not None:
+                entry["candidate"] = _candidate(gray, formats)
             entries.append(entry)
     return entries
 

@@ -3,6 +3,10 @@
 The changes of one service are listed key by key but run as one batch (`client.configs.
 batch`): one revision, so that its watchers never see a half-applied service.
 
+A service's open gray release (`candidate`) is planned after its parameters, so that it
+is checked against the parameters the stack declares (`plan_candidates`); pruning drops
+an open one the stack does not declare, before the keys of an undeclared service go.
+
 An entry's `ownerId` is sent with every write into its namespace (and names the owner of
 one never written), so that an admin may write into a member's namespace; a namespace
 owned by someone else than the `ownerId` declared stops the plan. Pruning an undeclared
@@ -15,6 +19,7 @@ from typing import Any
 
 from modelplane.client import Client
 from modelplane.stack.changes import Action, Batch, Change, FieldDiff, Ids, Plan, Run
+from modelplane.stack.plan_candidates import dropped, open_candidate, plan_candidate
 from modelplane.stack.spec import ConfigsSpec, StackError
 
 
@@ -91,10 +96,15 @@ def plan_configs(client: Client, specs: list[ConfigsSpec], plan: Plan, *, prune:
         if prune:
             for key in sorted(set(now) - set(spec.values)):
                 plan.add(_delete(spec.cluster, spec.service, key, spec.owner_id, batch))
+        current = open_candidate(client, *where) if owner is not None else None
+        plan_candidate(current, spec, plan, prune=prune)
     if prune:
         for (cluster, name), owner_id in owners.items():
             if (cluster, name) in declared:
                 continue
+            gray = open_candidate(client, cluster, name)
+            if gray is not None:
+                plan.add(dropped(cluster, name, gray, owner_id))
             values = client.configs.get_namespace(cluster, name).values
             batch = _batch(cluster, name, owner_id)
             for key in sorted(values):

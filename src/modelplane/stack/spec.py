@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -188,30 +189,88 @@ class WorkspaceSpec(_Spec):
 
 ConfigFormat = Literal["text", "json", "yaml", "properties"]
 
+# The server's rules for a candidate (domain/configs.py), checked before anything is sent.
+CLIENT_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CLIENT_LABEL_RULE = "1..64 of [A-Za-z0-9._-], starting with a letter or digit"
+CLIENT_LABELS_MAX = 20
+CANDIDATE_ITEMS_MAX = 1000
+
+
+def _formats_named(formats: Mapping[str, str] | None, values: Mapping[str, str]) -> None:
+    unknown = sorted(set(formats or {}) - set(values))
+    if unknown:
+        raise ValueError(f"formats names keys without a value: {', '.join(unknown)}")
+
+
+class CandidateSpec(_Spec):
+    """A service's open gray release: `values` set and the keys of `delete` deleted only
+    for clients that identify with one of `labels`, until it is promoted or dropped.
+    `formats` names the format of a key it sets; a key it does not name takes the format
+    the entry gives it (see `ConfigsSpec.formats`)."""
+
+    labels: list[str]
+    values: dict[str, str] = Field(default_factory=dict)
+    formats: dict[str, ConfigFormat] = Field(default_factory=dict)
+    delete: list[str] = Field(default_factory=list)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: list[str]) -> list[str]:
+        if not 1 <= len(labels) <= CLIENT_LABELS_MAX:
+            raise ValueError(f"must hold 1..{CLIENT_LABELS_MAX} client labels")
+        for label in labels:
+            if not CLIENT_LABEL.fullmatch(label):
+                raise ValueError(f"{label!r}: a client label is {CLIENT_LABEL_RULE}")
+        if len(set(labels)) != len(labels):
+            raise ValueError("a label is listed twice")
+        return labels
+
+    @field_validator("delete")
+    @classmethod
+    def _delete(cls, delete: list[str]) -> list[str]:
+        if len(set(delete)) != len(delete):
+            raise ValueError("a key is listed twice")
+        return delete
+
+    @model_validator(mode="after")
+    def _items(self) -> CandidateSpec:
+        if not 1 <= len(self.values) + len(self.delete) <= CANDIDATE_ITEMS_MAX:
+            raise ValueError(f"values and delete must hold 1..{CANDIDATE_ITEMS_MAX} keys together")
+        both = sorted(set(self.values) & set(self.delete))
+        if both:
+            raise ValueError(f"a key is set and deleted: {', '.join(both)}")
+        _formats_named(self.formats, self.values)
+        return self
+
 
 class ConfigsSpec(_Spec):
     """The dynamic parameters of one service: every key and its value, and the format of
     the keys whose values are not plain text (`json`, `yaml`, `properties`). Without
     `formats` the formats are not managed (each key keeps its own); with it, a key it does
-    not name is `text`."""
+    not name is `text`. `candidate` is its open gray release, if any."""
 
     cluster: str
     service: str
     owner_id: str | None = Field(default=None, description=_OWNER)
     values: dict[str, str] = Field(default_factory=dict)
     formats: dict[str, ConfigFormat] | None = None
+    candidate: CandidateSpec | None = None
 
     @model_validator(mode="after")
     def _formats_of_values(self) -> ConfigsSpec:
-        unknown = sorted(set(self.formats or {}) - set(self.values))
-        if unknown:
-            raise ValueError(f"formats names keys without a value: {', '.join(unknown)}")
+        _formats_named(self.formats, self.values)
         return self
 
     def format_of(self, key: str) -> str | None:
         """The declared format of `key` (`text` when `formats` names others; None when
         the stack does not manage formats)."""
         return None if self.formats is None else self.formats.get(key, "text")
+
+    def candidate_format_of(self, key: str) -> str | None:
+        """The format the candidate sets `key` in: the one its `formats` names, else the
+        entry's (None: not managed, the server keeps the parameter's own)."""
+        assert self.candidate is not None
+        return self.candidate.formats.get(key) or self.format_of(key)
 
 
 class Stack(_Spec):
