@@ -172,6 +172,28 @@ async def test_an_exported_candidate_applied_to_an_emptied_instance_exports_the_
     await asyncio.to_thread(scenario)
 
 
+async def test_a_candidate_delete_of_a_key_deleted_since_is_left_out_of_the_export(
+    live_url: str,
+) -> None:
+    def scenario() -> None:
+        with Client(live_url, ADMIN_TOKEN, timeout=10) as client:
+            applied(client, {"configs": [ROUTER]})
+            client.configs.batch("cn", "router", delete=["legacy"])
+            client.configs.put("cn", "only-delete", "gone", "x")
+            client.configs.set_candidate("cn", "only-delete", delete=["gone"], labels=["canary"])
+            client.configs.batch("cn", "only-delete", delete=["gone"])
+            document = stack.export_stack(client).document
+            (router,) = [e for e in document["configs"] if e["service"] == "router"]
+            assert "delete" not in router["candidate"]
+            assert [e for e in document["configs"] if e["service"] == "only-delete"] == []
+
+            applied(client, {}, prune=True)
+            applied(client, document)
+            assert stack.export_stack(client).document == document
+
+    await asyncio.to_thread(scenario)
+
+
 async def test_an_admin_opens_a_candidate_in_a_members_service_only_naming_its_owner(
     app: FastAPI, client: httpx.AsyncClient, live_url: str
 ) -> None:

@@ -176,9 +176,13 @@ def _workspaces(client: Client) -> list[dict[str, Any]]:
     return entries
 
 
-def _candidate(candidate: ConfigCandidate, formats: dict[str, str]) -> dict[str, Any]:
+def _candidate(
+    candidate: ConfigCandidate, formats: dict[str, str], present: set[str]
+) -> dict[str, Any] | None:
     """An open gray release as a stack declares it; a set key's format only where it is
-    not the one applying the entry gives it (the parameter's own, else `text`)."""
+    not the one applying the entry gives it (the parameter's own, else `text`). A delete of
+    a key the service no longer has is left out (it changes nothing, and applying it to
+    another instance would be refused); None when nothing is left to declare."""
     sets = sorted((item for item in candidate.items if item.op == "set"), key=lambda i: i.key)
     entry: dict[str, Any] = {"labels": sorted(candidate.labels)}
     if sets:
@@ -186,10 +190,10 @@ def _candidate(candidate: ConfigCandidate, formats: dict[str, str]) -> dict[str,
     own = {i.key: i.format for i in sets if i.format != formats.get(i.key, "text")}
     if own:
         entry["formats"] = own
-    deleted = sorted(item.key for item in candidate.items if item.op == "delete")
+    deleted = sorted(i.key for i in candidate.items if i.op == "delete" and i.key in present)
     if deleted:
         entry["delete"] = deleted
-    return entry
+    return entry if sets or deleted else None
 
 
 def _configs(client: Client) -> list[dict[str, Any]]:
@@ -206,9 +210,11 @@ def _configs(client: Client) -> list[dict[str, Any]]:
             formats = {c.key: c.format for c in configs if c.format != "text"}
             if formats:
                 entry["formats"] = formats
-            if gray is not None:
-                entry["candidate"] = _candidate(gray, formats)
-            entries.append(entry)
+            declared = None if gray is None else _candidate(gray, formats, {c.key for c in configs})
+            if declared is not None:
+                entry["candidate"] = declared
+            if configs or declared is not None:
+                entries.append(entry)
     return entries
 
 
