@@ -43,9 +43,14 @@ class LabelMove:
     moved_by: str
 
 
+def is_label(label: str) -> bool:
+    """Whether `label` is a label name of the grammar."""
+    return bool(_LABEL.fullmatch(label))
+
+
 def check_label(label: str, field: str = "label") -> None:
     """Raise InvalidArgument (naming `field`) for a label name outside the grammar."""
-    if not isinstance(label, str) or not _LABEL.fullmatch(label):
+    if not isinstance(label, str) or not is_label(label):
         raise InvalidArgument.of(field, f"must be {LABEL_RULE}")
 
 
