@@ -548,3 +548,42 @@ usage_daily = sa.Table(
 sa.Index("ix_usage_daily_principal", usage_daily.c.principal_id, usage_daily.c.day)
 sa.Index("ix_usage_daily_key", usage_daily.c.api_key_id, usage_daily.c.day)
 sa.Index("ix_usage_daily_model", usage_daily.c.model, usage_daily.c.day)
+
+# The gateway's limits of one principal or one API key (`subject_kind` `principal` or
+# `api_key`): requests and tokens per minute, a budget in nano-units per UTC day or
+# calendar month; null: no such limit. `principal_id` is the principal the limits concern
+# (a key's own), so that the rows go with their principal or key.
+spend_limits = sa.Table(
+    "spend_limits",
+    metadata,
+    sa.Column("subject_kind", sa.String(16), primary_key=True),
+    sa.Column("subject_id", sa.String(36), primary_key=True),
+    sa.Column(
+        "principal_id",
+        sa.String(36),
+        sa.ForeignKey("principals.principal_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "api_key_id",
+        sa.String(36),
+        sa.ForeignKey("api_keys.api_key_id", ondelete="CASCADE"),
+        index=True,
+    ),
+    sa.Column("rpm", sa.BigInteger),
+    sa.Column("tpm", sa.BigInteger),
+    sa.Column("budget_nanos", sa.BigInteger),
+    sa.Column("budget_period", sa.String(8)),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+# Counters of fixed windows (requests, tokens, spend) when no Redis is configured; a row
+# is deleted after `expires_at` (epoch ms), some time after its window ended.
+spend_counters = sa.Table(
+    "spend_counters",
+    metadata,
+    sa.Column("counter_key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
+)
