@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 import urllib.parse
 from dataclasses import dataclass
 from enum import Enum
@@ -356,7 +357,9 @@ class GuardedProtocol(HttpToolsProtocol):
             cycle.transport = HeadHeld(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
-        """uvicorn's; the request is read: no deadline while it is answered."""
+        """uvicorn's; the request is read: no deadline while it is answered. The moment is
+        noted in the request's state (`received`): the gateway's overhead counts from it."""
+        self.scope.setdefault("state", {})["received"] = time.perf_counter()
         super().on_message_complete()
         self.framing.request_ended()
         self._disarm()

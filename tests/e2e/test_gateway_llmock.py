@@ -16,6 +16,7 @@ import pytest
 from anthropic.types import MessageParam
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
+from modelplane.faces.gateway.upstream_clock import HeardHandler
 from modelplane.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.support.gateway_calls import LONG_PROMPT, connection, gateway_settings
@@ -189,3 +190,25 @@ async def test_upstream_latency_is_not_counted_as_modelplanes_overhead(
     )
     assert time.monotonic() - started >= 0.3
     assert float(raw.headers["x-modelplane-overhead-ms"]) < 100
+
+
+async def test_the_work_after_the_answers_bytes_came_in_is_counted_as_modelplanes(
+    client: httpx.AsyncClient,
+    openai_client: openai.AsyncOpenAI,
+    mocks: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the wait for the upstream is the upstream's: the client library's work on an
+    answer that has come in (made slow here) is modelplane's overhead."""
+    await connection(client, mocks["plain"] + "/v1", "gpt-4o-heard")
+    received = HeardHandler.data_received
+
+    def slow_to_parse(self: HeardHandler, data: bytes) -> None:
+        received(self, data)
+        time.sleep(0.2)
+
+    monkeypatch.setattr(HeardHandler, "data_received", slow_to_parse)
+    raw = await openai_client.chat.completions.with_raw_response.create(
+        model="gpt-4o-heard", messages=ASK
+    )
+    assert float(raw.headers["x-modelplane-overhead-ms"]) >= 200

@@ -47,6 +47,8 @@ from modelplane.faces.gateway.sse import EventScanner, Usage
 if TYPE_CHECKING:
     import aiohttp
 
+    from modelplane.faces.gateway.upstream_clock import SentBody, heard_connector
+
 RawHeaders = tuple[tuple[bytes, bytes], ...]  # as they came, names in their own case
 RETRY_AFTER_MAX = 60.0  # a longer Retry-After is not waited out within a call
 # What is read of a stream after its end event (the chunked encoding's last chunk), so that
@@ -86,15 +88,25 @@ class Call:
     client_headers: dict[str, str]
     started: float
     upstream_seconds: float = 0.0
+    sent: SentBody | None = None  # the body of the attempt under way, once made
     attempts: int = 0
     member: str | None = None
     usage: Usage = field(default_factory=Usage)
     broken: str | None = None  # why a stream ended with an error event, if it did
     status: int = 0  # the status answered (0 until an answer began)
+    received: float = 0.0  # when the request's last byte came in (0: not known, `started`)
 
     def overhead_ms(self) -> float:
-        """The time spent in modelplane so far: all of it but waiting for upstreams."""
-        return max(0.0, (time.perf_counter() - self.started - self.upstream_seconds) * 1000)
+        """The time spent in modelplane so far, from the request's last byte: all of it but
+        waiting for upstreams (from a request's last byte written to its answer read)."""
+        since = self.received or self.started
+        return max(0.0, (time.perf_counter() - since - self.upstream_seconds) * 1000)
+
+    def waited(self, since: float) -> float:
+        """The upstream's part of the time from `since` to now (`upstream_clock.py`)."""
+        if self.sent is None:
+            return time.perf_counter() - since
+        return self.sent.waited(since)
 
     def error_headers(self) -> dict[str, str]:
         """The gateway's own headers, for an error answer made by the gateway."""
@@ -151,11 +163,14 @@ class _Retry(Exception):
 
 
 def _import_aiohttp() -> None:
-    """Import aiohttp as this module's `aiohttp`. It costs a tenth of the process's start,
-    so `Relay.warm_up` imports it beside the serving loop once the server is ready, and
-    `Relay._client` at the latest; every use of the name follows `Relay._client`."""
-    global aiohttp
+    """Import aiohttp as this module's `aiohttp` (and what uses it). It costs a tenth of the
+    process's start, so `Relay.warm_up` imports it beside the serving loop once the server
+    is ready, and `Relay._client` at the latest; every use of the names follows
+    `Relay._client`."""
+    global aiohttp, SentBody, heard_connector
     import aiohttp
+
+    from modelplane.faces.gateway.upstream_clock import SentBody, heard_connector
 
 
 class Relay:
@@ -181,7 +196,7 @@ class Relay:
         if self._session is None:
             _import_aiohttp()
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0),
+                connector=heard_connector(limit=1000, limit_per_host=0),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("User-Agent",),
                 # No HTTP(S)_PROXY nor .netrc: reading them costs a tenth of a call's CPU.
@@ -204,6 +219,7 @@ class Relay:
 
         answering = asyncio.current_task()
         assert answering is not None  # always called from a task
+        call.received = scope.get("state", {}).get("received", 0.0)  # see connections.py
         watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, answering))
 
         async def sending(message: Message) -> None:
@@ -285,7 +301,8 @@ class Relay:
         """Send the call to `target` and read the answer's head; a connect error or a
         timeout is `_Retry`."""
         client = self._client()  # first: it imports aiohttp
-        content = orjson.dumps(with_defaults(call.body, target, call.operation))
+        content = SentBody(orjson.dumps(with_defaults(call.body, target, call.operation)))
+        call.sent = None
         left = deadline - time.perf_counter()
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -310,8 +327,12 @@ class Relay:
                 "upstream_unreachable",
                 f"{call.member} could not be reached: {type(exc).__name__}",
             ) from exc
-        finally:
-            call.upstream_seconds += time.perf_counter() - started
+        finally:  # the upstream's from the body's write on
+            if content.sent_at is None:  # not written: all of it was the upstream's
+                call.upstream_seconds += time.perf_counter() - started
+            else:
+                call.sent = content
+                call.upstream_seconds += content.waited(content.sent_at)
 
     async def _once(self, call: Call, target: Target, deadline: float, send: Send) -> None:
         response = await self._upstream(call, target, deadline)
@@ -333,7 +354,7 @@ class Relay:
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _Retry(504, "upstream_timeout", f"{target.member} stopped answering") from exc
         finally:
-            call.upstream_seconds += time.perf_counter() - started
+            call.upstream_seconds += call.waited(started)
             response.release()
         status = response.status
         answer = _Answer(status, response.raw_headers, _retry_after(response.headers), body)
@@ -435,7 +456,7 @@ class Relay:
         except (TimeoutError, aiohttp.ClientError):
             return
         finally:
-            call.upstream_seconds += time.perf_counter() - started
+            call.upstream_seconds += call.waited(started)
 
     async def _next(self, call: Call, chunks: AsyncIterator[bytes]) -> bytes:
         started = time.perf_counter()
@@ -443,7 +464,7 @@ class Relay:
             async with asyncio.timeout(self.limits.idle_seconds):
                 return await anext(chunks)
         finally:
-            call.upstream_seconds += time.perf_counter() - started
+            call.upstream_seconds += call.waited(started)
 
 
 def _broken(call: Call, why: str) -> bytes:
