@@ -19,9 +19,8 @@ KEY = "sk-upstream-0123456789"
 
 
 async def resolve(app: FastAPI, token: str, name: str, **environ: str) -> Route:
-    actor: Principal = await principal_service.authenticate_token(
-        store=app.state.store, token=token
-    )
+    caller = await principal_service.authenticate_key(store=app.state.store, token=token)
+    actor: Principal = caller.principal
     return await gateway.resolve(
         store=app.state.store, secrets=app.state.secrets, actor=actor, name=name, environ=environ
     )

@@ -64,6 +64,7 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.ProviderTemplate, "ProviderTemplateOut"),
     (models.ProviderTemplatePage, "ListProviderTemplatesOut"),
     (models.Rendered, "RenderOut"),
+    (models.ScopedModel, "ScopedModelOut"),
     (models.SkippedItem, "SkippedOut"),
     (models.TemplateDiff, "DiffOut"),
     (models.DiffEnd, "DiffEndOut"),

@@ -628,14 +628,22 @@ def delete_principal(principal_id: str, transfer_to: str | None = None) -> Call[
     return Call("DELETE", _principal(principal_id), _none, params=params)
 
 
-def issue_api_key(principal_id: str, label: str | None) -> Call[IssuedApiKey]:
+def issue_api_key(
+    principal_id: str,
+    label: str | None,
+    gateway_only: bool = False,
+    models: Sequence[str] | None = None,
+    expires_at: int | None = None,
+) -> Call[IssuedApiKey]:
     """`POST /v1/principals/{id}/api-keys`."""
-    return Call(
-        "POST",
-        f"{_principal(principal_id)}/api-keys",
-        IssuedApiKey.model_validate,
-        json=given(label=label),
+    body = given(
+        label=label,
+        gatewayOnly=gateway_only or None,
+        models=None if models is None else list(models),
+        expiresAt=expires_at,
     )
+    path = f"{_principal(principal_id)}/api-keys"
+    return Call("POST", path, IssuedApiKey.model_validate, json=body)
 
 
 def list_api_keys(principal_id: str) -> Call[list[ApiKey]]:

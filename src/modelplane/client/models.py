@@ -416,8 +416,17 @@ class Principal(ApiModel):
     created_at: int
 
 
+class ScopedModel(ApiModel):
+    """A model name or group an API key may call; `model_template_id` is set when it names
+    a whole group (then any name of the group)."""
+
+    name: str
+    model_template_id: str | None = None
+
+
 class ApiKey(ApiModel):
-    """An API key; its token is shown only when it is issued."""
+    """An API key; its token is shown only when it is issued. `gateway_only`, `models`
+    (None: every model) and `expires_at` (None: never) are its scope."""
 
     api_key_id: str
     principal_id: str
@@ -425,6 +434,9 @@ class ApiKey(ApiModel):
     label: str | None = None
     created_at: int
     revoked_at: int | None = None
+    gateway_only: bool = False
+    models: tuple[ScopedModel, ...] | None = None
+    expires_at: int | None = None
 
 
 class IssuedApiKey(ApiModel):

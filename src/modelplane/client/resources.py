@@ -692,7 +692,8 @@ class Configs:
 
 
 class Principals:
-    """Principals and their API keys and access keys (`/v1/principals`; admins only)."""
+    """Principals and their API keys and access keys (`/v1/principals`; admins only, but a
+    member lists, revokes and issues itself gateway-only API keys, as `"me"`)."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
@@ -717,16 +718,31 @@ class Principals:
         """
         self._send(calls.delete_principal(principal_id, transfer_to))
 
-    def issue_api_key(self, principal_id: str, *, label: str | None = None) -> IssuedApiKey:
-        """Issue an API key; its token is in the answer and never shown again."""
-        return self._send(calls.issue_api_key(principal_id, label))
+    def issue_api_key(
+        self,
+        principal_id: str,
+        *,
+        label: str | None = None,
+        gateway_only: bool = False,
+        models: Sequence[str] | None = None,
+        expires_at: int | None = None,
+    ) -> IssuedApiKey:
+        """Issue an API key; its token is in the answer and never shown again.
+
+        Its scope: `gateway_only` (it calls only the gateway), `models` (the model names
+        and groups it may call there; None: every model), `expires_at` (epoch ms; None:
+        never). An admin issues keys for anyone; a member only for itself, gateway-only.
+        """
+        return self._send(
+            calls.issue_api_key(principal_id, label, gateway_only, models, expires_at)
+        )
 
     def list_api_keys(self, principal_id: str) -> builtins.list[ApiKey]:
-        """The principal's API keys, revoked ones included."""
+        """The principal's API keys, revoked ones included (a member may list its own)."""
         return self._send(calls.list_api_keys(principal_id))
 
     def revoke_api_key(self, principal_id: str, api_key_id: str) -> ApiKey:
-        """Revoke an API key; it stops working at once."""
+        """Revoke an API key; it stops working at once (a member may revoke its own)."""
         return self._send(calls.revoke_api_key(principal_id, api_key_id))
 
     def issue_access_key(

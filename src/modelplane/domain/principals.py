@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from modelplane.domain.errors import PermissionDenied
+from modelplane.domain.key_scopes import UNSCOPED, KeyScope
 
 
 class Role(StrEnum):
@@ -114,6 +115,16 @@ class ApiKey:
     label: str | None
     created_at: int
     revoked_at: int | None
+    scope: KeyScope = UNSCOPED
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCaller:
+    """Who presented an API key: its principal, the key, and what the key is limited to."""
+
+    principal: Principal
+    api_key_id: str
+    scope: KeyScope
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,11 +39,13 @@ FIELD = "model"
 
 @dataclass(frozen=True, slots=True)
 class ModelName:
-    """A name the caller may use, and what it means (for `GET /models`)."""
+    """A name the caller may use, and what it means (for `GET /models`): the model group
+    it resolves through, if any."""
 
     name: str
     owner_id: str
     created_at: int
+    group_id: str | None = None
 
 
 def _visible(actor: Principal, resource: str) -> str | None:
@@ -232,20 +234,22 @@ async def model_names(*, store: Store, actor: Principal) -> list[ModelName]:
     by_id = {g.model_template_id: g for g in groups}
     names: dict[str, ModelName] = {}
 
-    def add(name: str, owner_id: str, created_at: int) -> None:
-        names.setdefault(name, ModelName(name, owner_id, created_at))
+    def add(name: str, owner_id: str, created_at: int, group_id: str | None = None) -> None:
+        names.setdefault(name, ModelName(name, owner_id, created_at, group_id))
 
     for group in groups:
         if group.default_model is not None:
-            add(group.name, group.owner_id, group.created_at)
-            add(group.model_template_id, group.owner_id, group.created_at)
+            add(group.name, group.owner_id, group.created_at, group.model_template_id)
+            add(group.model_template_id, group.owner_id, group.created_at, group.model_template_id)
     for provider, template, _ in offers:
         group = by_id[provider.model_template_id]
-        add(f"{group.name}/{template.llm_code}", group.owner_id, template.created_at)
+        group_id = group.model_template_id
+        add(f"{group.name}/{template.llm_code}", group.owner_id, template.created_at, group_id)
         add(
             f"{group.name}/{provider.provider_name}/{template.llm_code}",
             group.owner_id,
             template.created_at,
+            group_id,
         )
     for llm in connections:
         add(llm.model_identifier, llm.owner_id, llm.created_at)

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.errors import (
     FailedPrecondition,
     NotFound,
+    PermissionDenied,
     Unauthenticated,
     ViolationCollector,
 )
-from modelplane.domain.principals import NAME_MAX, AccessKey, ApiKey, Permission, Principal, Role
+from modelplane.domain.key_scopes import (
+    UNSCOPED,
+    KeyScope,
+    check_expiry,
+    check_model_names,
+)
+from modelplane.domain.principals import (
+    NAME_MAX,
+    AccessKey,
+    ApiKey,
+    KeyCaller,
+    Permission,
+    Principal,
+    Role,
+)
 from modelplane.domain.text import check_length
 from modelplane.security.secretbox import SecretBox
 from modelplane.security.tokens import (
@@ -24,6 +40,7 @@ from modelplane.security.tokens import (
 )
 from modelplane.services.audit import record
 from modelplane.services.clock import now_ms
+from modelplane.services.key_scopes import scoped_models
 from modelplane.services.ownership import settle_owned
 from modelplane.services.sealed_values import open_sealed
 from modelplane.store.uow import Store, UnitOfWork
@@ -64,10 +81,25 @@ def _check_name(name: str, role: str) -> Role:
     return Role(role)
 
 
-def _check_label(label: str | None) -> None:
+def _check_key(label: str | None, models: Sequence[str] | None, expires_at: int | None) -> None:
     errors = ViolationCollector()
     check_length(label, "label", errors, most=LABEL_MAX)
+    check_model_names(models, errors)
+    check_expiry(expires_at, now_ms(), errors)
     errors.raise_if_any()
+
+
+def _require_keys_of(actor: Principal, principal_id: str) -> None:
+    """Admins act on anyone's API keys; a member on its own only."""
+    if principal_id != actor.principal_id:
+        actor.require(Permission.MANAGE_PRINCIPALS)
+
+
+def _scope_details(scope: KeyScope) -> dict[str, object]:
+    if not scope.limited:
+        return {}
+    models = None if scope.models is None else [m.name for m in scope.models]
+    return {"gatewayOnly": scope.gateway_only, "models": models, "expiresAt": scope.expires_at}
 
 
 async def _existing(uow: UnitOfWork, principal_id: str, *, lock: bool = False) -> Principal:
@@ -127,22 +159,43 @@ async def delete_principal(
 
 
 async def issue_api_key(
-    *, store: Store, actor: Principal, principal_id: str, label: str | None = None
+    *,
+    store: Store,
+    actor: Principal,
+    principal_id: str,
+    label: str | None = None,
+    gateway_only: bool = False,
+    models: Sequence[str] | None = None,
+    expires_at: int | None = None,
+    actor_scope: KeyScope = UNSCOPED,
 ) -> IssuedApiKey:
-    """Create an API key; the token is returned once and stored as a hash."""
-    actor.require(Permission.MANAGE_PRINCIPALS)
-    _check_label(label)
+    """Create an API key, perhaps scoped; the token is returned once and stored as a hash."""
+    _require_keys_of(actor, principal_id)
+    admin = actor.has(Permission.MANAGE_PRINCIPALS)
+    if not admin and not gateway_only:
+        raise PermissionDenied(
+            "gatewayOnly: must be true: a member issues itself only keys for the gateway; "
+            "an admin issues keys that manage"
+        )
+    _check_key(label, models, expires_at)
     token = new_api_token()
-    key = ApiKey(
-        api_key_id=str(uuid.uuid4()),
-        principal_id=principal_id,
-        key_prefix=display_prefix(token),
-        label=label,
-        created_at=now_ms(),
-        revoked_at=None,
-    )
     async with store.writer() as uow:
-        await _existing(uow, principal_id)
+        principal = await _existing(uow, principal_id)
+        entries, groups = (
+            (None, []) if models is None else await scoped_models(uow, principal, models)
+        )
+        scope = KeyScope(gateway_only=gateway_only, models=entries, expires_at=expires_at)
+        if not admin:
+            scope.require_within(actor_scope, groups)
+        key = ApiKey(
+            api_key_id=str(uuid.uuid4()),
+            principal_id=principal_id,
+            key_prefix=display_prefix(token),
+            label=label,
+            created_at=now_ms(),
+            revoked_at=None,
+            scope=scope,
+        )
         await uow.principals.add_api_key(key, token_hash=hash_token(token))
         await record(
             uow,
@@ -150,15 +203,15 @@ async def issue_api_key(
             AuditAction.CREATE,
             ResourceType.API_KEY,
             key.api_key_id,
-            {"principalId": principal_id},
+            {"principalId": principal_id, **_scope_details(scope)},
         )
         await uow.commit()
     return IssuedApiKey(api_key=key, token=token)
 
 
 async def list_api_keys(*, store: Store, actor: Principal, principal_id: str) -> list[ApiKey]:
-    """A principal's API keys, revoked ones included (admin only)."""
-    actor.require(Permission.MANAGE_PRINCIPALS)
+    """A principal's API keys, revoked ones included (an admin's, or the principal's own)."""
+    _require_keys_of(actor, principal_id)
     async with store.reader() as uow:
         await _existing(uow, principal_id)
         return await uow.principals.list_api_keys(principal_id)
@@ -168,7 +221,7 @@ async def revoke_api_key(
     *, store: Store, actor: Principal, principal_id: str, api_key_id: str
 ) -> ApiKey:
     """Revoke an API key; revoking twice keeps the first revocation time."""
-    actor.require(Permission.MANAGE_PRINCIPALS)
+    _require_keys_of(actor, principal_id)
     async with store.writer() as uow:
         await _existing(uow, principal_id)
         keys = {k.api_key_id: k for k in await uow.principals.list_api_keys(principal_id)}
@@ -251,18 +304,21 @@ async def revoke_access_key(
     return key
 
 
-async def authenticate_token(*, store: Store, token: str) -> Principal:
-    """The principal behind an API token; unknown or revoked tokens are Unauthenticated."""
+async def authenticate_key(*, store: Store, token: str) -> KeyCaller:
+    """The principal, key and scope behind an API token (unknown, revoked, expired: 401)."""
+    # Kept in the read cache, which every change (a revocation) clears; expiry is per call.
     token_hash = hash_token(token)
 
-    async def load() -> Principal | None:
+    async def load() -> KeyCaller | None:
         async with store.reader() as uow:
             return await uow.principals.by_token_hash(token_hash)
 
-    principal = await store.cached(("principal-by-token", token_hash), load)
-    if principal is None:
+    caller = await store.cached(("principal-by-token", token_hash), load)
+    if caller is None:
         raise Unauthenticated("the API key is not valid")
-    return principal
+    if caller.scope.expired(now_ms()):
+        raise Unauthenticated(caller.scope.expiry_message())
+    return caller
 
 
 async def access_key_secret(

@@ -8,12 +8,19 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from modelplane.domain.errors import AlreadyExists
-from modelplane.domain.principals import AccessKey, ApiKey, Principal, Role
+from modelplane.domain.key_scopes import KeyScope, ScopedModel
+from modelplane.domain.principals import AccessKey, ApiKey, KeyCaller, Principal, Role
 from modelplane.store.engine import Connection
 from modelplane.store.tables import access_keys, api_keys, principals, signature_nonces
 
 _BY_TOKEN_HASH = (
-    sa.select(principals)
+    sa.select(
+        principals,
+        api_keys.c.api_key_id,
+        api_keys.c.gateway_only,
+        api_keys.c.allowed_models,
+        api_keys.c.expires_at,
+    )
     .join(api_keys, api_keys.c.principal_id == principals.c.principal_id)
     .where(api_keys.c.token_hash == sa.bindparam("token_hash"), api_keys.c.revoked_at.is_(None))
 )
@@ -28,6 +35,23 @@ def _principal(row: Any) -> Principal:
     )
 
 
+def _scope(row: Any) -> KeyScope:
+    models = row.allowed_models
+    return KeyScope(
+        gateway_only=bool(row.gateway_only),
+        models=None
+        if models is None
+        else tuple(ScopedModel(m["name"], m.get("groupId")) for m in models),
+        expires_at=row.expires_at,
+    )
+
+
+def _stored_models(scope: KeyScope) -> Any:
+    if scope.models is None:
+        return sa.null()  # SQL NULL, not the JSON text null
+    return [{"name": m.name, "groupId": m.group_id} for m in scope.models]
+
+
 def _api_key(row: Any) -> ApiKey:
     return ApiKey(
         api_key_id=row.api_key_id,
@@ -36,6 +60,7 @@ def _api_key(row: Any) -> ApiKey:
         label=row.label,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        scope=_scope(row),
     )
 
 
@@ -124,10 +149,12 @@ class PrincipalRepository:
         )
         return bool(result.rowcount)
 
-    async def by_token_hash(self, token_hash: str) -> Principal | None:
-        """The principal owning the unrevoked API key with this hash."""
+    async def by_token_hash(self, token_hash: str) -> KeyCaller | None:
+        """The unrevoked API key with this hash, with its principal and scope."""
         row = (await self._conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash})).first()
-        return _principal(row) if row is not None else None
+        if row is None:
+            return None
+        return KeyCaller(principal=_principal(row), api_key_id=row.api_key_id, scope=_scope(row))
 
     async def add_api_key(self, key: ApiKey, *, token_hash: str) -> None:
         """Store an API key's metadata and the hash of its token."""
@@ -140,6 +167,9 @@ class PrincipalRepository:
                 label=key.label,
                 created_at=key.created_at,
                 revoked_at=None,
+                gateway_only=key.scope.gateway_only,
+                allowed_models=_stored_models(key.scope),
+                expires_at=key.scope.expires_at,
             )
         )
 

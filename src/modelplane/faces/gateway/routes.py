@@ -4,9 +4,9 @@
 Per call: authenticate the API key (`Authorization: Bearer` as the `openai` SDK sends it,
 or `x-api-key` as the `anthropic` SDK does), check the caller's rate limit, read and parse
 the JSON body (every string checked, `faces/json_input.py`), resolve `model` among what
-the caller may read (`services/gateway.py`), keep the targets that speak the route's
-family, and relay (`relay.py`). Every failure answers in the family's error shape
-(`errors.py`).
+the caller may read (`services/gateway.py`), check it against the key's scope (403 outside
+it), keep the targets that speak the route's family, and relay (`relay.py`). Every failure
+answers in the family's error shape (`errors.py`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.gateway import ApiFamily, Operation
 from modelplane.domain.gateway import Route as ModelRoute
-from modelplane.domain.principals import Principal
+from modelplane.domain.principals import KeyCaller
 from modelplane.faces.gateway.errors import render
 from modelplane.faces.gateway.relay import Call, Relay
 from modelplane.faces.json_input import parse_json_body
@@ -50,14 +50,14 @@ def _headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-async def _caller(scope: Scope, headers: Mapping[str, str]) -> Principal:
-    """The principal behind the call's API key, within its rate limit."""
+async def _caller(scope: Scope, headers: Mapping[str, str]) -> KeyCaller:
+    """The principal, key and scope behind the call's API key, within its rate limit."""
     state = scope["app"].state
     token = presented_token(headers.get("authorization"), headers.get("x-api-key"))
-    principal = await principal_service.authenticate_token(store=state.store, token=token)
-    scope.setdefault("state", {})["principal_id"] = principal.principal_id
-    state.rate_limits.check(principal.principal_id)
-    return principal
+    caller = await principal_service.authenticate_key(store=state.store, token=token)
+    scope.setdefault("state", {})["principal_id"] = caller.principal.principal_id
+    state.rate_limits.check(caller.principal.principal_id)
+    return caller
 
 
 def _model(body: Any) -> str:
@@ -69,15 +69,18 @@ def _model(body: Any) -> str:
     return model
 
 
-async def _resolve(scope: Scope, principal: Principal, name: str) -> ModelRoute:
+async def _resolve(scope: Scope, caller: KeyCaller, name: str) -> ModelRoute:
+    """What `name` means for the caller; PermissionDenied outside its key's scope."""
     state = scope["app"].state
-    return await service.resolve(
+    route = await service.resolve(
         store=state.store,
         secrets=state.secrets,
-        actor=principal,
+        actor=caller.principal,
         name=name,
         environ=state.gateway_environ,
     )
+    caller.scope.require_route(route)
+    return route
 
 
 class CallEndpoint:
@@ -94,9 +97,9 @@ class CallEndpoint:
         request_context.set_face(FACE)
         try:
             headers = _headers(scope)
-            principal = await _caller(scope, headers)
+            caller = await _caller(scope, headers)
             body = await parse_json_body(await read_body(receive))
-            route = (await _resolve(scope, principal, _model(body))).called_as(self.family)
+            route = (await _resolve(scope, caller, _model(body))).called_as(self.family)
         except Exception as exc:
             await render(exc, self.family)(scope, receive, send)
             return
@@ -122,15 +125,20 @@ def _model_object(name: str, owner_id: str, created_ms: int) -> dict[str, Any]:
 
 
 async def list_models(request: Request) -> Response:
-    """`GET /openai/v1/models`: every name the caller may use."""
+    """`GET /openai/v1/models`: every name the caller may use (within its key's scope)."""
     return await _answer(request, _listing)
 
 
-async def _listing(request: Request, principal: Principal) -> dict[str, Any]:
-    names = await service.model_names(store=request.app.state.store, actor=principal)
+async def _listing(request: Request, caller: KeyCaller) -> dict[str, Any]:
+    names = await service.model_names(store=request.app.state.store, actor=caller.principal)
+    allows = caller.scope.allows
     return {
         "object": "list",
-        "data": [_model_object(n.name, n.owner_id, n.created_at) for n in names],
+        "data": [
+            _model_object(n.name, n.owner_id, n.created_at)
+            for n in names
+            if allows(n.name, n.group_id)
+        ],
     }
 
 
@@ -139,19 +147,19 @@ async def get_model(request: Request) -> Response:
     return await _answer(request, _one_model)
 
 
-async def _one_model(request: Request, principal: Principal) -> dict[str, Any]:
-    route = await _resolve(request.scope, principal, request.path_params["model"])
-    return _model_object(route.name, principal.principal_id, 0)
+async def _one_model(request: Request, caller: KeyCaller) -> dict[str, Any]:
+    route = await _resolve(request.scope, caller, request.path_params["model"])
+    return _model_object(route.name, caller.principal.principal_id, 0)
 
 
 async def _answer(
-    request: Request, make: Callable[[Request, Principal], Awaitable[dict[str, Any]]]
+    request: Request, make: Callable[[Request, KeyCaller], Awaitable[dict[str, Any]]]
 ) -> Response:
     request.scope.setdefault("state", {})["face"] = FACE
     request_context.set_face(FACE)
     try:
-        principal = await _caller(request.scope, _headers(request.scope))
-        return JsonResponse(await make(request, principal))
+        caller = await _caller(request.scope, _headers(request.scope))
+        return JsonResponse(await make(request, caller))
     except Exception as exc:
         return render(exc, ApiFamily.OPENAI)
 

@@ -8,7 +8,8 @@ a third of the whole read path.) The security schemes are declared in the OpenAP
 document by `openapi.py`.
 
 A known principal over its rate limit (`app.state.rate_limits`) is answered 429
-`RESOURCE_EXHAUSTED` with `Retry-After` here too, before any parsing.
+`RESOURCE_EXHAUSTED` with `Retry-After` here too, before any parsing; a key limited to
+the gateway is 403 `PERMISSION_DENIED`, and an expired one 401.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modelplane.domain.errors import DomainError, Unauthenticated
+from modelplane.domain.key_scopes import UNSCOPED, KeyScope
 from modelplane.domain.principals import Principal
 from modelplane.faces.native.errors import render
 from modelplane.security.secretbox import SecretBox
@@ -31,11 +33,13 @@ _CONTEXT_KEY = "native_context"
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a handler needs: the authenticated caller, the store, the secret box."""
+    """What a handler needs: the authenticated caller, the store, the secret box, and
+    the scope of the key the caller presented."""
 
     principal: Principal
     store: Store
     secrets: SecretBox
+    key_scope: KeyScope = UNSCOPED
 
 
 def presented_token(authorization: str | None, api_key: str | None) -> str:
@@ -77,14 +81,18 @@ class NativeAuth:
         request_state = scope.setdefault("state", {})
         try:
             token = presented_token(authorization, api_key)
-            principal = await principal_service.authenticate_token(store=state.store, token=token)
-            request_state["principal_id"] = principal.principal_id
-            state.rate_limits.check(principal.principal_id)  # 429 with Retry-After
+            caller = await principal_service.authenticate_key(store=state.store, token=token)
+            request_state["principal_id"] = caller.principal.principal_id
+            caller.scope.require_management()  # 403 for a key limited to the gateway
+            state.rate_limits.check(caller.principal.principal_id)  # 429 with Retry-After
         except DomainError as exc:
             await render(exc)(scope, receive, send)
             return
         request_state[_CONTEXT_KEY] = Context(
-            principal=principal, store=state.store, secrets=state.secrets
+            principal=caller.principal,
+            store=state.store,
+            secrets=state.secrets,
+            key_scope=caller.scope,
         )
         await self.app(scope, receive, send)
 

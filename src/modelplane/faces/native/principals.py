@@ -1,4 +1,9 @@
-"""Routes of /v1/principals and their API keys and access keys (admin only)."""
+"""Routes of /v1/principals and their API keys and access keys.
+
+Admins only, but for a principal's own API keys: a member lists and revokes its own, and
+issues itself keys limited to the gateway (within the scope of the key it calls with).
+In the API-key routes, the principal `me` is the caller.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,16 @@ from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from modelplane.domain.key_scopes import MODEL_NAME_MAX, MODELS_MAX, KeyScope
 from modelplane.domain.principals import AccessKey, ApiKey, Principal
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.native.deps import context
+from modelplane.faces.native.deps import Context, context
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
 from modelplane.services import principals as service
 
 router = native_router("/v1/principals", ["principals"])
+ME = "me"  # in the API-key routes: the caller itself
 
 
 class PrincipalCreate(BaseModel):
@@ -27,10 +34,37 @@ class PrincipalCreate(BaseModel):
 
 
 class KeyCreate(BaseModel):
-    """Optional body of `POST …/api-keys`."""
+    """Optional body of `POST …/api-keys`; without a scope, the key does what its
+    principal may."""
 
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, description="A note for humans, ≤ 128 characters")
+    gatewayOnly: bool = Field(
+        default=False,
+        description="The key calls only the gateway (`/openai/v1`, `/anthropic/v1`): the "
+        "management API refuses it (403). Required of a member issuing its own key",
+    )
+    models: list[str] | None = Field(
+        default=None,
+        description=f"The model names and groups the key may call at the gateway (1..{MODELS_MAX}, "
+        f"each ≤ {MODEL_NAME_MAX} characters, each one the principal may call now). A group, by "
+        "id or name, covers every name that resolves through it (`GROUP`, `GROUP/CODE`, "
+        "`GROUP/PROVIDER/CODE`); any other name is allowed exactly as listed. Absent: every model",
+    )
+    expiresAt: int | None = Field(
+        default=None,
+        description="When the key stops working (epoch ms; in the future, at most 3650 days "
+        "ahead). Absent: never",
+    )
+
+
+class ScopedModelOut(BaseModel):
+    """One model name or group a key may call."""
+
+    name: str = Field(description="As it was listed")
+    modelTemplateId: str | None = Field(
+        default=None, description="The model group it names whole (then any of its names)"
+    )
 
 
 class PrincipalOut(BaseModel):
@@ -57,6 +91,9 @@ class ApiKeyOut(BaseModel):
     label: str | None = None
     createdAt: int
     revokedAt: int | None = None
+    gatewayOnly: bool = False
+    models: list[ScopedModelOut] | None = None
+    expiresAt: int | None = None
 
 
 class IssuedApiKeyOut(BaseModel):
@@ -102,6 +139,12 @@ def _principal(p: Principal) -> dict[str, object]:
     }
 
 
+def _models(scope: KeyScope) -> list[dict[str, str | None]] | None:
+    if scope.models is None:
+        return None
+    return [{"name": m.name, "modelTemplateId": m.group_id} for m in scope.models]
+
+
 def _api_key(k: ApiKey) -> dict[str, object]:
     return {
         "apiKeyId": k.api_key_id,
@@ -110,7 +153,15 @@ def _api_key(k: ApiKey) -> dict[str, object]:
         "label": k.label,
         "createdAt": k.created_at,
         "revokedAt": k.revoked_at,
+        "gatewayOnly": k.scope.gateway_only,
+        "models": _models(k.scope),
+        "expiresAt": k.scope.expires_at,
     }
+
+
+def _whose(principal_id: str, ctx: Context) -> str:
+    """The principal an API-key route names: `me` is the caller."""
+    return ctx.principal.principal_id if principal_id == ME else principal_id
 
 
 def _access_key(k: AccessKey) -> dict[str, object]:
@@ -182,33 +233,46 @@ async def create_api_key(
     request: Request,
     body: KeyCreate | None = None,
 ) -> Response:
-    """Issue an API key; the token in the answer is shown only this once."""
+    """Issue an API key, perhaps limited to the gateway, to some models, or in time; the
+    token in the answer is shown only this once.
+
+    An admin issues keys for any principal; a member only for itself, limited to the
+    gateway and within the models and expiry of the key it calls with.
+    """
     ctx = context(request)
+    body = body or KeyCreate()
     issued = await service.issue_api_key(
         store=ctx.store,
         actor=ctx.principal,
-        principal_id=principal_id,
-        label=body.label if body else None,
+        principal_id=_whose(principal_id, ctx),
+        label=body.label,
+        gateway_only=body.gatewayOnly,
+        models=body.models,
+        expires_at=body.expiresAt,
+        actor_scope=ctx.key_scope,
     )
     return JsonResponse({"apiKey": _api_key(issued.api_key), "token": issued.token}, 201)
 
 
 @router.get("/{principal_id}/api-keys", response_model=ApiKeyListOut)
 async def list_api_keys(principal_id: str, request: Request) -> Response:
-    """A principal's API keys, revoked ones included."""
+    """A principal's API keys, revoked ones included (a member: its own)."""
     ctx = context(request)
     keys = await service.list_api_keys(
-        store=ctx.store, actor=ctx.principal, principal_id=principal_id
+        store=ctx.store, actor=ctx.principal, principal_id=_whose(principal_id, ctx)
     )
     return JsonResponse({"apiKeys": [_api_key(k) for k in keys]})
 
 
 @router.delete("/{principal_id}/api-keys/{api_key_id}", response_model=ApiKeyOut)
 async def revoke_api_key(principal_id: str, api_key_id: str, request: Request) -> Response:
-    """Revoke an API key; it stops working at once."""
+    """Revoke an API key; it stops working at once (a member: one of its own)."""
     ctx = context(request)
     key = await service.revoke_api_key(
-        store=ctx.store, actor=ctx.principal, principal_id=principal_id, api_key_id=api_key_id
+        store=ctx.store,
+        actor=ctx.principal,
+        principal_id=_whose(principal_id, ctx),
+        api_key_id=api_key_id,
     )
     return JsonResponse(_api_key(key))
 
