@@ -253,13 +253,23 @@ async def watch_configs(
     label = _label(label_query, label_header)
     if label is None and since_candidate:
         check_since_candidate(since_candidate, None)
+    events = wants_events(request.headers.get("accept"))
     if label is None:
         plain = _Plain(ctx, names, since)
-        return await _serve(request, ctx, plain, since, timeout_seconds)
+        if events:
+            return await _stream(request, ctx, plain, since, timeout_seconds)
+        changes = await _poll(request, ctx, plain, since, timeout_seconds)
+        if changes is None:
+            return JsonResponse({"changed": False, "revision": since})
+        return JsonResponse({"changed": True, **render_changes(changes)})
     gray = _Gray(ctx, names, label, since, since_candidate)
-    if not wants_events(request.headers.get("accept")):
-        check_since_candidate(since_candidate, label)
-    return await _serve(request, ctx, gray, since, timeout_seconds)
+    if events:
+        return await _stream(request, ctx, gray, since, timeout_seconds)
+    check_since_candidate(since_candidate, label)
+    seen = await _poll(request, ctx, gray, since, timeout_seconds)
+    if seen is None:
+        return JsonResponse({"changed": False, "revision": since})
+    return JsonResponse({"changed": True, **render_gray_changes(seen)})
 
 
 class _Watch(Moves[T], Protocol[T]):
@@ -271,35 +281,33 @@ class _Watch(Moves[T], Protocol[T]):
     async def first(self) -> T:
         """What changed up to now."""
 
-    def render(self, found: T) -> dict[str, Any]:
-        """A long-poll's answer."""
 
-
-async def _serve(
+async def _stream(
     request: Request, ctx: Context, watch: _Watch[T], since: int, timeout_seconds: float | None
 ) -> Response:
-    """Answer a watch as a long-poll or, when asked, as server-sent events."""
-    principal_id = ctx.principal.principal_id
-    if wants_events(request.headers.get("accept")):
-        service.check_watch(since, timeout_seconds or 0.0)
-        return await event_stream(
-            request,
-            principal_id,
-            watch.first,
-            lambda first: change_events(watch, first, timeout_seconds),
-            listen=lambda: watch.listen(ListenMode.EVENTS),
-        )
+    """A watch as server-sent events."""
+    service.check_watch(since, timeout_seconds or 0.0)
+    return await event_stream(
+        request,
+        ctx.principal.principal_id,
+        watch.first,
+        lambda first: change_events(watch, first, timeout_seconds),
+        listen=lambda: watch.listen(ListenMode.EVENTS),
+    )
+
+
+async def _poll(
+    request: Request, ctx: Context, watch: _Watch[T], since: int, timeout_seconds: float | None
+) -> T | None:
+    """A long-poll's wait: what changed, or None at its timeout."""
     timeout = WATCH_SECONDS_DEFAULT if timeout_seconds is None else timeout_seconds
     service.check_watch(since, timeout)
-    found = await long_poll(
+    return await long_poll(
         request,
-        principal_id,
+        ctx.principal.principal_id,
         lambda: watch.wait(timeout),
         listen=lambda: watch.listen(ListenMode.LONG_POLL),
     )
-    if found is None:
-        return JsonResponse({"changed": False, "revision": since})
-    return JsonResponse({"changed": True, **watch.render(found)})
 
 
 class _Plain:
@@ -342,10 +350,6 @@ class _Plain:
         if self.listener is not None:
             self.listener.advance(self.since, 0)
         return json_bytes(render_changes(found)), self.since
-
-    def render(self, found: NamespaceChanges) -> dict[str, Any]:
-        """A long-poll's answer."""
-        return render_changes(found)
 
 
 class _Gray:
@@ -402,10 +406,6 @@ class _Gray:
             self.listener.advance(self.since, self.since_candidate)
         data = json_bytes(render_gray_changes(found))
         return data, f"{self.since}.{self.since_candidate}"
-
-    def render(self, found: GrayChanges) -> dict[str, Any]:
-        """A long-poll's answer."""
-        return render_gray_changes(found)
 
 
 def _listen(
