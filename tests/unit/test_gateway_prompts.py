@@ -119,3 +119,10 @@ def test_a_calls_messages_that_are_not_a_list_are_refused() -> None:
     with pytest.raises(InvalidArgument) as error:
         with_prompt({"messages": "hi"}, CHAT, [USER], None)
     assert fields(error) == ["messages"]
+
+
+def test_an_empty_model_is_left_to_the_config() -> None:
+    sent = with_prompt({"model": "", "messages": []}, CHAT, [USER], {"model": "assistants"})
+    assert sent["model"] == "assistants"
+    kept = with_prompt({"model": "mine", "messages": []}, CHAT, [USER], {"model": "assistants"})
+    assert kept["model"] == "mine"

@@ -11,7 +11,8 @@ prompts, with a label of our own:
 the version the `production` label points at is served. The rendered messages come first
 (a text template is one `user` message; a chat template its messages), then the call's own
 (`messages` for chat completions, `input` for responses). The version's `config` fills
-what the call does not set: `model`, and the sampling names it holds (`temperature`,
+what the call does not set: `model` (an empty `model`, as an SDK that requires one
+sends, counts as not set), and the sampling names it holds (`temperature`,
 `top_p`, `max_tokens`, `stop`, `response_format`, …); what the call sets wins. For a
 response, `max_tokens` is sent as `max_output_tokens`, `response_format` as `text.format`,
 and `stop` (which responses do not take) is left out.
@@ -125,6 +126,8 @@ def with_prompt(
     """`body` without `prompt`, the rendered `messages` before its own, and the version's
     `config` where the body sets nothing."""
     sent = {key: value for key, value in body.items() if key != FIELD}
+    if sent.get("model") == "":  # the SDKs require one: an empty name leaves it to the config
+        del sent["model"]
     field = _MESSAGES_FIELD[operation]
     rendered: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
     own = sent.get(field)

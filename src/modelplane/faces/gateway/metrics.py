@@ -57,6 +57,7 @@ class GatewayMetrics:
             "inputTokens": call.usage.input_tokens,
             "outputTokens": call.usage.output_tokens,
             **({"streamBroken": call.broken} if call.broken else {}),
+            **({"prompt": call.prompt} if call.prompt else {}),
         }
 
     def failed(self, call: Call, member: str, reason: str) -> None:

@@ -95,6 +95,7 @@ class Call:
     broken: str | None = None  # why a stream ended with an error event, if it did
     status: int = 0  # the status answered (0 until an answer began)
     received: float = 0.0  # when the request's last byte came in (0: not known, `started`)
+    prompt: str | None = None  # `TEMPLATE_ID@VERSION` of the prompt template served, if any
 
     def overhead_ms(self) -> float:
         """The time spent in modelplane so far, from the request's last byte: all of it but
@@ -114,11 +115,14 @@ class Call:
 
     def answer_headers(self) -> list[tuple[bytes, bytes]]:
         """The gateway's own response headers."""
-        return [
+        found = [
             (b"x-modelplane-target", (self.member or "").encode()),
             (b"x-modelplane-attempts", str(self.attempts).encode()),
             (b"x-modelplane-overhead-ms", f"{self.overhead_ms():.3f}".encode()),
         ]
+        if self.prompt is not None:
+            found.append((b"x-modelplane-prompt", self.prompt.encode()))
+        return found
 
 
 @dataclass(frozen=True)

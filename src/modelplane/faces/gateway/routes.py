@@ -31,6 +31,7 @@ from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.middleware import read_body
 from modelplane.faces.native.deps import presented_token
 from modelplane.services import gateway as service
+from modelplane.services import gateway_prompts as prompt_service
 from modelplane.services import principals as principal_service
 from modelplane.services import request_context
 
@@ -83,8 +84,23 @@ async def _resolve(scope: Scope, caller: KeyCaller, name: str) -> ModelRoute:
     return route
 
 
+async def _prompted(
+    scope: Scope, caller: KeyCaller, body: Any, operation: Operation
+) -> tuple[Any, str | None]:
+    """The body with the prompt template it names rendered in (`domain/gateway_prompts.py`),
+    and `TEMPLATE_ID@VERSION` of the version served; the body as it is when it names none."""
+    if not isinstance(body, dict) or "prompt" not in body:
+        return body, None
+    sent, template = await prompt_service.prompted_body(
+        store=scope["app"].state.store, actor=caller.principal, body=body, operation=operation
+    )
+    if template is None:
+        return sent, None
+    return sent, f"{template.prompt_template_id}@{template.version}"
+
+
 class CallEndpoint:
-    """`POST` of one operation: resolve the model, relay the call."""
+    """`POST` of one operation: render the prompt it names, resolve the model, relay."""
 
     def __init__(self, operation: Operation) -> None:
         self.operation = operation
@@ -99,6 +115,7 @@ class CallEndpoint:
             headers = _headers(scope)
             caller = await _caller(scope, headers)
             body = await parse_json_body(await read_body(receive))
+            body, prompt = await _prompted(scope, caller, body, self.operation)
             route = (await _resolve(scope, caller, _model(body))).called_as(self.family)
         except Exception as exc:
             await render(exc, self.family)(scope, receive, send)
@@ -110,6 +127,7 @@ class CallEndpoint:
             body=body,
             client_headers=headers,
             started=started,
+            prompt=prompt,
         )
         try:
             await relay.serve(call, scope, receive, send)
