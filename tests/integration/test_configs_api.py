@@ -526,3 +526,19 @@ async def test_server_shutdown_ends_open_streams_and_watches_at_once(
     assert [e for e in rest if "comment" not in e] == []
     assert answer.status_code == 200 and answer.json() == {"changed": False, "revision": 1}
     await watchers_become(app, 0)
+
+
+async def test_a_long_poll_from_beyond_the_namespaces_revision_answers_the_real_one_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    base = "/v1/configs/cn-ahead/service/ahead"
+    assert (await client.put(f"{base}/k", json={"value": "v"})).status_code == 201
+    started = time.monotonic()
+    answer = await client.get(f"{base}:watch", params={"sinceRevision": 9, "timeoutSeconds": 5})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"changed": False, "revision": 1}
+    assert time.monotonic() - started < 2  # not after the timeout
+    nothing = await client.get(
+        "/v1/configs/cn-ahead/service/never:watch", params={"sinceRevision": 3, "timeoutSeconds": 5}
+    )
+    assert nothing.json() == {"changed": False, "revision": 0}

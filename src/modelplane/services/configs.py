@@ -718,13 +718,15 @@ async def watch(
     timeout_seconds: float,
 ) -> NamespaceChanges | None:
     """What changed in the namespace after `since_revision`, as soon as its revision passes
-    it; None when `timeout_seconds` pass first. Woken by the change feed, not by polling."""
+    it; None when `timeout_seconds` pass first. Woken by the change feed, not by polling. A
+    `since_revision` beyond the namespace's (made again since, or read elsewhere) is
+    answered at once: nothing changed, at the namespace's real revision."""
     ns = check_namespace(cluster_id, config_type, name)
     check_watch(since_revision, timeout_seconds)
 
     async def moved() -> NamespaceChanges | None:
         changes = await _watched_changes(store, actor, ns, since_revision)
-        return changes if changes.revision > since_revision else None
+        return changes if changes.revision != since_revision else None
 
     return await first_change(store, [topic(ns)], moved, timeout_seconds)
 

@@ -259,8 +259,9 @@ async def watch_configs(
         if events:
             return await _stream(request, ctx, plain, since, timeout_seconds)
         changes = await _poll(request, ctx, plain, since, timeout_seconds)
-        if changes is None:
-            return JsonResponse({"changed": False, "revision": since})
+        if changes is None or changes.revision < since:  # behind the client: the real one
+            revision = since if changes is None else changes.revision
+            return JsonResponse({"changed": False, "revision": revision})
         return JsonResponse({"changed": True, **render_changes(changes)})
     gray = _Gray(ctx, names, label, since, since_candidate)
     if events:
@@ -343,8 +344,9 @@ class _Plain:
         )
 
     def news(self, found: NamespaceChanges) -> tuple[bytes, int] | None:
-        """A `change` event (`id`: the revision) when `found` is newer than what was sent."""
-        if found.revision <= self.since:
+        """A `change` event (`id`: the revision) when `found` is at another revision than
+        what was sent: a newer one, or the real one when the client was ahead."""
+        if found.revision == self.since:
             return None
         self.since = found.revision
         if self.listener is not None:
