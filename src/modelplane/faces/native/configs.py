@@ -200,8 +200,10 @@ async def list_namespaces(request: Request) -> Response:
     "**Long-poll (JSON).** Answers at once when the revision is already past "
     "`sinceRevision`, else as soon as a change commits (on any replica), with "
     '`{"changed": true, "revision", "configs", "deleted"}`; at `timeoutSeconds` (default '
-    '30) it answers `{"changed": false, "revision": sinceRevision}`. Call again with the '
-    "revision you got.\n\n"
+    '30) it answers `{"changed": false, "revision": sinceRevision}`. A `sinceRevision` '
+    "beyond the namespace's revision (it was made again, or read on another instance) is "
+    'answered at once with `{"changed": false, "revision": <the real one>}`: read the '
+    "namespace again. Call again with the revision you got.\n\n"
     "**Server-sent events** (`Accept: text/event-stream`). An event `change` with "
     "`id: <revision>` and `data: {revision, configs, deleted}` for what changed after "
     "`sinceRevision` when the namespace is past it, then one for each new revision, each "
