@@ -40,6 +40,7 @@ from modelplane.faces.native import prompt_templates as native_prompt_templates
 from modelplane.faces.native import prompt_watch as native_prompt_watch
 from modelplane.faces.native import provider_templates as native_provider_templates
 from modelplane.faces.native import runtimes as native_runtimes
+from modelplane.faces.native import usage as native_usage
 from modelplane.faces.native import workspaces as native_workspaces
 from modelplane.faces.native.deps import NativeAuth
 from modelplane.faces.shutdown import Shutdown
@@ -49,6 +50,7 @@ from modelplane.security.secretbox import SecretBox, load_or_create_key_file, pa
 from modelplane.security.watch_slots import WatchSlots
 from modelplane.services.bootstrap import bootstrap
 from modelplane.services.key_rotation import find_unopenable
+from modelplane.services.usage_recorder import RecorderOptions, UsageRecorder
 from modelplane.settings import RateLimitOverride, Settings, gateway_environment
 from modelplane.store import migrate
 from modelplane.store.cache import ReadCache
@@ -207,6 +209,7 @@ NATIVE_ROUTERS = (
     native_prompt_watch.router,
     native_configs.router,
     native_audit.router,
+    native_usage.router,
 )
 
 
@@ -223,6 +226,16 @@ def gateway_relay(settings: Settings, metrics: GatewayMetrics) -> Relay:
         rest_seconds=settings.gateway_cooldown_seconds,
     )
     return Relay(limits, health, metrics)
+
+
+def usage_recorder(settings: Settings, store: Store) -> UsageRecorder:
+    """The recorder of gateway calls' usage, with the retention and bound of `settings`."""
+    options = RecorderOptions(
+        flush_seconds=settings.usage_flush_seconds,
+        queue_max=settings.usage_queue_max,
+        retention_days=settings.usage_retention_days,
+    )
+    return UsageRecorder(store, options)
 
 
 # FastAPI's own OpenTelemetry hooks (from 0.16x on) look for a configured provider on every
@@ -264,8 +277,10 @@ def create_app(
         app.state.store = store
         app.state.secrets = secrets
         app.state.gateway = gateway_relay(settings, app.state.gateway_metrics)
+        app.state.usage = usage_recorder(settings, store)
+        await app.state.usage.start()
         if app.state.metrics is not None:
-            app.state.metrics.set_sources(store_gauges(store))
+            app.state.metrics.set_sources(store_gauges(store), app.state.usage.gauges)
         if first_token is not None:
             on_first_token(first_token)
         if settings.serves_gateway:
@@ -280,6 +295,7 @@ def create_app(
             if app.state.access_log is not None:
                 app.state.access_log.flush()
             await app.state.gateway.close()
+            await app.state.usage.stop()  # writes every record still queued
             await store.close()
 
     app = Modelplane(

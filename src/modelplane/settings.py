@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     # The environment variables the gateway may read for `env://NAME` key references,
     # comma-separated names or `PREFIX*`; none by default, and never modelplane's own.
     gateway_env_keys: str = ""
+    # Usage records of gateway calls (services/usage_recorder.py): kept this many days
+    # (0: for ever; the daily rollups are always kept); written at least this often (what a
+    # crash may lose); at most this many wait in memory for the store (beyond, new ones
+    # are dropped and counted).
+    usage_retention_days: int = Field(default=90, ge=0, le=36500)
+    usage_flush_seconds: float = Field(default=1.0, gt=0, le=60, allow_inf_nan=False)
+    usage_queue_max: int = Field(default=100_000, ge=1000, le=10_000_000)
     # GET /metrics (Prometheus text format); with a token, only for `Bearer <token>`.
     metrics: bool = True
     metrics_token: SecretStr | None = None

@@ -17,10 +17,14 @@ import typing
 from typing import Any
 
 from modelplane.domain.catalog import ModelGroup
+from modelplane.domain.usage import GROUP_ORDER, UsageGroup
 
 # (class, field) -> the value of that field with every optional field set.
 OVERRIDES: dict[tuple[type, str], Any] = {
     (ModelGroup, "config"): {"defaults": {"model": {"primary": "provider-a/model-a"}}},
+    # A usage group's values, one per group it is grouped by (a day is a number).
+    (UsageGroup, "group_by"): GROUP_ORDER,
+    (UsageGroup, "key"): (20_000, "principal", "key", "model", "member"),
 }
 
 _LEAVES: dict[type, Any] = {str: "text", int: 7, float: 0.5, bool: True}

@@ -68,6 +68,10 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.SkippedItem, "SkippedOut"),
     (models.TemplateDiff, "DiffOut"),
     (models.DiffEnd, "DiffEndOut"),
+    (models.UsageGroup, "UsageGroupOut"),
+    (models.UsageRecord, "UsageRecordOut"),
+    (models.UsageRecordPage, "UsageRecordPageOut"),
+    (models.UsageReport, "UsageReportOut"),
     (models.Workspace, "WorkspaceOut"),
     (models.WorkspaceMember, "MemberOut"),
 )

@@ -22,6 +22,7 @@ from modelplane.cli import (
     principals,
     prompts,
     stack,
+    usage,
     workspaces,
 )
 from modelplane.cli.server_side import (
@@ -77,6 +78,7 @@ app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(configs.app, name="configs")
 app.add_typer(audit.app, name="audit")
+app.add_typer(usage.app, name="usage")
 app.command("apply")(stack.apply)
 app.command("export")(stack.export)
 app.command("rotate-key")(key_rotation.rotate_key)

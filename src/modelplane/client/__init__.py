@@ -72,6 +72,10 @@ from modelplane.client.models import (
     ScopedModel,
     SkippedItem,
     TemplateDiff,
+    UsageGroup,
+    UsageRecord,
+    UsageRecordPage,
+    UsageReport,
     Workspace,
     WorkspaceMember,
 )
@@ -134,6 +138,10 @@ __all__ = [
     "TransportError",
     "Unauthenticated",
     "Unavailable",
+    "UsageGroup",
+    "UsageRecord",
+    "UsageRecordPage",
+    "UsageReport",
     "Workspace",
     "WorkspaceMember",
 ]

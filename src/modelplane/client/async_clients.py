@@ -56,6 +56,7 @@ class AsyncClient:
         self.configs = async_resources.AsyncConfigs(self._send)
         self.principals = async_resources.AsyncPrincipals(self._send)
         self.audit = async_resources.AsyncAudit(self._send)
+        self.usage = async_resources.AsyncUsage(self._send)
 
     async def _send(self, call: Call[T]) -> T:
         attempt = 0

@@ -46,6 +46,10 @@ from modelplane.client.models import (
     ProviderTemplatePage,
     Rendered,
     TemplateDiff,
+    UsageGroup,
+    UsageRecord,
+    UsageRecordPage,
+    UsageReport,
     Workspace,
     WorkspaceMember,
 )
@@ -1015,6 +1019,126 @@ class AsyncAudit:
                 resource_id=resource_id,
                 since=since,
                 until=until,
+                page_size=page_size,
+                page_token=token,
+            )
+
+        return async_all_pages.by_token(page)
+
+
+class AsyncUsage:
+    """Usage of the gateway (`/v1/usage`): reports summed per group from the daily sums,
+    and the records of single calls. Members see their own; admins everyone's."""
+
+    def __init__(self, send: AsyncSend) -> None:
+        self._send = send
+
+    async def report(
+        self,
+        *,
+        group_by: Sequence[str] = (),
+        from_day: str | None = None,
+        to_day: str | None = None,
+        principal_id: str | None = None,
+        api_key_id: str | None = None,
+        model: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> UsageReport:
+        """One page of groups; `group_by` names any of day, principal, key, model, member
+        (none: one total); days are `YYYY-MM-DD` (UTC, inclusive; the last 30 by default)."""
+        return await self._send(
+            calls.usage_report(
+                group_by=group_by,
+                from_day=from_day,
+                to_day=to_day,
+                principal_id=principal_id,
+                api_key_id=api_key_id,
+                model=model,
+                status=status,
+                page_size=page_size,
+                page_token=page_token,
+            )
+        )
+
+    def iter_report(
+        self,
+        *,
+        group_by: Sequence[str] = (),
+        from_day: str | None = None,
+        to_day: str | None = None,
+        principal_id: str | None = None,
+        api_key_id: str | None = None,
+        model: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsageGroup]:
+        """Every group of a report, in order, following `nextPageToken`."""
+
+        async def page(token: str | None) -> UsageReport:
+            return await self.report(
+                group_by=group_by,
+                from_day=from_day,
+                to_day=to_day,
+                principal_id=principal_id,
+                api_key_id=api_key_id,
+                model=model,
+                status=status,
+                page_size=page_size,
+                page_token=token,
+            )
+
+        return async_all_pages.by_token(page)
+
+    async def records(
+        self,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        principal_id: str | None = None,
+        api_key_id: str | None = None,
+        model: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> UsageRecordPage:
+        """One page of records, newest first; `since <= at < until` in epoch milliseconds
+        (the last day by default, at most 7 days)."""
+        return await self._send(
+            calls.usage_records(
+                since=since,
+                until=until,
+                principal_id=principal_id,
+                api_key_id=api_key_id,
+                model=model,
+                status=status,
+                page_size=page_size,
+                page_token=page_token,
+            )
+        )
+
+    def iter_records(
+        self,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        principal_id: str | None = None,
+        api_key_id: str | None = None,
+        model: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsageRecord]:
+        """Every matching record, newest first, following `nextPageToken`."""
+
+        async def page(token: str | None) -> UsageRecordPage:
+            return await self.records(
+                since=since,
+                until=until,
+                principal_id=principal_id,
+                api_key_id=api_key_id,
+                model=model,
+                status=status,
                 page_size=page_size,
                 page_token=token,
             )

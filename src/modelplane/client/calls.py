@@ -43,6 +43,8 @@ from modelplane.client.models import (
     ProviderTemplatePage,
     Rendered,
     TemplateDiff,
+    UsageRecordPage,
+    UsageReport,
     Workspace,
     WorkspaceMember,
 )
@@ -829,6 +831,61 @@ def list_audit_events(
         pageToken=page_token,
     )
     return Call("GET", "/v1/audit-events", AuditEventPage.model_validate, params=params)
+
+
+# --- /v1/usage ------------------------------------------------------------------------------
+
+
+def usage_report(
+    *,
+    group_by: Sequence[str],
+    from_day: str | None,
+    to_day: str | None,
+    principal_id: str | None,
+    api_key_id: str | None,
+    model: str | None,
+    status: str | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> Call[UsageReport]:
+    """`GET /v1/usage`: usage summed per group, paged by `pageSize`/`pageToken`."""
+    params = given(
+        groupBy=",".join(group_by) or None,
+        to=to_day,
+        principalId=principal_id,
+        apiKeyId=api_key_id,
+        model=model,
+        status=status,
+        pageSize=page_size,
+        pageToken=page_token,
+        **{"from": from_day},
+    )
+    return Call("GET", "/v1/usage", UsageReport.model_validate, params=params)
+
+
+def usage_records(
+    *,
+    since: int | None,
+    until: int | None,
+    principal_id: str | None,
+    api_key_id: str | None,
+    model: str | None,
+    status: str | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> Call[UsageRecordPage]:
+    """`GET /v1/usage/records`, newest first, paged by `pageSize`/`pageToken`."""
+    params = given(
+        since=since,
+        until=until,
+        principalId=principal_id,
+        apiKeyId=api_key_id,
+        model=model,
+        status=status,
+        pageSize=page_size,
+        pageToken=page_token,
+    )
+    return Call("GET", "/v1/usage/records", UsageRecordPage.model_validate, params=params)
 
 
 # --- /v1/configs ----------------------------------------------------------------------------

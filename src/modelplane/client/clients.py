@@ -58,6 +58,7 @@ class Client:
         self.configs = resources.Configs(self._send)
         self.principals = resources.Principals(self._send)
         self.audit = resources.Audit(self._send)
+        self.usage = resources.Usage(self._send)
 
     def _send(self, call: Call[T]) -> T:
         attempt = 0

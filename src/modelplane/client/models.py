@@ -573,3 +573,80 @@ class NamespaceSummary(ApiModel):
     revision: int
     created_at: int
     updated_at: int
+
+
+class UsageGroup(ApiModel):
+    """Gateway usage summed over one group: the values of the groups asked for (the others
+    None), then the sums. `cost` covers the calls with a price (None when none had one)."""
+
+    day: str | None = None
+    principal_id: str | None = None
+    api_key_id: str | None = None
+    model: str | None = None
+    member: str | None = None
+    calls: int
+    streamed_calls: int
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    cache_write_tokens: int
+    cost: float | None = None
+    unpriced_calls: int
+    latency_ms_avg: float | None = None
+
+
+class UsageReport(ApiModel):
+    """One page of a usage report, groups in order (day first)."""
+
+    from_: str = Field(alias="from")
+    to: str
+    group_by: tuple[str, ...]
+    groups: tuple[UsageGroup, ...]
+    next_page_token: str | None = None
+
+    @property
+    def items(self) -> tuple[UsageGroup, ...]:
+        """The groups of this page."""
+        return self.groups
+
+    @property
+    def continuation(self) -> str | None:
+        """Where the next page starts (`next_page_token`)."""
+        return self.next_page_token
+
+
+class UsageRecord(ApiModel):
+    """One gateway call: who, which key, model name and member, tokens, cost, latency."""
+
+    at: int
+    principal_id: str
+    api_key_id: str | None = None
+    model: str
+    member: str | None = None
+    operation: str
+    status: int
+    streamed: bool
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    cache_write_tokens: int
+    cost: float | None = None
+    latency_ms: float
+    request_id: str | None = None
+
+
+class UsageRecordPage(ApiModel):
+    """One page of usage records, newest first."""
+
+    records: tuple[UsageRecord, ...]
+    next_page_token: str | None = None
+
+    @property
+    def items(self) -> tuple[UsageRecord, ...]:
+        """The records of this page."""
+        return self.records
+
+    @property
+    def continuation(self) -> str | None:
+        """Where the next page starts (`next_page_token`)."""
+        return self.next_page_token

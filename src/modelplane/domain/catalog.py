@@ -24,6 +24,7 @@ from typing import Any
 
 from modelplane.domain.errors import InvalidArgument, ViolationCollector
 from modelplane.domain.json_values import check_json_value
+from modelplane.domain.prices import check_cost
 from modelplane.domain.text import check_length
 from modelplane.domain.urls import check_http_url
 
@@ -443,6 +444,7 @@ def plan_batch(
         _check_description(item.description, f"{path}.description", errors)
         configs.append(item.config or {})
         check_config(configs[-1], f"{path}.config", errors)
+        check_cost(configs[-1].get("cost"), f"{path}.config.cost", errors)
     errors.raise_if_any()
 
     create: list[LlmTemplate] = []

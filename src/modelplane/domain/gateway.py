@@ -25,6 +25,7 @@ from typing import Any
 
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.llm_types import SamplingParams
+from modelplane.domain.prices import Prices
 
 GATEWAY = "Model"  # the entity of NotFound errors: the name a caller gave
 ANTHROPIC_APIS = frozenset({"anthropic", "anthropic-messages", "messages"})
@@ -65,7 +66,8 @@ class Target:
     `member` names it in headers, metrics and logs (never a secret). `auth` is the header
     the upstream expects its key in, already with its prefix; it lives only in memory.
     `chat_path` is the path a connection stores for chat completions (`apiPath`); other
-    operations go to their own path below `base_url`.
+    operations go to their own path below `base_url`. `prices` are its tokens' prices
+    (None: unknown, so its calls' cost is unknown).
     """
 
     member: str
@@ -76,6 +78,7 @@ class Target:
     chat_path: str = "/chat/completions"
     sampling: SamplingParams | None = None
     weight: float = 1.0
+    prices: Prices | None = None
 
     def url(self, operation: Operation) -> str:
         """The upstream URL of `operation`."""

@@ -2,7 +2,9 @@
 
 `lookup_model` maps a model identifier, as a user, a router or a local runtime spells it,
 to what the catalog knows: provider type, default endpoint, context length, input
-modalities and capabilities. Unknown identifiers give None; nothing is guessed.
+modalities and capabilities, and, where its maker publishes one, its list price (per
+million tokens, in US dollars, dated by `asOf`). Unknown identifiers give None; nothing is
+guessed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from functools import cache
 from importlib import resources
 from typing import TypeVar
 
+from modelplane.domain.errors import ViolationCollector
 from modelplane.domain.llm_types import Capabilities, Modality, ProviderType
+from modelplane.domain.prices import Prices, check_cost, prices_of
 
 _DATA_PACKAGE = "modelplane.domain.data"
 _DATA_FILE = "known_models.json"
@@ -31,6 +35,8 @@ _ENTRY_KEYS = frozenset(
         "capabilities",
     }
 )
+_OPTIONAL_KEYS = frozenset({"prices"})  # {"input", "output", "cacheRead", "cacheWrite", "asOf"}
+_AS_OF = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CAPABILITY_KEYS = frozenset(
     {
         "supportsChat",
@@ -70,6 +76,8 @@ class KnownModel:
     max_context_length: int
     modalities: tuple[Modality, ...]
     capabilities: Capabilities
+    prices: Prices | None = None  # list prices per million tokens, US dollars
+    prices_as_of: str | None = None  # the day they were the list prices, YYYY-MM-DD
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +195,7 @@ def _entry_label(position: int, entry: object) -> str:
 def _parse_entry(entry: object, label: str) -> tuple[KnownModel, list[str]]:
     if not isinstance(entry, dict):
         raise ValueError(f"{label}: expected an object")
-    unknown = sorted(set(entry) - _ENTRY_KEYS)
+    unknown = sorted(set(entry) - _ENTRY_KEYS - _OPTIONAL_KEYS)
     if unknown:
         raise ValueError(f"{label}: unknown keys {unknown}")
     missing = sorted(_ENTRY_KEYS - set(entry))
@@ -226,6 +234,7 @@ def _parse_entry(entry: object, label: str) -> tuple[KnownModel, list[str]]:
     if len(set(modalities)) != len(modalities):
         raise ValueError(f"{label}: 'modalities' lists a modality twice")
 
+    prices, as_of = _parse_prices(entry.get("prices"), label)
     model = KnownModel(
         key=patterns[0].removesuffix("*"),
         family=family,
@@ -234,8 +243,28 @@ def _parse_entry(entry: object, label: str) -> tuple[KnownModel, list[str]]:
         max_context_length=max_context_length,
         modalities=modalities,
         capabilities=_parse_capabilities(entry["capabilities"], label),
+        prices=prices,
+        prices_as_of=as_of,
     )
     return model, patterns
+
+
+def _parse_prices(raw: object, label: str) -> tuple[Prices | None, str | None]:
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{label}: 'prices' must be an object")
+    as_of = raw.get("asOf")
+    if not isinstance(as_of, str) or not _AS_OF.fullmatch(as_of):
+        raise ValueError(f"{label}: 'prices.asOf' must be the date of the prices, YYYY-MM-DD")
+    cost = {key: value for key, value in raw.items() if key != "asOf"}
+    errors = ViolationCollector()
+    check_cost(cost, "prices", errors)
+    if errors.violations:
+        raise ValueError(
+            f"{label}: " + "; ".join(f"{v.field}: {v.rule}" for v in errors.violations)
+        )
+    return prices_of(cost), as_of
 
 
 def _check_pattern(pattern: object, label: str) -> None:

@@ -22,6 +22,7 @@ from modelplane.domain.llm_types import (
     ProviderType,
     SamplingParams,
 )
+from modelplane.domain.prices import check_cost
 from modelplane.domain.text import check_length
 from modelplane.domain.urls import canonical_url, check_http_url
 
@@ -322,6 +323,7 @@ def _validate(llm: Llm, errors: ViolationCollector, *, check_endpoint: bool) -> 
                 errors.add(
                     "clientConfig", f"must be at most {CLIENT_CONFIG_MAX_BYTES} bytes of JSON"
                 )
+        check_cost(llm.client_config.get("cost"), "clientConfig.cost", errors)
     if llm.dashscope_api_dialect is not None and llm.provider_type is not ProviderType.DASHSCOPE:
         errors.add("dashscopeApiDialect", "is only valid for providerType DASHSCOPE")
 

@@ -26,7 +26,9 @@ from modelplane.domain.gateway import (
 )
 from modelplane.domain.llms import RESOURCE as LLMS
 from modelplane.domain.llms import Llm, LlmFilter
+from modelplane.domain.prices import config_prices
 from modelplane.domain.principals import Principal
+from modelplane.domain.usage import connection_prices
 from modelplane.security.secretbox import SecretBox
 from modelplane.services.catalog import RESOURCE as GROUPS
 from modelplane.services.catalog import provider_key_aad
@@ -142,6 +144,7 @@ def _offer_target(
         model=template.llm_code,
         auth=auth,
         weight=weight_of(template.config),
+        prices=config_prices(template.config),
     )
 
 
@@ -191,6 +194,7 @@ def _connection_target(
         chat_path=chat_path,
         sampling=llm.default_sampling_params,
         weight=weight_of(llm.client_config),
+        prices=connection_prices(llm.client_config, llm.model_identifier),
     )
 
 

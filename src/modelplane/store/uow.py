@@ -26,6 +26,7 @@ from modelplane.store.principals import PrincipalRepository
 from modelplane.store.prompt_labels import PromptLabelRepository
 from modelplane.store.prompts import PromptRepository
 from modelplane.store.sealed import SealedRepository
+from modelplane.store.usage import UsageRepository
 
 T = TypeVar("T")
 
@@ -62,6 +63,7 @@ class UnitOfWork:
     sealed: SealedRepository
     audit: AuditRepository
     ownership: OwnershipRepository
+    usage: UsageRepository
 
     def __init__(
         self,
@@ -96,6 +98,7 @@ class UnitOfWork:
         self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
         self.audit = AuditRepository(self._conn)
         self.ownership = OwnershipRepository(self._conn)
+        self.usage = UsageRepository(self._conn, is_postgres=self._is_postgres)
         return self
 
     async def __aexit__(

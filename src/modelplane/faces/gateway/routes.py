@@ -26,6 +26,7 @@ from modelplane.domain.gateway import Route as ModelRoute
 from modelplane.domain.principals import KeyCaller
 from modelplane.faces.gateway.errors import render
 from modelplane.faces.gateway.relay import Call, Relay
+from modelplane.faces.gateway.usage import record_call
 from modelplane.faces.json_input import parse_json_body
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.middleware import read_body
@@ -133,9 +134,14 @@ class CallEndpoint:
             await relay.serve(call, scope, receive, send)
         except Exception as exc:
             if call.status == 0:  # nothing was answered yet
-                await render(exc, self.family)(scope, receive, send)
+                answer = render(exc, self.family)
+                call.status = answer.status_code
+                await answer(scope, receive, send)
             else:
                 raise
+        finally:  # queued for the store, never awaited: the call's answer is whole already
+            principal_id, key_id = caller.principal.principal_id, caller.api_key_id
+            record_call(call, scope, principal_id=principal_id, api_key_id=key_id)
 
 
 def _model_object(name: str, owner_id: str, created_ms: int) -> dict[str, Any]:

@@ -24,23 +24,37 @@ MAX_EVENT_BYTES = 16 * 1024 * 1024  # one event held back while it completes, at
 
 @dataclass
 class Usage:
-    """Tokens an upstream reported for one call (None where it reported nothing)."""
+    """Tokens an upstream reported for one call (None where it reported nothing), as its
+    family counts them: OpenAI's input includes the cached tokens, Anthropic's does not."""
 
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
     def take(self, usage: Any) -> None:
         """Note the counts of an OpenAI or Anthropic `usage` object."""
         if not isinstance(usage, dict):
             return
-        for names, attr in (
-            (("prompt_tokens", "input_tokens"), "input_tokens"),
-            (("completion_tokens", "output_tokens"), "output_tokens"),
-        ):
+        for names, attr in _COUNTS:
             for name in names:
                 value = usage.get(name)
                 if isinstance(value, int) and not isinstance(value, bool):
                     setattr(self, attr, value)
+        for name in ("prompt_tokens_details", "input_tokens_details"):  # OpenAI's cached
+            details = usage.get(name)
+            value = details.get("cached_tokens") if isinstance(details, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.cache_read_tokens = value
+
+
+# (names in `usage`, attribute): OpenAI's and Anthropic's names, and DeepSeek's cache hits.
+_COUNTS = (
+    (("prompt_tokens", "input_tokens"), "input_tokens"),
+    (("completion_tokens", "output_tokens"), "output_tokens"),
+    (("cache_read_input_tokens", "prompt_cache_hit_tokens"), "cache_read_tokens"),
+    (("cache_creation_input_tokens",), "cache_write_tokens"),
+)
 
 
 @dataclass
