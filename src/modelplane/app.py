@@ -40,6 +40,7 @@ from modelplane.faces.native import prompt_templates as native_prompt_templates
 from modelplane.faces.native import prompt_watch as native_prompt_watch
 from modelplane.faces.native import provider_templates as native_provider_templates
 from modelplane.faces.native import runtimes as native_runtimes
+from modelplane.faces.native import spend_limits as native_spend_limits
 from modelplane.faces.native import usage as native_usage
 from modelplane.faces.native import workspaces as native_workspaces
 from modelplane.faces.native.deps import NativeAuth
@@ -50,11 +51,13 @@ from modelplane.security.secretbox import SecretBox, load_or_create_key_file, pa
 from modelplane.security.watch_slots import WatchSlots
 from modelplane.services.bootstrap import bootstrap
 from modelplane.services.key_rotation import find_unopenable
+from modelplane.services.spend_guard import SpendGuard
 from modelplane.services.usage_recorder import RecorderOptions, UsageRecorder
 from modelplane.settings import RateLimitOverride, Settings, gateway_environment
 from modelplane.store import migrate
 from modelplane.store.cache import ReadCache
 from modelplane.store.config_listeners import ListenerOptions
+from modelplane.store.counters import counters_for
 from modelplane.store.engine import create_engines
 from modelplane.store.uow import Store
 
@@ -209,6 +212,7 @@ NATIVE_ROUTERS = (
     native_prompt_watch.router,
     native_configs.router,
     native_audit.router,
+    native_spend_limits.router,
     native_usage.router,
 )
 
@@ -236,6 +240,21 @@ def usage_recorder(settings: Settings, store: Store) -> UsageRecorder:
         retention_days=settings.usage_retention_days,
     )
     return UsageRecorder(store, options)
+
+
+def spend_guard(settings: Settings, store: Store) -> SpendGuard:
+    """The gateway's limits and budgets, counted in Redis when one is configured, else in
+    the database."""
+    url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    counters = counters_for(
+        store, url, prefix=settings.redis_key_prefix, timeout=settings.redis_timeout_seconds
+    )
+    return SpendGuard(
+        store,
+        counters,
+        fail_open=settings.limits_fail_open,
+        output_tokens_default=settings.limits_output_tokens,
+    )
 
 
 # FastAPI's own OpenTelemetry hooks (from 0.16x on) look for a configured provider on every
@@ -279,8 +298,11 @@ def create_app(
         app.state.gateway = gateway_relay(settings, app.state.gateway_metrics)
         app.state.usage = usage_recorder(settings, store)
         await app.state.usage.start()
+        app.state.spend_guard = spend_guard(settings, store)
         if app.state.metrics is not None:
-            app.state.metrics.set_sources(store_gauges(store), app.state.usage.gauges)
+            app.state.metrics.set_sources(
+                store_gauges(store), app.state.usage.gauges, app.state.spend_guard.gauges
+            )
         if first_token is not None:
             on_first_token(first_token)
         if settings.serves_gateway:
@@ -296,6 +318,7 @@ def create_app(
                 app.state.access_log.flush()
             await app.state.gateway.close()
             await app.state.usage.stop()  # writes every record still queued
+            await app.state.spend_guard.close()  # settles the calls that ended
             await store.close()
 
     app = Modelplane(

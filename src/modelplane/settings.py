@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modelplane.domain.prompts import RENDERED_MAX_BYTES
+from modelplane.domain.spend_limits import OUTPUT_TOKENS_DEFAULT
 from modelplane.security.secretbox import parse_master_key
 
 TOKEN_MIN_LENGTH = 20
@@ -113,6 +114,17 @@ class Settings(BaseSettings):
     usage_retention_days: int = Field(default=90, ge=0, le=36500)
     usage_flush_seconds: float = Field(default=1.0, gt=0, le=60, allow_inf_nan=False)
     usage_queue_max: int = Field(default=100_000, ge=1000, le=10_000_000)
+    # Limits and budgets at the gateway (services/spend_guard.py): their counters live in
+    # Redis when a URL is given (`redis://`, `rediss://` or `unix://`; one server shared by
+    # every replica, not a Cluster), else in the database; the prefix of their keys; how
+    # long one Redis command may take; whether a call goes on unchecked while the counters
+    # do not answer (false: it is refused with 503); the output tokens a call's reservation
+    # assumes when it names no maximum (nor its model a default).
+    redis_url: SecretStr | None = None
+    redis_key_prefix: str = Field(default="modelplane:", pattern=r"^[A-Za-z0-9:._{}-]{0,64}$")
+    redis_timeout_seconds: float = Field(default=1.0, gt=0, le=60, allow_inf_nan=False)
+    limits_fail_open: bool = False
+    limits_output_tokens: int = Field(default=OUTPUT_TOKENS_DEFAULT, ge=1, le=10_000_000)
     # GET /metrics (Prometheus text format); with a token, only for `Bearer <token>`.
     metrics: bool = True
     metrics_token: SecretStr | None = None
@@ -125,6 +137,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not a variable name or a PREFIX*")
             if item.upper().startswith(OWN_PREFIX):
                 raise ValueError(f"{item!r}: the gateway never reads modelplane's own variables")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError(
+                "must be redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss:// or unix://"
+            )
         return value
 
     @field_validator("database_url")

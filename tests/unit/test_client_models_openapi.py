@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from modelplane.client import models
+from modelplane.client import limit_models, models
 from modelplane.client.models import ApiModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,8 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.IssuedApiKey, "IssuedApiKeyOut"),
     (models.LabelHistoryPage, "LabelHistoryOut"),
     (models.LabelMove, "LabelMoveOut"),
+    (limit_models.LimitsUse, "LimitsUseOut"),
+    (limit_models.LimitsView, "LimitsOut"),
     (models.Llm, "LlmOut"),
     (models.LlmStatus, "StatusOut"),
     (models.LlmTemplate, "LlmTemplateOut"),
@@ -66,12 +68,15 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.Rendered, "RenderOut"),
     (models.ScopedModel, "ScopedModelOut"),
     (models.SkippedItem, "SkippedOut"),
+    (limit_models.SpendLimits, "LimitsSetOut"),
+    (limit_models.SpendUse, "SpendUseOut"),
     (models.TemplateDiff, "DiffOut"),
     (models.DiffEnd, "DiffEndOut"),
     (models.UsageGroup, "UsageGroupOut"),
     (models.UsageRecord, "UsageRecordOut"),
     (models.UsageRecordPage, "UsageRecordPageOut"),
     (models.UsageReport, "UsageReportOut"),
+    (limit_models.WindowUse, "WindowUseOut"),
     (models.Workspace, "WorkspaceOut"),
     (models.WorkspaceMember, "MemberOut"),
 )

@@ -17,6 +17,7 @@ from modelplane.cli import (
     configs,
     key_rotation,
     keys,
+    limits,
     llms,
     model_groups,
     principals,
@@ -78,6 +79,7 @@ app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(configs.app, name="configs")
 app.add_typer(audit.app, name="audit")
+app.add_typer(limits.app, name="limits")
 app.add_typer(usage.app, name="usage")
 app.command("apply")(stack.apply)
 app.command("export")(stack.export)

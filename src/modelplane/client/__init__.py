@@ -31,6 +31,7 @@ from modelplane.client.errors import (
     Unauthenticated,
     Unavailable,
 )
+from modelplane.client.limit_models import LimitsUse, LimitsView, SpendLimits, SpendUse, WindowUse
 from modelplane.client.models import (
     AccessKey,
     ApiKey,
@@ -111,6 +112,8 @@ __all__ = [
     "IssuedApiKey",
     "LabelHistoryPage",
     "LabelMove",
+    "LimitsUse",
+    "LimitsView",
     "Llm",
     "LlmStatus",
     "LlmTemplate",
@@ -134,6 +137,8 @@ __all__ = [
     "ResourceExhausted",
     "ScopedModel",
     "SkippedItem",
+    "SpendLimits",
+    "SpendUse",
     "TemplateDiff",
     "TransportError",
     "Unauthenticated",
@@ -142,6 +147,7 @@ __all__ = [
     "UsageRecord",
     "UsageRecordPage",
     "UsageReport",
+    "WindowUse",
     "Workspace",
     "WorkspaceMember",
 ]

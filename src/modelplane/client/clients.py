@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import httpx
 
-from modelplane.client import resources, sending
+from modelplane.client import limits, resources, sending
 from modelplane.client.calls import Call
 from modelplane.client.errors import ModelplaneError, TransportError
 
@@ -58,6 +58,7 @@ class Client:
         self.configs = resources.Configs(self._send)
         self.principals = resources.Principals(self._send)
         self.audit = resources.Audit(self._send)
+        self.limits = limits.Limits(self._send)
         self.usage = resources.Usage(self._send)
 
     def _send(self, call: Call[T]) -> T:

@@ -26,6 +26,7 @@ from modelplane.store.principals import PrincipalRepository
 from modelplane.store.prompt_labels import PromptLabelRepository
 from modelplane.store.prompts import PromptRepository
 from modelplane.store.sealed import SealedRepository
+from modelplane.store.spend_limits import SpendLimitRepository
 from modelplane.store.usage import UsageRepository
 
 T = TypeVar("T")
@@ -63,6 +64,7 @@ class UnitOfWork:
     sealed: SealedRepository
     audit: AuditRepository
     ownership: OwnershipRepository
+    spend_limits: SpendLimitRepository
     usage: UsageRepository
 
     def __init__(
@@ -98,6 +100,7 @@ class UnitOfWork:
         self.sealed = SealedRepository(self._conn, is_postgres=self._is_postgres)
         self.audit = AuditRepository(self._conn)
         self.ownership = OwnershipRepository(self._conn)
+        self.spend_limits = SpendLimitRepository(self._conn, is_postgres=self._is_postgres)
         self.usage = UsageRepository(self._conn, is_postgres=self._is_postgres)
         return self
 

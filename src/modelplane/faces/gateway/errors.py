@@ -13,6 +13,8 @@ exception class for each status (`openai.NotFoundError`, `anthropic.RateLimitErr
 | PermissionDenied                       | 403    | permission_error      | permission_error      |
 | NotFound: no such model for the caller | 404    | invalid_request_error | not_found_error       |
 |                                        |        | (model_not_found)     |                       |
+| BudgetSpent: a budget cannot take the  | 429    | insufficient_quota    | billing_error         |
+| call (`x-should-retry: false`)         |        | (insufficient_quota)  |                       |
 | ResourceExhausted: the caller's limit  | 429    | rate_limit_error      | rate_limit_error      |
 | Unavailable: the store                 | 503    | api_error             | api_error             |
 | no upstream could be reached           | 502    | api_error (upstream_  | api_error             |
@@ -32,6 +34,7 @@ from typing import Any
 
 from modelplane.domain import errors as domain
 from modelplane.domain.gateway import ApiFamily
+from modelplane.domain.spend_limits import BudgetSpent
 from modelplane.faces.envelope import EnvelopeError
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.errors import retry_after_header
@@ -56,6 +59,7 @@ ERROR_TABLE: dict[type[domain.DomainError], tuple[int, str, str | None, str]] = 
     domain.PermissionDenied: (403, "permission_error", None, "permission_error"),
     domain.NotFound: (404, "invalid_request_error", "model_not_found", "not_found_error"),
     domain.FailedPrecondition: (400, "invalid_request_error", None, "invalid_request_error"),
+    BudgetSpent: (429, "insufficient_quota", "insufficient_quota", "billing_error"),
     domain.ResourceExhausted: (429, "rate_limit_error", "rate_limit_exceeded", "rate_limit_error"),
     domain.Unavailable: (503, "api_error", None, "api_error"),
 }
@@ -85,6 +89,8 @@ def render(exc: Exception, family: ApiFamily) -> JsonResponse:
         kind = anthropic_type if family is ApiFamily.ANTHROPIC else openai_type
         if isinstance(exc, domain.ResourceExhausted):
             headers = {"retry-after": retry_after_header(exc.retry_after_seconds)}
+            if isinstance(exc, BudgetSpent):  # the SDKs' retries would not help before then
+                headers["x-should-retry"] = "false"
         if isinstance(exc, domain.Unauthenticated):
             headers = {"www-authenticate": 'Bearer realm="modelplane"'}
         return JsonResponse(

@@ -25,6 +25,7 @@ from modelplane.domain.gateway import ApiFamily, Operation
 from modelplane.domain.gateway import Route as ModelRoute
 from modelplane.domain.principals import KeyCaller
 from modelplane.faces.gateway.errors import render
+from modelplane.faces.gateway.limits import check_call, settle_call
 from modelplane.faces.gateway.relay import Call, Relay
 from modelplane.faces.gateway.usage import record_call
 from modelplane.faces.json_input import parse_json_body
@@ -118,6 +119,7 @@ class CallEndpoint:
             body = await parse_json_body(await read_body(receive))
             body, prompt = await _prompted(scope, caller, body, self.operation)
             route = (await _resolve(scope, caller, _model(body))).called_as(self.family)
+            reservation = await check_call(scope, caller, route, body, self.operation)
         except Exception as exc:
             await render(exc, self.family)(scope, receive, send)
             return
@@ -142,6 +144,7 @@ class CallEndpoint:
         finally:  # queued for the store, never awaited: the call's answer is whole already
             principal_id, key_id = caller.principal.principal_id, caller.api_key_id
             record_call(call, scope, principal_id=principal_id, api_key_id=key_id)
+            settle_call(call, scope, reservation)  # in the background, like the record
 
 
 def _model_object(name: str, owner_id: str, created_ms: int) -> dict[str, Any]:
