@@ -112,7 +112,7 @@ def settled_use(server: Server, path: str) -> dict[str, Any]:
             time.sleep(0.2)
 
 
-def wait_for_a_fresh_minute(needed_seconds: float = 10.0) -> None:
+def wait_for_a_fresh_minute(needed_seconds: float = 20.0) -> None:
     """Sleep into the next minute when less than `needed_seconds` are left of this one."""
     left = (minute_window(now_ms()).end - now_ms()) / 1000
     if left < needed_seconds:
