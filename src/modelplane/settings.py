@@ -11,8 +11,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modelplane.domain.errors import ViolationCollector
 from modelplane.domain.prompts import RENDERED_MAX_BYTES
 from modelplane.domain.spend_limits import OUTPUT_TOKENS_DEFAULT
+from modelplane.domain.urls import check_http_url
 from modelplane.security.secretbox import parse_master_key
 
 TOKEN_MIN_LENGTH = 20
@@ -93,6 +95,10 @@ class Settings(BaseSettings):
     # What this replica serves: the control plane and the gateway, or one of them, so that
     # gateway replicas scale apart on the same database.
     serve: Literal["all", "gateway", "control-plane"] = "all"
+    # The public base URL of the service (`https://HOST[:PORT][/PATH]`), where runtimes are
+    # told the gateway is (`…/openai/v1`); absent: the request's own base URL, which is right
+    # unless a proxy in front rewrites the host or the path.
+    public_url: str | None = None
     # The gateway (faces/gateway): one call's deadline over all its attempts; the wait to
     # connect to an upstream; the longest silence of an upstream once it answers; at most
     # how many attempts; after how many failures in a row a member rests, and for how long.
@@ -190,6 +196,20 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < TOKEN_MIN_LENGTH:
             raise ValueError(f"must be at least {TOKEN_MIN_LENGTH} characters")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # set but empty: unset
+        errors = ViolationCollector()
+        check_http_url(value, "MODELPLANE_PUBLIC_URL", errors)
+        if errors.violations or "?" in value or "#" in value:
+            raise ValueError(
+                "must be an absolute http(s) URL such as https://modelplane.example.com, "
+                "without user:password@, a query or a fragment"
+            )
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _safe_combination(self) -> Settings:

@@ -11,12 +11,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
+import httpx
 import pytest
 from alibabacloud_appstream_center20210901 import models
 from alibabacloud_appstream_center20210901.client import Client
+from alibabacloud_tea_openapi import utils_models as open_api_util_models
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.models import Config
 from alibabacloud_tea_openapi.utils import Utils
+from darabonba.runtime import RuntimeOptions
 
 from tests.compat.conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 from tests.support.server import Server
@@ -313,6 +316,62 @@ def test_runtime_bind_and_unbind_answer_one_row_per_runtime(sdk: Client) -> None
             models.GetRuntimeModelConfigRequest(runtime_id=runtimes[0], runtime_type="Default")
         )
     assert error_code(caught) == "Runtime.NotFound"
+
+
+def test_use_gateway_through_the_sdks_own_call_hands_a_key_and_typed_calls_still_parse(
+    sdk: Client, live_server: Server
+) -> None:
+    group_id = new_group(sdk)
+    provider_id = new_provider(sdk, group_id)
+    batch(sdk, provider_id, Item(llm_code="a", is_default_model=True))
+    runtime_id = "rt-" + uuid.uuid4().hex[:8]
+    sdk.config_runtime_model_template(
+        models.ConfigRuntimeModelTemplateRequest(
+            model_template_id=group_id, runtime_ids=[runtime_id], runtime_type="OpenClaw"
+        )
+    )
+    # The typed request has no UseGateway: the SDK's own generic call sends it, signed.
+    params = open_api_util_models.Params(
+        action="GetRuntimeModelConfig",
+        version="2021-09-01",
+        protocol="HTTP",
+        pathname="/",
+        method="POST",
+        auth_type="AK",
+        style="RPC",
+        req_body_type="formData",
+        body_type="json",
+    )
+    query = {"RuntimeId": runtime_id, "RuntimeType": "OpenClaw", "UseGateway": True}
+    request = open_api_util_models.OpenApiRequest(query=Utils.query(query))
+    answers = [sdk.call_api(params, request, RuntimeOptions())["body"] for _ in range(2)]
+    gateway = answers[0]["Data"]["Gateway"]
+    assert answers[1]["Data"]["Gateway"] == gateway  # the same key on every ask
+    assert gateway["BaseUrl"] == f"{live_server.url}/openai/v1"
+    assert gateway["DefaultModel"] == group_id
+    assert gateway["Models"] == [{"Model": f"{group_id}/provider-acme/a", "Api": "openai"}]
+    assert API_KEY not in json.dumps(answers)
+    listed = httpx.get(
+        f"{live_server.url}/openai/v1/models",
+        headers={"Authorization": f"Bearer {gateway['ApiKey']}"},
+    )
+    assert listed.status_code == 200, listed.text
+    assert group_id in {m["id"] for m in listed.json()["data"]}
+
+    typed = sdk.get_runtime_model_config(
+        models.GetRuntimeModelConfigRequest(runtime_id=runtime_id, runtime_type="OpenClaw")
+    ).body.data
+    assert (typed.model_template_id, typed.default_model) == (group_id, "provider-acme/a")
+    sdk.remove_runtime_model_template(
+        models.RemoveRuntimeModelTemplateRequest(
+            model_template_id=group_id, runtime_ids=[runtime_id], runtime_type="OpenClaw"
+        )
+    )
+    revoked = httpx.get(
+        f"{live_server.url}/openai/v1/models",
+        headers={"Authorization": f"Bearer {gateway['ApiKey']}"},
+    )
+    assert revoked.status_code == 401
 
 
 def test_provider_endpoints_come_from_the_built_in_catalog(sdk: Client) -> None:

@@ -27,7 +27,12 @@ from tests.integration.test_key_rotation import (
     with_keys,
 )
 
-COUNTS = {"llmCredentials": 1, "providerApiKeys": 1, "accessKeySecrets": 2}
+COUNTS = {
+    "llmCredentials": 1,
+    "providerApiKeys": 1,
+    "accessKeySecrets": 2,
+    "runtimeGatewayTokens": 0,
+}
 
 
 def rotate_key(

@@ -201,7 +201,12 @@ async def test_rotation_reseals_everything_under_the_new_key(
 
         report = await rotate_secrets(store=store, secrets=secrets)
         assert report.key_id == id_b and report.dry_run is False
-        assert report.resealed == {"llmCredentials": 1, "providerApiKeys": 1, "accessKeySecrets": 2}
+        assert report.resealed == {
+            "llmCredentials": 1,
+            "providerApiKeys": 1,
+            "accessKeySecrets": 2,
+            "runtimeGatewayTokens": 0,
+        }
         assert report.already_current == 1
 
         after = await sealed_snapshot(store)
@@ -251,7 +256,12 @@ async def test_a_dry_run_counts_but_writes_nothing(app: FastAPI, settings: Setti
 
     report = await rotate_secrets(store=store, secrets=box(key_b, key_a), dry_run=True)
     assert report.dry_run is True
-    assert report.resealed == {"llmCredentials": 1, "providerApiKeys": 1, "accessKeySecrets": 2}
+    assert report.resealed == {
+        "llmCredentials": 1,
+        "providerApiKeys": 1,
+        "accessKeySecrets": 2,
+        "runtimeGatewayTokens": 0,
+    }
     assert report.already_current == 0
     assert await sealed_snapshot(store) == before
     # Still readable with key A alone: nothing moved to B.

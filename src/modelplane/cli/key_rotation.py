@@ -32,10 +32,10 @@ def rotate_key(
 
     The current key is MODELPLANE_SECRET_KEY (or MODELPLANE_SECRET_KEY_FILE, or the key
     file beside the SQLite database); the older keys are MODELPLANE_PREVIOUS_SECRET_KEYS,
-    a JSON list such as '["OLD_KEY_1", "OLD_KEY_2"]'. LLM credentials, provider API keys
-    and access-key secrets sealed under an older key are resealed in one transaction: if
-    any value cannot be opened, nothing is changed and the error names its table, row and
-    key id. Prints one JSON object with the counts.
+    a JSON list such as '["OLD_KEY_1", "OLD_KEY_2"]'. LLM credentials, provider API keys,
+    access-key secrets and runtimes' gateway tokens sealed under an older key are resealed
+    in one transaction: if any value cannot be opened, nothing is changed and the error
+    names its table, row and key id. Prints one JSON object with the counts.
 
     Give every replica the new key as current and the old one as previous before running
     this; drop the old key only after it reports nothing left to reseal.

@@ -44,6 +44,7 @@ from modelplane.security.secretbox import SecretBox
 from modelplane.services.audit import named, record
 from modelplane.services.clock import now_ms
 from modelplane.services.ownership import hold_owner
+from modelplane.services.runtime_keys import revoke_runtime_keys
 from modelplane.services.sealed_values import open_sealed
 from modelplane.store.uow import Store, UnitOfWork
 
@@ -375,9 +376,11 @@ async def list_groups(
 
 
 async def delete_group(*, store: Store, actor: Principal, group_id: str) -> None:
-    """Delete a group with its providers, LLM templates and runtime bindings."""
+    """Delete a group with its providers, LLM templates, runtime bindings and their keys."""
     async with store.writer() as uow:
         await group_for(uow, actor, group_id, Action.DELETE, lock=True)
+        held = await uow.catalog.runtime_keys(group_id=group_id)
+        await revoke_runtime_keys(uow, actor, held, reason="model group deleted")
         await uow.catalog.delete_group(group_id)
         await record(uow, actor, AuditAction.DELETE, ResourceType.MODEL_GROUP, group_id)
         await uow.commit()

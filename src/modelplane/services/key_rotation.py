@@ -13,11 +13,13 @@ from modelplane.services.audit import record
 from modelplane.services.catalog import provider_key_aad
 from modelplane.services.llms import credentials_aad as llm_credentials_aad
 from modelplane.services.principals import access_key_aad
+from modelplane.services.runtime_keys import runtime_key_aad
 from modelplane.services.sealed_values import sealed_key_id, why_unopenable
 from modelplane.store.sealed import (
     ACCESS_KEY_SECRETS,
     LLM_CREDENTIALS,
     PROVIDER_API_KEYS,
+    RUNTIME_GATEWAY_TOKENS,
     SealedColumn,
     SealedValue,
 )
@@ -28,6 +30,7 @@ KINDS: tuple[tuple[str, SealedColumn, Callable[[str], str]], ...] = (
     ("llmCredentials", LLM_CREDENTIALS, llm_credentials_aad),
     ("providerApiKeys", PROVIDER_API_KEYS, provider_key_aad),
     ("accessKeySecrets", ACCESS_KEY_SECRETS, access_key_aad),
+    ("runtimeGatewayTokens", RUNTIME_GATEWAY_TOKENS, runtime_key_aad),
 )
 # `mp1.<key id>.<data>`; a key id is 12 hex characters (security.secretbox.key_id_of).
 # Anything else is not shown in messages: it might be a secret stored unsealed.

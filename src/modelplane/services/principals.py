@@ -178,7 +178,6 @@ async def issue_api_key(
             "an admin issues keys that manage"
         )
     _check_key(label, models, expires_at)
-    token = new_api_token()
     async with store.writer() as uow:
         principal = await _existing(uow, principal_id)
         entries, groups = (
@@ -187,25 +186,43 @@ async def issue_api_key(
         scope = KeyScope(gateway_only=gateway_only, models=entries, expires_at=expires_at)
         if not admin:
             scope.require_within(actor_scope, groups)
-        key = ApiKey(
-            api_key_id=str(uuid.uuid4()),
-            principal_id=principal_id,
-            key_prefix=display_prefix(token),
-            label=label,
-            created_at=now_ms(),
-            revoked_at=None,
-            scope=scope,
-        )
-        await uow.principals.add_api_key(key, token_hash=hash_token(token))
-        await record(
-            uow,
-            actor,
-            AuditAction.CREATE,
-            ResourceType.API_KEY,
-            key.api_key_id,
-            {"principalId": principal_id, **_scope_details(scope)},
+        issued = await add_api_key(
+            uow, actor=actor, principal_id=principal_id, label=label, scope=scope
         )
         await uow.commit()
+    return issued
+
+
+async def add_api_key(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    principal_id: str,
+    label: str | None,
+    scope: KeyScope,
+    details: dict[str, object] | None = None,
+) -> IssuedApiKey:
+    """Store a new API key with `scope` in `uow`, audited (with `details`); the caller
+    checked who may issue it, and commits."""
+    token = new_api_token()
+    key = ApiKey(
+        api_key_id=str(uuid.uuid4()),
+        principal_id=principal_id,
+        key_prefix=display_prefix(token),
+        label=label,
+        created_at=now_ms(),
+        revoked_at=None,
+        scope=scope,
+    )
+    await uow.principals.add_api_key(key, token_hash=hash_token(token))
+    await record(
+        uow,
+        actor,
+        AuditAction.CREATE,
+        ResourceType.API_KEY,
+        key.api_key_id,
+        {"principalId": principal_id, **_scope_details(scope), **(details or {})},
+    )
     return IssuedApiKey(api_key=key, token=token)
 
 

@@ -22,13 +22,16 @@ from modelplane.domain.catalog import (
 )
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.paging import PageRequest
+from modelplane.domain.runtimes import RuntimeKey
 from modelplane.store.engine import Connection
 from modelplane.store.sql import contains, insert_for
 from modelplane.store.tables import (
+    api_keys,
     llm_templates,
     model_groups,
     provider_templates,
     runtime_bindings,
+    runtime_gateway_keys,
 )
 
 _PROVIDER_COLUMNS = [c for c in provider_templates.c if c.name != "api_key_sealed"]
@@ -399,12 +402,17 @@ class CatalogRepository:
         rows, total = await _page(self._conn, query, [t.created_at, t.llm_template_id], page)
         return [_template(row) for row in rows], total
 
-    async def bound_group(self, runtime_type: str, runtime_id: str) -> str | None:
-        """The group a runtime is bound to, if any."""
+    async def bound_group(
+        self, runtime_type: str, runtime_id: str, *, lock: bool = False
+    ) -> str | None:
+        """The group a runtime is bound to, if any; with `lock`, the binding cannot move or
+        go until this unit of work ends (on SQLite every writer holds the write lock)."""
         b = runtime_bindings.c
         query = sa.select(b.model_template_id).where(
             b.runtime_type == runtime_type, b.runtime_id == runtime_id
         )
+        if lock and self._is_postgres:
+            query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
         return row.model_template_id if row is not None else None
 
@@ -434,6 +442,60 @@ class CatalogRepository:
             )
         )
         return bool(result.rowcount)
+
+    async def runtime_keys(
+        self, *, runtime: tuple[str, str] | None = None, group_id: str | None = None
+    ) -> list[RuntimeKey]:
+        """The gateway keys bindings keep: a runtime's (at most one), or a group's."""
+        k, a = runtime_gateway_keys.c, api_keys.c
+        query = sa.select(runtime_gateway_keys, a.principal_id, a.revoked_at, a.expires_at).join(
+            api_keys, a.api_key_id == k.api_key_id
+        )
+        if runtime is not None:
+            query = query.where(k.runtime_type == runtime[0], k.runtime_id == runtime[1])
+        if group_id is not None:
+            query = query.where(k.model_template_id == group_id)
+        rows = await self._conn.execute(query.order_by(k.runtime_type, k.runtime_id))
+        return [
+            RuntimeKey(
+                api_key_id=row.api_key_id,
+                runtime_type=row.runtime_type,
+                runtime_id=row.runtime_id,
+                model_template_id=row.model_template_id,
+                token_sealed=row.token_sealed,
+                principal_id=row.principal_id,
+                revoked_at=row.revoked_at,
+                expires_at=row.expires_at,
+            )
+            for row in rows
+        ]
+
+    async def keep_runtime_key(
+        self,
+        *,
+        api_key_id: str,
+        runtime: tuple[str, str],
+        group_id: str,
+        token_sealed: str,
+        now_ms: int,
+    ) -> None:
+        """Keep the gateway key of a runtime's binding (it has none)."""
+        await self._conn.execute(
+            runtime_gateway_keys.insert().values(
+                api_key_id=api_key_id,
+                runtime_type=runtime[0],
+                runtime_id=runtime[1],
+                model_template_id=group_id,
+                token_sealed=token_sealed,
+                created_at=now_ms,
+            )
+        )
+
+    async def drop_runtime_key(self, api_key_id: str) -> None:
+        """Forget a binding's gateway key (the key itself stays, revoked)."""
+        await self._conn.execute(
+            runtime_gateway_keys.delete().where(runtime_gateway_keys.c.api_key_id == api_key_id)
+        )
 
     async def groups_by_key(self, key: str, *, visible_to: str | None) -> list[ModelGroup]:
         """The groups whose id or name is `key` (the gateway's model names), oldest first."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from modelplane.store.engine import Connection
-from modelplane.store.tables import access_keys, llms, provider_templates
+from modelplane.store.tables import access_keys, llms, provider_templates, runtime_gateway_keys
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class SealedColumn:
 LLM_CREDENTIALS = SealedColumn(llms, "llm_id", "credentials_sealed")
 PROVIDER_API_KEYS = SealedColumn(provider_templates, "provider_template_id", "api_key_sealed")
 ACCESS_KEY_SECRETS = SealedColumn(access_keys, "access_key_id", "secret_sealed")
-SEALED_COLUMNS = (LLM_CREDENTIALS, PROVIDER_API_KEYS, ACCESS_KEY_SECRETS)
+RUNTIME_GATEWAY_TOKENS = SealedColumn(runtime_gateway_keys, "api_key_id", "token_sealed")
+SEALED_COLUMNS = (LLM_CREDENTIALS, PROVIDER_API_KEYS, ACCESS_KEY_SECRETS, RUNTIME_GATEWAY_TOKENS)
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,32 @@ runtime_bindings = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
 )
 
+# The API key a runtime binding keeps for the gateway: one per runtime, its token sealed
+# (AAD `runtime_gateway_keys/<apiKeyId>/token`). Rows go with their key or group; the
+# services revoke the key first (services/runtime_keys.py).
+runtime_gateway_keys = sa.Table(
+    "runtime_gateway_keys",
+    metadata,
+    sa.Column(
+        "api_key_id",
+        sa.String(36),
+        sa.ForeignKey("api_keys.api_key_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("runtime_type", sa.String(64), nullable=False),
+    sa.Column("runtime_id", sa.String(128), nullable=False),
+    sa.Column(
+        "model_template_id",
+        sa.String(32),
+        sa.ForeignKey("model_groups.model_template_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("token_sealed", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("runtime_type", "runtime_id", name="uq_runtime_gateway_keys_runtime"),
+)
+
 signature_nonces = sa.Table(
     "signature_nonces",
     metadata,

@@ -11,6 +11,7 @@ from modelplane.domain.runtimes import (
     RUNTIME_TYPE_DEFAULT,
     Binding,
     BindingOutcome,
+    GatewayAccess,
     RuntimeModelConfig,
 )
 from modelplane.faces.native.llm_schemas import WireModel
@@ -73,6 +74,32 @@ class RuntimeProviderOut(BaseModel):
     models: list[RuntimeModelOut]
 
 
+class GatewayModelOut(BaseModel):
+    """A model of the group as the gateway names it."""
+
+    model: str = Field(description="`GROUP/PROVIDER/CODE`, GROUP being the group's id")
+    api: str = Field(
+        description="`openai` (call it under `baseUrl`) or `anthropic` (under `anthropicBaseUrl`)"
+    )
+
+
+class RuntimeGatewayOut(BaseModel):
+    """How the runtime calls its group through the gateway, with no provider's key."""
+
+    baseUrl: str = Field(description="The gateway's OpenAI base URL: `{public URL}/openai/v1`")
+    anthropicBaseUrl: str = Field(description="The gateway's Anthropic base: `…/anthropic`")
+    apiKey: str = Field(
+        description="The token of the binding's API key: limited to the gateway and to this "
+        "group, owned by the group's owner; the same on every ask until the binding moves or "
+        "goes, the group goes or the key is revoked"
+    )
+    apiKeyId: str
+    defaultModel: str | None = Field(
+        description="The group's id, which names its default model (null while it has none)"
+    )
+    models: list[GatewayModelOut]
+
+
 class RuntimeModelConfigOut(BaseModel):
     """The group bound to a runtime, its providers and models, and the default model."""
 
@@ -80,6 +107,7 @@ class RuntimeModelConfigOut(BaseModel):
     modelTemplateName: str
     defaultModel: str | None = Field(default=None, description="`providerName/llmCode`")
     providers: list[RuntimeProviderOut]
+    gateway: RuntimeGatewayOut | None = Field(default=None, description="With `gateway=true` only")
 
 
 class EndpointOut(BaseModel):
@@ -124,6 +152,20 @@ def render_outcomes(outcomes: list[BindingOutcome]) -> dict[str, Any]:
     return {"results": results, "totalCount": len(results)}
 
 
+def render_gateway(access: GatewayAccess | None) -> dict[str, Any] | None:
+    """How a runtime calls its group through the gateway, if it asked."""
+    if access is None:
+        return None
+    return {
+        "baseUrl": access.openai_base_url,
+        "anthropicBaseUrl": access.anthropic_base_url,
+        "apiKey": access.token,
+        "apiKeyId": access.api_key_id,
+        "defaultModel": access.default_model,
+        "models": [{"model": m.name, "api": m.api.value} for m in access.models],
+    }
+
+
 def render_model_config(config: RuntimeModelConfig) -> dict[str, Any]:
     """What a bound runtime sees."""
     return {
@@ -148,6 +190,7 @@ def render_model_config(config: RuntimeModelConfig) -> dict[str, Any]:
             }
             for provider, templates in config.providers
         ],
+        "gateway": render_gateway(config.gateway),
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from modelplane.faces.jsonresponse import JsonResponse
@@ -15,6 +17,7 @@ from modelplane.faces.native.runtime_schemas import (
     render_model_config,
     render_outcomes,
 )
+from modelplane.faces.public_url import gateway_public_url
 from modelplane.services import runtimes as service
 
 router = native_router("/v1", ["runtimes"])
@@ -52,10 +55,34 @@ async def unbind_runtimes(model_template_id: str, body: RuntimesIn, request: Req
     "/runtimes/{runtime_type}/{runtime_id:path}/model-config",
     response_model=RuntimeModelConfigOut,
 )
-async def runtime_model_config(runtime_type: str, runtime_id: str, request: Request) -> Response:
-    """The model group bound to a runtime, its providers and models, and the default model."""
+async def runtime_model_config(
+    runtime_type: str,
+    runtime_id: str,
+    request: Request,
+    gateway: Annotated[
+        bool,
+        Query(
+            description="Also hand the runtime the gateway's base URL and its binding's API "
+            "key (limited to the gateway and the group; made on the first ask, the same "
+            "token after)"
+        ),
+    ] = False,
+) -> Response:
+    """The model group bound to a runtime, its providers and models, and the default model;
+    with `gateway=true`, how to call them through the gateway."""
     ctx = context(request)
-    config = await service.runtime_model_config(
-        store=ctx.store, actor=ctx.principal, runtime_id=runtime_id, runtime_type=runtime_type
-    )
+    if gateway:
+        config = await service.runtime_gateway_config(
+            store=ctx.store,
+            secrets=ctx.secrets,
+            actor=ctx.principal,
+            runtime_id=runtime_id,
+            runtime_type=runtime_type,
+            public_url=gateway_public_url(request.scope),
+            actor_scope=ctx.key_scope,
+        )
+    else:
+        config = await service.runtime_model_config(
+            store=ctx.store, actor=ctx.principal, runtime_id=runtime_id, runtime_type=runtime_type
+        )
     return JsonResponse(render_model_config(config))

@@ -14,12 +14,13 @@ from modelplane.store.uow import Store
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One authenticated RPC call."""
+    """One authenticated RPC call (`public_url`: where the gateway is reached, if known)."""
 
     params: Params
     actor: Principal
     store: Store
     secrets: SecretBox
+    public_url: str | None = None
 
 
 # An operation parses its parameters, calls one service and returns the response body

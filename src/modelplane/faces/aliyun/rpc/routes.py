@@ -40,6 +40,7 @@ from modelplane.faces.aliyun.transport import (
 )
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.middleware import read_body
+from modelplane.faces.public_url import gateway_public_url
 from modelplane.services import request_context
 
 VERSION = "2021-09-01"
@@ -112,7 +113,13 @@ class RpcEndpoint:
                 404, "InvalidAction.NotFound", f"the action {action[:64]!r} is not served"
             )
         app_state = scope["app"].state
-        call = Call(params=params, actor=actor, store=app_state.store, secrets=app_state.secrets)
+        call = Call(
+            params=params,
+            actor=actor,
+            store=app_state.store,
+            secrets=app_state.secrets,
+            public_url=gateway_public_url(scope),
+        )
         return await operation(call)
 
 

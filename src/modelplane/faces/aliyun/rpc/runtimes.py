@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelplane.domain.runtimes import RUNTIME, Binding, BindingOutcome
+from modelplane.domain.runtimes import RUNTIME, Binding, BindingOutcome, GatewayAccess
 from modelplane.faces.aliyun.rpc.call import Call, Operation
 from modelplane.faces.aliyun.rpc.shapes import compact, iso_time
 from modelplane.services import runtimes
@@ -61,15 +61,43 @@ async def remove_runtime_model_template(call: Call) -> dict[str, Any]:
     return _outcomes(outcomes)
 
 
-async def get_runtime_model_config(call: Call) -> dict[str, Any]:
-    """GetRuntimeModelConfig: the bound group, its providers and models, the default."""
-    p = call.params
-    config = await runtimes.runtime_model_config(
-        store=call.store,
-        actor=call.actor,
-        runtime_id=p.required("RuntimeId"),
-        runtime_type=p.text("RuntimeType"),
+def _gateway(access: GatewayAccess | None) -> dict[str, Any] | None:
+    """`Data.Gateway`: how the runtime calls its group through the gateway, if it asked."""
+    if access is None:
+        return None
+    return compact(
+        {
+            "BaseUrl": access.openai_base_url,
+            "AnthropicBaseUrl": access.anthropic_base_url,
+            "ApiKey": access.token,
+            "ApiKeyId": access.api_key_id,
+            "DefaultModel": access.default_model,
+            "Models": [{"Model": m.name, "Api": m.api.value} for m in access.models],
+        }
     )
+
+
+async def get_runtime_model_config(call: Call) -> dict[str, Any]:
+    """GetRuntimeModelConfig: the bound group, its providers and models, the default; with
+    `UseGateway=true` also `Gateway`, how to call them through the gateway."""
+    p = call.params
+    runtime_id = p.required("RuntimeId")
+    if p.boolean("UseGateway"):
+        config = await runtimes.runtime_gateway_config(
+            store=call.store,
+            secrets=call.secrets,
+            actor=call.actor,
+            runtime_id=runtime_id,
+            runtime_type=p.text("RuntimeType"),
+            public_url=call.public_url,
+        )
+    else:
+        config = await runtimes.runtime_model_config(
+            store=call.store,
+            actor=call.actor,
+            runtime_id=runtime_id,
+            runtime_type=p.text("RuntimeType"),
+        )
     providers = [
         {
             "ModelProviderTemplateId": provider.provider_template_id,
@@ -94,6 +122,7 @@ async def get_runtime_model_config(call: Call) -> dict[str, Any]:
         "ModelTemplateName": config.group.name,
         "DefaultModel": config.default_model,
         "ModelProviderList": providers,
+        "Gateway": _gateway(config.gateway),
     }
     return {"Data": compact(data)}
 
