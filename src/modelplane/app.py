@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import inspect
@@ -25,6 +26,7 @@ from modelplane.faces.gateway.dispatch import GatewayFirst
 from modelplane.faces.gateway.health import Health
 from modelplane.faces.gateway.metrics import GatewayMetrics
 from modelplane.faces.gateway.relay import Limits, Relay
+from modelplane.faces.gateway.traces import CallTraces
 from modelplane.faces.metrics import HttpMetrics, metrics_route
 from modelplane.faces.middleware import RequestContext
 from modelplane.faces.native import audit as native_audit
@@ -297,6 +299,10 @@ def create_app(
         app.state.secrets = secrets
         app.state.gateway = gateway_relay(settings, app.state.gateway_metrics)
         app.state.usage = usage_recorder(settings, store)
+        if settings.otel_traces and settings.serves_gateway:
+            app.state.traces = CallTraces.exporting(
+                service_version=__version__, replica_id=settings.replica_id
+            )
         await app.state.usage.start()
         app.state.spend_guard = spend_guard(settings, store)
         if app.state.metrics is not None:
@@ -318,6 +324,8 @@ def create_app(
                 app.state.access_log.flush()
             await app.state.gateway.close()
             await app.state.usage.stop()  # writes every record still queued
+            if app.state.traces is not None:
+                await asyncio.to_thread(app.state.traces.close)  # exports every span queued
             await app.state.spend_guard.close()  # settles the calls that ended
             await store.close()
 
@@ -342,6 +350,7 @@ def create_app(
     )
     app.state.gateway_environ = gateway_environment(settings)  # for env:// key references
     app.state.gateway_metrics = GatewayMetrics()
+    app.state.traces = None  # a CallTraces when MODELPLANE_OTEL_TRACES is on (lifespan)
     native_errors.install(app)
     native_openapi.install(app)
     control_plane = settings.serves_control_plane

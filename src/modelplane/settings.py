@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     limits_output_tokens: int = Field(default=OUTPUT_TOKENS_DEFAULT, ge=1, le=10_000_000)
     # GET /metrics (Prometheus text format); with a token, only for `Bearer <token>`.
     metrics: bool = True
+    # A span per gateway call, exported over OTLP/HTTP where the standard OTEL_EXPORTER_OTLP_*
+    # variables say (faces/gateway/traces.py); needs `pip install 'modelplane[otel]'`.
+    otel_traces: bool = False
     metrics_token: SecretStr | None = None
 
     @field_validator("gateway_env_keys")

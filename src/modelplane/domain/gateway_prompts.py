@@ -50,14 +50,11 @@ class PromptCall:
 
 
 def prompt_of(body: Mapping[str, Any], operation: Operation) -> PromptCall | None:
-    """The call's `prompt`, checked; None when it names none."""
+    """The call's `prompt`, checked; None when it names none (and for operations other than
+    chat completions and responses, which pass `prompt` on as it is)."""
     given = body.get(FIELD)
-    if given is None:
-        return None
-    if operation not in _MESSAGES_FIELD:
-        raise InvalidArgument.of(
-            FIELD, "is taken only by chat completions and responses (/chat/completions, /responses)"
-        )
+    if given is None or operation not in _MESSAGES_FIELD:
+        return None  # `prompt` of a (legacy) completion is its own text: passed on as it is
     if not isinstance(given, dict):
         raise InvalidArgument.of(FIELD, "must be an object with `id` and `variables`")
     errors = ViolationCollector()

@@ -27,6 +27,7 @@ from modelplane.domain.principals import KeyCaller
 from modelplane.faces.gateway.errors import render
 from modelplane.faces.gateway.limits import check_call, settle_call
 from modelplane.faces.gateway.relay import Call, Relay
+from modelplane.faces.gateway.traces import CallTraces
 from modelplane.faces.gateway.usage import record_call
 from modelplane.faces.json_input import parse_json_body
 from modelplane.faces.jsonresponse import JsonResponse
@@ -42,13 +43,17 @@ OPENAI = "/openai/v1"
 ANTHROPIC = "/anthropic/v1"
 # Client headers a relay may pass on, by lower-case name.
 PASSED = ("anthropic-version", "anthropic-beta", "openai-beta")
+# The operations that may name a prompt template (a completion's `prompt` is its text).
+PROMPTED = (Operation.CHAT, Operation.RESPONSES)
+# Client headers a call's span reads (W3C trace context); never sent upstream.
+TRACED = ("traceparent", "tracestate")
 
 
 def _headers(scope: Scope) -> dict[str, str]:
     found = {}
     for name, value in scope["headers"]:
         key = name.decode("latin-1")
-        if key in ("authorization", "x-api-key", *PASSED):
+        if key in ("authorization", "x-api-key", *PASSED, *TRACED):
             found[key] = value.decode("latin-1")
     return found
 
@@ -91,7 +96,7 @@ async def _prompted(
 ) -> tuple[Any, str | None]:
     """The body with the prompt template it names rendered in (`domain/gateway_prompts.py`),
     and `TEMPLATE_ID@VERSION` of the version served; the body as it is when it names none."""
-    if not isinstance(body, dict) or "prompt" not in body:
+    if operation not in PROMPTED or not isinstance(body, dict) or "prompt" not in body:
         return body, None
     sent, template = await prompt_service.prompted_body(
         store=scope["app"].state.store, actor=caller.principal, body=body, operation=operation
@@ -143,7 +148,10 @@ class CallEndpoint:
                 raise
         finally:  # queued for the store, never awaited: the call's answer is whole already
             principal_id, key_id = caller.principal.principal_id, caller.api_key_id
-            record_call(call, scope, principal_id=principal_id, api_key_id=key_id)
+            record = record_call(call, scope, principal_id=principal_id, api_key_id=key_id)
+            traces: CallTraces | None = scope["app"].state.traces
+            if traces is not None:
+                traces.export(call, record, headers)
             settle_call(call, scope, reservation)  # in the background, like the record
 
 

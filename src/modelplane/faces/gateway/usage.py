@@ -7,14 +7,16 @@ import time
 
 from starlette.types import Scope
 
-from modelplane.domain.usage import tokens_of, usage_record
+from modelplane.domain.usage import UsageRecord, tokens_of, usage_record
 from modelplane.faces.gateway.relay import Call
 from modelplane.services import usage as service
 from modelplane.services.clock import now_ms
 
 
-def record_call(call: Call, scope: Scope, *, principal_id: str, api_key_id: str | None) -> None:
-    """Record `call` (ended now) for the caller and key that made it."""
+def record_call(
+    call: Call, scope: Scope, *, principal_id: str, api_key_id: str | None
+) -> UsageRecord:
+    """Record `call` (ended now) for the caller and key that made it; the record."""
     target = next((t for t in call.route.targets if t.member == call.member), None)
     counted = call.usage
     tokens = tokens_of(
@@ -39,3 +41,4 @@ def record_call(call: Call, scope: Scope, *, principal_id: str, api_key_id: str 
         request_id=scope.get("state", {}).get("request_id"),
     )
     service.record(recorder=scope["app"].state.usage, usage=record)
+    return record
