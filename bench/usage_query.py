@@ -8,9 +8,10 @@ retention off so that nothing is deleted while it is measured. Then it fills
 `usage_records` with `--records` calls spread evenly over the last 90 days (one
 `INSERT … SELECT` per million rows over `generate_series` on PostgreSQL, over a recursive
 CTE on SQLite, every index in place) and builds their daily sums in `usage_daily` with one
-`INSERT … SELECT … GROUP BY`, as the server's own writes would have. The calls come from
-50 principals with 2 keys each, over 10 model names served by 2 members each; 94 % answer
-200, the rest 429, 500 or 400; 8 of the 10 models have a price.
+`INSERT … SELECT … GROUP BY` and the monthly ones in `usage_monthly` from those, as the
+server's own writes would have. The calls come from 50 principals with 2 keys each, over
+10 model names served by 2 members each; 94 % answer 200, the rest 429, 500 or 400; 8 of
+the 10 models have a price.
 
 Each report and record list below is asked `--runs` times through `GET /v1/usage` and
 `GET /v1/usage/records` with an admin key; the table gives the median and the slowest.
@@ -37,7 +38,7 @@ import httpx
 import smoke
 
 from modelplane.domain.prices import Tokens
-from modelplane.domain.usage import DAY_MS, UsageRecord, day_text
+from modelplane.domain.usage import DAY_MS, UsageRecord, day_text, month_of, next_month
 from modelplane.security.secretbox import new_master_key_text
 from modelplane.services.clock import now_ms
 from modelplane.services.usage_recorder import RecorderOptions, UsageRecorder
@@ -95,7 +96,25 @@ SELECT at / 86400000, principal_id, COALESCE(api_key_id, ''), model, COALESCE(me
        SUM(latency_us)
 FROM usage_records GROUP BY 1, 2, 3, 4, 5, 6
 """
-COUNT_ROLLUPS = "SELECT COUNT(*) FROM usage_daily"
+MONTHLY = """
+INSERT INTO usage_monthly
+SELECT {month}, principal_id, api_key_id, model, member, status, SUM(calls),
+       SUM(streamed_calls), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
+       SUM(cache_write_tokens), SUM(cost_nanos), SUM(unpriced_calls), SUM(latency_us)
+FROM usage_daily WHERE day >= {month} AND day < {following}
+GROUP BY principal_id, api_key_id, model, member, status
+"""
+COUNT_ROLLUPS = "SELECT (SELECT COUNT(*) FROM usage_daily), (SELECT COUNT(*) FROM usage_monthly)"
+
+
+def monthly_statements(start_ms: int, span_ms: int) -> list[str]:
+    """The INSERT … SELECT of each month's sums from the daily ones."""
+    month, last = month_of((start_ms) // DAY_MS), (start_ms + span_ms) // DAY_MS
+    found = []
+    while month <= last:
+        found.append(MONTHLY.format(month=month, following=next_month(month)))
+        month = next_month(month)
+    return found
 
 
 def fill_statement(store: str) -> str:
@@ -112,7 +131,7 @@ def positional(statement: str, names: list[str]) -> str:
     return statement
 
 
-def fill_sqlite(path: Path, total: int, start_ms: int, span_ms: int) -> int:
+def fill_sqlite(path: Path, total: int, start_ms: int, span_ms: int) -> tuple[int, int]:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA cache_size = -2000000")  # 2 GB: the indexes stay in memory
     statement = fill_statement("sqlite")
@@ -124,13 +143,15 @@ def fill_sqlite(path: Path, total: int, start_ms: int, span_ms: int) -> int:
         print(f"  {last:,} records", file=sys.stderr, flush=True)
     with conn:
         conn.execute(ROLLUP)
+        for statement in monthly_statements(start_ms, span_ms):
+            conn.execute(statement)
     conn.execute("ANALYZE")
-    rows: int = conn.execute(COUNT_ROLLUPS).fetchone()[0]
+    daily, monthly = conn.execute(COUNT_ROLLUPS).fetchone()
     conn.close()
-    return rows
+    return daily, monthly
 
 
-async def fill_postgres(url: str, total: int, start_ms: int, span_ms: int) -> int:
+async def fill_postgres(url: str, total: int, start_ms: int, span_ms: int) -> tuple[int, int]:
     conn = await asyncpg.connect(url)
     names = ["start_ms", "span_ms", "total", "first", "last"]
     statement = positional(fill_statement("postgres"), names)
@@ -140,10 +161,12 @@ async def fill_postgres(url: str, total: int, start_ms: int, span_ms: int) -> in
             await conn.execute(statement, start_ms, span_ms, total, first, last)
             print(f"  {last:,} records", file=sys.stderr, flush=True)
         await conn.execute(ROLLUP)
-        await conn.execute("VACUUM ANALYZE usage_records")
-        await conn.execute("VACUUM ANALYZE usage_daily")
-        rows: int = await conn.fetchval(COUNT_ROLLUPS)
-        return rows
+        for statement in monthly_statements(start_ms, span_ms):
+            await conn.execute(statement)
+        for table in ("usage_records", "usage_daily", "usage_monthly"):
+            await conn.execute(f"VACUUM ANALYZE {table}")
+        daily, monthly = await conn.fetchrow(COUNT_ROLLUPS)
+        return int(daily), int(monthly)
     finally:
         await conn.close()
 
@@ -233,7 +256,7 @@ async def write_and_prune(url: str) -> list[tuple[str, str]]:
             deletes.append((time.perf_counter() - started) * 1000)
         return [
             (
-                "a batch of 1,000 records and their daily sums written (3 batches)",
+                "a batch of 1,000 records and their daily and monthly sums written (3 batches)",
                 f"{statistics.median(writes):.0f} / {max(writes):.0f}",
             ),
             (
@@ -286,8 +309,9 @@ def main() -> None:
                 daily = http.get("/v1/usage", params={"groupBy": "day"}).json()
         rows += asyncio.run(write_and_prune(url))
     print(
-        f"{args.records:,} records and {rollups:,} daily sums filled in {filled:.0f} s on "
-        f"{args.store} ({len(daily['groups'])} of the last 30 days hold calls)"
+        f"{args.records:,} records, {rollups[0]:,} daily and {rollups[1]:,} monthly sums filled "
+        f"in {filled:.0f} s on {args.store} ({len(daily['groups'])} of the last 30 days hold "
+        "calls)"
     )
     print()
     print(f"| request ({args.store}, {args.records:,} records) | median / slowest, ms |")

@@ -4,10 +4,14 @@ nothing queued is lost on a clean shutdown; the retention deletes old records on
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from modelplane.app import create_app
@@ -17,6 +21,7 @@ from modelplane.services.bootstrap import BOOTSTRAP_NAME
 from modelplane.services.clock import now_ms
 from modelplane.services.usage_recorder import RecorderOptions, UsageRecorder
 from modelplane.settings import Settings
+from modelplane.store import migrate
 from modelplane.store.cache import ReadCache
 from modelplane.store.engine import create_engines
 from modelplane.store.uow import Store
@@ -28,6 +33,7 @@ CHAT = "/openai/v1/chat/completions"
 ASK = [{"role": "user", "content": "Say hello"}]
 PRICES = {"input": 2, "output": 10}  # per million tokens
 COST = (7 * 2 + 6 * 10) / 1_000_000  # the fixture upstream's usage: 7 in, 6 out
+BEFORE_MONTHLY, MONTHLY = "0017", "0018"  # the migration that adds usage_monthly
 
 
 @pytest.fixture
@@ -273,3 +279,77 @@ async def test_records_wait_while_the_store_is_down_and_past_the_bound_are_dropp
         assert gauges["modelplane_usage_records_waiting"] == 3
     finally:
         await engines.dispose()
+
+
+def on(text: str, model: str = "month-model") -> UsageRecord:
+    at = (date.fromisoformat(text) - date(1970, 1, 1)).days * DAY_MS + 3_600_000
+    return replace(old_record(at), model=model)
+
+
+async def test_a_report_over_whole_months_counts_each_call_once(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    recorder = UsageRecorder(app.state.store)
+    for text in (
+        "2026-01-15",
+        "2026-01-25",
+        "2026-02-10",
+        "2026-02-28",
+        "2026-03-03",
+        "2026-03-20",
+    ):
+        recorder.record(on(text))
+    recorder.record(on("2026-02-11", model="other-model"))
+    await recorder.flush()
+    span = {"from": "2026-01-20", "to": "2026-03-10"}
+    by_model = await ok(await client.get("/v1/usage", params={**span, "groupBy": "model"}))
+    assert [(g["model"], g["calls"]) for g in by_model["groups"]] == [
+        ("month-model", 4),
+        ("other-model", 1),
+    ]
+    by_day = await ok(
+        await client.get("/v1/usage", params={**span, "groupBy": "day", "model": "month-model"})
+    )
+    assert [(g["day"], g["calls"]) for g in by_day["groups"]] == [
+        ("2026-01-25", 1),
+        ("2026-02-10", 1),
+        ("2026-02-28", 1),
+        ("2026-03-03", 1),
+    ]
+    february = {"from": "2026-02-01", "to": "2026-02-28", "model": "month-model"}
+    assert (await ok(await client.get("/v1/usage", params=february)))["groups"][0]["calls"] == 2
+
+
+def downgrade(sync_conn: Any, *, target: str) -> None:
+    from alembic import command
+
+    config = migrate.alembic_config()
+    config.attributes["connection"] = sync_conn
+    command.downgrade(config, target)
+
+
+async def test_the_monthly_sums_start_with_the_daily_rows_already_kept(
+    new_database_url: str,
+) -> None:
+    settings = Settings(database_url=new_database_url, secret_key="a" * 64)
+    jan, feb = ((date(2026, m, 1) - date(1970, 1, 1)).days for m in (1, 2))
+    async with migrate.exclusive(settings) as conn:
+        await migrate.upgrade(conn, BEFORE_MONTHLY, scripts_only=True)
+        for offset, calls in ((jan + 30, 1), (feb, 2), (feb + 14, 3)):
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO usage_daily VALUES "
+                    "(:day, 'p-1', 'k-1', 'm', 'llm/1', 200, :calls, 0, 10, 5, 0, 0, 7, 0, 100)"
+                ),
+                {"day": offset, "calls": calls},
+            )
+        await conn.commit()
+        assert await migrate.upgrade(conn, MONTHLY, scripts_only=True) is True
+        found = await conn.execute(
+            sa.text("SELECT month, calls, cost_nanos, latency_us FROM usage_monthly ORDER BY month")
+        )
+        assert [tuple(r) for r in found] == [(jan, 1, 7, 100), (feb, 5, 14, 200)]
+        await conn.run_sync(partial(downgrade, target=BEFORE_MONTHLY))
+        await conn.commit()
+        names = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+        assert "usage_monthly" not in names and "usage_daily" in names

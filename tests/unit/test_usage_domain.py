@@ -4,6 +4,7 @@ rollups, and what a usage query may ask (no I/O)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,9 +22,11 @@ from modelplane.domain.usage import (
     Totals,
     UsageRecord,
     connection_prices,
+    monthly,
     parse_group_by,
     record_query,
     rollup,
+    spans,
     tokens_of,
     usage_filter,
     usage_query,
@@ -306,3 +309,52 @@ def test_a_record_list_covers_the_last_day_by_default_and_at_most_7() -> None:
     assert (made.until - made.since, errors.violations) == (DAY_MS, [])
     record_query(now_ms=0, since=0, until=8 * DAY_MS, flt=flt, page_size=None, errors=errors)
     assert [v.field for v in errors.violations] == ["until"]
+
+
+def day(text: str) -> int:
+    return (date.fromisoformat(text) - date(1970, 1, 1)).days
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "months", "days"),
+    [
+        (
+            "2026-09-08",
+            "2026-12-06",
+            ("2026-10-01", "2026-11-01"),
+            [("2026-09-08", "2026-09-30"), ("2026-12-01", "2026-12-06")],
+        ),
+        ("2026-01-01", "2026-12-31", ("2026-01-01", "2026-12-01"), []),
+        ("2026-02-01", "2026-02-28", ("2026-02-01", "2026-02-01"), []),
+        (
+            "2026-01-31",
+            "2026-03-01",
+            ("2026-02-01", "2026-02-01"),
+            [("2026-01-31", "2026-01-31"), ("2026-03-01", "2026-03-01")],
+        ),
+        ("2025-12-31", "2026-01-31", ("2026-01-01", "2026-01-01"), [("2025-12-31", "2025-12-31")]),
+        ("2026-03-05", "2026-03-20", None, [("2026-03-05", "2026-03-20")]),
+        ("2024-02-01", "2024-02-28", None, [("2024-02-01", "2024-02-28")]),  # a leap year's
+    ],
+)
+def test_a_range_reads_whole_months_from_the_monthly_sums_and_the_rest_by_day(
+    first: str, last: str, months: tuple[str, str] | None, days: list[tuple[str, str]]
+) -> None:
+    found = spans(day(first), day(last))
+    assert found.months == (None if months is None else (day(months[0]), day(months[1])))
+    assert found.days == tuple((day(a), day(b)) for a, b in days)
+
+
+def test_daily_sums_merge_into_their_months() -> None:
+    sums = rollup(
+        [
+            record(at=day("2026-03-31") * DAY_MS),
+            record(at=day("2026-03-01") * DAY_MS),
+            record(at=day("2026-04-01") * DAY_MS),
+        ]
+    )
+    merged = monthly(sums)
+    assert {key.day: totals.calls for key, totals in merged.items()} == {
+        day("2026-03-01"): 2,
+        day("2026-04-01"): 1,
+    }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -24,6 +24,7 @@ from modelplane.domain.known_models import lookup_model
 from modelplane.domain.prices import Prices, Tokens, config_prices
 
 DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
 NAME_MAX = 512  # a model name or member as stored (longer ones are cut)
 ID_MAX = 128
 NO_ANSWER = 499  # the status of a call that ended before any answer began
@@ -59,13 +60,44 @@ def day_of(at_ms: int) -> int:
 
 def day_text(day: int) -> str:
     """A day as `YYYY-MM-DD`."""
-    return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
+    return (_EPOCH + timedelta(days=day)).isoformat()
+
+
+def month_of(day: int) -> int:
+    """The first day of the UTC month of `day` (both days since 1970-01-01)."""
+    found = _EPOCH + timedelta(days=day)
+    return (found.replace(day=1) - _EPOCH).days
+
+
+def next_month(month: int) -> int:
+    """The first day of the month after the one starting on `month`."""
+    return month_of(month + 31)
+
+
+@dataclass(frozen=True, slots=True)
+class Spans:
+    """Where a report over days `first..last` reads: the whole months `months` (first days,
+    inclusive; None: none) from the monthly sums, the `days` ranges around them from the
+    daily ones."""
+
+    months: tuple[int, int] | None
+    days: tuple[tuple[int, int], ...]
+
+
+def spans(first: int, last: int) -> Spans:
+    """The whole months within `first..last`, and the days outside them."""
+    start = first if month_of(first) == first else next_month(month_of(first))
+    end = month_of(last + 1)  # the first day after the last whole month
+    if start >= end:
+        return Spans(None, ((first, last),))
+    days = tuple(r for r in ((first, start - 1), (end, last)) if r[0] <= r[1])
+    return Spans((start, month_of(end - 1)), days)
 
 
 def _parse_day(text: str, name: str, errors: ViolationCollector) -> int | None:
     if _DAY.match(text):
         try:
-            return (date.fromisoformat(text) - date(1970, 1, 1)).days
+            return (date.fromisoformat(text) - _EPOCH).days
         except ValueError:
             pass
     errors.add(name, "must be a date, YYYY-MM-DD (UTC)")
@@ -229,6 +261,18 @@ def rollup(records: Iterable[UsageRecord]) -> dict[RollupKey, Totals]:
         if totals is None:
             totals = sums[key] = Totals()
         totals.add(record)
+    return sums
+
+
+def monthly(daily: Mapping[RollupKey, Totals]) -> dict[RollupKey, Totals]:
+    """Daily sums merged per month (`day` the first day of its month)."""
+    sums: dict[RollupKey, Totals] = {}
+    for key, totals in daily.items():
+        month = replace(key, day=month_of(key.day))
+        found = sums.get(month)
+        if found is None:
+            found = sums[month] = Totals()
+        found.merge(totals)
     return sums
 
 

@@ -613,3 +613,28 @@ spend_counters = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
     sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
 )
+
+# The same sums per calendar month (UTC; `month` is the day number of its first day): a
+# report over whole months reads these, and the daily rows only for the days around them.
+usage_monthly = sa.Table(
+    "usage_monthly",
+    metadata,
+    sa.Column("month", sa.Integer, primary_key=True),
+    sa.Column("principal_id", sa.String(36), primary_key=True),
+    sa.Column("api_key_id", sa.String(36), primary_key=True),
+    sa.Column("model", sa.String(512), primary_key=True),
+    sa.Column("member", sa.String(512), primary_key=True),
+    sa.Column("status", sa.Integer, primary_key=True),
+    sa.Column("calls", sa.BigInteger, nullable=False),
+    sa.Column("streamed_calls", sa.BigInteger, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_read_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_write_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cost_nanos", sa.BigInteger, nullable=False),
+    sa.Column("unpriced_calls", sa.BigInteger, nullable=False),
+    sa.Column("latency_us", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_usage_monthly_principal", usage_monthly.c.principal_id, usage_monthly.c.month)
+sa.Index("ix_usage_monthly_key", usage_monthly.c.api_key_id, usage_monthly.c.month)
+sa.Index("ix_usage_monthly_model", usage_monthly.c.model, usage_monthly.c.month)

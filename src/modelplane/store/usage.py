@@ -19,17 +19,20 @@ from modelplane.domain.usage import (
     GroupBy,
     RecordQuery,
     RollupKey,
+    Spans,
     Totals,
     UsageFilter,
     UsageGroup,
     UsageQuery,
     UsageRecord,
+    monthly,
+    spans,
 )
 from modelplane.store.engine import Connection
 from modelplane.store.sql import insert_for
-from modelplane.store.tables import usage_daily, usage_records
+from modelplane.store.tables import usage_daily, usage_monthly, usage_records
 
-R, D = usage_records.c, usage_daily.c
+R, D, M = usage_records.c, usage_daily.c, usage_monthly.c
 _ROLLUP_KEY = ("day", "principal_id", "api_key_id", "model", "member", "status")
 _GROUP_COLUMNS = {
     GroupBy.DAY: D.day,
@@ -96,6 +99,29 @@ def _matching(columns: Any, flt: UsageFilter) -> list[sa.ColumnElement[bool]]:
     return found
 
 
+def _rows(query: UsageQuery) -> sa.Subquery:
+    """The rollup rows a report sums: its groups' columns and the sums, filtered."""
+    names = [_GROUP_COLUMNS[group].name for group in query.group_by]
+    picked = [*names, *TOTAL_FIELDS]
+    if GroupBy.DAY in query.group_by:  # by day: the daily rows alone
+        found = Spans(None, ((query.first_day, query.last_day),))
+    else:
+        found = spans(query.first_day, query.last_day)
+    parts = []
+    if found.days:
+        ranges = [D.day.between(first, last) for first, last in found.days]
+        parts.append(
+            sa.select(*(D[n] for n in picked)).where(sa.or_(*ranges), *_matching(D, query.filter))
+        )
+    if found.months is not None:
+        parts.append(
+            sa.select(*(M[n] for n in picked)).where(
+                M.month.between(*found.months), *_matching(M, query.filter)
+            )
+        )
+    return (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("rollups")
+
+
 class UsageRepository:
     """Reads and writes usage inside one unit of work."""
 
@@ -109,18 +135,28 @@ class UsageRepository:
             await self._conn.execute(usage_records.insert(), [_record_row(r) for r in records])
 
     async def add_to_rollups(self, sums: Mapping[RollupKey, Totals]) -> None:
-        """Add `sums` to their rollup rows (made when missing), in key order."""
+        """Add daily `sums` to their daily and monthly rows (made when missing), in key
+        order."""
+        for table, period, found in (
+            (usage_daily, "day", sums),
+            (usage_monthly, "month", monthly(sums)),
+        ):
+            await self._upsert(table, period, found)
+
+    async def _upsert(self, table: sa.Table, period: str, sums: Mapping[RollupKey, Totals]) -> None:
         if not sums:
             return
         rows = [
-            {name: getattr(key, name) for name in _ROLLUP_KEY}
+            {period: key.day}
+            | {name: getattr(key, name) for name in _ROLLUP_KEY[1:]}
             | {name: getattr(totals, name) for name in TOTAL_FIELDS}
             for key, totals in sorted(sums.items())
         ]
-        statement = insert_for(usage_daily, is_postgres=self._is_postgres)
-        added = {name: usage_daily.c[name] + statement.excluded[name] for name in TOTAL_FIELDS}
+        statement = insert_for(table, is_postgres=self._is_postgres)
+        added = {name: table.c[name] + statement.excluded[name] for name in TOTAL_FIELDS}
+        keys = [period, *_ROLLUP_KEY[1:]]
         await self._conn.execute(
-            statement.on_conflict_do_update(index_elements=list(_ROLLUP_KEY), set_=added), rows
+            statement.on_conflict_do_update(index_elements=keys, set_=added), rows
         )
 
     async def prune(self, *, before_ms: int, limit: int) -> int:
@@ -132,12 +168,13 @@ class UsageRepository:
         return int(deleted.rowcount)
 
     async def report(self, query: UsageQuery) -> list[UsageGroup]:
-        """Up to `query.page_size` groups after `query.after`, in group order."""
-        columns = [_GROUP_COLUMNS[group] for group in query.group_by]
-        sums = [sa.func.sum(D[name]).label(name) for name in TOTAL_FIELDS]
-        statement = sa.select(*columns, *sums).where(
-            D.day.between(query.first_day, query.last_day), *_matching(D, query.filter)
-        )
+        """Up to `query.page_size` groups after `query.after`, in group order: by day from
+        the daily rows; else from the monthly rows of the whole months in the range and the
+        daily rows of the days around them."""
+        source = _rows(query)
+        columns = [source.c[_GROUP_COLUMNS[group].name] for group in query.group_by]
+        sums = [sa.func.sum(source.c[name]).label(name) for name in TOTAL_FIELDS]
+        statement = sa.select(*columns, *sums)
         if columns:
             if query.after is not None:
                 statement = statement.where(sa.tuple_(*columns) > sa.tuple_(*query.after))
