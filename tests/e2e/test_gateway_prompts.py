@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from fastapi import FastAPI
 
 from modelplane.settings import Settings
 from tests.support.gateway_calls import connection, gateway_settings
@@ -46,7 +47,10 @@ async def served_template(client: httpx.AsyncClient, model: str) -> tuple[str, s
 
 
 async def test_a_call_naming_a_template_sends_its_rendered_messages_and_config(
-    client: httpx.AsyncClient, openai_client: openai.AsyncOpenAI, upstream: FixtureUpstream
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    openai_client: openai.AsyncOpenAI,
+    upstream: FixtureUpstream,
 ) -> None:
     llm_id = await connection(client, upstream.base("ok"), "real-model-9")
     ws, template_id = await served_template(client, llm_id)
@@ -68,6 +72,9 @@ async def test_a_call_naming_a_template_sends_its_rendered_messages_and_config(
         {"role": "user", "content": "In French."},
     ]
     assert "prompt" not in sent
+    await app.state.usage.flush()
+    records = (await client.get("/v1/usage/records")).json()["records"]
+    assert [r["prompt"] for r in records] == [f"{template_id}@2"]  # the record names it too
 
     pinned = await openai_client.chat.completions.with_raw_response.create(
         model=llm_id, messages=[], extra_body={"prompt": {**prompt, "version": 1}}

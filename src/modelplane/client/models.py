@@ -633,6 +633,7 @@ class UsageRecord(ApiModel):
     cost: float | None = None
     latency_ms: float
     request_id: str | None = None
+    prompt: str | None = None  # TEMPLATE_ID@VERSION of the prompt template served
 
 
 class UsageRecordPage(ApiModel):

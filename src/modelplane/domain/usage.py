@@ -148,6 +148,7 @@ class UsageRecord:
     cost_nanos: int | None
     latency_us: int
     request_id: str | None = None
+    prompt: str | None = None  # `TEMPLATE_ID@VERSION` of the prompt template served, if any
 
 
 def usage_record(
@@ -164,6 +165,7 @@ def usage_record(
     prices: Prices | None,
     latency_us: int,
     request_id: str | None = None,
+    prompt: str | None = None,
 ) -> UsageRecord:
     """The record of one call: its cost from `prices` (None without), names cut to fit,
     and `NO_ANSWER` for a status of 0 (no answer began)."""
@@ -180,6 +182,7 @@ def usage_record(
         cost_nanos=prices.cost_nanos(tokens) if prices is not None else None,
         latency_us=max(0, latency_us),
         request_id=request_id,
+        prompt=prompt,
     )
 
 

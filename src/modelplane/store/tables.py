@@ -532,6 +532,7 @@ usage_records = sa.Table(
     sa.Column("cost_nanos", sa.BigInteger),
     sa.Column("latency_us", sa.BigInteger, nullable=False),
     sa.Column("request_id", sa.String(128)),
+    sa.Column("prompt", sa.String(80)),  # TEMPLATE_ID@VERSION served (0019)
 )
 # The time range of every list and of the retention's deletes; a member's own; a key's.
 sa.Index("ix_usage_records_at", usage_records.c.at, usage_records.c.record_id)

@@ -60,6 +60,7 @@ def _record_row(record: UsageRecord) -> dict[str, Any]:
         "cost_nanos": record.cost_nanos,
         "latency_us": record.latency_us,
         "request_id": record.request_id,
+        "prompt": record.prompt,
     }
 
 
@@ -82,6 +83,7 @@ def _record(row: Any) -> UsageRecord:
         cost_nanos=row.cost_nanos,
         latency_us=row.latency_us,
         request_id=row.request_id,
+        prompt=row.prompt,
     )
 
 

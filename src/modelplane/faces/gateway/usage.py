@@ -39,6 +39,7 @@ def record_call(
         prices=target.prices if target is not None else None,
         latency_us=int((time.perf_counter() - call.started) * 1_000_000),
         request_id=scope.get("state", {}).get("request_id"),
+        prompt=call.prompt,
     )
     service.record(recorder=scope["app"].state.usage, usage=record)
     return record

@@ -71,6 +71,9 @@ class UsageRecordOut(BaseModel):
     cost: float | None = Field(description="null when no price was known")
     latencyMs: float
     requestId: str | None = None
+    prompt: str | None = Field(
+        default=None, description="`TEMPLATE_ID@VERSION` of the prompt template that served it"
+    )
 
 
 class UsageRecordPageOut(BaseModel):
@@ -127,6 +130,7 @@ def _record(record: UsageRecord) -> dict[str, Any]:
         "cost": cost,
         "latencyMs": record.latency_us / 1000,
         "requestId": record.request_id,
+        "prompt": record.prompt,
     }
 
 
