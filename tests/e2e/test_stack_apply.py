@@ -5,9 +5,11 @@ Each test gets an empty instance (SQLite and PostgreSQL); the round trip test ge
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 import yaml
 
 from modelplane import stack as modelplane_stack
-from modelplane.client import Client, NotFound
+from modelplane.client import Client, NotFound, PermissionDenied, Unauthenticated
 from modelplane.stack import Stack
 from tests.support.databases import database
 from tests.support.server import Server, instance_env
@@ -105,10 +107,19 @@ def instances(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[l
         yield servers
 
 
+ADMIN = {"name": "bootstrap-admin", "apiKeys": [{"label": "bootstrap"}]}  # TOKEN's
+
+
 def _empty(url: str) -> None:
-    """Delete everything the admin sees: apply an empty stack with prune."""
+    """Delete everything the admin sees: apply an empty stack with prune; revoke the
+    admin's other keys, clear its limits and delete the other principals."""
     with Client(url, TOKEN) as client:
         modelplane_stack.apply(client, modelplane_stack.plan(client, Stack(), prune=True))
+        admin = modelplane_stack.parse({"principals": [ADMIN]})
+        modelplane_stack.apply(client, modelplane_stack.plan(client, admin, prune=True))
+        for principal in client.principals.list():
+            if principal.name != ADMIN["name"]:
+                client.principals.delete(principal.principal_id)
 
 
 @pytest.fixture
@@ -431,7 +442,7 @@ def test_applying_many_parameters_of_a_service_makes_one_revision(server: Server
         spec["values"] = {**values, "doc": '{"ok": true}'}
         stack = modelplane_stack.parse({"configs": [spec]})
         changes = modelplane_stack.plan(client, stack, prune=True)
-        assert changes.counts() == {"create": 400, "update": 1, "delete": 1}
+        assert changes.counts() == {"create": 400, "update": 1, "delete": 1, "replace": 0}
         applied: list[modelplane_stack.Change] = []
         modelplane_stack.apply(client, changes, on_change=applied.append)
         assert applied == changes.changes
@@ -630,3 +641,96 @@ def test_a_stack_opens_a_gray_release_and_export_carries_it_to_another_instance(
     _ok(run("apply", "-f", "stack.yaml", "--prune"))
     with Client(server.url, TOKEN) as client, pytest.raises(NotFound):
         client.configs.candidate("cn-gray", "router")
+
+
+LATER = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 30 * 86_400))
+KEYS_STACK = f"""\
+apiVersion: modelplane/v1
+principals:
+  - name: billing
+    role: member
+    limits: {{rpm: 600, budget: 25, period: month}}
+    apiKeys:
+      - label: billing-app
+        gatewayOnly: true
+        expiresAt: {LATER}
+        limits: {{rpm: 60, budget: 0.5, period: day}}
+"""
+
+
+def _tokens(out: str) -> list[str]:
+    return [line.split()[1] for line in out.splitlines() if line.startswith("    token: ")]
+
+
+def test_a_stack_issues_app_keys_with_limits_and_replaces_one_only_when_told(
+    run: Run, server: Server, target: Server, tmp_path: Path
+) -> None:
+    plan = _ok(run("apply", "-f", _write(tmp_path, KEYS_STACK), "--dry-run"))
+    assert plan.splitlines() == [
+        "+ principal billing",
+        '    role: "member"',
+        "+ limits billing",
+        "    rpm: 600",
+        "    budget: 25",
+        '    period: "month"',
+        "+ api-key billing/billing-app",
+        "    gatewayOnly: true",
+        f'    expiresAt: "{LATER}"',
+        "+ limits billing/billing-app",
+        "    rpm: 60",
+        "    budget: 0.5",
+        '    period: "day"',
+        "Plan: 4 to create, 0 to update, 0 to delete.",
+    ]
+    out = _ok(run("apply", "-f", "stack.yaml"))
+    (token,) = _tokens(out)
+    assert f"    token: {token} (shown this once)" in out
+    with Client(server.url, token) as app, pytest.raises(PermissionDenied):
+        app.llms.list()  # a real key, limited to the gateway
+    assert "No changes" in _ok(run("apply", "-f", "stack.yaml"))
+
+    # A scope cannot change in place: a conflict, or a replacement when asked for.
+    wider = KEYS_STACK.replace("gatewayOnly: true", "gatewayOnly: false")
+    line = _failed(run("apply", "-f", _write(tmp_path, wider), "--dry-run"), 6)
+    assert "principals[0].apiKeys[0]: the scope of API key billing/billing-app differs" in line
+    assert "gatewayOnly: true -> false" in line and "--replace-keys" in line
+    plan = _ok(run("apply", "-f", "stack.yaml", "--dry-run", "--replace-keys"))
+    assert plan.splitlines()[:3] == [
+        "-/+ api-key billing/billing-app",
+        "    gatewayOnly: true -> false",
+        "+ limits billing/billing-app",
+    ]
+    assert plan.endswith("Plan: 1 to create, 0 to update, 0 to delete, 1 to replace.\n")
+    applied = json.loads(_ok(run("apply", "-f", "stack.yaml", "--replace-keys", "-o", "json")))
+    assert applied["replace"] == 1
+    new_token = applied["changes"][0]["token"]
+    assert new_token.startswith("mp_") and new_token != token
+    with Client(server.url, token) as old, pytest.raises(Unauthenticated):
+        old.llms.list()
+    with Client(server.url, new_token) as new:
+        new.llms.list()  # no longer limited to the gateway
+
+    # Exported (no token), applied to another instance, the same file again.
+    _ok(run("export", "-f", "exported.yaml"))
+    text = (tmp_path / "exported.yaml").read_text()
+    assert "mp_" not in text
+    billing = yaml.safe_load(text)["principals"][0]
+    assert billing["apiKeys"] == [
+        {
+            "label": "billing-app",
+            "expiresAt": LATER,
+            "limits": {"rpm": 60, "budget": 0.5, "period": "day"},
+        }
+    ]
+    out = _ok(run("apply", "-f", "exported.yaml", url=target.url))
+    assert len(_tokens(out)) == 1 and "Applied: 4 to create" in out
+    _ok(run("export", "-f", "again.yaml", url=target.url))
+    assert (tmp_path / "again.yaml").read_text() == text
+
+    # A failed apply still hands over the tokens it issued before, in JSON too.
+    broken = wider + "      - {label: first}\n      - {label: second, models: [no-such-model]}\n"
+    failed = run("apply", "-f", _write(tmp_path, broken, "broken.yaml"), "-o", "json")
+    line = _failed(failed, 6)
+    assert "create api-key billing/second failed" in line and "models.0" in line
+    (issued,) = json.loads(failed.stdout)["changes"]
+    assert issued["name"] == "billing/first" and issued["token"].startswith("mp_")

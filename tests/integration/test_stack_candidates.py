@@ -57,7 +57,7 @@ async def test_apply_opens_replaces_and_prunes_a_services_candidate(live_url: st
     def scenario() -> None:
         with Client(live_url, ADMIN_TOKEN, timeout=10) as client:
             changes = applied(client, {"configs": [ROUTER]})
-            assert changes.counts() == {"create": 4, "update": 0, "delete": 0}
+            assert changes.counts() == {"create": 4, "update": 0, "delete": 0, "replace": 0}
             assert shown(changes)[-1] == "create config-candidate cn/router"
             assert client.configs.get_namespace("cn", "router").values == ROUTER["values"]
             canary = client.configs.get_namespace("cn", "router", client_label="canary")

@@ -1,10 +1,13 @@
 """`modelplane apply -f stack.yaml` and `modelplane export`: a whole instance as one file.
 
-apply prints the changes as a diff (`+` create, `~` update, `-` delete) and makes them;
-`--dry-run` only prints them; `--prune` also deletes what the principal can see that the
-file does not declare. A second apply of the same file changes nothing and says so.
-export writes the same format, secrets as `env://NAME` references, and names on stderr
-the variables that must be set before applying it.
+apply prints the changes as a diff (`+` create, `~` update, `-` delete, `-/+` replace)
+and makes them; `--dry-run` only prints them; `--prune` also deletes what the principal
+can see that the file does not declare; `--replace-keys` replaces an API key whose scope
+differs from the file (else a conflict). The token of each API key it issues is printed
+under its change (`token` in JSON), this once. A second apply of the same file changes
+nothing and says so. export writes the same format, secrets as `env://NAME` references and
+no token, and names on stderr the variables that must be set before applying it and what
+it left out.
 
 Exit codes are those of `modelplane.cli.remote`; a file that breaks a rule exits 6
 (invalid argument) before anything is written.
@@ -33,18 +36,29 @@ if TYPE_CHECKING:
     from modelplane.stack import ApplyError, Change, Plan
 
 INVALID = 6
+KEY = "api-key"  # the kind of change that may issue a token
 
 FileOption = Annotated[
     str, typer.Option("--file", "-f", help="The stack file (YAML); - reads stdin")
 ]
 
 
-def _print_json(changes: Plan, *, dry_run: bool) -> None:
-    data = {
-        "dryRun": dry_run,
-        **changes.counts(),
-        "changes": [c.as_json() for c in changes.changes],
-    }
+def _print_json(
+    changes: Plan, *, dry_run: bool, tokens: dict[str, str] | None = None, done: int | None = None
+) -> None:
+    """The plan as JSON; an applied key's change with its `token` (`done`: how many of
+    the changes ran when apply stopped; the one that stopped it is shown too when it issued
+    a key)."""
+    listed = []
+    for index, change in enumerate(changes.changes):
+        token = (tokens or {}).get(change.name) if change.kind == KEY else None
+        if done is not None and index >= done and token is None:
+            continue
+        entry = change.as_json()
+        if token is not None:
+            entry["token"] = token
+        listed.append(entry)
+    data = {"dryRun": dry_run, **changes.counts(), "changes": listed}
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -77,6 +91,14 @@ def apply(
     prune: Annotated[
         bool, typer.Option("--prune", help="Also delete what the file does not declare")
     ] = False,
+    replace_keys: Annotated[
+        bool,
+        typer.Option(
+            "--replace-keys",
+            help="Replace an API key whose scope differs from the file: issue a new one, "
+            "revoke the old",
+        ),
+    ] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
@@ -87,7 +109,7 @@ def apply(
     with session(url, token) as client:
         try:
             declared = stack.load(read_text(file))
-            changes = stack.plan(client, declared, prune=prune)
+            changes = stack.plan(client, declared, prune=prune, replace_keys=replace_keys)
         except stack.StackError as exc:
             raise CommandError(f"{file}: {exc}", INVALID) from None
         table = output is not Output.json
@@ -105,18 +127,28 @@ def apply(
                 _print_json(changes, dry_run=True)
             return
 
+        tokens: dict[str, str] = {}
+
         def show(change: Change) -> None:
             if table:
                 typer.echo("\n".join(change.describe()))
+                if change.kind == KEY and change.name in tokens:
+                    typer.echo(f"    token: {tokens[change.name]} (shown this once)")
 
         try:
-            stack.apply(client, changes, on_change=show)
+            stack.apply(client, changes, on_change=show, tokens=tokens)
         except stack.ApplyError as exc:
+            # The tokens issued before it, and by it (a replacement whose revoke failed),
+            # are never shown again.
+            if not table and tokens:
+                _print_json(changes, dry_run=False, tokens=tokens, done=exc.done)
+            elif exc.change.kind == KEY and exc.change.name in tokens:
+                show(exc.change)
             raise _failed(exc, len(changes.changes)) from None
         if table:
             typer.echo(f"Applied: {changes.summary()}.")
         else:
-            _print_json(changes, dry_run=False)
+            _print_json(changes, dry_run=False, tokens=tokens)
 
 
 def export(
@@ -144,3 +176,5 @@ def export(
         if exported.variables:
             names = ", ".join(exported.variables)
             typer.echo(f"secrets are references; set before applying: {names}", err=True)
+        for note in exported.notes:
+            typer.echo(f"left out: {note}", err=True)

@@ -27,7 +27,8 @@ class AsyncClient:
 
     `timeout` is in seconds, per request (long-polls of `configs.watch` get their wait
     on top); `max_retries` is how often a 429 is sent again (0: never). Use it in
-    `async with`, or call `aclose()`.
+    `async with`, or call `aclose()`. `key_prefix` is the start of the API key it calls
+    with, as key listings show it (`ApiKey.key_prefix`), to tell that key among others.
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class AsyncClient:
     ) -> None:
         self._timeout = timeout
         self._max_retries = max_retries
+        self.key_prefix = sending.key_prefix(api_key)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers=sending.headers(api_key),

@@ -22,11 +22,17 @@ DEFAULT_MAX_RETRIES = 2
 # A 429 asking for a longer wait than this is raised at once instead of waited out.
 MAX_RETRY_WAIT = 30.0
 USER_AGENT = "modelplane-python"
+KEY_PREFIX_LENGTH = 10  # how many first characters of a key its listings show (keyPrefix)
 
 
 def headers(api_key: str) -> dict[str, str]:
     """The headers of every request: the API key, JSON, the SDK's user agent."""
     return {"x-api-key": api_key, "accept": "application/json", "user-agent": USER_AGENT}
+
+
+def key_prefix(api_key: str) -> str:
+    """The first characters of an API key, as the server's key listings show them."""
+    return api_key[:KEY_PREFIX_LENGTH]
 
 
 def timeout(base: float, call: Call[Any]) -> httpx.Timeout:

@@ -1,14 +1,16 @@
-"""Declarative stacks: one YAML file for LLMs, model groups, workspaces and parameters.
+"""Declarative stacks: one YAML file for LLMs, model groups, workspaces, parameters, and
+principals with their limits and API keys.
 
     stack = load(Path("stack.yaml").read_text())
     with Client(url, api_key=token) as client:
         changes = plan(client, stack, prune=False)
         print(changes.describe())
-        apply(client, changes)
+        tokens = apply(client, changes)
 
 `plan` reads the instance and lists what differs (it writes nothing); `apply` runs the
-changes in order. A second `plan` of the same file is empty. `export_stack` writes the
-instance in the same format, every secret as an `env://NAME` reference.
+changes in order and answers the tokens of the API keys it issued. A second `plan` of the
+same file is empty. `export_stack` writes the instance in the same format, every secret as
+an `env://NAME` reference, and no token.
 
 The file format is documented in `docs/apply.md`; its schema is `modelplane.stack.spec`.
 """
@@ -23,7 +25,9 @@ from modelplane.stack.changes import Change, Ids, Plan
 from modelplane.stack.export import Exported, export_stack
 from modelplane.stack.plan_catalog import plan_catalog, resolve_provider_keys
 from modelplane.stack.plan_configs import plan_configs
+from modelplane.stack.plan_keys import plan_keys
 from modelplane.stack.plan_llms import plan_llms, resolve_credentials
+from modelplane.stack.plan_principals import plan_principals
 from modelplane.stack.plan_prompts import plan_prompts
 from modelplane.stack.secrets import Environment
 from modelplane.stack.spec import Stack, StackError, load, parse
@@ -52,34 +56,52 @@ class ApplyError(Exception):
 
 
 def plan(
-    client: Client, stack: Stack, *, prune: bool = False, environ: Mapping[str, str] | None = None
+    client: Client,
+    stack: Stack,
+    *,
+    prune: bool = False,
+    replace_keys: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> Plan:
     """The changes that make the instance match `stack`; reads only, writes nothing.
 
     Every `env://NAME` secret is read first; unset ones are one StackError naming each.
     With `prune`, what the principal can see but the file does not declare is deleted.
+    An API key whose scope differs from its declaration is a StackError, or with
+    `replace_keys` replaced by a new one.
     """
     env = Environment(os.environ if environ is None else environ)
     credentials = resolve_credentials(stack.llms, env)
     keys = resolve_provider_keys(stack.model_groups, env)
     env.check()
     changes = Plan()
+    principals = plan_principals(client, stack.principals, changes, prune=prune)
     plan_llms(client, stack.llms, credentials, changes, prune=prune)
     plan_catalog(client, stack.model_groups, keys, changes, prune=prune)
     plan_prompts(client, stack.workspaces, changes, prune=prune)
     plan_configs(client, stack.configs, changes, prune=prune)
+    plan_keys(client, stack.principals, principals, changes, prune=prune, replace_keys=replace_keys)
     return changes
 
 
 def apply(
-    client: Client, changes: Plan, *, on_change: Callable[[Change], None] | None = None
-) -> None:
+    client: Client,
+    changes: Plan,
+    *,
+    on_change: Callable[[Change], None] | None = None,
+    tokens: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Run the changes in order; ApplyError tells which one failed and how many ran.
 
     Consecutive changes of one batch (a service's parameters) run as one call: all of them
-    or none, and ApplyError names the first of them.
+    or none, and ApplyError names the first of them. Answers the tokens of the API keys
+    issued, by change name: the only time they are shown. `tokens`, when given, gets each
+    as it is issued, before `on_change` hears of its change (so that a failed apply still
+    hands over those issued before).
     """
     ids = Ids()
+    if tokens is not None:
+        ids.tokens = tokens
     todo = changes.changes
     done = 0
     while done < len(todo):
@@ -99,3 +121,4 @@ def apply(
             if on_change is not None:
                 on_change(applied)
         done += len(group)
+    return ids.tokens

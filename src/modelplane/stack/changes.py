@@ -2,7 +2,8 @@
 
 A change names its resource the way the stack file does (`model-group assistants`,
 `model assistants/provider-openai/gpt-4o`), lists the fields that differ, and holds the
-calls that make it so. Secrets never appear: a secret field shows as `(secret)`.
+calls that make it so. Secrets never appear: a secret field shows as `(secret)`; the token
+of an API key issued while applying is handed over once (`Ids.tokens`), never planned.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    REPLACE = "replace"  # delete it and create it again (what cannot change in place)
 
 
-_SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+_SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.REPLACE: "-/+"}
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,16 @@ class FieldDiff:
 
 
 class Ids:
-    """Ids learned while applying: a group created by one change, used by the next."""
+    """What applying learns: the ids of what one change creates and the next uses (a
+    group, a principal by name, an API key by principal name and label), and the tokens of
+    the API keys issued, by change name (shown once: the server never shows them again)."""
 
     def __init__(self) -> None:
         self.groups: dict[str, str] = {}
         self.providers: dict[tuple[str, str], str] = {}
+        self.principals: dict[str, str] = {}
+        self.keys: dict[tuple[str, str], str] = {}
+        self.tokens: dict[str, str] = {}
 
 
 Run = Callable[[Client, Ids], None]
@@ -75,9 +82,9 @@ class Change:
         lines = [f"{_SIGNS[self.action]} {self.kind} {self.name}"]
         for diff in self.fields:
             if self.action is Action.CREATE:
-                lines.append(f"    {diff.name}: {_show(diff.new)}")
+                lines.append(f"    {diff.name}: {show(diff.new)}")
             else:
-                lines.append(f"    {diff.name}: {_show(diff.old)} -> {_show(diff.new)}")
+                lines.append(f"    {diff.name}: {show(diff.old)} -> {show(diff.new)}")
         return lines
 
     def as_json(self) -> dict[str, Any]:
@@ -105,19 +112,22 @@ class Plan:
         return {a.value: sum(c.action is a for c in self.changes) for a in Action}
 
     def summary(self) -> str:
-        """One line such as `3 to create, 1 to update, 0 to delete`."""
+        """One line such as `3 to create, 1 to update, 0 to delete` (and `, 1 to replace`
+        when something is replaced)."""
         counts = self.counts()
-        return (
+        text = (
             f"{counts['create']} to create, {counts['update']} to update, "
             f"{counts['delete']} to delete"
         )
+        return text + (f", {counts['replace']} to replace" if counts["replace"] else "")
 
     def describe(self) -> str:
         """The whole plan as diff text."""
         return "\n".join(line for change in self.changes for line in change.describe())
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A field's value as a plan shows it: JSON, `(none)`, or `(secret)`."""
     if value is None:
         return "(none)"
     if isinstance(value, str):

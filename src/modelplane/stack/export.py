@@ -2,7 +2,8 @@
 
 Inline secrets cannot be read back (they are write-only), so each becomes a reference to
 a variable named after its resource, e.g. `MODELPLANE_LLM_GPT_4O_API_KEY`; `secretRef`
-references are kept as they are. `variables` lists what must be set to apply the result.
+references are kept as they are. `variables` lists what must be set to apply the result;
+`notes` what was left out and why (API keys a stack cannot find again, for example).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelplane.client import Client, ConfigCandidate, Llm, ModelGroup, PromptTemplate
+from modelplane.stack.export_principals import export_principals
 from modelplane.stack.plan_candidates import open_candidate
 from modelplane.stack.plan_prompts import SYSTEM
 from modelplane.stack.spec import API_VERSION, StackError
@@ -38,10 +40,12 @@ _LLM_FIELDS = (
 
 @dataclass
 class Exported:
-    """A stack document and the environment variables its secrets refer to."""
+    """A stack document, the environment variables its secrets refer to, and notes on what
+    it leaves out."""
 
     document: dict[str, Any]
     variables: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class _Names:
@@ -221,6 +225,7 @@ def _configs(client: Client) -> list[dict[str, Any]]:
 def export_stack(client: Client) -> Exported:
     """Everything the client's principal can read, as a stack document."""
     names = _Names()
+    notes: list[str] = []
     document = {
         "apiVersion": API_VERSION,
         "llms": _llms(client, names),
@@ -228,4 +233,7 @@ def export_stack(client: Client) -> Exported:
         "workspaces": _workspaces(client),
         "configs": _configs(client),
     }
-    return Exported(document, names.taken)
+    principals = export_principals(client, notes)
+    if principals is not None:
+        document["principals"] = principals
+    return Exported(document, names.taken, notes)

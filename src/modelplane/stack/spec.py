@@ -2,7 +2,8 @@
 
 Every mapping refuses unknown fields, so a typo is an error that names its place
 (`llms[0].displayname: unknown field`), not a silently ignored line. Secrets are never
-written in the file: they are `env://NAME` references, resolved when the stack is applied.
+written in the file: they are `env://NAME` references, resolved when the stack is applied;
+the tokens of API keys are never in it either (apply prints those it issues, once).
 """
 
 from __future__ import annotations
@@ -10,9 +11,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 API_VERSION: Literal["modelplane/v1"] = "modelplane/v1"
@@ -273,6 +284,185 @@ class ConfigsSpec(_Spec):
         return self.candidate.formats.get(key) or self.format_of(key)
 
 
+# The server's rules for limits (domain/spend_limits.py), checked before anything is sent.
+RPM_MAX = 10_000_000
+TPM_MAX = 10_000_000_000
+BUDGET_MAX = 1_000_000
+NANOS = 10**9  # a budget is a whole number of nano-units
+
+
+def amount(nanos: int) -> int | float:
+    """Nano-units as the number a stack writes: whole units as an integer."""
+    units = Decimal(nanos) / NANOS
+    return int(units) if units == units.to_integral_value() else float(units)
+
+
+class LimitsSpec(_Spec):
+    """Limits at the gateway: requests and tokens per minute, money per `day` or `month`
+    (UTC). A limit left out is none; `{}` declares no limits at all."""
+
+    rpm: int | None = None
+    tpm: int | None = None
+    budget: Decimal | None = None
+    period: Literal["day", "month"] | None = None
+
+    @field_validator("rpm", "tpm", mode="before")
+    @classmethod
+    def _whole(cls, value: Any, info: ValidationInfo) -> Any:
+        most = RPM_MAX if info.field_name == "rpm" else TPM_MAX
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most
+        ):
+            raise ValueError(f"must be a whole number from 1 to {most}")
+        return value
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> Any:
+        rule = (
+            f"must be an amount of money above 0 and at most {BUDGET_MAX}, with at most 9 decimals"
+        )
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            raise ValueError(rule)
+        try:
+            money = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+        except ArithmeticError:
+            raise ValueError(rule) from None
+        if not money.is_finite() or not 0 < money <= BUDGET_MAX:
+            raise ValueError(rule)
+        if money * NANOS != (money * NANOS).to_integral_value():
+            raise ValueError(rule)
+        return money
+
+    @model_validator(mode="after")
+    def _budget_and_period(self) -> LimitsSpec:
+        if (self.budget is None) != (self.period is None):
+            raise ValueError("budget and period go together: an amount of money per day or month")
+        return self
+
+    @property
+    def empty(self) -> bool:
+        """Whether it declares no limit at all."""
+        return self.rpm is None and self.tpm is None and self.budget is None
+
+    def fields(self) -> dict[str, Any]:
+        """The limits as a plan shows and compares them."""
+        nanos = None if self.budget is None else int(self.budget * NANOS)
+        return {
+            "rpm": self.rpm,
+            "tpm": self.tpm,
+            "budget": None if nanos is None else amount(nanos),
+            "period": self.period,
+        }
+
+
+# The server's rules for principals and keys (services/principals.py, domain/key_scopes.py).
+NAME_MAX = 128
+KEY_LABEL_MAX = 128
+MODELS_MAX = 100
+MODEL_NAME_MAX = 256
+# How the label of a key the server keeps for a runtime binding starts (domain/runtimes.py):
+# such keys are the server's, never a stack's.
+RUNTIME_KEY_LABEL = "runtime "
+
+
+def epoch_ms(moment: datetime) -> int:
+    """A time as epoch milliseconds."""
+    return int(moment.timestamp() * 1000)
+
+
+def iso_time(ms: int) -> str:
+    """Epoch milliseconds as the ISO 8601 UTC time a stack writes (`2027-01-31T12:00:00Z`)."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    spec = "milliseconds" if ms % 1000 else "seconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+class KeySpec(_Spec):
+    """An API key of a principal, for an app; found by `label`. Its scope (`gatewayOnly`,
+    `models`, `expiresAt`) is fixed when it is issued; a field left out is its default (not
+    gateway-only, every model, never expires)."""
+
+    label: str
+    gateway_only: bool = False
+    models: list[str] | None = None
+    expires_at: datetime | None = Field(
+        default=None, description="An ISO 8601 time, UTC unless it names an offset"
+    )
+    limits: LimitsSpec | None = None
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, label: str) -> str:
+        if not label.strip() or len(label) > KEY_LABEL_MAX:
+            raise ValueError(f"must be 1..{KEY_LABEL_MAX} characters, not only spaces")
+        if label.startswith(RUNTIME_KEY_LABEL):
+            raise ValueError(
+                f"a label starting with {RUNTIME_KEY_LABEL!r} names a key the server keeps "
+                "for a runtime binding"
+            )
+        return label
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, models: list[str] | None) -> list[str] | None:
+        if models is None:
+            return None
+        if not 1 <= len(models) <= MODELS_MAX:
+            raise ValueError(
+                f"must list 1..{MODELS_MAX} model names or groups; leave it out for all"
+            )
+        for name in models:
+            if not name or len(name) > MODEL_NAME_MAX:
+                raise ValueError(f"{name[:40]!r}: a model name is 1..{MODEL_NAME_MAX} characters")
+        if len(set(models)) != len(models):
+            raise ValueError("a model is listed twice")
+        return models
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _expiry(cls, value: Any) -> Any:
+        rule = "must be an ISO 8601 time such as 2027-01-31T12:00:00Z"
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):  # a bare date: its midnight, UTC
+            moment = datetime(value.year, value.month, value.day)
+        elif isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(rule) from None
+        else:
+            raise ValueError(rule)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    @property
+    def expires_at_ms(self) -> int | None:
+        """The expiry in epoch milliseconds (None: never)."""
+        return None if self.expires_at is None else epoch_ms(self.expires_at)
+
+
+class PrincipalSpec(_Spec):
+    """A principal, found by `name` and created when missing (never deleted by a stack):
+    its limits at the gateway and its API keys for apps."""
+
+    name: str
+    role: Literal["admin", "member"] | None = None
+    limits: LimitsSpec | None = None
+    api_keys: list[KeySpec] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not name.strip() or len(name) > NAME_MAX:
+            raise ValueError(f"must be 1..{NAME_MAX} characters, not only spaces")
+        return name
+
+
 class Stack(_Spec):
     """A whole stack file."""
 
@@ -281,6 +471,7 @@ class Stack(_Spec):
     model_groups: list[ModelGroupSpec] = Field(default_factory=list)
     workspaces: list[WorkspaceSpec] = Field(default_factory=list)
     configs: list[ConfigsSpec] = Field(default_factory=list)
+    principals: list[PrincipalSpec] = Field(default_factory=list)
 
 
 def parse(data: Any) -> Stack:
@@ -378,4 +569,15 @@ def _duplicates(stack: Stack) -> list[str]:
         ]
     services = [f"{c.cluster}/{c.service}" for c in stack.configs]
     problems += [f"configs: {s!r} is declared twice" for s in _repeats(services)]
+    problems += [
+        f"principals: name {n!r} is declared twice"
+        for n in _repeats([p.name for p in stack.principals])
+    ]
+    for i, principal in enumerate(stack.principals):
+        labels = [k.label for k in principal.api_keys]
+        problems += [
+            f"principals[{i}].apiKeys: label {label!r} is declared twice (a stack finds a "
+            "principal's key by its label)"
+            for label in _repeats(labels)
+        ]
     return problems
