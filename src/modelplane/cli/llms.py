@@ -34,6 +34,12 @@ app = typer.Typer(
 )
 
 COLUMNS = ("llmId", "displayName", "providerType", "modelIdentifier", "hasCredentials")
+# The provider types an LLM connection may have (domain/llm_types.py's, pinned by a test;
+# not imported, to keep the command line quick to start).
+PROVIDER_TYPES = (
+    "OPENAI, LITELLM_PROXY, OPEN_ROUTER, DASHSCOPE, VLLM, OLLAMA, LLAMA_CPP, "
+    "CUSTOM_OPENAI_COMPATIBLE"
+)
 
 LlmArgument = Annotated[str, typer.Argument(help="The LLM's id", callback=arguments.non_empty)]
 DisplayName = Annotated[str | None, typer.Option(help="A name for people (1..255 characters)")]
@@ -126,7 +132,7 @@ def create(
     display_name: DisplayName = None,
     model_identifier: ModelIdentifier = None,
     provider_type: Annotated[
-        str | None, typer.Option(help="OPENAI, ANTHROPIC, …; inferred for known models")
+        str | None, typer.Option(help=f"One of {PROVIDER_TYPES}; inferred for known models")
     ] = None,
     endpoint_url: EndpointUrl = None,
     api_path: ApiPath = None,

@@ -58,6 +58,26 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from modelplane import __version__
+
+        typer.echo(f"modelplane {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Self-hosted control plane for LLM applications."""
+
+
 @db_app.callback()
 def _db_arguments() -> None:
     """Refuse arguments that are not text before they reach the database: bytes that are not
