@@ -82,6 +82,15 @@ def test_errors_read_as_one_line() -> None:
     assert describe(other, "u") == "server error 413 PAYLOAD_TOO_LARGE: too big"
 
 
+def test_a_not_found_under_a_url_ending_in_v1_hints_at_the_base_url() -> None:
+    missing = NotFound("no route for GET /v1/v1/llms", code="NOT_FOUND")
+    assert describe(missing, "http://host:8080/v1/") == (
+        "not found: no route for GET /v1/v1/llms (hint: --url is the server's base URL, "
+        "without /v1: http://host:8080)"
+    )
+    assert describe(missing, "http://host:8080") == "not found: no route for GET /v1/v1/llms"
+
+
 @pytest.mark.parametrize(
     ("raised", "exit_code"),
     [

@@ -147,10 +147,19 @@ def describe(exc: ModelplaneError, url: str) -> str:
     parts = [exc.message] if exc.message else []
     parts += [f"{d.field}: {d.rule}" for d in exc.details if not _named(d.field, exc.message)]
     text = "; ".join(parts) or "no message"
+    if exc.code == "NOT_FOUND" and (base := _without_v1(url)) is not None:
+        text += f" (hint: --url is the server's base URL, without /v1: {base})"
     if exc.code in _EXIT_BY_ERROR_CODE:
         return f"{exc.code.lower().replace('_', ' ')}: {text}"
     request = f" (request {exc.request_id})" if exc.request_id else ""
     return f"server error {exc.status_code} {exc.code}: {text}{request}"
+
+
+def _without_v1(url: str) -> str | None:
+    """`url` without the `/v1` it ends with (a common mistake: the API's paths add it);
+    None when it does not end so."""
+    trimmed = url.rstrip("/")
+    return trimmed.removesuffix("/v1") if trimmed.endswith("/v1") else None
 
 
 def _named(field: str, message: str) -> bool:
