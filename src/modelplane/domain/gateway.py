@@ -116,6 +116,11 @@ class Route:
             )
         return self if len(targets) == len(self.targets) else Route(self.name, targets)
 
+    def prices_of(self, member: str | None) -> Prices | None:
+        """The prices of the member that answered (None: no member, or no price)."""
+        target = next((t for t in self.targets if t.member == member), None)
+        return target.prices if target is not None else None
+
 
 def family_of_connection(api_path: str) -> ApiFamily:
     """The family of an LLM connection, by its `apiPath`."""

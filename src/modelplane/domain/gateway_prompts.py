@@ -49,12 +49,18 @@ class PromptCall:
     variables: dict[str, str]
 
 
+def names_prompt(body: object, operation: Operation) -> bool:
+    """Whether a call's body names a prompt template (a completion's `prompt` is its own
+    text, and other operations take none)."""
+    return operation in _MESSAGES_FIELD and isinstance(body, dict) and FIELD in body
+
+
 def prompt_of(body: Mapping[str, Any], operation: Operation) -> PromptCall | None:
     """The call's `prompt`, checked; None when it names none (and for operations other than
     chat completions and responses, which pass `prompt` on as it is)."""
-    given = body.get(FIELD)
-    if given is None or operation not in _MESSAGES_FIELD:
-        return None  # `prompt` of a (legacy) completion is its own text: passed on as it is
+    if not names_prompt(body, operation) or body[FIELD] is None:
+        return None
+    given = body[FIELD]
     if not isinstance(given, dict):
         raise InvalidArgument.of(FIELD, "must be an object with `id` and `variables`")
     errors = ViolationCollector()

@@ -114,8 +114,7 @@ def charged(reservation: Reservation, route: Route, outcome: Outcome) -> tuple[i
         cache_read=outcome.cache_read,
         cache_write=outcome.cache_write,
     )
-    target = next((t for t in route.targets if t.member == outcome.member), None)
-    prices = target.prices if target is not None else None
+    prices = route.prices_of(outcome.member)
     cost = prices.cost_nanos(tokens) if prices is not None else 0
     return cost, tokens.input + tokens.output
 

@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.gateway import ApiFamily, Operation
 from modelplane.domain.gateway import Route as ModelRoute
+from modelplane.domain.gateway_prompts import names_prompt
 from modelplane.domain.principals import KeyCaller
 from modelplane.faces.gateway.errors import render
 from modelplane.faces.gateway.limits import check_call, settle_call
@@ -43,8 +44,6 @@ OPENAI = "/openai/v1"
 ANTHROPIC = "/anthropic/v1"
 # Client headers a relay may pass on, by lower-case name.
 PASSED = ("anthropic-version", "anthropic-beta", "openai-beta")
-# The operations that may name a prompt template (a completion's `prompt` is its text).
-PROMPTED = (Operation.CHAT, Operation.RESPONSES)
 # Client headers a call's span reads (W3C trace context); never sent upstream.
 TRACED = ("traceparent", "tracestate")
 
@@ -96,7 +95,7 @@ async def _prompted(
 ) -> tuple[Any, str | None]:
     """The body with the prompt template it names rendered in (`domain/gateway_prompts.py`),
     and `TEMPLATE_ID@VERSION` of the version served; the body as it is when it names none."""
-    if operation not in PROMPTED or not isinstance(body, dict) or "prompt" not in body:
+    if not names_prompt(body, operation):
         return body, None
     sent, template = await prompt_service.prompted_body(
         store=scope["app"].state.store, actor=caller.principal, body=body, operation=operation

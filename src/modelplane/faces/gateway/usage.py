@@ -17,7 +17,6 @@ def record_call(
     call: Call, scope: Scope, *, principal_id: str, api_key_id: str | None
 ) -> UsageRecord:
     """Record `call` (ended now) for the caller and key that made it; the record."""
-    target = next((t for t in call.route.targets if t.member == call.member), None)
     counted = call.usage
     tokens = tokens_of(
         call.operation.family,
@@ -36,7 +35,7 @@ def record_call(
         status=call.status,
         streamed=call.body.get("stream") is True,
         tokens=tokens,
-        prices=target.prices if target is not None else None,
+        prices=call.route.prices_of(call.member),
         latency_us=int((time.perf_counter() - call.started) * 1_000_000),
         request_id=scope.get("state", {}).get("request_id"),
         prompt=call.prompt,

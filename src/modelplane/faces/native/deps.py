@@ -97,6 +97,14 @@ class NativeAuth:
         await self.app(scope, receive, send)
 
 
+ME = "me"  # in the principal routes' paths: the caller itself
+
+
+def whose(principal_id: str, ctx: Context) -> str:
+    """The principal a route's path names: `me` is the caller."""
+    return ctx.principal.principal_id if principal_id == ME else principal_id
+
+
 def context(request: Request) -> Context:
     """The context `NativeAuth` established for this request."""
     found: Context = request.scope["state"][_CONTEXT_KEY]

@@ -16,13 +16,12 @@ from starlette.responses import Response
 from modelplane.domain.key_scopes import MODEL_NAME_MAX, MODELS_MAX, KeyScope
 from modelplane.domain.principals import AccessKey, ApiKey, Principal
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.native.deps import Context, context
+from modelplane.faces.native.deps import context, whose
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
 from modelplane.services import principals as service
 
 router = native_router("/v1/principals", ["principals"])
-ME = "me"  # in the API-key routes: the caller itself
 
 
 class PrincipalCreate(BaseModel):
@@ -159,11 +158,6 @@ def _api_key(k: ApiKey) -> dict[str, object]:
     }
 
 
-def _whose(principal_id: str, ctx: Context) -> str:
-    """The principal an API-key route names: `me` is the caller."""
-    return ctx.principal.principal_id if principal_id == ME else principal_id
-
-
 def _access_key(k: AccessKey) -> dict[str, object]:
     return {
         "accessKeyId": k.access_key_id,
@@ -244,7 +238,7 @@ async def create_api_key(
     issued = await service.issue_api_key(
         store=ctx.store,
         actor=ctx.principal,
-        principal_id=_whose(principal_id, ctx),
+        principal_id=whose(principal_id, ctx),
         label=body.label,
         gateway_only=body.gatewayOnly,
         models=body.models,
@@ -259,7 +253,7 @@ async def list_api_keys(principal_id: str, request: Request) -> Response:
     """A principal's API keys, revoked ones included (a member: its own)."""
     ctx = context(request)
     keys = await service.list_api_keys(
-        store=ctx.store, actor=ctx.principal, principal_id=_whose(principal_id, ctx)
+        store=ctx.store, actor=ctx.principal, principal_id=whose(principal_id, ctx)
     )
     return JsonResponse({"apiKeys": [_api_key(k) for k in keys]})
 
@@ -271,7 +265,7 @@ async def revoke_api_key(principal_id: str, api_key_id: str, request: Request) -
     key = await service.revoke_api_key(
         store=ctx.store,
         actor=ctx.principal,
-        principal_id=_whose(principal_id, ctx),
+        principal_id=whose(principal_id, ctx),
         api_key_id=api_key_id,
     )
     return JsonResponse(_api_key(key))

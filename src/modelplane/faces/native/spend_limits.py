@@ -12,19 +12,14 @@ from fastapi import Request
 from starlette.responses import Response
 
 from modelplane.faces.jsonresponse import JsonResponse
-from modelplane.faces.native.deps import Context, context
+from modelplane.faces.native.deps import context, whose
 from modelplane.faces.native.responses import DeletedOut
 from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.native.spend_limit_schemas import LimitsIn, LimitsOut, render_limits
 from modelplane.services import spend_limits as service
 
 router = native_router("/v1/principals", ["limits"])
-ME = "me"
 KEY_LIMITS = "/{principal_id}/api-keys/{api_key_id}/limits"
-
-
-def _whose(principal_id: str, ctx: Context) -> str:
-    return ctx.principal.principal_id if principal_id == ME else principal_id
 
 
 async def _get(request: Request, principal_id: str, api_key_id: str | None) -> Response:
@@ -33,7 +28,7 @@ async def _get(request: Request, principal_id: str, api_key_id: str | None) -> R
         store=ctx.store,
         counters=request.app.state.spend_guard.counters,
         actor=ctx.principal,
-        principal_id=_whose(principal_id, ctx),
+        principal_id=whose(principal_id, ctx),
         api_key_id=api_key_id,
     )
     return JsonResponse(render_limits(view))
@@ -47,7 +42,7 @@ async def _put(
         store=ctx.store,
         counters=request.app.state.spend_guard.counters,
         actor=ctx.principal,
-        principal_id=_whose(principal_id, ctx),
+        principal_id=whose(principal_id, ctx),
         api_key_id=api_key_id,
         rpm=body.rpm,
         tpm=body.tpm,
@@ -59,11 +54,11 @@ async def _put(
 
 async def _delete(request: Request, principal_id: str, api_key_id: str | None) -> Response:
     ctx = context(request)
-    whose = _whose(principal_id, ctx)
+    subject = whose(principal_id, ctx)
     removed = await service.clear_limits(
-        store=ctx.store, actor=ctx.principal, principal_id=whose, api_key_id=api_key_id
+        store=ctx.store, actor=ctx.principal, principal_id=subject, api_key_id=api_key_id
     )
-    return JsonResponse({"deleted": removed, "id": api_key_id or whose})
+    return JsonResponse({"deleted": removed, "id": api_key_id or subject})
 
 
 @router.get("/{principal_id}/limits", response_model=LimitsOut)
