@@ -376,8 +376,9 @@ def create_app(
         app.router.routes.append(aliyun_eas.route)
     # The documentation routes go last: every request is matched against the routes in
     # order, and these are the least requested.
-    app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"
+    app.openapi_url = "/openapi.json"
     app.setup()
+    app.router.routes.extend(native_openapi.documentation_routes(app.openapi_url))
     access_log = None
     if settings.access_log and settings.log_level in ("debug", "info"):
         access_log = AccessLog(stderr_writer)

@@ -1,11 +1,24 @@
-"""The published OpenAPI document: the native routes plus their security schemes and links."""
+"""The published OpenAPI document, and the pages that show it (/docs, /redoc).
+
+The pages load Swagger UI's and ReDoc's scripts and styles from modelplane itself, under
+`ASSETS`, from the files the installed `fastapi-offline` package ships: they work on a
+machine without the internet, and nothing third-party is copied into this repository.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 _SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer mp_…`"},
@@ -172,3 +185,45 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+DOCS, REDOC = "/docs", "/redoc"
+ASSETS = "/docs/assets"  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js, favicon.png
+_ASSET_FILES = Path(fastapi_offline.__file__).parent / "static"
+# Swagger UI's default validator badge sends the document to validator.swagger.io: off.
+_SWAGGER_PARAMETERS: dict[str, Any] = {"validatorUrl": None}
+
+
+@cache
+def documentation_routes(openapi_url: str) -> tuple[BaseRoute, ...]:
+    """The /docs and /redoc pages and their assets, all served from this process (built once)."""
+
+    def assets(request: Request) -> str:
+        return str(request.scope.get("root_path", "")) + ASSETS
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = str(request.scope.get("root_path", ""))
+        return get_swagger_ui_html(
+            openapi_url=root + openapi_url,
+            title="modelplane - Swagger UI",
+            swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets(request)}/swagger-ui.css",
+            swagger_favicon_url=f"{assets(request)}/favicon.png",
+            swagger_ui_parameters=_SWAGGER_PARAMETERS,
+        )
+
+    async def redoc(request: Request) -> HTMLResponse:
+        root = str(request.scope.get("root_path", ""))
+        return get_redoc_html(
+            openapi_url=root + openapi_url,
+            title="modelplane - ReDoc",
+            redoc_js_url=f"{assets(request)}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets(request)}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    return (
+        Route(DOCS, swagger_ui, methods=["GET"], include_in_schema=False),
+        Route(REDOC, redoc, methods=["GET"], include_in_schema=False),
+        Mount(ASSETS, StaticFiles(directory=_ASSET_FILES, check_dir=True), name="docs-assets"),
+    )
