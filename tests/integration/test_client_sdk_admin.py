@@ -38,6 +38,8 @@ from modelplane.client import (
     ProviderConfig,
     ProviderTemplate,
     ProviderTemplatePage,
+    RuntimeBindings,
+    RuntimeModelConfig,
     SkippedItem,
     Unauthenticated,
     Workspace,
@@ -643,3 +645,62 @@ async def test_async_owner_id_names_whose_namespace_or_workspace_is_written(
 
     made = await sdk.workspaces.create("For Alice", workspace_id="for-alice", owner_id=owner)
     assert made.owner_id == owner
+
+
+# --- runtime bindings ------------------------------------------------------------------------
+
+
+async def test_sync_runtimes_are_bound_read_moved_and_unbound(live_url: str) -> None:
+    def scenario() -> None:
+        with Client(live_url, ADMIN_TOKEN, timeout=10) as admin:
+            group = admin.model_groups.create("bound").model_template_id
+            other = admin.model_groups.create("other").model_template_id
+            provider = admin.provider_templates.create(group, "Acme", "provider-acme", "Custom")
+            admin.llm_templates.batch_create(
+                provider.provider_template_id, [{"llmCode": "m1", "isDefaultModel": True}]
+            )
+            bound = admin.model_groups.bind_runtimes(group, ["r/1", "r2", "r/1"])
+            assert isinstance(bound, RuntimeBindings) and bound.total_count == 2
+            assert [(b.runtime_id, b.success, b.code) for b in bound.results] == [
+                ("r/1", True, "OK"),
+                ("r2", True, "OK"),
+            ]
+            config = admin.model_groups.runtime_config("Default", "r/1")  # a / in the id
+            assert isinstance(config, RuntimeModelConfig) and config.gateway is None
+            assert (config.model_template_id, config.default_model) == (group, "provider-acme/m1")
+            [offered] = config.providers
+            assert [(m.llm_code, m.is_default_model) for m in offered.models] == [("m1", True)]
+
+            moved = admin.model_groups.bind_runtimes(other, ["r2"])
+            assert moved.results[0].success is True
+            assert admin.model_groups.runtime_config("Default", "r2").model_template_id == other
+            gone = admin.model_groups.unbind_runtimes(group, ["r2", "r/1"])
+            assert [(b.code, b.http_status_code) for b in gone.results] == [
+                ("NOT_FOUND", 404),
+                ("OK", 200),
+            ]
+            with pytest.raises(NotFound):
+                admin.model_groups.runtime_config("Default", "r/1")
+
+    await asyncio.to_thread(scenario)
+
+
+async def test_async_runtime_types_gateway_config_and_refusals(sdk: AsyncClient) -> None:
+    group = (await sdk.model_groups.create("desktop runtimes")).model_template_id
+    provider = await sdk.provider_templates.create(group, "Acme", "provider-acme", "Custom")
+    await sdk.llm_templates.batch_create(provider.provider_template_id, [{"llmCode": "m1"}])
+    bound = await sdk.model_groups.bind_runtimes(group, ["d1"], runtime_type="Desktop")
+    assert [b.code for b in bound.results] == ["OK"]
+    with pytest.raises(NotFound):
+        await sdk.model_groups.runtime_config("Default", "d1")
+    config = await sdk.model_groups.runtime_config("Desktop", "d1", gateway=True)
+    assert config.gateway is not None and config.gateway.api_key.startswith("mp_")
+    assert [m.model for m in config.gateway.models] == [f"{group}/provider-acme/m1"]
+
+    with pytest.raises(InvalidArgument) as refused:
+        await sdk.model_groups.bind_runtimes(group, [])
+    assert fields_of(refused.value) == ["runtimeIds"]
+    with pytest.raises(NotFound):
+        await sdk.model_groups.bind_runtimes("mt-missing", ["d2"])
+    with pytest.raises(NotFound):
+        await sdk.model_groups.runtime_config("Desktop", "d2")

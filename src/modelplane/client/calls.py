@@ -42,6 +42,8 @@ from modelplane.client.models import (
     ProviderTemplate,
     ProviderTemplatePage,
     Rendered,
+    RuntimeBindings,
+    RuntimeModelConfig,
     TemplateDiff,
     UsageRecordPage,
     UsageReport,
@@ -156,6 +158,27 @@ def update_model_group(group_id: str, body: Mapping[str, Any]) -> Call[ModelGrou
 def delete_model_group(group_id: str) -> Call[None]:
     """`DELETE /v1/model-groups/{id}` (with its providers, templates and bindings)."""
     return Call("DELETE", f"/v1/model-groups/{seg(group_id)}", _none)
+
+
+def bind_runtimes(group_id: str, body: Mapping[str, Any]) -> Call[RuntimeBindings]:
+    """`POST /v1/model-groups/{id}/runtimes` (`runtimeIds`, `runtimeType`)."""
+    path = f"/v1/model-groups/{seg(group_id)}/runtimes"
+    return Call("POST", path, RuntimeBindings.model_validate, json=body)
+
+
+def unbind_runtimes(group_id: str, body: Mapping[str, Any]) -> Call[RuntimeBindings]:
+    """`POST /v1/model-groups/{id}/runtimes:remove` (`runtimeIds`, `runtimeType`)."""
+    path = f"/v1/model-groups/{seg(group_id)}/runtimes:remove"
+    return Call("POST", path, RuntimeBindings.model_validate, json=body)
+
+
+def runtime_model_config(
+    runtime_type: str, runtime_id: str, gateway: bool
+) -> Call[RuntimeModelConfig]:
+    """`GET /v1/runtimes/{type}/{id}/model-config` (`gateway=true` when asked)."""
+    path = f"/v1/runtimes/{seg(runtime_type)}/{seg(runtime_id)}/model-config"
+    params = {"gateway": "true"} if gateway else None
+    return Call("GET", path, RuntimeModelConfig.model_validate, params=params)
 
 
 # --- /v1/workspaces/{ws}/prompt-templates ---------------------------------------------------

@@ -563,6 +563,73 @@ class BatchResult(ApiModel):
     skipped_items: tuple[SkippedItem, ...]
 
 
+class RuntimeBinding(ApiModel):
+    """What a bind or unbind request did with one runtime: `code` is `OK`,
+    `PERMISSION_DENIED` (bound to a group the caller may not change; it stays there) or
+    `NOT_FOUND` (not bound to the group)."""
+
+    runtime_id: str
+    success: bool
+    code: str
+    message: str
+    http_status_code: int
+
+
+class RuntimeBindings(ApiModel):
+    """The answer of a bind or unbind request: one result per distinct runtime."""
+
+    results: tuple[RuntimeBinding, ...]
+    total_count: int
+
+
+class RuntimeModel(ApiModel):
+    """A model a bound runtime may use."""
+
+    llm_template_id: str
+    llm_code: str
+    name: str | None = None
+    description: str | None = None
+    is_default_model: bool
+
+
+class RuntimeProvider(ApiModel):
+    """A provider of a runtime's group and its models."""
+
+    provider_template_id: str
+    name: str
+    provider_name: str
+    models: tuple[RuntimeModel, ...]
+
+
+class GatewayModel(ApiModel):
+    """A model of the group as the gateway names it (`GROUP/PROVIDER/CODE`)."""
+
+    model: str
+    api: str
+
+
+class RuntimeGateway(ApiModel):
+    """How a runtime calls its group through the gateway, with the binding's API key."""
+
+    base_url: str
+    anthropic_base_url: str
+    api_key: str
+    api_key_id: str
+    default_model: str | None = None
+    models: tuple[GatewayModel, ...]
+
+
+class RuntimeModelConfig(ApiModel):
+    """The group bound to a runtime, its providers and models, and the default model
+    (`providerName/llmCode`); `gateway` only when asked for."""
+
+    model_template_id: str
+    model_template_name: str
+    default_model: str | None = None
+    providers: tuple[RuntimeProvider, ...]
+    gateway: RuntimeGateway | None = None
+
+
 class NamespaceSummary(ApiModel):
     """A namespace of dynamic parameters that was written to."""
 

@@ -47,6 +47,8 @@ from modelplane.client.models import (
     ProviderTemplate,
     ProviderTemplatePage,
     Rendered,
+    RuntimeBindings,
+    RuntimeModelConfig,
     TemplateDiff,
     UsageGroup,
     UsageRecord,
@@ -253,6 +255,28 @@ class ModelGroups:
     def delete(self, group_id: str) -> None:
         """Delete a group with its provider templates, LLM templates and bindings."""
         self._send(calls.delete_model_group(group_id))
+
+    def bind_runtimes(
+        self, group_id: str, runtime_ids: Sequence[str], *, runtime_type: str | None = None
+    ) -> RuntimeBindings:
+        """Bind runtimes (`Default` type when None) to a group, moving them from another
+        group; one result each (a runtime held by a group the caller may not change stays)."""
+        body = calls.wire_body(runtime_ids=list(runtime_ids), runtime_type=runtime_type)
+        return self._send(calls.bind_runtimes(group_id, body))
+
+    def unbind_runtimes(
+        self, group_id: str, runtime_ids: Sequence[str], *, runtime_type: str | None = None
+    ) -> RuntimeBindings:
+        """Unbind runtimes from a group; one result each (`NOT_FOUND`: not bound to it)."""
+        body = calls.wire_body(runtime_ids=list(runtime_ids), runtime_type=runtime_type)
+        return self._send(calls.unbind_runtimes(group_id, body))
+
+    def runtime_config(
+        self, runtime_type: str, runtime_id: str, *, gateway: bool = False
+    ) -> RuntimeModelConfig:
+        """The group bound to a runtime, its providers and models, and the default model;
+        with `gateway`, also the gateway's URLs and the binding's API key."""
+        return self._send(calls.runtime_model_config(runtime_type, runtime_id, gateway))
 
 
 class Prompts:
