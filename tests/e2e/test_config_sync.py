@@ -1,5 +1,6 @@
-"""`modelplane config sync` as a process against a live server: the EAS-style file appears,
-follows every change, and keeps following after the server restarts."""
+"""`modelplane configs sync` as a process against a live server: the EAS-style file appears,
+follows every change, and keeps following after the server restarts; it finds the server
+in MODELPLANE_URL and MODELPLANE_TOKEN, and its first name `config sync` still works."""
 
 from __future__ import annotations
 
@@ -25,29 +26,19 @@ CLUSTER, SERVICE = "cn-hangzhou", "my_llm_service"
 NS = f"/v1/configs/{CLUSTER}/service/{SERVICE}"
 
 
-def sync_command(url: str, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "modelplane",
-        "config",
-        "sync",
-        "--url",
-        url,
-        "--api-key",
-        TOKEN,
-        "--cluster",
-        CLUSTER,
-        "--service",
-        SERVICE,
-        "--out",
-        str(out),
-        *extra,
-    ]
+def sync_command(url: str | None, out: Path, *extra: str) -> list[str]:
+    """`configs sync`, given the server by options (else it reads the environment)."""
+    server = ["--url", url, "--token", TOKEN] if url is not None else []
+    command = [sys.executable, "-m", "modelplane", "configs", "sync", CLUSTER, SERVICE]
+    return [*command, "--out", str(out), *server, *extra]
 
 
-def child_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
+def child_env(url: str | None = None) -> dict[str, str]:
+    """The test's environment without MODELPLANE_*, or with the server `url` and TOKEN."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
+    if url is not None:
+        env |= {"MODELPLANE_URL": url, "MODELPLANE_TOKEN": TOKEN}
+    return env
 
 
 def eventually(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
@@ -140,49 +131,43 @@ def test_sync_keeps_the_file_current_across_a_server_restart(tmp_path: Path, kin
 
 
 def test_sync_once_writes_the_file_and_exits(tmp_path: Path) -> None:
+    def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=30, check=False
+        )
+
     with Server(cwd=tmp_path, env={"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN}) as server:
         out = tmp_path / "service.json"
-        empty = subprocess.run(
-            [*sync_command(server.url, out), "--once"],
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        from_environment = child_env(server.url)
+        empty = run([*sync_command(None, out), "--once"], from_environment)
         assert empty.returncode == 0, empty.stderr
         assert json.loads(out.read_text()) == {"properties": {}}
         put(server.url, "temperature", "0.5")
         put(server.url, "stop", '["\\n", "END"]')
         put(server.url, "nan", "NaN")
-        done = subprocess.run(
-            [*sync_command(server.url, out), "--once"],
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        done = run([*sync_command(None, out), "--once"], from_environment)
         assert done.returncode == 0, done.stderr
-        assert json.loads(out.read_text()) == {
-            "properties": {"nan": "NaN", "stop": ["\n", "END"], "temperature": 0.5}
-        }
+        expected = {"properties": {"nan": "NaN", "stop": ["\n", "END"], "temperature": 0.5}}
+        assert json.loads(out.read_text()) == expected
         assert "revision 3" in done.stderr
-        refused = subprocess.run(
-            [*sync_command(server.url, out), "--once", "--api-key", "mp_wrong"],
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        refused = run([*sync_command(None, out), "--once", "--token", "mp_wrong"], from_environment)
         assert refused.returncode == 2 and "401" in refused.stderr, refused.stderr
-    down = subprocess.run(
-        [*sync_command(server.url, out), "--once"],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+
+        # The first spelling, as scripts wrote it, still works and says what replaces it.
+        legacy_out = tmp_path / "legacy.json"
+        legacy = run(
+            [
+                *[sys.executable, "-m", "modelplane", "config", "sync", "--url", server.url],
+                *["--api-key", TOKEN, "--cluster", CLUSTER, "--service", SERVICE],
+                *["--out", str(legacy_out), "--once"],
+            ],
+            child_env(),
+        )
+        assert legacy.returncode == 0, legacy.stderr
+        assert "`config sync` is deprecated" in legacy.stderr
+        assert "modelplane configs sync CLUSTER SERVICE --out FILE" in legacy.stderr
+        assert json.loads(legacy_out.read_text()) == expected
+    down = run([*sync_command(None, out), "--once"], from_environment)
     assert down.returncode == 1 and "unreachable" in down.stderr, down.stderr
+    no_token = run([*sync_command(None, out), "--once"], child_env())
+    assert no_token.returncode == 2 and "MODELPLANE_TOKEN" in no_token.stderr

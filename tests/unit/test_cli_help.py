@@ -1,4 +1,5 @@
-"""What the command line says about itself: its version, and the provider types it names."""
+"""What the command line says about itself: its version, the provider types it names, and
+its command groups."""
 
 from __future__ import annotations
 
@@ -21,3 +22,13 @@ def test_llms_create_names_exactly_the_provider_types_that_exist() -> None:
     shown = " ".join(CliRunner().invoke(app, ["llms", "create", "--help"]).output.split())
     assert PROVIDER_TYPES in shown
     assert "ANTHROPIC" not in shown
+
+
+def test_parameters_have_one_command_group_and_sync_is_in_it() -> None:
+    listed = CliRunner().invoke(app, ["--help"]).output
+    groups = {line.split()[0] for line in listed.splitlines() if line.startswith("  ")}
+    assert "configs" in groups and "config" not in groups  # the old name is hidden
+    assert "sync" in CliRunner().invoke(app, ["configs", "--help"]).output
+    sync_help = " ".join(CliRunner().invoke(app, ["configs", "sync", "--help"]).output.split())
+    assert "env var: MODELPLANE_URL" in sync_help
+    assert "env var: MODELPLANE_TOKEN" in sync_help

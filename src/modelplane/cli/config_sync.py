@@ -1,4 +1,4 @@
-"""`modelplane config sync`: keep an EAS-style parameter file current.
+"""`modelplane configs sync`: keep an EAS-style parameter file current.
 
 PAI-EAS services read their dynamic parameters from a JSON file `{"properties": {key:
 value}}` that the platform keeps in sync. This command does the same against modelplane:
@@ -10,6 +10,9 @@ object); the others as strings.
 The file is replaced atomically (a temporary file in the same directory, then
 `os.replace`), so a reader never sees half of it. When the server is down or restarts,
 the command retries with a doubling, capped delay, and starts again from a full read.
+
+`modelplane config sync --url … --cluster … --service … --out …`, the command's first
+name, still works as a hidden alias that says it is deprecated.
 
 Only typer is imported at module level: `modelplane --help` stays fast.
 """
@@ -27,13 +30,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from modelplane.cli import arguments
+from modelplane.cli.remote import DEFAULT_URL, TokenOption, UrlOption
+
 if TYPE_CHECKING:
     import httpx
 
-app = typer.Typer(
-    help="Dynamic parameters (EAS-style service configs).",
+# `modelplane config`: the hidden, deprecated first name of `modelplane configs sync`.
+legacy_app = typer.Typer(
+    help="Deprecated: use `modelplane configs sync`.",
     no_args_is_help=True,
     rich_markup_mode=None,
+)
+DEPRECATION = (
+    "modelplane: `config sync` is deprecated and will be removed; use "
+    "`modelplane configs sync CLUSTER SERVICE --out FILE` (same options, MODELPLANE_URL "
+    "and MODELPLANE_TOKEN)"
 )
 
 BACKOFF_FIRST_SECONDS = 0.5
@@ -204,38 +216,107 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     sys.exit(0)  # unwinds, so a half-written temporary file is removed
 
 
-@app.command("sync")
+OutOption = Annotated[Path, typer.Option(help="The JSON file to keep current")]
+OnceOption = Annotated[bool, typer.Option("--once", help="Write the file once and exit")]
+WatchSecondsOption = Annotated[
+    float, typer.Option(help="How long each long-poll waits (1..300)", min=1, max=300)
+]
+MaxBackoffOption = Annotated[
+    float,
+    typer.Option(help="The longest wait between reconnection attempts, in seconds", min=0.1),
+]
+
+
 def sync(
-    url: Annotated[str, typer.Option(help="The modelplane server, e.g. http://127.0.0.1:8080")],
-    api_key: Annotated[
+    cluster: Annotated[
         str,
+        typer.Argument(help="The cluster (region), e.g. cn-hangzhou", callback=arguments.non_empty),
+    ],
+    service: Annotated[
+        str, typer.Argument(help="The service's name", callback=arguments.non_empty)
+    ],
+    out: OutOption,
+    once: OnceOption = False,
+    watch_seconds: WatchSecondsOption = 30.0,
+    max_backoff: MaxBackoffOption = 30.0,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Keep OUT equal to a service's parameters, {"properties": {key: value}}: written
+    atomically, rewritten at each new revision; retries while the server is away."""
+    run_sync(
+        url=url,
+        token=token,
+        cluster=cluster,
+        service=service,
+        out=out,
+        once=once,
+        watch_seconds=watch_seconds,
+        max_backoff=max_backoff,
+    )
+
+
+@legacy_app.command("sync")
+def legacy_sync(
+    cluster: Annotated[str, typer.Option(help="The cluster (region), e.g. cn-hangzhou")],
+    service: Annotated[str, typer.Option(help="The service name")],
+    out: OutOption,
+    url: Annotated[
+        str, typer.Option(envvar="MODELPLANE_URL", help="The modelplane server")
+    ] = DEFAULT_URL,
+    api_key: Annotated[
+        str | None,
         typer.Option(
             "--api-key",
             "--token",
             help="An API key (mp_…)",
             envvar=["MODELPLANE_TOKEN", "MODELPLANE_API_KEY"],
+            show_default=False,
         ),
-    ],
-    cluster: Annotated[str, typer.Option(help="The cluster (region), e.g. cn-hangzhou")],
-    service: Annotated[str, typer.Option(help="The service name")],
-    out: Annotated[Path, typer.Option(help="The JSON file to keep current")],
-    once: Annotated[bool, typer.Option("--once", help="Write the file once and exit")] = False,
-    watch_seconds: Annotated[
-        float, typer.Option(help="How long each long-poll waits (1..300)", min=1, max=300)
-    ] = 30.0,
-    max_backoff: Annotated[
-        float,
-        typer.Option(help="The longest wait between reconnection attempts, in seconds", min=0.1),
-    ] = 30.0,
+    ] = None,
+    once: OnceOption = False,
+    watch_seconds: WatchSecondsOption = 30.0,
+    max_backoff: MaxBackoffOption = 30.0,
 ) -> None:
-    """Keep OUT equal to a service's parameters: {"properties": {key: value}}."""
+    """Deprecated: `modelplane configs sync CLUSTER SERVICE --out FILE` does the same."""
+    typer.echo(DEPRECATION, err=True)
+    run_sync(
+        url=url,
+        token=api_key,
+        cluster=cluster,
+        service=service,
+        out=out,
+        once=once,
+        watch_seconds=watch_seconds,
+        max_backoff=max_backoff,
+    )
+
+
+def run_sync(
+    *,
+    url: str,
+    token: str | None,
+    cluster: str,
+    service: str,
+    out: Path,
+    once: bool,
+    watch_seconds: float,
+    max_backoff: float,
+) -> None:
+    """Write OUT, then follow the namespace until stopped (or once); exit codes as below."""
 
     def say(message: str) -> None:
-        typer.echo(f"config sync: {message}", err=True)
+        typer.echo(f"configs sync: {message}", err=True)
 
+    if not token:
+        say("error: no API key: pass --token or set MODELPLANE_TOKEN")
+        raise typer.Exit(2)
+    if not url.startswith(("http://", "https://")):
+        say(f"error: --url must start with http:// or https://, got {url!r}")
+        raise typer.Exit(2)
     syncer = Syncer(
         url=url,
-        api_key=api_key,
+        api_key=token,
         cluster=cluster,
         service=service,
         out=out,

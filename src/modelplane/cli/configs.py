@@ -6,7 +6,8 @@ mode `watch` prints one JSON object per line (JSON Lines), in yaml mode one docu
 `set-many` sets and deletes several parameters as one revision, `revert` brings back an
 earlier revision's parameters as a new one. `candidate` shows, sets, promotes and drops a
 service's gray release; `--client-label` reads and watches as a client with that label;
-`listeners` lists who watches a service now.
+`listeners` lists who watches a service now. `sync` keeps an EAS-style parameter file
+current (cli/config_sync.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from modelplane.cli import arguments
+from modelplane.cli import arguments, config_sync
 from modelplane.cli.remote import (
     DEFAULT_URL,
     CommandError,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from modelplane.client import ConfigNamespace, ConfigNamespaceChanges
 
 app = typer.Typer(
-    help="Dynamic parameters of a service: get, set, set-many, revert, history, watch.",
+    help="Dynamic parameters of a service: get, set, set-many, revert, history, watch, sync.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -343,6 +344,8 @@ def watch(
         except KeyboardInterrupt:
             return
 
+
+app.command("sync")(config_sync.sync)
 
 _BARE = re.compile(r"[^\s'\"\\]+")
 

@@ -90,7 +90,8 @@ def _db_arguments() -> None:
             fail(f"argument {position} {rule}")
 
 
-app.add_typer(config_sync.app, name="config")
+# The first name of `configs sync`, kept for scripts: hidden, says it is deprecated.
+app.add_typer(config_sync.legacy_app, name="config", hidden=True)
 app.add_typer(principals.app, name="principals")
 app.add_typer(keys.app, name="keys")
 app.add_typer(llms.app, name="llms")
