@@ -175,9 +175,10 @@ def test_llm_from_a_body_file_with_a_secret_reference(cli: Cli, sdk: Client) -> 
 
 
 def test_model_groups_round_trip(cli: Cli, sdk: Client) -> None:
-    group = cli.json("model-groups", "create", "--name", "cli-demo", "--description", "x")
+    group = cli.json("model-groups", "create", "--name", "cli-demo", "--description", "x",
+                     "--agent-platform", "Wuying", "--biz-type", "7")  # fmt: skip
     gid = group["modelTemplateId"]
-    assert gid.startswith("mt-")
+    assert gid.startswith("mt-") and (group["agentPlatform"], group["bizType"]) == ("Wuying", 7)
     assert "cli-demo" in cli.ok("model-groups", "get", gid)
     listed = cli.json("model-groups", "list", "--page-size", "1")  # every page, one by one
     assert gid in {g["modelTemplateId"] for g in listed}
@@ -187,8 +188,8 @@ def test_model_groups_round_trip(cli: Cli, sdk: Client) -> None:
         config={"baseUrl": "https://dashscope.aliyuncs.com/compatible-mode/v1", "apiKey": "sk-1"},
     )  # fmt: skip
     sdk.llm_templates.batch_create(provider.provider_template_id, [{"llmCode": "qwen-max"}])
-    assert "provider-bailian" in cli.ok("model-groups", "providers", gid)
-    assert [m["llmCode"] for m in cli.json("model-groups", "models", gid)] == ["qwen-max"]
+    assert "provider-bailian" in cli.ok("model-groups", "providers", "list", gid)
+    assert [m["llmCode"] for m in cli.json("model-groups", "models", "list", gid)] == ["qwen-max"]
 
     default = "provider-bailian/qwen-max"
     changed = cli.ok("model-groups", "update", gid, "--name", "g2", "--default-model", default,
@@ -196,8 +197,146 @@ def test_model_groups_round_trip(cli: Cli, sdk: Client) -> None:
     updated = yaml.safe_load(changed)
     assert updated["defaultModel"] == default and updated["name"] == "g2"
     assert_error(cli("model-groups", "update", gid, "--default-model", "nope/x"), 6, "defaultModel")
+    config = "defaults:\n  model:\n    primary: provider-bailian/qwen-max\n  temperature: 0.2\n"
+    replaced = cli.json("model-groups", "update", gid, "--config", "-", input=config)
+    assert replaced["config"]["defaults"]["temperature"] == 0.2
 
     assert "deleted model group" in cli.ok("model-groups", "delete", gid)
+    assert_error(cli("model-groups", "get", gid), 3, "not found")
+
+
+def test_a_catalog_is_built_and_changed_from_the_cli(cli: Cli, sdk: Client) -> None:
+    # Many commands: in this process on both stores (the round trip above runs them as
+    # child processes on SQLite).
+    cli = Cli(url=cli.url, token=cli.token, cwd=cli.cwd, in_process=True)
+    gid = cli.json("model-groups", "create", "--name", "cli-catalog")["modelTemplateId"]
+    assert_error(cli("model-groups", "update", gid, "--config", "-", input="[1]"), 2, "object")
+    assert_error(cli("model-groups", "update", gid), 2, "nothing to change")
+    bad = cli("model-groups", "create", "--name", "x", "--ref-scope", "EVERYONE")
+    assert_error(bad, 6, "refScope")
+    secret = "sk-cli-provider-SECRET-4f1a"
+    url = "https://acme.test/v1"
+    add = ("model-groups", "providers", "add", gid, "--provider-name", "provider-acme",
+           "--name", "Acme", "--base-url", url, "--api", "openai-completions")  # fmt: skip
+    made = cli(*add, "--api-key-from-env", "ACME_KEY", "-o", "json", env={"ACME_KEY": secret})
+    assert made.returncode == 0, made.stderr
+    provider = json.loads(made.stdout)
+    pid = provider["providerTemplateId"]
+    assert pid.startswith("mpt-") and provider["hasApiKey"] is True and secret not in made.stdout
+    assert provider["config"] == {"baseUrl": "https://acme.test/v1", "api": "openai-completions",
+                                  "apiKey": "sk-****4f1a"}  # fmt: skip
+    assert sdk.provider_templates.verify_api_key(pid, secret) is True
+    assert_error(cli(*add), 4, "already exists")
+    assert_error(cli(*add[:5], "acme"), 6, "providerName", "provider-")
+    assert_error(cli(*add[:5], "provider-b", "--api-key-from-env", "NOT_SET_ANYWHERE"), 2,
+                 "NOT_SET_ANYWHERE")  # fmt: skip
+    assert cli(*add[:5], "provider-b", "--type", "Other").returncode == 2
+    table = cli.ok("model-groups", "providers", "list", gid)
+    assert table.splitlines()[0].split() == [
+        "providerTemplateId", "providerName", "providerType", "name", "hasApiKey"
+    ]  # fmt: skip
+    assert f"{pid}  provider-acme" in table
+
+    changed = cli.json("model-groups", "providers", "update", pid, "--description", "d",
+                       "--base-url", "", "--clear-api-key")  # fmt: skip
+    assert (changed["description"], changed["hasApiKey"]) == ("d", False)
+    assert changed["config"] == {"baseUrl": None, "api": "openai-completions", "apiKey": None}
+    rekeyed = cli.json("model-groups", "providers", "update", pid, "--api-key-stdin",
+                       input=secret + "\n")  # fmt: skip
+    assert rekeyed["hasApiKey"] is True and sdk.provider_templates.verify_api_key(pid, secret)
+    assert_error(cli("model-groups", "providers", "update", pid), 2, "nothing to change")
+    bad_url = cli("model-groups", "providers", "update", pid, "--base-url", "ftp://x")
+    assert_error(bad_url, 6, "config.baseUrl")
+
+    # One model, then a batch from stdin: new codes created, the rest skipped and listed.
+    one = cli.json("model-groups", "models", "add", pid, "qwen-max", "--name", "Max", "--default")
+    assert (one["llmCode"], one["name"], one["isDefaultModel"]) == ("qwen-max", "Max", True)
+    assert sdk.model_groups.get(gid).default_model == "provider-acme/qwen-max"
+    assert_error(cli("model-groups", "models", "add", pid, "qwen-max"), 4, "already exists",
+                 "qwen-max")  # fmt: skip
+    batch = (
+        "- qwen-plus\n- {llmCode: qwen-turbo, config: {maxTokens: 9}}\n- qwen-max\n- qwen-plus\n"
+    )
+    rows = cli.ok("model-groups", "models", "add-many", pid, "-f", "-", input=batch).splitlines()
+    assert rows[0].split() == ["llmCode", "llmTemplateId", "result"]
+    assert [r.split()[0] for r in rows[1:]] == ["qwen-plus", "qwen-turbo", "qwen-max", "qwen-plus"]
+    assert [r.split()[1].startswith("llmt-") for r in rows[1:3]] == [True, True]
+    assert "skipped: LLM template already exists" in rows[3]
+    assert "skipped: The same llmCode appears more than once" in rows[4]
+    models = cli.json("model-groups", "models", "list", gid, "--provider", pid)
+    assert [m["llmCode"] for m in models] == ["qwen-max", "qwen-plus", "qwen-turbo"]
+    assert rows[2].split()[1] == models[2]["llmTemplateId"]  # the row names the model made
+
+    # A bad batch is refused whole: by its shape before sending, by the server's rules after.
+    wrong = "- {llmCode: 1}\n- {nme: x}\n- [a]\n"
+    assert_error(cli("model-groups", "models", "add-many", pid, "-f", "-", input=wrong), 2,
+                 "items.0.llmCode: must be text", "items.1.nme: unknown field",
+                 "items.1.llmCode: required", "items.2: must be a code")  # fmt: skip
+    refused = cli("model-groups", "models", "add-many", pid, "-f", "-", "-o", "json",
+                  input="- ok-code\n- {llmCode: 'bad code!'}\n")  # fmt: skip
+    assert_error(refused, 6, "items.1.llmCode")
+    two_defaults = "- {llmCode: d1, isDefaultModel: true}\n- {llmCode: d2, isDefaultModel: true}\n"
+    batch_result = cli("model-groups", "models", "add-many", pid, "-f", "-", input=two_defaults)
+    assert_error(batch_result, 6, "items", "default")
+    assert [m["llmCode"] for m in cli.json("model-groups", "models", "list", gid)] == [
+        "qwen-max", "qwen-plus", "qwen-turbo"
+    ]  # fmt: skip
+    assert_error(cli("model-groups", "models", "add-many", pid, "-f", "-", input="{}"), 2, "list")
+    via_file = cli.cwd / "models.json"
+    via_file.write_text(json.dumps([{"llmCode": "qwen-long", "isDefaultModel": True}]))
+    made_json = cli.json("model-groups", "models", "add-many", pid, "-f", str(via_file))
+    assert (made_json["successCount"], made_json["totalCount"]) == (1, 1)
+    assert sdk.model_groups.get(gid).default_model == "provider-acme/qwen-long"
+
+    # The default moves, models go, runtimes bind to the group and read it.
+    moved = cli.json("model-groups", "update", gid, "--default-model", "provider-acme/qwen-plus")
+    assert moved["defaultModel"] == "provider-acme/qwen-plus"
+    gone = models[2]["llmTemplateId"]
+    assert cli.ok("model-groups", "models", "delete", gone) == f"deleted model {gone}\n"
+    assert_error(cli("model-groups", "models", "get", gone), 3, "not found")
+    assert cli.json("model-groups", "models", "get", models[0]["llmTemplateId"])["name"] == "Max"
+
+    bound = cli.ok("model-groups", "runtimes", "bind", gid, "rt-1", "rt-2")
+    assert bound.splitlines()[0].split() == ["runtimeId", "success", "code", "message"]
+    seen = cli.json("model-groups", "runtimes", "config", "rt-1")
+    assert (seen["modelTemplateId"], seen["defaultModel"]) == (gid, "provider-acme/qwen-plus")
+    unbound = cli("model-groups", "runtimes", "unbind", gid, "rt-2", "rt-9", "-o", "json")
+    assert_error(unbound, 3, "1 of 2 runtimes failed", "rt-9")
+    assert [r["code"] for r in json.loads(unbound.stdout)["results"]] == ["OK", "NOT_FOUND"]
+    assert_error(cli("model-groups", "runtimes", "config", "rt-2"), 3, "not found")
+    assert cli("model-groups", "runtimes", "bind", gid, "x", "--type", "").returncode == 2
+    too_many = [f"rt-{n}" for n in range(101)]
+    assert_error(cli("model-groups", "runtimes", "bind", gid, *too_many), 6, "runtimeIds")
+
+    assert (
+        cli.ok("model-groups", "providers", "delete", pid) == f"deleted provider template {pid}\n"
+    )
+    assert cli.json("model-groups", "models", "list", gid) == []
+    assert cli.json("model-groups", "get", gid)["defaultModel"] is None
+    assert_error(cli("model-groups", "providers", "get", pid), 3, "not found")
+    cli.ok("model-groups", "delete", gid)
+
+
+def test_a_member_cannot_change_another_owners_catalog_from_the_cli(
+    cli: Cli, server: Server
+) -> None:
+    gid = cli.json("model-groups", "create", "--name", "admins-only")["modelTemplateId"]
+    pid = cli.json("model-groups", "providers", "add", gid, "--provider-name", "provider-x")[
+        "providerTemplateId"
+    ]
+    cli = Cli(url=cli.url, token=cli.token, cwd=cli.cwd, in_process=True)
+    member = cli.json("principals", "create", "--name", "cli-catalog-member")["principalId"]
+    token = cli.json("keys", "create", member)["token"]
+    as_member = Cli(url=server.url, token=token, cwd=cli.cwd, in_process=cli.in_process)
+    assert_error(as_member("model-groups", "models", "add", pid, "m"), 3, "not found")
+    assert_error(as_member("model-groups", "providers", "delete", pid), 3, "not found")
+    mine = as_member.json("model-groups", "create", "--name", "members")["modelTemplateId"]
+    cli.ok("model-groups", "runtimes", "bind", gid, "rt-admins")
+    held = as_member("model-groups", "runtimes", "bind", mine, "rt-admins")
+    assert_error(held, 5, "rt-admins")
+    assert "PERMISSION_DENIED" in held.stdout
+    cli.ok("model-groups", "delete", gid)
+    as_member.ok("model-groups", "delete", mine)
 
 
 def test_workspaces_and_prompts_round_trip(cli: Cli) -> None:

@@ -1,7 +1,9 @@
 """`modelplane model-groups`: model groups of the catalog (`mt-…`), and what is in them.
 
-A group's provider templates (`mpt-…`) and LLM templates (`llmt-…`) are listed by
-`providers` and `models`; `modelplane apply` creates them from a file.
+A group's providers (provider templates, `mpt-…`) are managed by `model-groups providers`
+(`cli/provider_templates.py`), their models (LLM templates, `llmt-…`) by `model-groups
+models` (`cli/llm_templates.py`), the runtimes bound to it by `model-groups runtimes`
+(`cli/runtimes.py`); `modelplane apply` creates all of them from a file.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from modelplane.cli import arguments
+from modelplane.cli import arguments, llm_templates, provider_templates, runtimes
 from modelplane.cli.remote import (
     DEFAULT_URL,
     CommandError,
@@ -28,10 +30,11 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+app.add_typer(provider_templates.app, name="providers")
+app.add_typer(llm_templates.app, name="models")
+app.add_typer(runtimes.app, name="runtimes")
 
 COLUMNS = ("modelTemplateId", "name", "modelCount", "defaultModel", "updatedAt")
-PROVIDER_COLUMNS = ("providerTemplateId", "providerName", "providerType", "name", "hasApiKey")
-MODEL_COLUMNS = ("llmTemplateId", "providerTemplateId", "llmCode", "name", "isDefaultModel")
 
 GroupArgument = Annotated[
     str, typer.Argument(help="The group's id (mt-…)", callback=arguments.non_empty)
@@ -39,6 +42,15 @@ GroupArgument = Annotated[
 Description = Annotated[str | None, typer.Option(help="A description")]
 RefScope = Annotated[
     str | None, typer.Option(help="ALL_USER, USER_MIXED or RESOURCE_MIXED", show_default=False)
+]
+ConfigFile = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Replace the group's whole config with this JSON or YAML object (- for stdin); "
+        "its defaults.model.primary moves the default model",
+    ),
 ]
 PageSize = Annotated[int, typer.Option(help="Items per request (1..500)", min=1, max=500)]
 
@@ -78,16 +90,32 @@ def get(
 
 @app.command("create")
 def create(
-    name: Annotated[str, typer.Option(help="The group's name")],
+    name: Annotated[str, typer.Option(help="The group's name (1..128 characters)")],
     description: Description = None,
     ref_scope: RefScope = None,
+    agent_platform: Annotated[
+        str | None, typer.Option(help="The agent platform it serves (1..64 characters)")
+    ] = None,
+    agent_provider: Annotated[
+        str | None, typer.Option(help="The agent provider it serves (1..64 characters)")
+    ] = None,
+    biz_type: Annotated[
+        int | None, typer.Option(help="A business type number (32-bit)", show_default=False)
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Create a group owned by you; the server chooses its id (mt-…)."""
     with session(url, token) as client:
-        created = client.model_groups.create(name, description=description, ref_scope=ref_scope)
+        created = client.model_groups.create(
+            name,
+            description=description,
+            ref_scope=ref_scope,
+            agent_platform=agent_platform,
+            agent_provider=agent_provider,
+            biz_type=biz_type,
+        )
         emit(created, output)
 
 
@@ -99,21 +127,26 @@ def update(
     ref_scope: RefScope = None,
     default_model: Annotated[
         str | None,
-        typer.Option(metavar="PROVIDER/CODE", help='The default model; "" clears'),
+        typer.Option(
+            metavar="PROVIDER/CODE",
+            help='The default model: a provider\'s name and a code of its models; "" clears',
+        ),
     ] = None,
+    config: ConfigFile = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
     """Change the fields given."""
     with session(url, token) as client:
-        if all(v is None for v in (name, description, ref_scope, default_model)):
+        if all(v is None for v in (name, description, ref_scope, default_model, config)):
             raise CommandError("nothing to change: give a field to update")
         updated = client.model_groups.update(
             group_id,
             name=name,
             description=description,
             ref_scope=ref_scope,
+            config=arguments.read_mapping(config) if config is not None else None,
             default_model=default_model,
         )
         emit(updated, output)
@@ -130,36 +163,3 @@ def delete(
     with session(url, token) as client:
         client.model_groups.delete(group_id)
         emit_deleted("model group", group_id, output)
-
-
-@app.command("providers")
-def providers(
-    group_id: GroupArgument,
-    page_size: PageSize = 100,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """List a group's provider templates (API keys masked)."""
-    with session(url, token) as client:
-        found = client.provider_templates.iter(model_template_id=group_id, page_size=page_size)
-        emit(list(found), output, columns=PROVIDER_COLUMNS)
-
-
-@app.command("models")
-def models(
-    group_id: GroupArgument,
-    provider: Annotated[
-        str | None, typer.Option(help="Only this provider template's (mpt-…)")
-    ] = None,
-    page_size: PageSize = 100,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
-) -> None:
-    """List a group's LLM templates (its models)."""
-    with session(url, token) as client:
-        found = client.llm_templates.iter(
-            model_template_id=group_id, provider_template_id=provider, page_size=page_size
-        )
-        emit(list(found), output, columns=MODEL_COLUMNS)
