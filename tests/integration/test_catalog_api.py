@@ -90,6 +90,33 @@ async def default_of(client: httpx.AsyncClient, group_id: str) -> tuple[list[str
 # --- life cycles ----------------------------------------------------------------------------
 
 
+async def test_a_groups_model_count_is_the_same_in_get_and_in_the_list(
+    client: httpx.AsyncClient,
+) -> None:
+    group_id, provider_id = await setup(client, "qwen-max", "qwen-plus")
+    other = await make_provider(client, group_id, "provider-other")
+    assert (await batch(client, other["providerTemplateId"], "glm-4")).status_code == 200
+    empty = (await make_group(client, name="empty"))["modelTemplateId"]
+
+    async def counts() -> dict[str, tuple[int, int]]:
+        listed = (await client.get("/v1/model-groups")).json()["modelGroups"]
+        return {
+            g["modelTemplateId"]: (
+                g["modelCount"],
+                (await client.get(f"/v1/model-groups/{g['modelTemplateId']}")).json()["modelCount"],
+            )
+            for g in listed
+        }
+
+    assert await counts() == {group_id: (3, 3), empty: (0, 0)}
+    first = (await client.get("/v1/llm-templates", params={"modelTemplateId": group_id})).json()
+    removed = await client.delete(f"/v1/llm-templates/{first['llmTemplates'][0]['llmTemplateId']}")
+    assert removed.status_code == 200, removed.text
+    assert await counts() == {group_id: (2, 2), empty: (0, 0)}
+    assert (await client.delete(f"/v1/provider-templates/{provider_id}")).status_code == 200
+    assert await counts() == {group_id: (1, 1), empty: (0, 0)}
+
+
 async def test_model_group_life_cycle(client: httpx.AsyncClient) -> None:
     created = await make_group(
         client,
@@ -104,10 +131,11 @@ async def test_model_group_life_cycle(client: httpx.AsyncClient) -> None:
     assert created["config"] == {} and created["defaultModel"] is None
     assert created["bizType"] == 2 and created["refScope"] == "ALL_USER"
     assert isinstance(created["createdAt"], int) and created["createdAt"] == created["updatedAt"]
-    assert (await client.get(f"/v1/model-groups/{group_id}")).json() == created
+    got = (await client.get(f"/v1/model-groups/{group_id}")).json()
+    assert got == {**created, "modelCount": 0}
 
     listed = (await client.get("/v1/model-groups")).json()
-    assert listed["totalCount"] == 1 and listed["modelGroups"] == [{**created, "modelCount": 0}]
+    assert listed["totalCount"] == 1 and listed["modelGroups"] == [got]
 
     patched = await client.patch(f"/v1/model-groups/{group_id}", json={"name": "renamed"})
     assert patched.status_code == 200, patched.text
@@ -857,7 +885,8 @@ async def test_bad_model_group_patch_is_400_naming_the_field(
     )
     assert response.status_code == 400, response.text
     assert field in fields(response)
-    assert (await client.get(f"/v1/model-groups/{group['modelTemplateId']}")).json() == group
+    unchanged = (await client.get(f"/v1/model-groups/{group['modelTemplateId']}")).json()
+    assert unchanged == {**group, "modelCount": 0}
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ async def defaults(app: FastAPI, group_id: str) -> tuple[list[str], str | None]:
     store = app.state.store
     admin = await admin_of(store)
     templates = await catalog.templates_of_group(store=store, actor=admin, group_id=group_id)
-    group = await catalog.get_group(store=store, actor=admin, group_id=group_id)
+    group = (await catalog.get_group(store=store, actor=admin, group_id=group_id)).group
     return [t.llm_code for t in templates if t.is_default_model], group.default_model
 
 
@@ -242,7 +242,7 @@ async def test_a_pointer_outside_the_group_is_refused_and_changes_nothing(
             store=store, actor=admin, group_id=group_id, name="renamed", config=config
         )
     assert [v.field for v in caught.value.violations] == ["config.defaults.model.primary"]
-    group = await catalog.get_group(store=store, actor=admin, group_id=group_id)
+    group = (await catalog.get_group(store=store, actor=admin, group_id=group_id)).group
     assert group.name == "team"
     assert await defaults(app, group_id) == (["a"], "provider-acme/a")
 

@@ -81,7 +81,8 @@ class CreatedLlm(ApiModel):
 
 
 class ModelGroup(ApiModel):
-    """A model group (`mt-…`). `model_count` is set in lists only."""
+    """A model group (`mt-…`). `model_count` (its models) is set by `get` and in lists, not
+    in the answer of a create or an update."""
 
     model_template_id: str
     owner_id: str

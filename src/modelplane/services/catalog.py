@@ -167,10 +167,14 @@ def _visible_to(actor: Principal) -> str | None:
     return None if actor.sees_all(RESOURCE) else actor.principal_id
 
 
-async def get_group(*, store: Store, actor: Principal, group_id: str) -> ModelGroup:
-    """One group the actor may read."""
+async def get_group(*, store: Store, actor: Principal, group_id: str) -> GroupSummary:
+    """One group the actor may read, with its model count as a list of groups counts it."""
     async with store.reader() as uow:
-        return await group_for(uow, actor, group_id, Action.READ)
+        await group_for(uow, actor, group_id, Action.READ)
+        found, _ = await uow.catalog.list_groups(
+            GroupFilter(ids=(group_id,)), PageRequest(1, 1), visible_to=None
+        )
+    return found[0]
 
 
 async def create_provider(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from modelplane.domain.catalog import (
     REF_SCOPES,
     BatchItem,
+    GroupSummary,
     LlmTemplate,
     ModelGroup,
     ProviderKind,
@@ -163,9 +164,9 @@ class ModelGroupOut(BaseModel):
 
 
 class ModelGroupSummaryOut(ModelGroupOut):
-    """A model group with the number of LLM templates it holds."""
+    """A model group with the number of LLM templates it holds (in a get and in a list)."""
 
-    modelCount: int
+    modelCount: int = Field(description="How many LLM templates (models) the group holds")
 
 
 class PageOut(BaseModel):
@@ -268,6 +269,11 @@ def render_group(group: ModelGroup) -> dict[str, Any]:
         "createdAt": group.created_at,
         "updatedAt": group.updated_at,
     }
+
+
+def render_group_summary(summary: GroupSummary) -> dict[str, Any]:
+    """The wire form of a model group with its model count (a get, an item of a list)."""
+    return {**render_group(summary.group), "modelCount": summary.model_count}
 
 
 def render_provider(provider: ProviderTemplate) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from modelplane.faces.native.catalog_schemas import (
     GroupPatch,
     ListModelGroupsOut,
     ModelGroupOut,
+    ModelGroupSummaryOut,
     render_group,
+    render_group_summary,
     render_page,
     split_ids,
 )
@@ -60,18 +62,18 @@ async def list_model_groups(
     page = await service.list_groups(
         store=ctx.store, actor=ctx.principal, flt=flt, page=page_request(page_number, page_size)
     )
-    items = [{**render_group(s.group), "modelCount": s.model_count} for s in page.items]
+    items = [render_group_summary(s) for s in page.items]
     return JsonResponse(render_page(page, "modelGroups", items))
 
 
-@router.get("/{model_template_id}", response_model=ModelGroupOut)
+@router.get("/{model_template_id}", response_model=ModelGroupSummaryOut)
 async def get_model_group(model_template_id: str, request: Request) -> Response:
-    """One model group."""
+    """One model group, with its model count (as in the list)."""
     ctx = context(request)
-    group = await service.get_group(
+    summary = await service.get_group(
         store=ctx.store, actor=ctx.principal, group_id=model_template_id
     )
-    return JsonResponse(render_group(group))
+    return JsonResponse(render_group_summary(summary))
 
 
 @router.patch("/{model_template_id}", response_model=ModelGroupOut)
