@@ -18,6 +18,9 @@ from tests.support.databases import ReusedPostgres, copied_sqlite, database, mig
 from tests.support.upstreams import FixtureUpstream, fixture_upstream
 from tests.support.xdist_groups import SharedServers
 
+# The console's browser fixtures (console_site, console_browser, console_page).
+pytest_plugins = ("tests.support.console_browser",)
+
 ADMIN_TOKEN = "mp_test_admin_token_0123456789abcdef"
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # For tests of races that only PostgreSQL can lose (SQLite runs one writer at a time).

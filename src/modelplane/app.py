@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from modelplane import __version__
-from modelplane.faces import health
+from modelplane.faces import console, health
 from modelplane.faces.aliyun.roa import bailian as aliyun_bailian
 from modelplane.faces.aliyun.roa import eas as aliyun_eas
 from modelplane.faces.aliyun.rpc import routes as aliyun_rpc
@@ -371,6 +371,7 @@ def create_app(
         token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
         app.router.routes.append(metrics_route(token))
     if control_plane:
+        console.install(app)  # /console, and GET / leads there
         app.router.routes.append(aliyun_rpc.route)
         app.router.routes.append(aliyun_bailian.route)
         app.router.routes.append(aliyun_eas.route)

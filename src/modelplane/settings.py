@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     # variables say (faces/gateway/traces.py); needs `pip install 'modelplane[otel]'`.
     otel_traces: bool = False
     metrics_token: SecretStr | None = None
+    # The web console (faces/console): how long a signed-in session lasts (seconds), from
+    # sign-in; it ends sooner when signed out, or when its API key is revoked or expires.
+    console_session_ttl: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
 
     @field_validator("gateway_env_keys")
     @classmethod

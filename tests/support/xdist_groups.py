@@ -21,6 +21,8 @@ from typing import Any
 from xdist.scheduler import LoadScopeScheduling
 
 COMPAT = "tests/compat: live_server"
+# The console's browser tests (tests/support/console_browser.py).
+CONSOLE = "tests/e2e: console_site"
 
 # Test module -> its group: the modules whose tests share servers that are module- or
 # session-scoped (tests/unit/test_xdist_groups.py finds the ones missing here).
@@ -31,6 +33,8 @@ SHARED_SERVER_GROUPS = {
     "tests/compat/test_goodmem_sdk.py": COMPAT,
     "tests/compat/test_rate_limits_sdk.py": "tests/compat/test_rate_limits_sdk.py",
     "tests/e2e/test_catalog_replicas.py": "tests/e2e/test_catalog_replicas.py",
+    "tests/e2e/test_console_connections.py": CONSOLE,
+    "tests/e2e/test_console_overview.py": CONSOLE,
     "tests/e2e/test_cli_remote.py": "tests/e2e/test_cli_remote.py",
     "tests/e2e/test_cli_remote_resources.py": "tests/e2e/test_cli_remote_resources.py",
     "tests/e2e/test_connection_limits.py": "tests/e2e/test_connection_limits.py",

@@ -15,6 +15,8 @@ from tests.support.xdist_groups import SHARED_SERVER_GROUPS, SharedServers
 ROOT = Path(__file__).resolve().parents[2]
 STARTS_A_SERVER = re.compile(r"\b(Server|replicas)\(")
 SHARED_SCOPES = {"module", "session"}
+# A test taking the console's session-wide server (tests/support/console_browser.py).
+USES_CONSOLE_SITE = re.compile(r"\bconsole_(site|page): ")
 
 
 def shares_a_server(tree: ast.Module) -> bool:
@@ -48,9 +50,9 @@ def test_every_module_whose_tests_share_a_server_is_grouped() -> None:
         source = path.read_text(encoding="utf-8")
         name = path.relative_to(ROOT).as_posix()
         uses_compat_server = name.startswith("tests/compat/") and "live_server" in source
-        if (uses_compat_server or shares_a_server(ast.parse(source))) and (
-            name not in SHARED_SERVER_GROUPS
-        ):
+        uses_console_server = USES_CONSOLE_SITE.search(source) is not None
+        shared = uses_compat_server or uses_console_server
+        if (shared or shares_a_server(ast.parse(source))) and (name not in SHARED_SERVER_GROUPS):
             missing.append(name)
     assert not missing, f"add to SHARED_SERVER_GROUPS in tests/support/xdist_groups.py: {missing}"
     gone = [name for name in SHARED_SERVER_GROUPS if not (ROOT / name).is_file()]

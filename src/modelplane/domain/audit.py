@@ -37,7 +37,7 @@ class ResourceType(StrEnum):
     MASTER_KEY = "master_key"
 
 
-FACES = ("native", "rpc", "bailian", "eas", "cli", "system")
+FACES = ("native", "rpc", "bailian", "eas", "console", "cli", "system")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,9 @@ from modelplane.domain.llms import (
     check_label_filter,
     new_llm,
 )
+from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
+from modelplane.domain.text import check_length
 from modelplane.security.secretbox import SecretBox
 from modelplane.services.audit import given_fields, record
 from modelplane.services.clock import now_ms
@@ -33,6 +35,7 @@ from modelplane.services.sealed_values import open_sealed
 from modelplane.store.llms import ID_IN_USE
 from modelplane.store.uow import Store, UnitOfWork
 
+SEARCH_MAX = 200  # characters of a list's search text
 _DUPLICATE = "an LLM with the same connection already exists for this owner (llmId {other})"
 
 
@@ -105,6 +108,23 @@ async def list_llms(*, store: Store, actor: Principal, flt: LlmFilter) -> list[L
     labels = tuple(sorted(flt.labels.items()))
     key = ("llms", flt.owner_id, flt.provider_type, labels, visible_to)
     return list(await store.cached(key, load))
+
+
+async def list_llm_page(
+    *, store: Store, actor: Principal, flt: LlmFilter, search: str | None, page: PageRequest
+) -> Page[Llm]:
+    """One page of the LLMs the actor may read that match `flt` and `search`, newest first."""
+    check_label_filter(flt.labels)
+    errors = ViolationCollector()
+    if search is not None:
+        check_length(search, "q", errors, most=SEARCH_MAX)
+    errors.raise_if_any()
+    visible_to = None if actor.sees_all(RESOURCE) else actor.principal_id
+    async with store.reader() as uow:
+        items, total = await uow.llms.page(
+            flt, visible_to=visible_to, search=search, offset=page.offset, limit=page.size
+        )
+    return Page(items=items, number=page.number, size=page.size, total=total)
 
 
 async def update_llm(

@@ -61,6 +61,49 @@ class LlmRepository:
         result = await self._conn.execute(query)
         return [from_row(row) for row in result]
 
+    async def page(
+        self,
+        flt: LlmFilter,
+        *,
+        visible_to: str | None,
+        search: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Llm], int]:
+        """One page of the LLMs matching `flt` (newest first) and how many match in all;
+        `search` matches the display name or the model id, case-insensitively."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if visible_to is not None:
+            conditions.append(llms.c.owner_id == visible_to)
+        if flt.owner_id is not None:
+            conditions.append(llms.c.owner_id == flt.owner_id)
+        if flt.provider_type is not None:
+            conditions.append(llms.c.provider_type == flt.provider_type.value)
+        for key, value in flt.labels.items():
+            conditions.append(llms.c.labels[key].as_string() == value)
+        if search:
+            pattern = (
+                "%"
+                + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
+            conditions.append(
+                sa.or_(
+                    sa.func.lower(llms.c.display_name).like(pattern, escape="\\"),
+                    sa.func.lower(llms.c.model_identifier).like(pattern, escape="\\"),
+                )
+            )
+        total_query = sa.select(sa.func.count()).select_from(llms).where(*conditions)
+        total = int((await self._conn.execute(total_query)).scalar_one())
+        query = (
+            sa.select(*_COLUMNS)
+            .where(*conditions)
+            .order_by(llms.c.created_at.desc(), llms.c.llm_id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [from_row(row) for row in await self._conn.execute(query)], total
+
     async def add(self, llm: Llm, *, credentials_sealed: str | None) -> None:
         """Insert; a duplicate id or connection raises AlreadyExists."""
         statement = llms.insert().values(**to_row(llm), credentials_sealed=credentials_sealed)

@@ -639,3 +639,23 @@ usage_monthly = sa.Table(
 sa.Index("ix_usage_monthly_principal", usage_monthly.c.principal_id, usage_monthly.c.month)
 sa.Index("ix_usage_monthly_key", usage_monthly.c.api_key_id, usage_monthly.c.month)
 sa.Index("ix_usage_monthly_model", usage_monthly.c.model, usage_monthly.c.month)
+
+# Signed-in sessions of the web console (faces/console): the SHA-256 of the session id the
+# browser holds (never the id), the API key it signed in with (the session ends with it),
+# its principal, the secret its forms carry against cross-site requests, and when it ends.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("session_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "api_key_id",
+        sa.String(36),
+        sa.ForeignKey("api_keys.api_key_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("principal_id", sa.String(36), nullable=False),
+    sa.Column("csrf_secret", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
+)

@@ -18,6 +18,7 @@ from modelplane.store.cache import CHANNEL, ReadCache
 from modelplane.store.catalog import CatalogRepository
 from modelplane.store.config_listeners import ListenerOptions, ListenerRegistry, ListenerRepository
 from modelplane.store.configs import ConfigRepository
+from modelplane.store.console import ConsoleRepository
 from modelplane.store.engine import Connection, Engine, Engines
 from modelplane.store.feed import TOPIC_CHANNEL, ChangeFeed
 from modelplane.store.llms import LlmRepository
@@ -66,6 +67,7 @@ class UnitOfWork:
     ownership: OwnershipRepository
     spend_limits: SpendLimitRepository
     usage: UsageRepository
+    console: ConsoleRepository
 
     def __init__(
         self,
@@ -102,6 +104,7 @@ class UnitOfWork:
         self.ownership = OwnershipRepository(self._conn)
         self.spend_limits = SpendLimitRepository(self._conn, is_postgres=self._is_postgres)
         self.usage = UsageRepository(self._conn, is_postgres=self._is_postgres)
+        self.console = ConsoleRepository(self._conn)
         return self
 
     async def __aexit__(
