@@ -521,8 +521,17 @@ def test_workspace_members_roles_and_owner_ids(cli: Cli, server: Server) -> None
         as_owner("workspaces", "members", "add", "cli-mws", reader_id, "--role", "x").returncode
         == 2
     )
+    manage = ("workspaces", "members", "add", "cli-mws", owner_id, "--role", "editor")
+    assert_error(as_reader(*manage), 5, "permission denied")  # members are the owner's
+    author = as_owner.json("workspaces", "members", "add", "cli-mws", reader_id, "--role", "author")
+    assert (author["role"], author["addedAt"]) == ("author", editor["addedAt"])  # role changed
     assert "deleted member" in as_owner.ok("workspaces", "members", "remove", "cli-mws", reader_id)
     assert as_owner.json("workspaces", "members", "list", "cli-mws") == []
+    gone = as_owner("workspaces", "members", "remove", "cli-mws", reader_id)
+    assert_error(gone, 3, "not found", reader_id)
+    nobody = "00000000-0000-0000-0000-000000000000"
+    assert_error(as_owner("workspaces", "members", "add", "cli-mws", nobody), 3, "not found")
+    assert_error(as_owner("workspaces", "members", "add", "no-such-ws", reader_id), 3, "no-such-ws")
 
     # The admin names the owner to write into a member's namespace or workspace.
     assert_error(cli("configs", "set", "cn-cli", "owners-svc", "k", "x"), 4, "ownerId", owner_id)

@@ -42,7 +42,7 @@ PrincipalArgument = Annotated[
 ]
 
 members_app = typer.Typer(
-    help="Who else reaches a workspace: readers and editors.",
+    help="Who else reaches a workspace: readers, authors and editors.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
