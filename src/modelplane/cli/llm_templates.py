@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from modelplane.client import BatchResult
 
 app = typer.Typer(
-    help="The models of a group's providers: add one or a batch, list, delete.",
+    help="The models of a group's providers: add one or a batch, list, show, delete.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
