@@ -825,8 +825,9 @@ class AsyncWorkspaces:
     async def add_member(
         self, workspace_id: str, principal_id: str, *, role: str = "reader"
     ) -> WorkspaceMember:
-        """Make a principal a member: `reader` (reads, lists, renders the templates) or
-        `editor` (also creates, updates, deletes them); for a member, set its role."""
+        """Make a principal a member: `reader` (reads, lists, renders the templates),
+        `author` (also creates and updates them, moves their labels but `production`) or
+        `editor` (also deletes them, moves `production`); for a member, set its role."""
         return await self._send(calls.add_member(workspace_id, principal_id, role))
 
     async def remove_member(self, workspace_id: str, principal_id: str) -> None:
