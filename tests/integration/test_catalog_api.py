@@ -844,7 +844,8 @@ async def test_members_see_and_change_only_their_own_groups(
         ({"name": "g", "agentPlatform": "p" * 65}, "agentPlatform"),
         ({"name": "g", "agentProvider": "\x00"}, "agentProvider"),
         ({"name": "g", "config": {}}, "config"),
-        ({"name": "g", "modelTemplateId": "mt-mine"}, "modelTemplateId"),
+        ({"name": "g", "modelTemplateId": "mine"}, "modelTemplateId"),
+        ({"name": "g", "ownerId": "alice"}, "ownerId"),
     ],
 )
 async def test_bad_model_group_is_400_naming_the_field(
@@ -1049,7 +1050,7 @@ async def test_the_openapi_document_lists_every_catalog_route(client: httpx.Asyn
         "/v1/llm-templates:batchCreate": {"post"},
         "/v1/llm-templates": {"get"},
         "/v1/llm-templates/{llm_template_id}": {"get", "delete"},
-        "/v1/model-groups/{model_template_id}/runtimes": {"post"},
+        "/v1/model-groups/{model_template_id}/runtimes": {"get", "post"},
         "/v1/model-groups/{model_template_id}/runtimes:remove": {"post"},
         "/v1/runtimes/{runtime_type}/{runtime_id}/model-config": {"get"},
         "/v1/provider-endpoints": {"get"},

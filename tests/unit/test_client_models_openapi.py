@@ -66,6 +66,8 @@ READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.ProviderTemplate, "ProviderTemplateOut"),
     (models.ProviderTemplatePage, "ListProviderTemplatesOut"),
     (models.Rendered, "RenderOut"),
+    (models.BoundRuntime, "BoundRuntimeOut"),
+    (models.BoundRuntimePage, "BoundRuntimesOut"),
     (models.RuntimeBinding, "BindingOut"),
     (models.RuntimeBindings, "BindingsOut"),
     (models.RuntimeGateway, "RuntimeGatewayOut"),

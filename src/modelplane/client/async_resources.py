@@ -20,6 +20,8 @@ from modelplane.client.models import (
     AuditEvent,
     AuditEventPage,
     BatchResult,
+    BoundRuntime,
+    BoundRuntimePage,
     Config,
     ConfigCandidate,
     ConfigChange,
@@ -218,8 +220,11 @@ class AsyncModelGroups:
         agent_platform: str | None = None,
         agent_provider: str | None = None,
         biz_type: int | None = None,
+        model_template_id: str | None = None,
+        owner_id: str | None = None,
     ) -> ModelGroup:
-        """Create a model group owned by the caller."""
+        """Create a model group owned by the caller (or by `owner_id`: admins); its id is
+        `model_template_id` when given (`AlreadyExists` when taken), else generated."""
         body = calls.wire_body(
             name=name,
             description=description,
@@ -227,6 +232,8 @@ class AsyncModelGroups:
             agent_platform=agent_platform,
             agent_provider=agent_provider,
             biz_type=biz_type,
+            model_template_id=model_template_id,
+            owner_id=owner_id,
         )
         return await self._send(calls.create_model_group(body))
 
@@ -261,6 +268,22 @@ class AsyncModelGroups:
         group; one result each (a runtime held by a group the caller may not change stays)."""
         body = calls.wire_body(runtime_ids=list(runtime_ids), runtime_type=runtime_type)
         return await self._send(calls.bind_runtimes(group_id, body))
+
+    async def runtimes(
+        self, group_id: str, *, page_number: int | None = None, page_size: int | None = None
+    ) -> BoundRuntimePage:
+        """One page of the runtimes bound to a group, by type and then id."""
+        params = calls.given(pageNumber=page_number, pageSize=page_size)
+        return await self._send(calls.list_bound_runtimes(group_id, params))
+
+    def iter_runtimes(self, group_id: str, *, page_size: int = 100) -> AsyncIterator[BoundRuntime]:
+        """Every runtime bound to a group, reading page after page."""
+
+        async def page(number: int) -> BoundRuntimePage:
+            params = {"pageNumber": number, "pageSize": page_size}
+            return await self._send(calls.list_bound_runtimes(group_id, params))
+
+        return async_all_pages.by_number(page)
 
     async def unbind_runtimes(
         self, group_id: str, runtime_ids: Sequence[str], *, runtime_type: str | None = None
@@ -338,15 +361,19 @@ class AsyncPrompts:
         messages: Sequence[Mapping[str, str]] | None = None,
         config: Mapping[str, Any] | None = None,
         owner_id: str | None = None,
+        template_id: str | None = None,
     ) -> PromptTemplate:
         """Create a template (version 1): a text (`content`) or a chat template (`messages`,
         each `{"role": …, "content": …}`), with an optional `config`; its `${name}`
         placeholders become `variables`.
 
         `owner_id` names the workspace's owner: an admin writing into another principal's
-        workspace must (`FailedPrecondition` otherwise).
+        workspace must (`FailedPrecondition` otherwise). `template_id` chooses its id (32
+        of 0-9a-f; `AlreadyExists` when taken), else one is generated.
         """
-        call = calls.create_prompt_template(workspace_id, name, content, owner_id, messages, config)
+        call = calls.create_prompt_template(
+            workspace_id, name, content, owner_id, messages, config, template_id
+        )
         return await self._send(call)
 
     async def update(

@@ -18,6 +18,7 @@ from modelplane.client.models import (
     ApiKey,
     AuditEventPage,
     BatchResult,
+    BoundRuntimePage,
     Config,
     ConfigCandidate,
     ConfigChange,
@@ -166,6 +167,12 @@ def bind_runtimes(group_id: str, body: Mapping[str, Any]) -> Call[RuntimeBinding
     return Call("POST", path, RuntimeBindings.model_validate, json=body)
 
 
+def list_bound_runtimes(group_id: str, params: Mapping[str, Any]) -> Call[BoundRuntimePage]:
+    """`GET /v1/model-groups/{id}/runtimes` with `pageNumber`/`pageSize`."""
+    path = f"/v1/model-groups/{seg(group_id)}/runtimes"
+    return Call("GET", path, BoundRuntimePage.model_validate, params=params)
+
+
 def unbind_runtimes(group_id: str, body: Mapping[str, Any]) -> Call[RuntimeBindings]:
     """`POST /v1/model-groups/{id}/runtimes:remove` (`runtimeIds`, `runtimeType`)."""
     path = f"/v1/model-groups/{seg(group_id)}/runtimes:remove"
@@ -227,6 +234,7 @@ def create_prompt_template(
     owner_id: str | None,
     messages: Sequence[Mapping[str, str]] | None = None,
     config: Mapping[str, Any] | None = None,
+    template_id: str | None = None,
 ) -> Call[PromptTemplate]:
     """`POST …/prompt-templates`; `ownerId` names the workspace's owner."""
     body = given(
@@ -234,6 +242,7 @@ def create_prompt_template(
         content=content,
         messages=_messages(messages),
         config=dict(config) if config is not None else None,
+        promptTemplateId=template_id,
     )
     return Call(
         "POST",

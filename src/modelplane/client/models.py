@@ -576,6 +576,28 @@ class RuntimeBinding(ApiModel):
     http_status_code: int
 
 
+class BoundRuntime(ApiModel):
+    """A runtime bound to a group, and since when."""
+
+    runtime_type: str
+    runtime_id: str
+    created_at: int
+
+
+class BoundRuntimePage(ApiModel):
+    """One page of the runtimes bound to a group, by type and then id."""
+
+    runtimes: tuple[BoundRuntime, ...]
+    page_number: int
+    page_size: int
+    total_count: int
+
+    @property
+    def items(self) -> tuple[BoundRuntime, ...]:
+        """The runtimes of this page."""
+        return self.runtimes
+
+
 class RuntimeBindings(ApiModel):
     """The answer of a bind or unbind request: one result per distinct runtime."""
 

@@ -50,6 +50,10 @@ CONFIG_KEYS = ("baseUrl", "api", "apiKey")  # a provider's `config`
 REF_SCOPES = ("ALL_USER", "USER_MIXED", "RESOURCE_MIXED")
 _LLM_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# A group id the client chooses: what `new_id` makes fits it too (`mt-` + 16 hex).
+_GROUP_ID = re.compile(r"^mt-[a-z0-9][a-z0-9-]{0,28}$")
+GROUP_ID_TAKEN = "modelTemplateId {id!r} is taken; choose another"
+GROUP_ID_RULE = "must be mt- then 1..29 of a-z, 0-9 and - (starting with a letter or digit)"
 
 
 class ProviderKind(StrEnum):
@@ -179,11 +183,14 @@ def new_group(
     agent_provider: str | None = None,
     biz_type: int | None = None,
     ref_scope: str | None = None,
+    model_template_id: str | None = None,
     now_ms: int,
 ) -> ModelGroup:
-    """Validate and build a new model group."""
+    """Validate and build a new model group; its id is the client's when given."""
+    if model_template_id is not None and not _GROUP_ID.fullmatch(model_template_id):
+        raise InvalidArgument.of("modelTemplateId", GROUP_ID_RULE)
     group = ModelGroup(
-        model_template_id=new_id(GROUP_PREFIX),
+        model_template_id=model_template_id or new_id(GROUP_PREFIX),
         owner_id=owner_id,
         name=name,
         description=description,

@@ -162,13 +162,37 @@ class Body:
         return cls(PromptKind.TEXT, content, (), kept_config)
 
 
+TEMPLATE_ID_RULE = "must be 32 characters of 0-9 and a-f"
+
+
+def check_template_id(template_id: str | None) -> None:
+    """A client-chosen `promptTemplateId` has the form of the ids the server makes."""
+    if template_id is not None and not is_template_id(template_id):
+        raise InvalidArgument.of("promptTemplateId", TEMPLATE_ID_RULE)
+
+
+def template_id_taken(template_id: str) -> AlreadyExists:
+    """The error for a client-chosen template id that is already a template's."""
+    return AlreadyExists(
+        PROMPT_TEMPLATE, f"promptTemplateId {template_id!r} is taken; choose another"
+    )
+
+
 def new_template(
-    *, workspace_id: str, name: str, body: Body, actor_id: str, now_ms: int
+    *,
+    workspace_id: str,
+    name: str,
+    body: Body,
+    actor_id: str,
+    now_ms: int,
+    prompt_template_id: str | None = None,
 ) -> PromptTemplate:
-    """Build version 1 of a custom template (`body` checked by `Body.of`)."""
+    """Build version 1 of a custom template (`body` checked by `Body.of`); its id is the
+    client's when given."""
     check_text(name, None)
+    check_template_id(prompt_template_id)
     return PromptTemplate(
-        prompt_template_id=new_template_id(),
+        prompt_template_id=prompt_template_id or new_template_id(),
         workspace_id=workspace_id,
         name=name,
         content=body.content,

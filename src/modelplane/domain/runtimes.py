@@ -57,6 +57,15 @@ class BindingOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class BoundRuntime:
+    """A runtime bound to a group, and since when (epoch ms)."""
+
+    runtime_type: str
+    runtime_id: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayModel:
     """A model of the group as the gateway names it, and the API it is called through."""
 

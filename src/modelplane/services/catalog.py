@@ -9,6 +9,7 @@ from typing import Any
 from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.catalog import (
     GROUP,
+    GROUP_ID_TAKEN,
     LLM_TEMPLATE,
     POINTER,
     PROVIDER,
@@ -32,12 +33,14 @@ from modelplane.domain.catalog import (
     require_in_group,
 )
 from modelplane.domain.errors import (
+    AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     ViolationCollector,
 )
+from modelplane.domain.ownership import check_owner_id
 from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
 from modelplane.security.secretbox import SecretBox
@@ -97,20 +100,31 @@ async def create_group(
     agent_provider: str | None = None,
     biz_type: int | None = None,
     ref_scope: str | None = None,
+    model_template_id: str | None = None,
+    owner_id: str | None = None,
 ) -> ModelGroup:
-    """Create a model group owned by the actor."""
+    """Create a model group owned by the actor (or by `owner_id`: admins); the client may
+    choose its id, and a taken one is AlreadyExists."""
+    if owner_id is not None:
+        check_owner_id(owner_id)
+    owner = owner_id or actor.principal_id
+    if not actor.may(Action.CREATE, RESOURCE, owner):
+        raise PermissionDenied("setting another ownerId requires CREATE_MODEL_GROUP_ANY")
     group = new_group(
-        owner_id=actor.principal_id,
+        owner_id=owner,
         name=name,
         description=description,
         agent_platform=agent_platform,
         agent_provider=agent_provider,
         biz_type=biz_type,
         ref_scope=ref_scope,
+        model_template_id=model_template_id,
         now_ms=now_ms(),
     )
     async with store.writer() as uow:
         await hold_owner(uow, actor, group.owner_id)
+        if model_template_id is not None and await uow.catalog.get_group(model_template_id):
+            raise AlreadyExists(GROUP, GROUP_ID_TAKEN.format(id=model_template_id))
         await uow.catalog.add_group(group)
         await record(
             uow, actor, AuditAction.CREATE, ResourceType.MODEL_GROUP, group.model_template_id

@@ -31,6 +31,7 @@ from modelplane.domain.prompts import (
     Rendered,
     TemplateType,
     body_of,
+    check_template_id,
     check_text,
     check_version,
     first_in_list_order,
@@ -38,6 +39,7 @@ from modelplane.domain.prompts import (
     new_template,
     next_version,
     render_template,
+    template_id_taken,
 )
 from modelplane.domain.system_prompts import system_template, system_templates
 from modelplane.domain.workspaces import MemberRole
@@ -134,19 +136,27 @@ async def create_prompt_template(
     messages: Sequence[ChatMessage] | None = None,
     config: Mapping[str, Any] | None = None,
     owner_id: str | None = None,
+    prompt_template_id: str | None = None,
 ) -> PromptTemplate:
     """Create a custom template (version 1) holding a text (`content`) or chat `messages`,
     with an optional `config`, in a workspace the actor may write into (`owner_id` names
-    another principal's workspace's owner: admins).
+    another principal's workspace's owner: admins). The client may choose its id
+    (`prompt_template_id`); one taken by any template, built-in ones too, is AlreadyExists.
 
     It is created after every template already there, so that it sorts last in lists.
     """
     check_text(name, content)
     body = Body.of(content=content, messages=messages, config=config)
+    check_template_id(prompt_template_id)
     async with store.writer() as uow:
         await workspace_to_write(
             uow, actor, workspace_id, owner_id=owner_id, needs=MemberRole.AUTHOR, doing=WRITING
         )
+        if prompt_template_id is not None and (
+            system_template(prompt_template_id) is not None
+            or await uow.prompts.template_exists(prompt_template_id)
+        ):
+            raise template_id_taken(prompt_template_id)
         newest = await uow.prompts.newest_created_at(workspace_id)
         template = new_template(
             workspace_id=workspace_id,
@@ -154,6 +164,7 @@ async def create_prompt_template(
             body=body,
             actor_id=actor.principal_id,
             now_ms=first_in_list_order(now_ms(), newest),
+            prompt_template_id=prompt_template_id,
         )
         await uow.prompts.add_template(template)
         await record(

@@ -10,11 +10,13 @@ from modelplane.domain.audit import AuditAction, ResourceType
 from modelplane.domain.catalog import LlmTemplate, ModelGroup, ProviderTemplate
 from modelplane.domain.errors import NotFound, Unavailable, ViolationCollector
 from modelplane.domain.key_scopes import UNSCOPED, KeyScope
+from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
 from modelplane.domain.runtimes import (
     RUNTIME,
     Binding,
     BindingOutcome,
+    BoundRuntime,
     RuntimeModelConfig,
     check_runtime_id,
     check_runtime_ids,
@@ -38,6 +40,16 @@ from modelplane.store.uow import Store, UnitOfWork
 # again, at most this often (on PostgreSQL; SQLite's writers run one at a time).
 GATEWAY_ASK_ATTEMPTS = 3
 Providers = list[tuple[ProviderTemplate, list[LlmTemplate]]]
+
+
+async def list_bindings(
+    *, store: Store, actor: Principal, group_id: str, page: PageRequest
+) -> Page[BoundRuntime]:
+    """A page of the runtimes bound to a group the actor may read."""
+    async with store.reader() as uow:
+        await group_for(uow, actor, group_id, Action.READ)
+        items, total = await uow.catalog.bindings_of(group_id, page)
+    return Page(items=items, number=page.number, size=page.size, total=total)
 
 
 def _checked(runtime_type: str | None, runtime_ids: list[str]) -> tuple[str, list[str]]:

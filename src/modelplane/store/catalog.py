@@ -9,6 +9,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from modelplane.domain.catalog import (
+    GROUP,
+    GROUP_ID_TAKEN,
     LLM_TEMPLATE,
     PROVIDER,
     GroupFilter,
@@ -22,7 +24,7 @@ from modelplane.domain.catalog import (
 )
 from modelplane.domain.errors import AlreadyExists
 from modelplane.domain.paging import PageRequest
-from modelplane.domain.runtimes import RuntimeKey
+from modelplane.domain.runtimes import BoundRuntime, RuntimeKey
 from modelplane.store.engine import Connection
 from modelplane.store.sql import contains, insert_for
 from modelplane.store.tables import (
@@ -115,22 +117,25 @@ class CatalogRepository:
         self._is_postgres = is_postgres
 
     async def add_group(self, group: ModelGroup) -> None:
-        """Insert a model group."""
-        await self._conn.execute(
-            model_groups.insert().values(
-                model_template_id=group.model_template_id,
-                owner_id=group.owner_id,
-                name=group.name,
-                description=group.description,
-                agent_platform=group.agent_platform,
-                agent_provider=group.agent_provider,
-                biz_type=group.biz_type,
-                ref_scope=group.ref_scope,
-                config=group.config,
-                created_at=group.created_at,
-                updated_at=group.updated_at,
-            )
+        """Insert a model group; a taken id raises AlreadyExists."""
+        statement = model_groups.insert().values(
+            model_template_id=group.model_template_id,
+            owner_id=group.owner_id,
+            name=group.name,
+            description=group.description,
+            agent_platform=group.agent_platform,
+            agent_provider=group.agent_provider,
+            biz_type=group.biz_type,
+            ref_scope=group.ref_scope,
+            config=group.config,
+            created_at=group.created_at,
+            updated_at=group.updated_at,
         )
+        try:
+            await self._conn.execute(statement)
+        except IntegrityError:  # a concurrent create took the id
+            message = GROUP_ID_TAKEN.format(id=group.model_template_id)
+            raise AlreadyExists(GROUP, message) from None
 
     async def get_group(
         self, group_id: str, *, lock: bool = False, share: bool = False
@@ -415,6 +420,16 @@ class CatalogRepository:
             query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
         return row.model_template_id if row is not None else None
+
+    async def bindings_of(self, group_id: str, page: PageRequest) -> tuple[list[BoundRuntime], int]:
+        """A page of the runtimes bound to a group (by type, then id), and how many are."""
+        b = runtime_bindings.c
+        query = sa.select(b.runtime_type, b.runtime_id, b.created_at).where(
+            b.model_template_id == group_id
+        )
+        rows, total = await _page(self._conn, query, [b.runtime_type, b.runtime_id], page)
+        found = [BoundRuntime(r.runtime_type, r.runtime_id, int(r.created_at)) for r in rows]
+        return found, total
 
     async def bind(self, runtime_type: str, runtime_id: str, group_id: str, *, now_ms: int) -> None:
         """Bind a runtime to a group, moving it if it was bound elsewhere."""

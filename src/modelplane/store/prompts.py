@@ -219,6 +219,12 @@ class PromptRepository:
         value = (await self._conn.execute(newest)).scalar_one_or_none()
         return None if value is None else int(value)
 
+    async def template_exists(self, template_id: str) -> bool:
+        """Whether any workspace has a template of this id."""
+        p = prompt_templates.c
+        query = sa.select(p.prompt_template_id).where(p.prompt_template_id == template_id)
+        return (await self._conn.execute(query)).first() is not None
+
     async def add_template(self, template: PromptTemplate) -> None:
         """Insert a template and its first version; a name taken in the workspace raises
         AlreadyExists."""

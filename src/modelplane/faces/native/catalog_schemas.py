@@ -42,6 +42,19 @@ class GroupCreate(WireModel):
     agent_provider: str | None = Field(default=None, alias="agentProvider")
     biz_type: int | None = Field(default=None, alias="bizType")
     ref_scope: str | None = Field(default=None, alias="refScope", description=_REF_SCOPE)
+    model_template_id: str | None = Field(
+        default=None,
+        alias="modelTemplateId",
+        description="Chosen by the client, e.g. `mt-support`: `mt-` then 1..29 of "
+        "`[a-z0-9-]`, starting with a letter or digit. Generated when absent; a taken id "
+        "is 409.",
+    )
+    owner_id: str | None = Field(
+        default=None,
+        alias="ownerId",
+        description="The principal that will own it (default: the caller); another "
+        "principal needs the admin role (403)",
+    )
 
 
 class GroupPatch(WireModel):

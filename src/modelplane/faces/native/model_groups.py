@@ -31,7 +31,8 @@ router = native_router("/v1/model-groups", ["model-groups"])
 
 @router.post("", status_code=201, response_model=ModelGroupOut)
 async def create_model_group(body: GroupCreate, request: Request) -> Response:
-    """Create a model group owned by the caller."""
+    """Create a model group owned by the caller (or by `ownerId`), its id chosen by the
+    client or generated."""
     ctx = context(request)
     group = await service.create_group(
         store=ctx.store,
@@ -42,6 +43,8 @@ async def create_model_group(body: GroupCreate, request: Request) -> Response:
         agent_provider=body.agent_provider,
         biz_type=body.biz_type,
         ref_scope=body.ref_scope,
+        model_template_id=body.model_template_id,
+        owner_id=body.owner_id,
     )
     return JsonResponse(render_group(group), status_code=201)
 

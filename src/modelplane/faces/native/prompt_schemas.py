@@ -105,6 +105,13 @@ class TemplateCreate(WireModel):
     content: str | None = Field(default=None, description=_CONTENT)
     messages: list[MessageIn] | None = Field(default=None, description=_MESSAGES)
     config: dict[str, Any] | None = Field(default=None, description=_CONFIG)
+    prompt_template_id: str | None = Field(
+        default=None,
+        alias="promptTemplateId",
+        description="Chosen by the client (32 of `[0-9a-f]`, as the ids the server makes), "
+        "e.g. to copy a template to another instance. Generated when absent; an id any "
+        "template has is 409.",
+    )
 
     def chat(self) -> list[ChatMessage] | None:
         """The messages given, as the domain's."""

@@ -78,6 +78,7 @@ async def create_prompt_template(
         messages=body.chat(),
         config=body.config,
         owner_id=owner_id,
+        prompt_template_id=body.prompt_template_id,
     )
     return JsonResponse(render_template(template), status_code=201)
 

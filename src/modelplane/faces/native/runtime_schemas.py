@@ -6,11 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from modelplane.domain.paging import Page
 from modelplane.domain.provider_endpoints import Provider
 from modelplane.domain.runtimes import (
     RUNTIME_TYPE_DEFAULT,
     Binding,
     BindingOutcome,
+    BoundRuntime,
     GatewayAccess,
     RuntimeModelConfig,
 )
@@ -52,6 +54,23 @@ class BindingsOut(BaseModel):
     """One result per distinct runtime of the request."""
 
     results: list[BindingOut]
+    totalCount: int
+
+
+class BoundRuntimeOut(BaseModel):
+    """A runtime bound to the group."""
+
+    runtimeType: str
+    runtimeId: str
+    createdAt: int = Field(description="When it was bound to this group (epoch ms)")
+
+
+class BoundRuntimesOut(BaseModel):
+    """A page of the runtimes bound to a group, by type and then id."""
+
+    runtimes: list[BoundRuntimeOut]
+    pageNumber: int
+    pageSize: int
     totalCount: int
 
 
@@ -150,6 +169,19 @@ def render_outcomes(outcomes: list[BindingOutcome]) -> dict[str, Any]:
             }
         )
     return {"results": results, "totalCount": len(results)}
+
+
+def render_bound(page: Page[BoundRuntime]) -> dict[str, Any]:
+    """A page of a group's bound runtimes."""
+    return {
+        "runtimes": [
+            {"runtimeType": r.runtime_type, "runtimeId": r.runtime_id, "createdAt": r.created_at}
+            for r in page.items
+        ],
+        "pageNumber": page.number,
+        "pageSize": page.size,
+        "totalCount": page.total,
+    }
 
 
 def render_gateway(access: GatewayAccess | None) -> dict[str, Any] | None:

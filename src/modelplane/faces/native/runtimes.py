@@ -7,13 +7,16 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from modelplane.domain.paging import page_request
 from modelplane.faces.jsonresponse import JsonResponse
 from modelplane.faces.native.deps import context
 from modelplane.faces.native.routing import router as native_router
 from modelplane.faces.native.runtime_schemas import (
     BindingsOut,
+    BoundRuntimesOut,
     RuntimeModelConfigOut,
     RuntimesIn,
+    render_bound,
     render_model_config,
     render_outcomes,
 )
@@ -35,6 +38,24 @@ async def bind_runtimes(model_template_id: str, body: RuntimesIn, request: Reque
         runtime_type=body.runtime_type,
     )
     return JsonResponse(render_outcomes(outcomes))
+
+
+@router.get("/model-groups/{model_template_id}/runtimes", response_model=BoundRuntimesOut)
+async def list_bound_runtimes(
+    model_template_id: str,
+    request: Request,
+    page_number: Annotated[int | None, Query(alias="pageNumber")] = None,
+    page_size: Annotated[int | None, Query(alias="pageSize")] = None,
+) -> Response:
+    """A page of the runtimes bound to a model group, by type and then id."""
+    ctx = context(request)
+    page = await service.list_bindings(
+        store=ctx.store,
+        actor=ctx.principal,
+        group_id=model_template_id,
+        page=page_request(page_number, page_size),
+    )
+    return JsonResponse(render_bound(page))
 
 
 @router.post("/model-groups/{model_template_id}/runtimes:remove", response_model=BindingsOut)
