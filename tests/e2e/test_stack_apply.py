@@ -511,8 +511,16 @@ def test_a_stack_deploys_chat_prompts_and_moves_their_labels(
     _ok(run("export", "-f", "exported.yaml"))
     document = yaml.safe_load((tmp_path / "exported.yaml").read_text())
     (workspace,) = document["workspaces"]
+    assert workspace["owner"] == "bootstrap-admin"
+    ids = [template.pop("promptTemplateId") for template in workspace["promptTemplates"]]
+    assert all(len(i) == 32 for i in ids)
     assert workspace["promptTemplates"] == [
-        {"name": "greeting", "content": "Hello ${who}", "labels": ["production"]},
+        {
+            "name": "greeting",
+            "content": "Hello ${who}",
+            "labels": ["production"],
+            "history": [{"content": "Hi ${who}"}],
+        },
         {
             "name": "qa",
             "messages": [

@@ -159,6 +159,7 @@ async def test_an_exported_candidate_applied_to_an_emptied_instance_exports_the_
             assert fresh == {
                 "cluster": "cn",
                 "service": "fresh",
+                "owner": "bootstrap-admin",
                 "values": {},
                 "candidate": {"labels": ["canary"], "values": {"flag": "on"}},
             }

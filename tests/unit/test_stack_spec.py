@@ -7,6 +7,8 @@ import pytest
 from modelplane.stack import StackError, load
 from modelplane.stack.secrets import Environment
 
+HEX = "a" * 32
+
 
 @pytest.mark.parametrize(
     ("text", "message"),
@@ -103,6 +105,81 @@ from modelplane.stack.secrets import Environment
             "     candidate: {labels: [canary], values: {a: b}, clientLabels: [x]}}\n",
             "configs[0].candidate.clientLabels: unknown field",
         ),
+        (
+            "llms:\n  - {displayName: a, modelIdentifier: m, owner: alice}\n",
+            "llms[0].owner: principal 'alice' is not declared under principals",
+        ),
+        (
+            "principals: [{name: alice}]\n"
+            "workspaces:\n  - {workspaceId: w, name: W, owner: alice,\n"
+            "     ownerId: 5f0c8a8e-3f1e-4c59-9a1c-0d7f3f1c2b3a}\n",
+            "workspaces[0]: give owner (a principal's name) or ownerId, not both",
+        ),
+        (
+            "workspaces:\n  - workspaceId: w\n    name: W\n"
+            "    members: [{principal: bob, role: reader}]\n",
+            "workspaces[0].members[0].principal: principal 'bob' is not declared",
+        ),
+        (
+            "principals: [{name: bob}]\nworkspaces:\n  - workspaceId: w\n    name: W\n"
+            "    members: [{principal: bob, role: owner}]\n",
+            "workspaces[0].members[0].role: Input should be 'reader', 'author' or 'editor'",
+        ),
+        (
+            "principals: [{name: bob}]\nworkspaces:\n  - workspaceId: w\n    name: W\n"
+            "    members: [{principal: bob, role: reader}, {principal: bob, role: author}]\n",
+            "workspaces[0].members: principal 'bob' is declared twice",
+        ),
+        (
+            "modelGroups:\n  - {name: g, modelTemplateId: support}\n",
+            "modelGroups[0].modelTemplateId: must be mt- then 1..29 of a-z, 0-9 and -",
+        ),
+        (
+            "modelGroups:\n  - {name: g, modelTemplateId: mt-a}\n"
+            "  - {name: h, modelTemplateId: mt-a}\n",
+            "modelGroups: modelTemplateId 'mt-a' is declared twice",
+        ),
+        (
+            "modelGroups:\n  - {name: g}\n  - {name: g}\n",
+            "modelGroups: name 'g' is declared twice without modelTemplateId",
+        ),
+        (
+            "modelGroups:\n  - {name: g, runtimes: [{runtimeId: r1}]}\n"
+            "  - {name: h, runtimes: [{runtimeId: r1, runtimeType: Default}]}\n",
+            "modelGroups: runtime 'Default/r1' is bound twice",
+        ),
+        (
+            "modelGroups:\n  - {name: g, runtimes: [{runtimeId: -r}]}\n",
+            "modelGroups[0].runtimes[0].runtimeId: must be 1..128 of",
+        ),
+        (
+            "workspaces:\n  - workspaceId: w\n    name: W\n    promptTemplates:\n"
+            "      - {name: t, content: x, promptTemplateId: not-hex}\n",
+            "workspaces[0].promptTemplates[0].promptTemplateId: must be 32 characters",
+        ),
+        (
+            "workspaces:\n  - workspaceId: w\n    name: W\n    promptTemplates:\n"
+            "      - {name: t, content: x, labels: [prod],\n"
+            "         history: [{content: y, labels: [prod]}]}\n",
+            "workspaces[0].promptTemplates[0]: a label points at one version only: prod",
+        ),
+        (
+            "workspaces:\n  - workspaceId: w\n    name: W\n    promptTemplates:\n"
+            "      - {name: t, content: x, history: [{config: {a: 1}}]}\n",
+            "workspaces[0].promptTemplates[0].history[0]: give content (a text) or messages",
+        ),
+        (
+            "workspaces:\n  - workspaceId: w\n    name: W\n    promptTemplates:\n"
+            "      - {name: t, content: x, history: [{content: y, labels: [latest]}]}\n",
+            "workspaces[0].promptTemplates[0].history[0].labels: 'latest': a label is",
+        ),
+        (
+            "workspaces:\n  - workspaceId: w\n    name: W\n"
+            f"    promptTemplates:\n      - {{name: t, content: x, promptTemplateId: {HEX}}}\n"
+            "  - workspaceId: v\n    name: V\n    promptTemplates:\n"
+            f"      - {{name: t, content: x, promptTemplateId: {HEX}}}\n",
+            f"workspaces: promptTemplateId '{HEX}' is declared twice",
+        ),
         ("llms: [unclosed\n", "at line 2"),
         ("- a\n- b\n", "the stack file must be a mapping at the top level"),
         ("apiVersion: modelplane/v2\n", "apiVersion: Input should be 'modelplane/v1'"),
@@ -112,6 +189,21 @@ def test_a_bad_file_is_refused_with_the_place_named(text: str, message: str) -> 
     with pytest.raises(StackError) as caught:
         load(text)
     assert message in str(caught.value)
+
+
+def test_owners_named_in_a_file_are_its_declared_principals() -> None:
+    text = (
+        "principals: [{name: alice}, {name: bob}]\n"
+        "llms: [{displayName: a, modelIdentifier: m, owner: alice}]\n"
+        "modelGroups: [{name: g, owner: alice}, {name: g, owner: bob}]\n"
+        "workspaces: [{workspaceId: w, name: W, owner: bob,\n"
+        "  members: [{principal: alice, role: author}]}]\n"
+        "configs: [{cluster: c, service: s, owner: alice}]\n"
+    )
+    stack = load(text)
+    assert [g.owner for g in stack.model_groups] == ["alice", "bob"]
+    assert stack.workspaces[0].members is not None
+    assert stack.workspaces[0].members[0].role == "author"
 
 
 def test_an_empty_file_is_an_empty_stack() -> None:

@@ -12,11 +12,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelplane.client import Client, ConfigCandidate, Llm, ModelGroup, PromptTemplate
+from modelplane.client import (
+    Client,
+    ConfigCandidate,
+    Llm,
+    ModelGroup,
+    PermissionDenied,
+    PromptTemplate,
+)
 from modelplane.stack.export_principals import export_principals
 from modelplane.stack.plan_candidates import open_candidate
+from modelplane.stack.plan_catalog import without_pointer
 from modelplane.stack.plan_prompts import SYSTEM
-from modelplane.stack.spec import API_VERSION, StackError
+from modelplane.stack.spec import API_VERSION, LATEST, RUNTIME_TYPE_DEFAULT
 
 _LLM_FIELDS = (
     "llmId",
@@ -84,11 +92,28 @@ def _credentials(outline: dict[str, Any], llm: Llm, names: _Names) -> dict[str, 
     return {**out, **_present({"gcpAdc": outline.get("gcpAdc"), "labels": outline.get("labels")})}
 
 
-def _llms(client: Client, names: _Names) -> list[dict[str, Any]]:
+class _Owners:
+    """Principals' names by id (empty when the token may not list principals: then owners
+    are left out, and the principal applying owns what it creates)."""
+
+    def __init__(self, client: Client) -> None:
+        try:
+            self.names = {p.principal_id: p.name for p in client.principals.list()}
+        except PermissionDenied:
+            self.names = {}
+
+    def of(self, owner_id: str) -> dict[str, str]:
+        """`{"owner": name}`, or nothing when it cannot be named."""
+        name = self.names.get(owner_id)
+        return {} if name is None else {"owner": name}
+
+
+def _llms(client: Client, names: _Names, owners: _Owners) -> list[dict[str, Any]]:
     entries = []
     for llm in sorted(client.llms.list(), key=lambda x: (x.display_name, x.llm_id)):
         wire = llm.model_dump(mode="json", by_alias=True)
         entry = _present({k: wire.get(k) for k in _LLM_FIELDS})
+        entry.update(owners.of(llm.owner_id))
         outline = client.llms.credentials(llm.llm_id) if llm.has_credentials else None
         if outline is not None:
             entry["credentials"] = _credentials(outline, llm, names)
@@ -96,7 +121,7 @@ def _llms(client: Client, names: _Names) -> list[dict[str, Any]]:
     return entries
 
 
-def _group(client: Client, group: ModelGroup, names: _Names) -> dict[str, Any]:
+def _group(client: Client, group: ModelGroup, names: _Names, owners: _Owners) -> dict[str, Any]:
     gid = group.model_template_id
     models = list(client.llm_templates.iter(model_template_id=gid))
     providers = []
@@ -128,55 +153,85 @@ def _group(client: Client, group: ModelGroup, names: _Names) -> dict[str, Any]:
         ]
         providers.append(entry)
     head = {
+        "modelTemplateId": gid,
         "name": group.name,
+        **owners.of(group.owner_id),
         "description": group.description,
         "refScope": group.ref_scope,
+        "agentPlatform": group.agent_platform,
+        "agentProvider": group.agent_provider,
+        "bizType": group.biz_type,
+        "config": without_pointer(group.config),
         "defaultModel": group.default_model,
     }
-    return {**_present(head), "providers": providers}
+    entry = {**_present(head), "providers": providers}
+    runtimes = [
+        {"runtimeId": r.runtime_id}
+        | ({} if r.runtime_type == RUNTIME_TYPE_DEFAULT else {"runtimeType": r.runtime_type})
+        for r in client.model_groups.iter_runtimes(gid)
+    ]
+    if runtimes:
+        entry["runtimes"] = runtimes
+    return entry
 
 
-def _groups(client: Client, names: _Names) -> list[dict[str, Any]]:
+def _groups(client: Client, names: _Names, owners: _Owners) -> list[dict[str, Any]]:
     groups = sorted(client.model_groups.iter(), key=lambda g: (g.name, g.model_template_id))
-    seen: set[str] = set()
-    for group in groups:
-        if group.name in seen:
-            raise StackError(
-                f"two model groups are named {group.name!r}; a stack finds groups by name, "
-                "so rename one before exporting"
-            )
-        seen.add(group.name)
-    return [_group(client, g, names) for g in groups]
+    return [_group(client, g, names, owners) for g in groups]
 
 
-def _template(template: PromptTemplate) -> dict[str, Any]:
-    """A template's current version as a stack declares it, with the labels on it."""
-    entry: dict[str, Any] = {"name": template.name}
+def _version(template: PromptTemplate) -> dict[str, Any]:
+    """A version's body as a stack declares it, with the labels on it."""
+    entry: dict[str, Any] = {}
     if template.messages is None:
         entry["content"] = template.content
     else:
         entry["messages"] = [{"role": m.role, "content": m.content} for m in template.messages]
     if template.config is not None:
         entry["config"] = template.config
-    labels = sorted(set(template.labels) - {"latest"})
+    labels = sorted(set(template.labels) - {LATEST})
     if labels:
         entry["labels"] = labels
     return entry
 
 
-def _workspaces(client: Client) -> list[dict[str, Any]]:
+def _template(client: Client, template: PromptTemplate) -> dict[str, Any]:
+    """A template: its id, its current version and its earlier ones (`history`)."""
+    entry: dict[str, Any] = {"promptTemplateId": template.prompt_template_id, "name": template.name}
+    entry.update(_version(template))
+    if template.version > 1:
+        versions = client.prompts.versions(template.workspace_id, template.prompt_template_id)
+        history = []
+        for version in versions[:-1]:
+            earlier = _version(version)
+            if version.name != template.name:
+                earlier = {"name": version.name, **earlier}
+            history.append(earlier)
+        entry["history"] = history
+    return entry
+
+
+def _workspaces(client: Client, owners: _Owners) -> list[dict[str, Any]]:
     entries = []
     for workspace in sorted(client.workspaces.list(), key=lambda w: w.workspace_id):
-        found = [t for t in client.prompts.iter(workspace.workspace_id) if t.type != SYSTEM]
-        templates = [_template(t) for t in found]
-        templates.sort(key=lambda t: t["name"])
-        entries.append(
-            {
-                "workspaceId": workspace.workspace_id,
-                "name": workspace.name,
-                "promptTemplates": templates,
-            }
-        )
+        ws = workspace.workspace_id
+        found = [t for t in client.prompts.iter(ws) if t.type != SYSTEM]
+        templates = [_template(client, t) for t in found]
+        templates.sort(key=lambda t: (t["name"], t["promptTemplateId"]))
+        entry: dict[str, Any] = {
+            "workspaceId": ws,
+            "name": workspace.name,
+            **owners.of(workspace.owner_id),
+        }
+        if owners.names:
+            members = [
+                {"principal": owners.names[m.principal_id], "role": m.role}
+                for m in client.workspaces.members(ws)
+                if m.principal_id in owners.names
+            ]
+            if members:
+                entry["members"] = sorted(members, key=lambda m: m["principal"])
+        entries.append({**entry, "promptTemplates": templates})
     return entries
 
 
@@ -200,7 +255,7 @@ def _candidate(
     return entry if sets or deleted else None
 
 
-def _configs(client: Client) -> list[dict[str, Any]]:
+def _configs(client: Client, owners: _Owners) -> list[dict[str, Any]]:
     entries = []
     for namespace in client.configs.namespaces():
         configs = client.configs.get_namespace(namespace.cluster, namespace.name).configs
@@ -209,6 +264,7 @@ def _configs(client: Client) -> list[dict[str, Any]]:
             entry: dict[str, Any] = {
                 "cluster": namespace.cluster,
                 "service": namespace.name,
+                **owners.of(namespace.owner_id),
                 "values": {c.key: c.value for c in configs},
             }
             formats = {c.key: c.format for c in configs if c.format != "text"}
@@ -226,12 +282,13 @@ def export_stack(client: Client) -> Exported:
     """Everything the client's principal can read, as a stack document."""
     names = _Names()
     notes: list[str] = []
+    owners = _Owners(client)
     document = {
         "apiVersion": API_VERSION,
-        "llms": _llms(client, names),
-        "modelGroups": _groups(client, names),
-        "workspaces": _workspaces(client),
-        "configs": _configs(client),
+        "llms": _llms(client, names, owners),
+        "modelGroups": _groups(client, names, owners),
+        "workspaces": _workspaces(client, owners),
+        "configs": _configs(client, owners),
     }
     principals = export_principals(client, notes)
     if principals is not None:

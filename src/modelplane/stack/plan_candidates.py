@@ -23,6 +23,7 @@ from modelplane.stack.changes import (
     created,
     differences,
 )
+from modelplane.stack.owners import OwnerOf, fixed
 from modelplane.stack.spec import ConfigsSpec
 
 KIND = "config-candidate"
@@ -81,12 +82,12 @@ def candidate_diffs(current: ConfigCandidate, spec: ConfigsSpec) -> tuple[FieldD
     return differences(_shown(held), _shown(want))
 
 
-def _put(spec: ConfigsSpec, if_version: int) -> Run:
+def _put(spec: ConfigsSpec, if_version: int, owner: OwnerOf) -> Run:
     """Write the declared candidate: create it (`if_version` 0) or replace that version."""
     assert spec.candidate is not None
     want, labels, delete = wanted(spec), list(spec.candidate.labels), list(spec.candidate.delete)
 
-    def run(client: Client, _ids: Ids) -> None:
+    def run(client: Client, ids: Ids) -> None:
         client.configs.set_candidate(
             spec.cluster,
             spec.service,
@@ -95,34 +96,43 @@ def _put(spec: ConfigsSpec, if_version: int) -> Run:
             delete=delete,
             formats=want["formats"],
             if_version=if_version,
-            owner_id=spec.owner_id,
+            owner_id=owner(ids),
         )
 
     return run
 
 
-def dropped(cluster: str, service: str, current: ConfigCandidate, owner_id: str | None) -> Change:
+def dropped(cluster: str, service: str, current: ConfigCandidate, owner: OwnerOf) -> Change:
     """The change that drops the open candidate (nothing changes for any client)."""
 
-    def run(client: Client, _ids: Ids) -> None:
-        client.configs.drop_candidate(cluster, service, version=current.version, owner_id=owner_id)
+    def run(client: Client, ids: Ids) -> None:
+        client.configs.drop_candidate(
+            cluster, service, version=current.version, owner_id=owner(ids)
+        )
 
     return Change(Action.DELETE, KIND, f"{cluster}/{service}", run)
 
 
 def plan_candidate(
-    current: ConfigCandidate | None, spec: ConfigsSpec, plan: Plan, *, prune: bool
+    current: ConfigCandidate | None,
+    spec: ConfigsSpec,
+    plan: Plan,
+    *,
+    prune: bool,
+    owner: OwnerOf | None = None,
 ) -> None:
-    """Add the change that makes the service's open candidate the one `spec` declares."""
+    """Add the change that makes the service's open candidate the one `spec` declares;
+    writes name `owner` (default: the entry's `ownerId`)."""
+    owner = owner or fixed(spec.owner_id)
     name = f"{spec.cluster}/{spec.service}"
     if spec.candidate is None:
         if prune and current is not None:
-            plan.add(dropped(spec.cluster, spec.service, current, spec.owner_id))
+            plan.add(dropped(spec.cluster, spec.service, current, owner))
         return
     if current is None:
         fields = created({k: v for k, v in _shown(wanted(spec)).items() if v})
-        plan.add(Change(Action.CREATE, KIND, name, _put(spec, 0), fields))
+        plan.add(Change(Action.CREATE, KIND, name, _put(spec, 0, owner), fields))
         return
     diffs = candidate_diffs(current, spec)
     if diffs:
-        plan.add(Change(Action.UPDATE, KIND, name, _put(spec, current.version), diffs))
+        plan.add(Change(Action.UPDATE, KIND, name, _put(spec, current.version, owner), diffs))

@@ -8,6 +8,7 @@ after the models exist, and again when the model it points to was recreated.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +21,12 @@ from modelplane.stack.changes import (
     FieldDiff,
     Ids,
     Plan,
+    Run,
     created,
     differences,
+    show,
 )
+from modelplane.stack.owners import Principals
 from modelplane.stack.secrets import Environment
 from modelplane.stack.spec import ModelGroupSpec, ModelSpec, ProviderSpec, StackError
 
@@ -46,6 +50,7 @@ def _fields(spec: ModelGroupSpec | ProviderSpec | ModelSpec, names: set[str]) ->
 
 
 _GROUP = {"description", "ref_scope"}
+_FIXED = {"agent_platform", "agent_provider", "biz_type"}  # set when a group is created
 _PROVIDER = {"name", "description", "enable_wuying_proxy", "base_url", "api"}
 _MODEL = {"name", "description", "config"}
 
@@ -74,31 +79,74 @@ def _constant(value: str) -> IdOf:
     return lambda _ids: value
 
 
+def without_pointer(config: dict[str, Any]) -> dict[str, Any]:
+    """A group's config without the default model's pointer (`defaultModel` holds it)."""
+    copied = copy.deepcopy(config)
+    defaults = copied.get("defaults")
+    if isinstance(defaults, dict):
+        model = defaults.get("model")
+        if isinstance(model, dict):
+            model.pop("primary", None)
+            if not model:
+                defaults.pop("model")
+        if not defaults:
+            copied.pop("defaults")
+    return copied
+
+
 class _Planner:
     """Adds the changes of the declared groups, one group after the other."""
 
-    def __init__(self, client: Client, plan: Plan, keys: ProviderKeys, *, prune: bool) -> None:
+    def __init__(
+        self, client: Client, plan: Plan, keys: ProviderKeys, principals: Principals, *, prune: bool
+    ) -> None:
         self.client, self.plan, self.keys, self.prune = client, plan, keys, prune
+        self.principals = principals
+        self.group_key = ""
 
     def group(self, i: int, spec: ModelGroupSpec, current: ModelGroup | None) -> None:
-        """The group, then its providers and models, then its default model."""
-        name, wanted = spec.name, _fields(spec, _GROUP)
+        """The group, then its providers and models, then its default model, its config
+        and its runtimes."""
+        name, wanted = spec.name, _fields(spec, _GROUP | _FIXED)
+        key = spec.model_template_id or name
+        self.group_key = key  # what the ids of its new providers are kept under
+        place = f"modelGroups[{i}]"
         providers: list[ProviderTemplate] = []
         models: list[LlmTemplate] = []
         if current is None:
+            owner = self.principals.owner_of(f"{place}.owner", spec.owner, None)
+            shown = {"modelTemplateId": spec.model_template_id, **wanted, "owner": spec.owner}
 
             def create(client: Client, ids: Ids) -> None:
                 made = client.model_groups.create(
-                    name, description=wanted.get("description"), ref_scope=wanted.get("refScope")
+                    name,
+                    description=wanted.get("description"),
+                    ref_scope=wanted.get("refScope"),
+                    agent_platform=wanted.get("agentPlatform"),
+                    agent_provider=wanted.get("agentProvider"),
+                    biz_type=wanted.get("bizType"),
+                    model_template_id=spec.model_template_id,
+                    owner_id=owner(ids),
                 )
-                ids.groups[name] = made.model_template_id
+                ids.groups[key] = made.model_template_id
 
-            self.plan.add(Change(Action.CREATE, "model-group", name, create, created(wanted)))
-            group_id: IdOf = lambda ids: ids.groups[name]  # noqa: E731
+            fields = created({k: v for k, v in shown.items() if v is not None})
+            self.plan.add(Change(Action.CREATE, "model-group", name, create, fields))
+            group_id: IdOf = lambda ids: ids.groups[key]  # noqa: E731
         else:
             existing = current.model_template_id
             group_id = _constant(existing)
-            diffs = differences(current.model_dump(mode="json", by_alias=True), wanted)
+            self.principals.check_owner(
+                f"{place}.owner", f"model group {existing}", current.owner_id, spec.owner
+            )
+            now = current.model_dump(mode="json", by_alias=True)
+            for field in differences(now, _fields(spec, _FIXED)):
+                raise StackError(
+                    f"{place}.{field.name}: cannot change {show(field.old)} to "
+                    f"{show(field.new)}; it is set when a group is created"
+                )
+            wanted = _fields(spec, _GROUP)
+            diffs = differences(now, wanted)
             if diffs:
                 body = {d.name: d.new for d in diffs}
 
@@ -114,6 +162,8 @@ class _Planner:
             models = list(self.client.llm_templates.iter(model_template_id=existing))
         recreated = self._providers(i, spec, group_id, providers, models)
         self._default(spec, current, group_id, recreated)
+        if spec.runtimes is not None:
+            self._runtimes(spec, current, group_id)
 
     def _providers(
         self,
@@ -156,7 +206,7 @@ class _Planner:
         if current is None:
             body = _provider_body({k: v for k, v in wanted.items() if k != "name"}, api_key)
             fields = created(wanted) + ((FieldDiff("apiKey", None, SECRET),) if api_key else ())
-            key = (group, spec.provider_name)
+            key = (self.group_key, spec.provider_name)
 
             def create(client: Client, ids: Ids) -> None:
                 made = client.provider_templates.create(
@@ -226,18 +276,49 @@ class _Planner:
     def _default(
         self, spec: ModelGroupSpec, current: ModelGroup | None, group_id: IdOf, made: set[str]
     ) -> None:
+        """The default model and the config, once the models exist (a config holds the
+        pointer too: it is sent with the pointer the group is to have)."""
         wanted = spec.default_model
-        if wanted is None:
-            return
         now = current.default_model if current else None
-        if now == wanted and wanted not in made:
+        diffs: tuple[FieldDiff, ...] = ()
+        if wanted is not None and (now != wanted or wanted in made):
+            diffs += (FieldDiff("defaultModel", now, wanted),)
+        config_now = without_pointer(current.config) if current else {}
+        if spec.config is not None and spec.config != config_now:
+            diffs += (FieldDiff("config", config_now if current else None, spec.config),)
+        if not diffs:
             return
+        config = spec.config if any(d.name == "config" for d in diffs) else None
+        pointer = wanted if wanted is not None else now
 
         def point(client: Client, ids: Ids) -> None:
-            client.model_groups.update(group_id(ids), default_model=wanted)
+            client.model_groups.update(
+                group_id(ids),
+                config=config,
+                default_model=pointer if (config is not None or wanted is not None) else None,
+            )
 
-        diff = (FieldDiff("defaultModel", now, wanted),)
-        self.plan.add(Change(Action.UPDATE, "model-group", spec.name, point, diff))
+        self.plan.add(Change(Action.UPDATE, "model-group", spec.name, point, diffs))
+
+    def _runtimes(self, spec: ModelGroupSpec, current: ModelGroup | None, group_id: IdOf) -> None:
+        """Bind the declared runtimes that are not bound to the group (moving them from
+        another); with prune, unbind the others."""
+        bound: set[tuple[str, str]] = set()
+        if current is not None:
+            found = self.client.model_groups.iter_runtimes(current.model_template_id)
+            bound = {(r.runtime_type, r.runtime_id) for r in found}
+        declared = [(r.runtime_type, r.runtime_id) for r in spec.runtimes or []]
+        for kind, runtime_id in declared:
+            if (kind, runtime_id) not in bound:
+                label = f"{spec.name}/{kind}/{runtime_id}"
+                fields = created({"runtimeType": kind, "runtimeId": runtime_id})
+                run = _bind(group_id, kind, runtime_id, unbind=False)
+                self.plan.add(Change(Action.CREATE, "runtime-binding", label, run, fields))
+        if self.prune:
+            for kind, runtime_id in sorted(bound - set(declared)):
+                label = f"{spec.name}/{kind}/{runtime_id}"
+                run = _bind(group_id, kind, runtime_id, unbind=True)
+                self.plan.add(Change(Action.DELETE, "runtime-binding", label, run))
 
     def _delete_provider(self, group: str, provider: ProviderTemplate) -> None:
         def run(client: Client, _ids: Ids) -> None:
@@ -269,6 +350,16 @@ def _batch(provider_id: IdOf, item: dict[str, Any]) -> Callable[[Client, Ids], N
     return run
 
 
+def _bind(group_id: IdOf, kind: str, runtime_id: str, *, unbind: bool) -> Run:
+    def run(client: Client, ids: Ids) -> None:
+        call = client.model_groups.unbind_runtimes if unbind else client.model_groups.bind_runtimes
+        (result,) = call(group_id(ids), [runtime_id], runtime_type=kind).results
+        if not result.success:
+            raise StackError(f"runtime {kind}/{runtime_id}: {result.message}")
+
+    return run
+
+
 def _replace(old_id: str, provider_id: IdOf, item: dict[str, Any]) -> Callable[[Client, Ids], None]:
     def run(client: Client, ids: Ids) -> None:
         client.llm_templates.delete(old_id)
@@ -277,11 +368,20 @@ def _replace(old_id: str, provider_id: IdOf, item: dict[str, Any]) -> Callable[[
     return run
 
 
-def _unique(groups: list[ModelGroup], name: str, place: str) -> ModelGroup | None:
-    matches = [g for g in groups if g.name == name]
+def _unique(
+    groups: list[ModelGroup], spec: ModelGroupSpec, owner_id: str | None, place: str
+) -> ModelGroup | None:
+    if spec.model_template_id is not None:
+        return next((g for g in groups if g.model_template_id == spec.model_template_id), None)
+    matches = [g for g in groups if g.name == spec.name]
+    if spec.owner is not None:  # another principal's group of this name is not this one
+        matches = [g for g in matches if g.owner_id == owner_id]
     if len(matches) > 1:
         ids = ", ".join(g.model_template_id for g in matches)
-        raise StackError(f"{place}: {len(matches)} model groups are named {name!r} ({ids})")
+        raise StackError(
+            f"{place}: {len(matches)} model groups are named {spec.name!r} ({ids}); give "
+            "modelTemplateId to say which"
+        )
     return matches[0] if matches else None
 
 
@@ -290,11 +390,19 @@ def plan_catalog(
 ) -> None:
     """Add the changes that make the model groups match `specs`."""
     groups = list(client.model_groups.iter())
-    planner = _Planner(client, plan, keys, prune=prune)
+    principals = Principals(client, needed=any(spec.owner for spec in specs))
+    planner = _Planner(client, plan, keys, principals, prune=prune)
     claimed: set[str] = set()
     for i, spec in enumerate(specs):
-        current = _unique(groups, spec.name, f"modelGroups[{i}]")
+        place = f"modelGroups[{i}]"
+        owner_id = None if spec.owner is None else principals.id_now(f"{place}.owner", spec.owner)
+        current = _unique(groups, spec, owner_id, place)
         if current is not None:
+            if current.model_template_id in claimed:
+                raise StackError(
+                    f"{place}: model group {current.model_template_id} is already declared by "
+                    "another entry"
+                )
             claimed.add(current.model_template_id)
         planner.group(i, spec, current)
     if prune:

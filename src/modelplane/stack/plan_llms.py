@@ -16,6 +16,7 @@ from modelplane.stack.changes import (
     created,
     differences,
 )
+from modelplane.stack.owners import OwnerOf, Principals
 from modelplane.stack.secrets import Environment
 from modelplane.stack.spec import CredentialsSpec, LlmSpec, StackError
 
@@ -45,11 +46,17 @@ def credentials_wire(spec: CredentialsSpec, place: str, env: Environment) -> dic
 
 
 def _found(
-    spec: LlmSpec, place: str, by_id: dict[str, Llm], by_name: dict[str, list[Llm]]
+    spec: LlmSpec,
+    place: str,
+    by_id: dict[str, Llm],
+    by_name: dict[str, list[Llm]],
+    owner_id: str | None,
 ) -> Llm | None:
     if spec.llm_id is not None:
         return by_id.get(spec.llm_id)
     matches = by_name.get(spec.display_name, [])
+    if spec.owner is not None:  # another principal's LLM of this name is not this one
+        matches = [m for m in matches if m.owner_id == owner_id]
     if len(matches) > 1:
         ids = ", ".join(m.llm_id for m in matches)
         raise StackError(
@@ -59,18 +66,22 @@ def _found(
     return matches[0] if matches else None
 
 
-def _create(spec: LlmSpec, credentials: dict[str, Any] | None) -> Change:
+def _create(spec: LlmSpec, credentials: dict[str, Any] | None, owner: OwnerOf) -> Change:
     body = spec.wire_fields()
     if spec.llm_id is not None:
         body["llmId"] = spec.llm_id
-    fields = created(spec.wire_fields())
+    shown = spec.wire_fields()
+    if spec.owner is not None:
+        shown["owner"] = spec.owner
+    fields = created(shown)
     if credentials is not None:
         body["credentials"] = credentials
         fields += (FieldDiff("credentials", None, SECRET),)
 
-    def run(client: Client, _ids: Ids) -> None:
-        display_name, model = body.pop("displayName"), body.pop("modelIdentifier")
-        client.llms.create(display_name, model, extra=body)
+    def run(client: Client, ids: Ids) -> None:
+        fields = dict(body)
+        display_name, model = fields.pop("displayName"), fields.pop("modelIdentifier")
+        client.llms.create(display_name, model, owner_id=owner(ids), extra=fields)
 
     return Change(Action.CREATE, KIND, spec.display_name, run, fields)
 
@@ -129,19 +140,28 @@ def plan_llms(
 ) -> None:
     """Add the changes that make the LLMs match `specs`."""
     current = client.llms.list()
+    principals = Principals(client, needed=any(spec.owner for spec in specs))
     by_id = {llm.llm_id: llm for llm in current}
     by_name: dict[str, list[Llm]] = defaultdict(list)
     for llm in current:
         by_name[llm.display_name].append(llm)
-    found = [_found(spec, f"llms[{i}]", by_id, by_name) for i, spec in enumerate(specs)]
+    owners = [
+        None if spec.owner is None else principals.id_now(f"llms[{i}].owner", spec.owner)
+        for i, spec in enumerate(specs)
+    ]
+    found = [_found(spec, f"llms[{i}]", by_id, by_name, owners[i]) for i, spec in enumerate(specs)]
     claimed = set()
     for i, (spec, match, creds) in enumerate(zip(specs, found, credentials, strict=True)):
         if match is None:
-            plan.add(_create(spec, creds))
+            owner = principals.owner_of(f"llms[{i}].owner", spec.owner, None)
+            plan.add(_create(spec, creds, owner))
             continue
         if match.llm_id in claimed:
             raise StackError(f"llms[{i}]: LLM {match.llm_id} is already declared by another entry")
         claimed.add(match.llm_id)
+        principals.check_owner(
+            f"llms[{i}].owner", f"LLM {match.llm_id}", match.owner_id, spec.owner
+        )
         change = _update(spec, match, creds, client, f"llms[{i}]")
         if change is not None:
             plan.add(change)

@@ -46,6 +46,17 @@ def _env_ref(value: str | None) -> str | None:
     return value
 
 
+_OWNER_NAME = (
+    "The name of the principal that owns it, declared under `principals` (created when "
+    "missing); left out, the principal applying owns what it creates"
+)
+
+
+def _one_owner(owner: str | None, owner_id: str | None) -> None:
+    if owner is not None and owner_id is not None:
+        raise ValueError("give owner (a principal's name) or ownerId, not both")
+
+
 class ApiKeySpec(_Spec):
     """An LLM's API key: `secret` is resolved at apply, `secretRef` is stored as is."""
 
@@ -91,13 +102,14 @@ class LlmSpec(_Spec):
     max_context_length: int | None = None
     client_config: dict[str, Any] | None = None
     dashscope_api_dialect: str | None = None
+    owner: str | None = Field(default=None, description=_OWNER_NAME)
     credentials: CredentialsSpec | None = None
 
     def wire_fields(self) -> dict[str, Any]:
-        """The fields given, as the API names them, without id and credentials."""
+        """The fields given, as the API names them, without id, owner and credentials."""
         data = self.model_dump(by_alias=True, exclude_none=True)
-        data.pop("llmId", None)
-        data.pop("credentials", None)
+        for name in ("llmId", "owner", "credentials"):
+            data.pop(name, None)
         return data
 
 
@@ -126,14 +138,66 @@ class ProviderSpec(_Spec):
     _ref = field_validator("api_key")(_env_ref)
 
 
-class ModelGroupSpec(_Spec):
-    """A model group; found by `name`. `defaultModel` is `providerName/llmCode`."""
+# The server's rules for ids a client chooses (domain/catalog.py, domain/prompts.py).
+GROUP_ID = re.compile(r"mt-[a-z0-9][a-z0-9-]{0,28}")
+GROUP_ID_RULE = "mt- then 1..29 of a-z, 0-9 and - (starting with a letter or digit)"
+TEMPLATE_ID = re.compile(r"[0-9a-f]{32}")
+RUNTIME_TYPE_DEFAULT = "Default"
+RUNTIME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
+RUNTIME_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
 
+
+class RuntimeSpec(_Spec):
+    """A runtime bound to the group; found by `runtimeType` and `runtimeId`."""
+
+    runtime_id: str
+    runtime_type: str = RUNTIME_TYPE_DEFAULT
+
+    @field_validator("runtime_id")
+    @classmethod
+    def _id(cls, runtime_id: str) -> str:
+        if not RUNTIME_ID.fullmatch(runtime_id):
+            raise ValueError(
+                "must be 1..128 of A-Z, a-z, 0-9 and ._:@/-, starting with one of A-Z, a-z, 0-9"
+            )
+        return runtime_id
+
+    @field_validator("runtime_type")
+    @classmethod
+    def _type(cls, runtime_type: str) -> str:
+        if not RUNTIME_TYPE.fullmatch(runtime_type):
+            raise ValueError("must be 1..64 of A-Z, a-z, 0-9 and ._-, starting with a letter")
+        return runtime_type
+
+
+class ModelGroupSpec(_Spec):
+    """A model group; found by `modelTemplateId` when given, else by `name`.
+    `defaultModel` is `providerName/llmCode`; `config` is the group's config without the
+    default model's pointer (which `defaultModel` holds)."""
+
+    model_template_id: str | None = Field(
+        default=None, description="Its id, chosen when the group is created"
+    )
     name: str
+    owner: str | None = Field(default=None, description=_OWNER_NAME)
     description: str | None = None
     ref_scope: str | None = None
+    agent_platform: str | None = None
+    agent_provider: str | None = None
+    biz_type: int | None = None
+    config: dict[str, Any] | None = None
     default_model: str | None = None
     providers: list[ProviderSpec] = Field(default_factory=list)
+    runtimes: list[RuntimeSpec] | None = Field(
+        default=None, description="The runtimes bound to it (left out: not managed)"
+    )
+
+    @field_validator("model_template_id")
+    @classmethod
+    def _group_id(cls, group_id: str | None) -> str | None:
+        if group_id is not None and not GROUP_ID.fullmatch(group_id):
+            raise ValueError(f"must be {GROUP_ID_RULE}")
+        return group_id
 
 
 # The server's label grammar (domain/prompt_labels.py), checked before anything is sent.
@@ -149,29 +213,28 @@ class MessageSpec(_Spec):
     content: str
 
 
-class PromptSpec(_Spec):
-    """A prompt template of a workspace; found by `name`: a text (`content`) or a chat
-    template (`messages`), its version's `config`, and the `labels` that are to point at
-    the version the stack declares (a deploy: `production` moves when the text does)."""
+def _check_labels(labels: list[str]) -> list[str]:
+    for label in labels:
+        if not LABEL.fullmatch(label) or label == LATEST:
+            raise ValueError(f"{label!r}: a label is {LABEL_RULE}, and not {LATEST!r}")
+    if len(set(labels)) != len(labels):
+        raise ValueError("a label is listed twice")
+    return labels
 
-    name: str
+
+class _Body(_Spec):
+    """A version's body: a text (`content`) or a chat template (`messages`), its `config`,
+    and the `labels` that point at it."""
+
     content: str | None = None
     messages: list[MessageSpec] | None = None
     config: dict[str, Any] | None = None
     labels: list[str] = Field(default_factory=list)
 
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, labels: list[str]) -> list[str]:
-        for label in labels:
-            if not LABEL.fullmatch(label) or label == LATEST:
-                raise ValueError(f"{label!r}: a label is {LABEL_RULE}, and not {LATEST!r}")
-        if len(set(labels)) != len(labels):
-            raise ValueError("a label is listed twice")
-        return labels
+    _labels = field_validator("labels")(_check_labels)
 
     @model_validator(mode="after")
-    def _one_body(self) -> PromptSpec:
+    def _one_body(self) -> _Body:
         if (self.content is None) == (self.messages is None):
             raise ValueError("give content (a text) or messages (a chat template), one of them")
         return self
@@ -183,10 +246,66 @@ class PromptSpec(_Spec):
         return [{"role": m.role, "content": m.content} for m in self.messages]
 
 
+class VersionSpec(_Body):
+    """An earlier version of a template: its body and the labels on it, and its `name`
+    where the template was named otherwise then."""
+
+    name: str | None = None
+
+
+class PromptSpec(_Body):
+    """A prompt template of a workspace; found by `promptTemplateId` when given, else by
+    `name`: a text (`content`) or a chat template (`messages`), its version's `config`,
+    and the `labels` that are to point at the version the stack declares (a deploy:
+    `production` moves when the text does). `history` is its earlier versions, oldest
+    first: written when the template is created (or continues them)."""
+
+    prompt_template_id: str | None = Field(
+        default=None, description="Its id, chosen when the template is created"
+    )
+    name: str
+    history: list[VersionSpec] = Field(default_factory=list)
+
+    @field_validator("prompt_template_id")
+    @classmethod
+    def _template_id(cls, template_id: str | None) -> str | None:
+        if template_id is not None and not TEMPLATE_ID.fullmatch(template_id):
+            raise ValueError("must be 32 characters of 0-9 and a-f")
+        return template_id
+
+    @model_validator(mode="after")
+    def _labels_once(self) -> PromptSpec:
+        labels = [label for v in [*self.history, self] for label in v.labels]
+        twice = sorted({label for label in labels if labels.count(label) > 1})
+        if twice:
+            raise ValueError(f"a label points at one version only: {', '.join(twice)}")
+        return self
+
+    def versions(self) -> list[_Body]:
+        """Every version declared, oldest first: the history, then the current one."""
+        return [*self.history, self]
+
+    def name_of(self, version: _Body) -> str:
+        """The template's name at a version declared."""
+        if isinstance(version, VersionSpec) and version.name is not None:
+            return version.name
+        return self.name
+
+
 _OWNER = (
     "The principal that owns it: an admin writing into another principal's must name it; "
     "one that does not exist yet is created owned by it"
 )
+
+
+MEMBER_ROLES = ("reader", "author", "editor")
+
+
+class MemberSpec(_Spec):
+    """A member of a workspace: a principal by name, and its role."""
+
+    principal: str
+    role: Literal["reader", "author", "editor"]
 
 
 class WorkspaceSpec(_Spec):
@@ -194,8 +313,17 @@ class WorkspaceSpec(_Spec):
 
     workspace_id: str
     name: str
+    owner: str | None = Field(default=None, description=_OWNER_NAME)
     owner_id: str | None = Field(default=None, description=_OWNER)
+    members: list[MemberSpec] | None = Field(
+        default=None, description="Its members and their roles (left out: not managed)"
+    )
     prompt_templates: list[PromptSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _owner(self) -> WorkspaceSpec:
+        _one_owner(self.owner, self.owner_id)
+        return self
 
 
 ConfigFormat = Literal["text", "json", "yaml", "properties"]
@@ -262,6 +390,7 @@ class ConfigsSpec(_Spec):
 
     cluster: str
     service: str
+    owner: str | None = Field(default=None, description=_OWNER_NAME)
     owner_id: str | None = Field(default=None, description=_OWNER)
     values: dict[str, str] = Field(default_factory=dict)
     formats: dict[str, ConfigFormat] | None = None
@@ -269,6 +398,7 @@ class ConfigsSpec(_Spec):
 
     @model_validator(mode="after")
     def _formats_of_values(self) -> ConfigsSpec:
+        _one_owner(self.owner, self.owner_id)
         _formats_named(self.formats, self.values)
         return self
 
@@ -535,8 +665,24 @@ def _duplicates(stack: Stack) -> list[str]:
         f"llms: displayName {n!r} is declared twice without llmId" for n in _repeats(unnamed)
     ]
     problems += [
-        f"modelGroups: name {n!r} is declared twice"
-        for n in _repeats([g.name for g in stack.model_groups])
+        f"modelGroups: modelTemplateId {i!r} is declared twice"
+        for i in _repeats([g.model_template_id for g in stack.model_groups if g.model_template_id])
+    ]
+    unnamed_groups = [
+        f"{g.name!r}" + (f" of owner {g.owner!r}" if g.owner else "")
+        for g in stack.model_groups
+        if not g.model_template_id
+    ]
+    problems += [
+        f"modelGroups: name {n} is declared twice without modelTemplateId"
+        for n in _repeats(unnamed_groups)
+    ]
+    bound = [
+        f"{r.runtime_type}/{r.runtime_id}" for g in stack.model_groups for r in g.runtimes or []
+    ]
+    problems += [
+        f"modelGroups: runtime {r!r} is bound twice (a runtime is bound to one group)"
+        for r in _repeats(bound)
     ]
     for i, group in enumerate(stack.model_groups):
         names = [p.provider_name for p in group.providers]
@@ -567,12 +713,26 @@ def _duplicates(stack: Stack) -> list[str]:
             f"workspaces[{i}].promptTemplates: name {n!r} is declared twice"
             for n in _repeats(names)
         ]
+        problems += [
+            f"workspaces[{i}].members: principal {n!r} is declared twice"
+            for n in _repeats([m.principal for m in workspace.members or []])
+        ]
+    template_ids = [
+        t.prompt_template_id
+        for w in stack.workspaces
+        for t in w.prompt_templates
+        if t.prompt_template_id
+    ]
+    problems += [
+        f"workspaces: promptTemplateId {t!r} is declared twice" for t in _repeats(template_ids)
+    ]
     services = [f"{c.cluster}/{c.service}" for c in stack.configs]
     problems += [f"configs: {s!r} is declared twice" for s in _repeats(services)]
     problems += [
         f"principals: name {n!r} is declared twice"
         for n in _repeats([p.name for p in stack.principals])
     ]
+    problems += _undeclared_principals(stack)
     for i, principal in enumerate(stack.principals):
         labels = [k.label for k in principal.api_keys]
         problems += [
@@ -581,3 +741,25 @@ def _duplicates(stack: Stack) -> list[str]:
             for label in _repeats(labels)
         ]
     return problems
+
+
+def _undeclared_principals(stack: Stack) -> list[str]:
+    """Owners and members name principals the file declares (so that apply can create
+    them where they are missing)."""
+    declared = {p.name for p in stack.principals}
+    named: list[tuple[str, str | None]] = []
+    named += [(f"llms[{i}].owner", e.owner) for i, e in enumerate(stack.llms)]
+    named += [(f"modelGroups[{i}].owner", e.owner) for i, e in enumerate(stack.model_groups)]
+    named += [(f"configs[{i}].owner", e.owner) for i, e in enumerate(stack.configs)]
+    for i, workspace in enumerate(stack.workspaces):
+        named.append((f"workspaces[{i}].owner", workspace.owner))
+        named += [
+            (f"workspaces[{i}].members[{j}].principal", m.principal)
+            for j, m in enumerate(workspace.members or [])
+        ]
+    return [
+        f"{place}: principal {name!r} is not declared under principals (a stack declares "
+        "the principals it names, so that apply can create those that are missing)"
+        for place, name in named
+        if name is not None and name not in declared
+    ]
