@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 
 import pytest
 import typer
 import yaml
+from typer.testing import CliRunner
 
 from modelplane.cli import arguments
-from modelplane.cli.remote import CommandError, Output, cell, describe, emit, reported_errors
+from modelplane.cli.main import app
+from modelplane.cli.remote import (
+    CommandError,
+    Output,
+    cell,
+    describe,
+    emit,
+    moment_ms,
+    reported_errors,
+)
 from modelplane.client import (
     FieldViolation,
     InvalidArgument,
@@ -20,6 +32,17 @@ from modelplane.client import (
 )
 
 WORKSPACE = Workspace(workspace_id="ws-1", name="Docs", owner_id="p-1", created_at=0)
+NOW_MS = 1_700_000_000_000  # 2023-11-14 22:13:20 UTC
+
+
+@pytest.fixture
+def local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local time zone is UTC+8 (no summer time) for the test, and as it was afterwards."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def test_json_and_yaml_use_the_api_field_names(capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,14 +53,25 @@ def test_json_and_yaml_use_the_api_field_names(capsys: pytest.CaptureFixture[str
     assert as_json == [{"workspaceId": "ws-1", "name": "Docs", "ownerId": "p-1", "createdAt": 0}]
 
 
-def test_a_list_is_a_table_with_one_line_per_item(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_list_is_a_table_with_one_line_per_item(
+    capsys: pytest.CaptureFixture[str], local_zone: None
+) -> None:
     rows = [{"key": "a", "value": "two\nlines", "at": 0}, {"key": "bb", "value": "", "at": None}]
     emit(rows, Output.table, columns=["key", "value", "at"])
     assert capsys.readouterr().out.splitlines() == [
         "key  value       at",
-        "a    two\\nlines  1970-01-01T00:00:00Z",
+        "a    two\\nlines  1970-01-01 08:00:00",
         "bb",
     ]
+
+
+def test_json_and_yaml_keep_times_as_the_api_sends_them(
+    capsys: pytest.CaptureFixture[str], local_zone: None
+) -> None:
+    emit({"createdAt": NOW_MS, "at": NOW_MS}, Output.json)
+    assert json.loads(capsys.readouterr().out) == {"createdAt": NOW_MS, "at": NOW_MS}
+    emit([{"since": NOW_MS}], Output.yaml)
+    assert yaml.safe_load(capsys.readouterr().out) == [{"since": NOW_MS}]
 
 
 def test_an_object_is_a_field_value_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,8 +84,11 @@ def test_an_object_is_a_field_value_table(capsys: pytest.CaptureFixture[str]) ->
     ]
 
 
-def test_cells() -> None:
-    assert cell("updatedAt", 1_700_000_000_000) == "2023-11-14T22:13:20Z"
+def test_cells(local_zone: None) -> None:
+    assert cell("updatedAt", NOW_MS) == "2023-11-15 06:13:20"  # the local date and time
+    assert cell("apiKey.expiresAt", NOW_MS) == "2023-11-15 06:13:20"
+    assert cell("at", NOW_MS) == cell("since", NOW_MS) == "2023-11-15 06:13:20"
+    assert cell("format", 3) == cell("latencyMs", 3) == "3"  # not times
     assert cell("revision", 3) == "3"
     assert cell("labels", {}) == "{}"
     assert cell("hasCredentials", False) == "false"
@@ -129,3 +166,36 @@ def test_string_values() -> None:
     assert found == {"n": "3", "ok": "true", "s": "t"}
     with pytest.raises(CommandError, match=r"vars\.yaml: x must be text or a number"):
         arguments.string_values({"x": [1]}, "vars.yaml")
+
+
+def test_a_moment_is_an_iso_time_a_duration_back_from_now_or_epoch_ms(local_zone: None) -> None:
+    assert moment_ms("2023-11-14T22:13:20Z") == NOW_MS
+    assert moment_ms("2023-11-15T06:13:20+08:00") == NOW_MS
+    assert moment_ms("2023-11-15T06:13:20") == NOW_MS  # no offset: local time, as tables show
+    assert moment_ms("2023-11-15 06:13:20") == NOW_MS  # as a table cell reads
+    assert moment_ms("2023-11-15") == NOW_MS - (6 * 3600 + 13 * 60 + 20) * 1000  # local midnight
+    assert moment_ms(str(NOW_MS)) == NOW_MS  # as -o json writes it
+    for text, seconds in (
+        ("90s", 90),
+        ("30m", 1800),
+        ("1h", 3600),
+        ("7d", 604_800),
+        ("2w", 1_209_600),
+    ):
+        assert moment_ms(text, now_ms=NOW_MS) == NOW_MS - seconds * 1000
+    for wrong in ("yesterday", "1 h", "1y", "-1h", "1.5h", "", "2023-13-01", "12"):
+        with pytest.raises(ValueError, match="ISO 8601.*duration back from now"):
+            moment_ms(wrong)
+
+
+@pytest.mark.parametrize(
+    "command", [["audit", "list"], ["usage", "records"]], ids=lambda c: " ".join(c)
+)
+@pytest.mark.parametrize("option", ["--since", "--until"])
+def test_a_time_option_that_is_no_time_is_a_usage_error_naming_it(
+    command: list[str], option: str
+) -> None:
+    result = CliRunner().invoke(app, [*command, option, "yesterday", "--token", "mp_x"])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.output
+    assert "duration back from now (30m, 1h, 7d" in result.output

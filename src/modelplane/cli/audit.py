@@ -9,11 +9,13 @@ import typer
 
 from modelplane.cli.remote import (
     DEFAULT_URL,
+    MOMENT_HELP,
     Output,
     OutputOption,
     TokenOption,
     UrlOption,
     emit,
+    moment_option,
     session,
 )
 
@@ -38,10 +40,18 @@ def list_(
     ] = None,
     resource_id: Annotated[str | None, typer.Option(help="Only changes of this resource")] = None,
     since: Annotated[
-        int | None, typer.Option(help="Only changes at or after this time (epoch ms)", min=0)
+        int | None,
+        typer.Option(
+            help=f"Only changes at or after this time: {MOMENT_HELP}",
+            parser=moment_option,
+            metavar="WHEN",
+        ),
     ] = None,
     until: Annotated[
-        int | None, typer.Option(help="Only changes before this time (epoch ms)", min=0)
+        int | None,
+        typer.Option(
+            help="Only changes before this time (as --since)", parser=moment_option, metavar="WHEN"
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many events", min=1)] = 100,
     url: UrlOption = DEFAULT_URL,

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -225,17 +227,68 @@ def fields(value: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, An
             yield f"{prefix}{key}", item
 
 
+def is_time(key: str) -> bool:
+    """Whether a field (`parent.child` spelled out) holds a time in epoch milliseconds."""
+    name = key.rpartition(".")[2]
+    return name.endswith("At") or name in _TIME_FIELDS
+
+
+def local_time(ms: int) -> str:
+    """Epoch milliseconds as a date and time in the local time zone: `2026-12-06 07:12:03`."""
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def cell(key: str, value: Any) -> str:
-    """A table cell: times (`…At`, epoch ms) in UTC, lists comma-separated, JSON otherwise."""
+    """A table cell: times (epoch ms) as local dates, lists comma-separated, JSON otherwise."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and key.endswith(("At", "at")):
-        return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, int) and not isinstance(value, bool) and is_time(key):
+        return local_time(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ", ".join(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+_TIME_FIELDS = frozenset({"at", "since"})
+_DURATION = re.compile(r"([0-9]{1,7})([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_EPOCH_MS_MIN = 10**11  # a plain number this large is epoch ms (from 1973 on), as -o json shows
+MOMENT_HELP = (
+    "ISO 8601 (2026-12-06 or 2026-12-06T07:12:03, local time unless it ends in Z or "
+    "+hh:mm), a duration back from now (30m, 1h, 7d), or epoch ms"
+)
+
+
+def moment_ms(text: str, *, now_ms: int | None = None) -> int:
+    """The time `text` names, in epoch ms: an ISO 8601 date or date-time (local time without
+    an offset), a duration back from now (`90s`, `30m`, `1h`, `7d`, `2w`), or epoch ms.
+    ValueError, saying what is accepted, for anything else."""
+    text = text.strip()
+    duration = _DURATION.fullmatch(text)
+    if duration is not None:
+        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        return now - int(duration.group(1)) * _UNIT_SECONDS[duration.group(2)] * 1000
+    if text.isdigit() and int(text) >= _EPOCH_MS_MIN:
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            "takes an ISO 8601 date or time (2026-12-06, 2026-12-06T07:12:03, local time "
+            "unless it ends in Z or +hh:mm), a duration back from now (30m, 1h, 7d: s, m, h, "
+            f"d, w) or epoch milliseconds; got {text!r}"
+        ) from None
+    return int(moment.astimezone().timestamp() * 1000)  # a naive time is local
+
+
+def moment_option(text: str) -> int:
+    """`moment_ms` as an option's parser: typer names the option in the error (exit 2)."""
+    try:
+        return moment_ms(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def one_line(text: str) -> str:

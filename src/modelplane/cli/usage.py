@@ -10,11 +10,13 @@ import typer
 
 from modelplane.cli.remote import (
     DEFAULT_URL,
+    MOMENT_HELP,
     Output,
     OutputOption,
     TokenOption,
     UrlOption,
     emit,
+    moment_option,
     session,
 )
 
@@ -97,10 +99,18 @@ def report(
 @app.command("records")
 def records(
     since: Annotated[
-        int | None, typer.Option(help="Calls that ended at or after (epoch ms)", min=0)
+        int | None,
+        typer.Option(
+            help=f"Calls that ended at or after: {MOMENT_HELP}",
+            parser=moment_option,
+            metavar="WHEN",
+        ),
     ] = None,
     until: Annotated[
-        int | None, typer.Option(help="Calls that ended before (epoch ms)", min=0)
+        int | None,
+        typer.Option(
+            help="Calls that ended before (as --since)", parser=moment_option, metavar="WHEN"
+        ),
     ] = None,
     principal_id: PrincipalOption = None,
     api_key_id: KeyOption = None,
