@@ -184,7 +184,7 @@ def test_a_moment_is_an_iso_time_a_duration_back_from_now_or_epoch_ms(local_zone
     ):
         assert moment_ms(text, now_ms=NOW_MS) == NOW_MS - seconds * 1000
     for wrong in ("yesterday", "1 h", "1y", "-1h", "1.5h", "", "2023-13-01", "12"):
-        with pytest.raises(ValueError, match="ISO 8601.*duration back from now"):
+        with pytest.raises(ValueError, match=r"ISO 8601.*duration back from now"):
             moment_ms(wrong)
 
 
