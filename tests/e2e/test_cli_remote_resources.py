@@ -300,6 +300,12 @@ def test_a_catalog_is_built_and_changed_from_the_cli(cli: Cli, sdk: Client) -> N
     assert bound.splitlines()[0].split() == ["runtimeId", "success", "code", "message"]
     seen = cli.json("model-groups", "runtimes", "config", "rt-1")
     assert (seen["modelTemplateId"], seen["defaultModel"]) == (gid, "provider-acme/qwen-plus")
+    cli.ok("model-groups", "runtimes", "bind", gid, "desk-1", "--type", "Desktop")
+    listed = cli.ok("model-groups", "runtimes", "list", gid, "--page-size", "1").splitlines()
+    assert listed[0].split() == ["runtimeType", "runtimeId", "createdAt"]
+    assert [r.split()[:2] for r in listed[1:]] == [
+        ["Default", "rt-1"], ["Default", "rt-2"], ["Desktop", "desk-1"]
+    ]  # fmt: skip
     unbound = cli("model-groups", "runtimes", "unbind", gid, "rt-2", "rt-9", "-o", "json")
     assert_error(unbound, 3, "1 of 2 runtimes failed", "rt-9")
     assert [r["code"] for r in json.loads(unbound.stdout)["results"]] == ["OK", "NOT_FOUND"]
@@ -320,17 +326,29 @@ def test_a_catalog_is_built_and_changed_from_the_cli(cli: Cli, sdk: Client) -> N
 def test_a_member_cannot_change_another_owners_catalog_from_the_cli(
     cli: Cli, server: Server
 ) -> None:
+    cli = Cli(url=cli.url, token=cli.token, cwd=cli.cwd, in_process=True)
     gid = cli.json("model-groups", "create", "--name", "admins-only")["modelTemplateId"]
     pid = cli.json("model-groups", "providers", "add", gid, "--provider-name", "provider-x")[
         "providerTemplateId"
     ]
-    cli = Cli(url=cli.url, token=cli.token, cwd=cli.cwd, in_process=True)
     member = cli.json("principals", "create", "--name", "cli-catalog-member")["principalId"]
     token = cli.json("keys", "create", member)["token"]
     as_member = Cli(url=server.url, token=token, cwd=cli.cwd, in_process=cli.in_process)
     assert_error(as_member("model-groups", "models", "add", pid, "m"), 3, "not found")
     assert_error(as_member("model-groups", "providers", "delete", pid), 3, "not found")
-    mine = as_member.json("model-groups", "create", "--name", "members")["modelTemplateId"]
+    assert_error(as_member("model-groups", "runtimes", "list", gid), 3, "not found")
+    made = ("model-groups", "create", "--name", "members", "--id", "mt-cli-members")
+    mine = as_member.json(*made)["modelTemplateId"]
+    assert mine == "mt-cli-members"
+    assert_error(as_member(*made), 4, "mt-cli-members")
+    assert_error(as_member("model-groups", "create", "--name", "x", "--id", "cli"), 6,
+                 "modelTemplateId")  # fmt: skip
+    admin = cli.json("model-groups", "get", gid)["ownerId"]
+    for_admin = ("model-groups", "create", "--name", "x", "--owner-id", admin)
+    assert_error(as_member(*for_admin), 5, "permission denied")
+    for_member = cli.json("model-groups", "create", "--name", "theirs", "--owner-id", member)
+    assert for_member["ownerId"] == member
+    as_member.ok("model-groups", "delete", for_member["modelTemplateId"])
     cli.ok("model-groups", "runtimes", "bind", gid, "rt-admins")
     held = as_member("model-groups", "runtimes", "bind", mine, "rt-admins")
     assert_error(held, 5, "rt-admins")

@@ -102,11 +102,22 @@ def create(
     biz_type: Annotated[
         int | None, typer.Option(help="A business type number (32-bit)", show_default=False)
     ] = None,
+    group_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            help="Choose the id: mt- then 1..29 of a-z, 0-9, - (default: the server's)",
+            show_default=False,
+        ),
+    ] = None,
+    owner_id: Annotated[
+        str | None, typer.Option(help="Owner (default: you; another: admins only)")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Create a group owned by you; the server chooses its id (mt-…)."""
+    """Create a group owned by you (or by --owner-id); its id is --id or the server's (mt-…)."""
     with session(url, token) as client:
         created = client.model_groups.create(
             name,
@@ -115,6 +126,8 @@ def create(
             agent_platform=agent_platform,
             agent_provider=agent_provider,
             biz_type=biz_type,
+            model_template_id=group_id,
+            owner_id=owner_id,
         )
         emit(created, output)
 

@@ -35,6 +35,7 @@ app = typer.Typer(
 )
 
 COLUMNS = ("runtimeId", "success", "code", "message")
+BOUND_COLUMNS = ("runtimeType", "runtimeId", "createdAt")
 # The exit code of a runtime's failed result (remote.py's table, by the result's code).
 EXIT_BY_CODE = {"NOT_FOUND": 3, "PERMISSION_DENIED": 5}
 
@@ -65,6 +66,22 @@ def emit_results(bindings: RuntimeBindings, output: Output) -> None:
         count = f"{len(failed)} of {bindings.total_count} runtimes failed"
         message = f"{kind}: {count}; {first.runtime_id}: {first.message}"
         raise CommandError(message, EXIT_BY_CODE.get(first.code, 1))
+
+
+@app.command("list")
+def list_(
+    group_id: GroupArgument,
+    page_size: Annotated[
+        int, typer.Option(help="Items per request (1..500)", min=1, max=500)
+    ] = 100,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """List the runtimes bound to a group, by type and then id."""
+    with session(url, token) as client:
+        found = client.model_groups.iter_runtimes(group_id, page_size=page_size)
+        emit(list(found), output, columns=BOUND_COLUMNS)
 
 
 @app.command("bind")
