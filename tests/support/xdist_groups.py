@@ -35,6 +35,7 @@ SHARED_SERVER_GROUPS = {
     "tests/e2e/test_catalog_replicas.py": "tests/e2e/test_catalog_replicas.py",
     "tests/e2e/test_console_connections.py": CONSOLE,
     "tests/e2e/test_console_overview.py": CONSOLE,
+    "tests/e2e/test_console_parameters.py": CONSOLE,
     "tests/e2e/test_cli_remote.py": "tests/e2e/test_cli_remote.py",
     "tests/e2e/test_cli_remote_resources.py": "tests/e2e/test_cli_remote_resources.py",
     "tests/e2e/test_connection_limits.py": "tests/e2e/test_connection_limits.py",

@@ -57,6 +57,7 @@ from modelplane.domain.errors import (
     ViolationCollector,
 )
 from modelplane.domain.ownership import check_named_owner, check_write_into
+from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import Action, Principal
 from modelplane.services.audit import record, record_many
 from modelplane.services.clock import now_ms
@@ -601,6 +602,57 @@ async def list_namespaces(*, store: Store, actor: Principal) -> list[Namespace]:
     owner = None if actor.sees_all(RESOURCE) else actor.principal_id
     async with store.reader() as uow:
         return await uow.configs.namespaces(owner_id=owner)
+
+
+NAMESPACE_SEARCH_MAX = 200
+
+
+async def list_namespace_page(
+    *, store: Store, actor: Principal, search: str | None, page: PageRequest
+) -> Page[Namespace]:
+    """One page of the namespaces the actor may read (admins: all) whose cluster or name
+    holds `search` (case-insensitively), in key order."""
+    if search is not None and len(search) > NAMESPACE_SEARCH_MAX:
+        raise InvalidArgument.of("q", f"at most {NAMESPACE_SEARCH_MAX} characters")
+    owner = None if actor.sees_all(RESOURCE) else actor.principal_id
+    async with store.reader() as uow:
+        items, total = await uow.configs.namespace_page(
+            owner_id=owner, search=search, offset=page.offset, limit=page.size
+        )
+    return Page(items=items, number=page.number, size=page.size, total=total)
+
+
+@dataclass(frozen=True)
+class NamespaceOverview:
+    """A namespace as one read sees it: its owner and revision, a page of its parameters
+    at that revision, and its open candidate (None when none is)."""
+
+    namespace: Namespace
+    configs: Page[Config]
+    candidate: Candidate | None
+
+
+async def namespace_overview(
+    *,
+    store: Store,
+    actor: Principal,
+    cluster_id: str,
+    config_type: str,
+    name: str,
+    page: PageRequest,
+) -> NamespaceOverview:
+    """A namespace the actor may read, a page of its parameters in key order and its
+    candidate, all of one snapshot; NotFound for one never written or another's."""
+    ns = check_namespace(cluster_id, config_type, name)
+    async with store.reader() as uow:
+        await uow.configs.snapshot()
+        namespace = _visible(await uow.configs.namespace(ns), actor)
+        if namespace is None:
+            raise NotFound(NAMESPACE, str(ns))
+        items, total = await uow.configs.page(ns, offset=page.offset, limit=page.size)
+        candidate = await uow.configs.candidate(ns)
+    configs = Page(items=items, number=page.number, size=page.size, total=total)
+    return NamespaceOverview(namespace, configs, candidate)
 
 
 async def get_config(

@@ -113,6 +113,47 @@ class ConfigRepository:
             for row in rows
         ]
 
+    async def namespace_page(
+        self, *, owner_id: str | None, search: str | None, offset: int, limit: int
+    ) -> tuple[list[Namespace], int]:
+        """A page of the namespaces (of `owner_id` when given; whose cluster or name holds
+        `search`, case-insensitively) in key order, and how many match."""
+        where: list[sa.ColumnElement[bool]] = []
+        if owner_id is not None:
+            where.append(N.owner_id == owner_id)
+        if search:
+            escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%")
+            pattern = "%" + escaped.replace("_", "\\_") + "%"
+            where.append(
+                sa.or_(
+                    sa.func.lower(N.cluster_id).like(pattern, escape="\\"),
+                    sa.func.lower(N.name).like(pattern, escape="\\"),
+                )
+            )
+        total = (
+            await self._conn.execute(
+                sa.select(sa.func.count()).select_from(config_namespaces).where(*where)
+            )
+        ).scalar_one()
+        order: list[Any] = [N.cluster_id, N.name]
+        if self._is_postgres:  # byte order, as SQLite sorts, whatever the database collation
+            order = [column.collate("C") for column in order]
+        query = (
+            sa.select(config_namespaces).where(*where).order_by(*order).limit(limit).offset(offset)
+        )
+        rows = (await self._conn.execute(query)).all()
+        found = [
+            Namespace(
+                NamespaceKey(row.cluster_id, row.name),
+                row.owner_id,
+                row.revision,
+                row.created_at,
+                row.updated_at,
+            )
+            for row in rows
+        ]
+        return found, int(total)
+
     async def claim(self, key: NamespaceKey, *, owner_id: str, now_ms: int) -> Namespace:
         """The namespace, locked; created for `owner_id` if nobody wrote to it before."""
         await self._conn.execute(

@@ -39,9 +39,110 @@
     });
   }
 
+  /* --- Parameters --- */
+  // <table data-parameters-live="/console/parameters/C/N/events?since=R"> follows the
+  // namespace's changes (an EventSource on the console's own route): each `change` event's
+  // data is {revision, configs: [{key, value, format, revision}], deleted: [key]}; the rows
+  // of keys set get their new value, new keys get a row, deleted keys are marked.
+  function parameterRow(table, key) {
+    var rows = table.querySelectorAll("tr[data-key]");
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].getAttribute("data-key") === key) { return rows[i]; }
+    }
+    return null;
+  }
+
+  function newParameterRow(table, key) {
+    var row = document.createElement("tr");
+    row.setAttribute("data-key", key);
+    var head = document.createElement("th");
+    head.setAttribute("scope", "row");
+    head.className = "mono row-key";
+    head.textContent = key;
+    row.appendChild(head);
+    var value = document.createElement("pre");
+    value.className = "param-value";
+    value.setAttribute("data-field", "value");
+    var format = document.createElement("span");
+    format.className = "badge";
+    format.setAttribute("data-field", "format");
+    [value, format].forEach(function (inner) {
+      var cell = document.createElement("td");
+      cell.appendChild(inner);
+      row.appendChild(cell);
+    });
+    ["revision", "updated"].forEach(function (name) {
+      var cell = document.createElement("td");
+      cell.setAttribute("data-field", name);
+      row.appendChild(cell);
+    });
+    var actions = document.createElement("td");
+    actions.className = "actions";
+    var owner = table.getAttribute("data-owner");
+    var query = "?key=" + encodeURIComponent(key) + (owner ? "&owner=" + encodeURIComponent(owner) : "");
+    [["edit", "Edit"], ["delete", "Delete"]].forEach(function (pair) {
+      var link = document.createElement("a");
+      link.href = table.getAttribute("data-edit-base") + "/" + pair[0] + query;
+      link.textContent = pair[1];
+      link.setAttribute("aria-label", pair[1] + " " + key);
+      actions.appendChild(link);
+      actions.appendChild(document.createTextNode(" "));
+    });
+    row.appendChild(actions);
+    table.querySelector("tbody").appendChild(row);
+    var empty = document.getElementById("no-parameters");
+    if (empty) { empty.remove(); }
+    return row;
+  }
+
+  function setField(row, name, text) {
+    var cell = row.querySelector("[data-field='" + name + "']");
+    if (cell) { cell.textContent = text; }
+  }
+
+  function applyParameterChanges(table, changes) {
+    (changes.configs || []).forEach(function (config) {
+      var row = parameterRow(table, config.key) || newParameterRow(table, config.key);
+      row.classList.remove("gone");
+      setField(row, "value", config.value);
+      setField(row, "format", config.format);
+      setField(row, "revision", String(config.revision));
+      setField(row, "updated", "just now");
+      row.classList.add("changed");
+    });
+    (changes.deleted || []).forEach(function (key) {
+      var row = parameterRow(table, key);
+      if (!row) { return; }
+      row.classList.add("gone");
+      setField(row, "value", "(deleted)");
+    });
+    var revision = document.getElementById("ns-revision");
+    if (revision) { revision.textContent = String(changes.revision); }
+    var status = document.getElementById("live-status");
+    if (status) {
+      status.textContent = "live: revision " + changes.revision + " arrived at " +
+        new Date().toLocaleTimeString();
+    }
+    table.setAttribute("data-live-revision", String(changes.revision));
+  }
+
+  function startParametersLive(table) {
+    var url = table.getAttribute("data-parameters-live");
+    if (!url || typeof EventSource === "undefined") { return; }
+    var source = new EventSource(url);
+    source.addEventListener("change", function (event) {
+      var changes;
+      try { changes = JSON.parse(event.data); } catch (e) { return; }
+      applyParameterChanges(table, changes);
+    });
+    source.addEventListener("open", function () { table.setAttribute("data-live", "open"); });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusFirstInvalid();
     document.querySelectorAll("[data-live-url]").forEach(startLive);
     confirmButtons();
+    document.querySelectorAll("[data-parameters-live]").forEach(startParametersLive);
   });
 })();
