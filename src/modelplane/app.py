@@ -47,7 +47,7 @@ from modelplane.faces.native import usage as native_usage
 from modelplane.faces.native import workspaces as native_workspaces
 from modelplane.faces.native.deps import NativeAuth
 from modelplane.faces.shutdown import Shutdown
-from modelplane.logs import AccessLog, stderr_writer
+from modelplane.logs import AccessLog, resolved_format, stderr_writer
 from modelplane.security.rate_limits import RateLimit, RateLimiter
 from modelplane.security.secretbox import SecretBox, load_or_create_key_file, parse_master_key
 from modelplane.security.watch_slots import WatchSlots
@@ -382,7 +382,8 @@ def create_app(
     app.router.routes.extend(native_openapi.documentation_routes(app.openapi_url))
     access_log = None
     if settings.access_log and settings.log_level in ("debug", "info"):
-        access_log = AccessLog(stderr_writer)
+        text = resolved_format(settings.log_format) == "text"
+        access_log = AccessLog(stderr_writer, text=text)
     app.state.access_log = access_log
     app.add_middleware(NativeAuth)  # added first, so it runs inside RequestContext
     context = functools.partial(

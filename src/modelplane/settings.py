@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     bootstrap_access_key_id: str | None = None
     bootstrap_access_key_secret: SecretStr | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # The server's log lines (logs.py): readable text, JSON, or auto (text on a terminal).
+    log_format: Literal["auto", "text", "json"] = "auto"
     access_log: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_request_head_bytes: int = Field(default=MAX_REQUEST_HEAD_BYTES, ge=16 * 1024)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import re
 import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -217,3 +221,56 @@ def test_concurrent_requests_on_sqlite_all_succeed(tmp_path: Path) -> None:
         assert errors == []
         listing = httpx.get(f"{server.url}/v1/llms", headers={"x-api-key": TOKEN}).json()
         assert len(listing["llms"]) == 80
+
+
+def test_on_a_terminal_the_log_is_readable_lines(tmp_path: Path) -> None:
+    """MODELPLANE_LOG_FORMAT=auto (the default): stderr on a terminal gets text lines (off a
+    terminal it gets JSON, as the other tests here read it)."""
+    leader, follower = pty.openpty()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
+    env |= {"MODELPLANE_BOOTSTRAP_TOKEN": TOKEN, "MODELPLANE_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelplane", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    output = bytearray()
+
+    def read_terminal() -> None:  # as a terminal would: all along, so the server never blocks
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the server is gone and the terminal closed
+                return
+            if not chunk:
+                return
+            output.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                headers = {"x-api-key": TOKEN}
+                if httpx.get(f"http://127.0.0.1:{port}/v1/llms", headers=headers).is_success:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(leader)
+    lines = output.decode().splitlines()
+    assert lines and not any(line.startswith("{") for line in lines), lines
+    access = [line for line in lines if " modelplane.access: GET /v1/llms 200 " in line]
+    assert len(access) == 1, lines
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO ", access[0]), access[0]

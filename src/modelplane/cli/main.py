@@ -121,7 +121,7 @@ def serve(
     settings = load_settings(host=host, port=port)
     load_secret_box(settings)  # a key that cannot be read fails here, in one line
     require_reachable(settings)  # and so does a PostgreSQL database that does not answer
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     serving.raise_file_limit(settings)
     application = create_app(settings)
     config = uvicorn.Config(
