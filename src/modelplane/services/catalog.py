@@ -54,6 +54,20 @@ from modelplane.store.uow import Store, UnitOfWork
 RESOURCE = "MODEL_GROUP"
 
 
+PROVIDERS_SHOWN = 100  # a group outline's providers: bounded work per request
+
+
+@dataclass(frozen=True)
+class GroupOutline:
+    """A group seen whole: its summary, its providers (the first `PROVIDERS_SHOWN`, and
+    how many it has) and one page of its LLM templates, oldest first."""
+
+    summary: GroupSummary
+    providers: list[ProviderTemplate]
+    provider_total: int
+    templates: Page[LlmTemplate]
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """The answer of a batch: created ids, skipped items, and the total asked for."""
@@ -189,6 +203,31 @@ async def get_group(*, store: Store, actor: Principal, group_id: str) -> GroupSu
             GroupFilter(ids=(group_id,)), PageRequest(1, 1), visible_to=None
         )
     return found[0]
+
+
+async def group_outline(
+    *, store: Store, actor: Principal, group_id: str, page: PageRequest
+) -> GroupOutline:
+    """A group the actor may read, its providers and a page of its models, in one read."""
+    async with store.reader() as uow:
+        await group_for(uow, actor, group_id, Action.READ)
+        found, _ = await uow.catalog.list_groups(
+            GroupFilter(ids=(group_id,)), PageRequest(1, 1), visible_to=None
+        )
+        providers, provider_total = await uow.catalog.list_providers(
+            ProviderFilter(model_template_id=group_id),
+            PageRequest(1, PROVIDERS_SHOWN),
+            visible_to=None,
+        )
+        templates, total = await uow.catalog.list_templates(
+            TemplateFilter(model_template_id=group_id), page, visible_to=None
+        )
+    return GroupOutline(
+        summary=found[0],
+        providers=providers,
+        provider_total=provider_total,
+        templates=Page(templates, page.number, page.size, total),
+    )
 
 
 async def create_provider(

@@ -146,3 +146,52 @@
     document.querySelectorAll("[data-parameters-live]").forEach(startParametersLive);
   });
 })();
+
+// --- Prompts ---
+// The editor's variables as you type: <ul data-variables-of="id1 id2"> lists the distinct
+// ${name} placeholders of those textareas, in order of first appearance, as the server
+// reads them (placeholders.py: a letter or _, then letters, digits, _ . -, at most 64;
+// $${name} is literal text).
+(function () {
+  var PLACEHOLDER = /\$(\$?)\{([\p{L}\p{M}_][\p{L}\p{M}\p{N}\p{Pc}.\-]{0,63})\}/gu;
+
+  function variablesOf(text) {
+    var found = [];
+    var match;
+    PLACEHOLDER.lastIndex = 0;
+    while ((match = PLACEHOLDER.exec(text)) !== null) {
+      if (!match[1] && found.indexOf(match[2]) < 0) { found.push(match[2]); }
+    }
+    return found;
+  }
+
+  function watchVariables(list) {
+    var sources = list.getAttribute("data-variables-of").split(" ")
+      .map(function (id) { return document.getElementById(id); })
+      .filter(function (element) { return element !== null; });
+    var none = document.getElementById("variables-none");
+    function update() {
+      var names = [];
+      sources.forEach(function (source) {
+        variablesOf(source.value).forEach(function (name) {
+          if (names.indexOf(name) < 0) { names.push(name); }
+        });
+      });
+      list.textContent = "";
+      names.forEach(function (name) {
+        var item = document.createElement("li");
+        var code = document.createElement("code");
+        code.textContent = name;
+        item.appendChild(code);
+        list.appendChild(item);
+      });
+      if (none) { none.hidden = names.length > 0; }
+    }
+    sources.forEach(function (source) { source.addEventListener("input", update); });
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-variables-of]").forEach(watchVariables);
+  });
+})();
