@@ -68,3 +68,5 @@ class AuditFilter:
     resource_id: str | None = None
     since: int | None = None
     until: int | None = None
+    action: AuditAction | None = None
+    face: str | None = None

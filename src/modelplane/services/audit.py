@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from modelplane.domain.audit import AuditAction, AuditEvent, AuditFilter, ResourceType
+from modelplane.domain.audit import FACES, AuditAction, AuditEvent, AuditFilter, ResourceType
 from modelplane.domain.errors import InvalidArgument, ViolationCollector
 from modelplane.domain.principals import Permission, Principal
 from modelplane.services.clock import now_ms
@@ -129,6 +129,8 @@ def audit_filter(
     resource_id: str | None = None,
     since: int | None = None,
     until: int | None = None,
+    action: str | None = None,
+    face: str | None = None,
 ) -> AuditFilter:
     """Validate the filters of a list; each error names its (wire) field."""
     errors = ViolationCollector()
@@ -138,6 +140,14 @@ def audit_filter(
         kind = kinds.get(resource_type)
         if kind is None:
             errors.add("resourceType", f"must be one of {', '.join(kinds)}")
+    actions = {a.value: a for a in AuditAction}
+    verb = None
+    if action is not None:
+        verb = actions.get(action)
+        if verb is None:
+            errors.add("action", f"must be one of {', '.join(actions)}")
+    if face is not None and face not in FACES:
+        errors.add("face", f"must be one of {', '.join(FACES)}")
     for name, value in (("since", since), ("until", until)):
         if value is not None and not 0 <= value <= _TIME_MAX:
             errors.add(name, "must be epoch milliseconds, 0 or more")
@@ -153,6 +163,8 @@ def audit_filter(
         resource_id=resource_id,
         since=since,
         until=until,
+        action=verb,
+        face=face,
     )
 
 
@@ -165,12 +177,15 @@ async def list_events(
     resource_id: str | None = None,
     since: int | None = None,
     until: int | None = None,
+    action: str | None = None,
+    face: str | None = None,
     page_size: int | None = None,
     page_token: str | None = None,
 ) -> AuditPage:
     """A page of audit events, newest first (admins only).
 
-    `principal_id` is the actor; the time range is `since <= at < until` (epoch ms).
+    `principal_id` is the actor; the time range is `since <= at < until` (epoch ms);
+    `action` and `face` as recorded.
     """
     actor.require(Permission.READ_AUDIT_EVENTS)
     flt = audit_filter(
@@ -179,6 +194,8 @@ async def list_events(
         resource_id=resource_id,
         since=since,
         until=until,
+        action=action,
+        face=face,
     )
     if page_size is not None and not 1 <= page_size <= PAGE_SIZE_MAX:
         raise InvalidArgument.of("pageSize", f"must be 1..{PAGE_SIZE_MAX}")

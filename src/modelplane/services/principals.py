@@ -20,6 +20,7 @@ from modelplane.domain.key_scopes import (
     check_expiry,
     check_model_names,
 )
+from modelplane.domain.paging import Page, PageRequest
 from modelplane.domain.principals import (
     NAME_MAX,
     AccessKey,
@@ -102,6 +103,14 @@ def _scope_details(scope: KeyScope) -> dict[str, object]:
     return {"gatewayOnly": scope.gateway_only, "models": models, "expiresAt": scope.expires_at}
 
 
+async def _scope_of_key(uow: UnitOfWork, principal_id: str, api_key_id: str) -> KeyScope:
+    """The scope of the principal's live key `api_key_id` (revoked or missing: 401)."""
+    for key in await uow.principals.list_api_keys(principal_id):
+        if key.api_key_id == api_key_id and key.revoked_at is None:
+            return key.scope
+    raise Unauthenticated("the API key of this session is no longer valid")
+
+
 async def _existing(uow: UnitOfWork, principal_id: str, *, lock: bool = False) -> Principal:
     principal = await uow.principals.get(principal_id, lock=lock)
     if principal is None:
@@ -136,6 +145,26 @@ async def list_principals(*, store: Store, actor: Principal) -> list[Principal]:
         return await uow.principals.all()
 
 
+async def list_principal_page(
+    *, store: Store, actor: Principal, role: str | None, search: str | None, page: PageRequest
+) -> Page[Principal]:
+    """One page of the principals (of `role`, named like `search`), by name (admin only)."""
+    actor.require(Permission.MANAGE_PRINCIPALS)
+    errors = ViolationCollector()
+    if role is not None and role not in {r.value for r in Role}:
+        errors.add("role", "must be 'admin' or 'member'")
+    check_length(search, "q", errors, most=NAME_MAX)
+    errors.raise_if_any()
+    async with store.reader() as uow:
+        items, total = await uow.principals.page(
+            role=Role(role) if role is not None else None,
+            search=search,
+            offset=page.offset,
+            limit=page.size,
+        )
+    return Page(items=items, number=page.number, size=page.size, total=total)
+
+
 async def get_principal(*, store: Store, actor: Principal, principal_id: str) -> Principal:
     """One principal (admin only)."""
     actor.require(Permission.MANAGE_PRINCIPALS)
@@ -168,8 +197,13 @@ async def issue_api_key(
     models: Sequence[str] | None = None,
     expires_at: int | None = None,
     actor_scope: KeyScope = UNSCOPED,
+    actor_key_id: str | None = None,
 ) -> IssuedApiKey:
-    """Create an API key, perhaps scoped; the token is returned once and stored as a hash."""
+    """Create an API key, perhaps scoped; the token is returned once and stored as a hash.
+
+    A member's new key stays within the scope of the key it acts with: `actor_scope`, or
+    the stored scope of its key `actor_key_id` (the console's session knows only its id).
+    """
     _require_keys_of(actor, principal_id)
     admin = actor.has(Permission.MANAGE_PRINCIPALS)
     if not admin and not gateway_only:
@@ -185,6 +219,8 @@ async def issue_api_key(
         )
         scope = KeyScope(gateway_only=gateway_only, models=entries, expires_at=expires_at)
         if not admin:
+            if actor_key_id is not None:
+                actor_scope = await _scope_of_key(uow, actor.principal_id, actor_key_id)
             scope.require_within(actor_scope, groups)
         issued = await add_api_key(
             uow, actor=actor, principal_id=principal_id, label=label, scope=scope

@@ -119,6 +119,18 @@ def _view(
     return LimitsView(kind, subject_id, principal_id, found.limits, found.updated_at)
 
 
+async def limits_in_use(
+    counters: Counters,
+    kind: SubjectKind,
+    subject_id: str,
+    principal_id: str,
+    found: SubjectLimits | None,
+) -> LimitsView:
+    """The view of a subject's stored limits with their current windows' use (read after
+    the caller's transaction)."""
+    return await _use(counters, _view(kind, subject_id, principal_id, found), now_ms())
+
+
 def limits_details(limits: Limits | None) -> dict[str, Any]:
     """The audit details of a change of limits (None: cleared)."""
     if limits is None:

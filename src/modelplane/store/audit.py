@@ -66,6 +66,10 @@ class AuditRepository:
             query = query.where(c.resource_type == flt.resource_type.value)
         if flt.resource_id is not None:
             query = query.where(c.resource_id == flt.resource_id)
+        if flt.action is not None:
+            query = query.where(c.action == flt.action.value)
+        if flt.face is not None:
+            query = query.where(c.face == flt.face)
         if flt.since is not None:
             query = query.where(c.at >= flt.since)
         if flt.until is not None:

@@ -131,6 +131,28 @@ class PrincipalRepository:
         query = sa.select(principals).order_by(principals.c.created_at, principals.c.name)
         return [_principal(row) for row in await self._conn.execute(query)]
 
+    async def page(
+        self, *, role: Role | None, search: str | None, offset: int, limit: int
+    ) -> tuple[list[Principal], int]:
+        """One page of the principals of `role` (if given) whose name contains `search`
+        (case-insensitively), by name, and how many match in all."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if role is not None:
+            conditions.append(principals.c.role == role.value)
+        if search:
+            escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(sa.func.lower(principals.c.name).like(f"%{escaped}%", escape="\\"))
+        total_query = sa.select(sa.func.count()).select_from(principals).where(*conditions)
+        total = int((await self._conn.execute(total_query)).scalar_one())
+        query = (
+            sa.select(principals)
+            .where(*conditions)
+            .order_by(principals.c.name)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_principal(row) for row in await self._conn.execute(query)], total
+
     async def count(self, role: Role | None = None) -> int:
         """How many principals there are (of `role`, if given)."""
         query = sa.select(sa.func.count()).select_from(principals)
