@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from modelplane import __version__
+from modelplane import __version__, stack_endpoint
 from modelplane.faces import console, health
 from modelplane.faces.aliyun.roa import bailian as aliyun_bailian
 from modelplane.faces.aliyun.roa import eas as aliyun_eas
@@ -216,6 +216,7 @@ NATIVE_ROUTERS = (
     native_audit.router,
     native_spend_limits.router,
     native_usage.router,
+    stack_endpoint.router,  # POST /v1/stack:apply
 )
 
 

@@ -338,7 +338,7 @@ def test_prune_deletes_what_the_file_no_longer_declares(
         "- workspace sales-team",
     ]
     assert "Plan: 0 to create, 0 to update, 5 to delete." in plan
-    _ok(run("apply", "-f", path, "--prune", env=WITH_KEY))
+    _ok(run("apply", "-f", path, "--prune", "--yes", env=WITH_KEY))
     with Client(server.url, TOKEN) as client:
         assert [x.display_name for x in client.llms.list()] == ["GPT-4o"]
         assert [w.workspace_id for w in client.workspaces.list()] == ["support-team"]
@@ -347,19 +347,78 @@ def test_prune_deletes_what_the_file_no_longer_declares(
         assert client.configs.get_namespace("cn-hangzhou", "chat").values == {"temperature": "0.7"}
         with pytest.raises(NotFound):
             client.workspaces.get("sales-team")
-    assert "No changes" in _ok(run("apply", "-f", path, "--prune", env=WITH_KEY))
+    assert "No changes" in _ok(run("apply", "-f", path, "--prune", "--yes", env=WITH_KEY))
 
 
-def test_a_failing_change_reports_how_far_apply_got_and_a_rerun_converges(
+def test_a_failing_change_applies_nothing_and_names_every_failure(
     run: Run, server: Server, tmp_path: Path
 ) -> None:
     broken = STACK.replace("baseUrl: https://api.openai.com/v1", "baseUrl: ftp://api.openai.com/v1")
-    line = _failed(run("apply", "-f", _write(tmp_path, broken), env=WITH_KEY), 6)
-    assert "applied 3 of 13 changes; create provider assistants/provider-openai failed" in line
-    assert "baseUrl" in line
+    path = _write(tmp_path, broken)
+    for dry_run in (("--dry-run",), ()):
+        line = _failed(run("apply", "-f", path, *dry_run, env=WITH_KEY), 6)
+        assert "nothing was applied" in line
+        assert "create provider assistants/provider-openai: " in line and "baseUrl" in line
+        # Its models need the provider: named too, not tried.
+        assert "create model assistants/provider-openai/gpt-4o: needs what" in line
+    with Client(server.url, TOKEN) as client:  # the LLMs and the group before it: undone
+        assert client.llms.list() == []
+        assert list(client.model_groups.iter()) == []
     out = _ok(run("apply", "-f", _write(tmp_path, STACK), env=WITH_KEY))
-    assert "Applied: 9 to create, 1 to update, 0 to delete." in out
+    assert "Applied: 12 to create, 1 to update, 0 to delete." in out
     assert "No changes" in _ok(run("apply", "-f", "stack.yaml", env=WITH_KEY))
+
+
+def test_a_dry_run_without_the_secrets_names_them_and_plans_the_rest(
+    run: Run, server: Server, tmp_path: Path
+) -> None:
+    result = run("apply", "-f", _write(tmp_path, STACK), "--dry-run")  # OPENAI_API_KEY unset
+    out = _ok(result)
+    assert "+ llm GPT-4o" in out and "+ config cn-hangzhou/chat/temperature" in out
+    assert "Plan: 12 to create, 1 to update, 0 to delete." in out
+    assert "secrets not set, planned with placeholders (set before applying): OPENAI_API_KEY" in (
+        result.stderr
+    )
+    with Client(server.url, TOKEN) as client:
+        assert client.llms.list() == []
+
+
+def test_prune_refuses_a_file_that_would_delete_everything_and_asks_first(
+    run: Run, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ok(run("apply", "-f", _write(tmp_path, STACK), env=WITH_KEY))
+    without_version = STACK.replace("apiVersion: modelplane/v1\n", "")
+    line = _failed(run("apply", "-f", _write(tmp_path, without_version), "--prune", "--yes"), 6)
+    assert "--prune: apiVersion: required with prune" in line
+    line = _failed(
+        run("apply", "-f", _write(tmp_path, "apiVersion: modelplane/v1\n"), "--prune"), 6
+    )
+    assert "with prune the stack must declare something" in line
+    smaller = STACK.replace("  - workspaceId: sales-team\n    name: Sales\n", "")
+    path = _write(tmp_path, smaller)
+    line = _failed(run("apply", "-f", path, "--prune", env=WITH_KEY), 2)  # no terminal
+    assert "pass --yes" in line
+
+    # On a terminal it shows the plan and asks; "n" changes nothing, "y" applies.
+    from typer.testing import CliRunner
+
+    from modelplane.cli import stack as cli_stack
+    from modelplane.cli.main import app
+
+    monkeypatch.setattr(cli_stack, "_interactive", lambda: True)
+    monkeypatch.chdir(tmp_path)
+    args = ["apply", "-f", path, "--prune", "--url", server.url, "--token", TOKEN]
+    env = {"OPENAI_API_KEY": OPENAI_KEY}
+    declined = CliRunner().invoke(app, args, input="n\n", env=env)
+    assert declined.exit_code == 1, declined.output
+    assert "- workspace sales-team" in declined.output and "deleting 1?" in declined.output
+    with Client(server.url, TOKEN) as client:
+        assert {w.workspace_id for w in client.workspaces.list()} == {"support-team", "sales-team"}
+    accepted = CliRunner().invoke(app, args, input="y\n", env=env)
+    assert accepted.exit_code == 0, accepted.output
+    assert "Applied: 0 to create, 0 to update, 1 to delete." in accepted.output
+    with Client(server.url, TOKEN) as client:
+        assert [w.workspace_id for w in client.workspaces.list()] == ["support-team"]
 
 
 def test_export_applied_to_an_empty_instance_reproduces_the_state(
@@ -499,7 +558,7 @@ def test_a_stack_deploys_chat_prompts_and_moves_their_labels(
         client.prompts.set_label("prompts-ws", "greeting", "canary", version=1)
     assert "No changes" in _ok(run("apply", "-f", "stack.yaml"))
     assert "prompt-label prompts-ws/greeting@canary" in _ok(
-        run("apply", "-f", "stack.yaml", "--prune")
+        run("apply", "-f", "stack.yaml", "--prune", "--yes")
     )
     with Client(server.url, TOKEN) as client:
         assert [x.label for x in client.prompts.labels("prompts-ws", "greeting")] == [
@@ -646,7 +705,7 @@ def test_a_stack_opens_a_gray_release_and_export_carries_it_to_another_instance(
     assert plan == (
         "- config-candidate cn-gray/router\nPlan: 0 to create, 0 to update, 1 to delete.\n"
     )
-    _ok(run("apply", "-f", "stack.yaml", "--prune"))
+    _ok(run("apply", "-f", "stack.yaml", "--prune", "--yes"))
     with Client(server.url, TOKEN) as client, pytest.raises(NotFound):
         client.configs.candidate("cn-gray", "router")
 
@@ -735,10 +794,15 @@ def test_a_stack_issues_app_keys_with_limits_and_replaces_one_only_when_told(
     _ok(run("export", "-f", "again.yaml", url=target.url))
     assert (tmp_path / "again.yaml").read_text() == text
 
-    # A failed apply still hands over the tokens it issued before, in JSON too.
+    # A failed apply issues no key at all: the one before the failure is undone too, so
+    # no token is shown (it would name nothing).
     broken = wider + "      - {label: first}\n      - {label: second, models: [no-such-model]}\n"
     failed = run("apply", "-f", _write(tmp_path, broken, "broken.yaml"), "-o", "json")
     line = _failed(failed, 6)
-    assert "create api-key billing/second failed" in line and "models.0" in line
-    (issued,) = json.loads(failed.stdout)["changes"]
-    assert issued["name"] == "billing/first" and issued["token"].startswith("mp_")
+    assert "1 of 2 changes failed; nothing was applied" in line
+    assert "create api-key billing/second: models.0: " in line
+    assert failed.stdout == "" and "mp_" not in failed.stderr
+    with Client(server.url, TOKEN) as client:
+        (billing,) = [p for p in client.principals.list() if p.name == "billing"]
+        labels = {k.label for k in client.principals.list_api_keys(billing.principal_id)}
+        assert "first" not in labels

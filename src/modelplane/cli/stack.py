@@ -1,29 +1,40 @@
 """`modelplane apply -f stack.yaml` and `modelplane export`: a whole instance as one file.
 
-apply prints the changes as a diff (`+` create, `~` update, `-` delete, `-/+` replace)
-and makes them; `--dry-run` only prints them; `--prune` also deletes what the principal
-can see that the file does not declare; `--replace-keys` replaces an API key whose scope
-differs from the file (else a conflict). The token of each API key it issues is printed
-under its change (`token` in JSON), this once. A second apply of the same file changes
-nothing and says so. export writes the same format, secrets as `env://NAME` references and
-no token, and names on stderr the variables that must be set before applying it and what
-it left out.
+apply sends the file to the server (`POST /v1/stack:apply`), which plans and applies it
+in one transaction: all of it or, when any change fails, nothing (every failing change is
+named). It prints the changes as a diff (`+` create, `~` update, `-` delete, `-/+`
+replace). `--dry-run` runs the same and rolls back: it prints the plan, and exits non-zero
+naming every change that would fail; it works without the `env://` secrets set (it names
+those missing and plans with placeholders), where apply refuses them, naming each.
+Secrets are read here, from this environment, and sent with the file (the server's
+environment is not the operator's). `--prune` also deletes what the principal can see
+that the file does not declare: it refuses a file without `apiVersion` or with nothing in
+it, and asks first on a terminal unless `--yes` (without a terminal, `--yes` is needed).
+`--replace-keys` replaces an API key whose scope differs from the file (else a conflict).
+The token of each API key it issues is printed under its change (`token` in JSON), this
+once. A second apply of the same file changes nothing and says so. export writes the same
+format, secrets as `env://NAME` references and no token, and names on stderr the variables
+that must be set before applying it and what it left out.
 
 Exit codes are those of `modelplane.cli.remote`; a file that breaks a rule exits 6
-(invalid argument) before anything is written.
+(invalid argument) before anything is sent, a conflict 4 (or the code of its error).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from modelplane.cli.arguments import read_text
 from modelplane.cli.remote import (
     DEFAULT_URL,
+    USAGE,
     CommandError,
     Output,
     OutputOption,
@@ -33,7 +44,8 @@ from modelplane.cli.remote import (
 )
 
 if TYPE_CHECKING:
-    from modelplane.stack import ApplyError, Change, Plan
+    from modelplane.client import Client
+    from modelplane.client.stack_calls import StackOutcome
 
 INVALID = 6
 KEY = "api-key"  # the kind of change that may issue a token
@@ -43,51 +55,90 @@ FileOption = Annotated[
 ]
 
 
-def _print_json(
-    changes: Plan, *, dry_run: bool, tokens: dict[str, str] | None = None, done: int | None = None
-) -> None:
-    """The plan as JSON; an applied key's change with its `token` (`done`: how many of
-    the changes ran when apply stopped; the one that stopped it is shown too when it issued
-    a key)."""
-    listed = []
-    for index, change in enumerate(changes.changes):
-        token = (tokens or {}).get(change.name) if change.kind == KEY else None
-        if done is not None and index >= done and token is None:
-            continue
-        entry = change.as_json()
-        if token is not None:
-            entry["token"] = token
-        listed.append(entry)
-    data = {"dryRun": dry_run, **changes.counts(), "changes": listed}
+def _interactive() -> bool:
+    """Whether a person can be asked (stdin and stdout are a terminal)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _as_json(value: Any) -> Any:
+    """A loaded YAML document as JSON can carry it: YAML's timestamps as ISO 8601 text
+    (the stack's schema reads both the same)."""
+    if isinstance(value, dict):
+        return {key: _as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _print_json(outcome: StackOutcome) -> None:
+    """The server's answer as JSON: counts, changes (an issued key's with its `token`)."""
+    data: dict[str, Any] = {
+        "dryRun": outcome.dry_run,
+        "create": outcome.create,
+        "update": outcome.update,
+        "delete": outcome.delete,
+        "replace": outcome.replace,
+        "changes": list(outcome.changes),
+    }
+    if outcome.missing_secrets:
+        data["missingSecrets"] = list(outcome.missing_secrets)
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _failed(exc: ApplyError, total: int) -> Exception:
-    """The cause of a failed change, its message telling how far the apply got."""
-    from modelplane.client import ModelplaneError
+def _print_table(outcome: StackOutcome, *, err: bool = False) -> None:
+    """The changes as diff lines, each issued token under its change (shown this once)."""
+    from modelplane.stack.changes import describe
 
-    change = exc.change
-    where = (
-        f"applied {exc.done} of {total} changes; {change.action.value} {change.kind} "
-        f"{change.name} failed"
-    )
-    cause = exc.cause
-    if isinstance(cause, ModelplaneError):
-        return type(cause)(
-            f"{where}: {cause.message}",
-            code=cause.code,
-            status_code=cause.status_code,
-            details=cause.details,
-            request_id=cause.request_id,
+    for change in outcome.changes:
+        typer.echo("\n".join(describe(change)), err=err)
+        if change["kind"] == KEY and change.get("token"):
+            typer.echo(f"    token: {change['token']} (shown this once)", err=err)
+
+
+def _counts(outcome: StackOutcome) -> dict[str, int]:
+    return {
+        "create": outcome.create,
+        "update": outcome.update,
+        "delete": outcome.delete,
+        "replace": outcome.replace,
+    }
+
+
+def _send(
+    client: Client,
+    file: str,
+    document: Any,
+    secrets: dict[str, str],
+    *,
+    dry_run: bool,
+    prune: bool,
+    replace_keys: bool,
+) -> StackOutcome:
+    from modelplane.client import InvalidArgument
+
+    try:
+        return client.stacks.apply(
+            document, secrets=secrets, dry_run=dry_run, prune=prune, replace_keys=replace_keys
         )
-    return CommandError(f"{where}: {cause}", 1)
+    except InvalidArgument as exc:
+        # The file itself breaks a rule the plan found: said as a file's errors are.
+        rules = [d.rule for d in exc.details if d.field == "document"]
+        if rules and len(rules) == len(exc.details):
+            raise CommandError(f"{file}: " + "; ".join(rules), INVALID) from None
+        raise
 
 
 def apply(
     file: FileOption,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan, change nothing")] = (
-        False
-    ),
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Plan and try it, change nothing; exits non-zero naming every conflict",
+        ),
+    ] = False,
     prune: Annotated[
         bool, typer.Option("--prune", help="Also delete what the file does not declare")
     ] = False,
@@ -99,56 +150,82 @@ def apply(
             "revoke the old",
         ),
     ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before deleting (--prune)")
+    ] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     output: OutputOption = Output.table,
 ) -> None:
-    """Create, update (and with --prune delete) resources to match a stack file."""
+    """Create, update (and with --prune delete) resources to match a stack file: all or
+    nothing."""
+    import yaml
+
     from modelplane import stack
 
     with session(url, token) as client:
+        text = read_text(file)
         try:
-            declared = stack.load(read_text(file))
-            changes = stack.plan(client, declared, prune=prune, replace_keys=replace_keys)
+            declared = stack.load(text)
         except stack.StackError as exc:
             raise CommandError(f"{file}: {exc}", INVALID) from None
+        document = _as_json(yaml.safe_load(text) or {})
+        if prune and (refusal := stack.prune_refusal(document)) is not None:
+            raise CommandError(f"{file}: --prune: {refusal}", INVALID)
+        unset = stack.unset_secrets(declared, os.environ)
+        if unset and not dry_run:
+            raise CommandError(f"{file}: " + "; ".join(unset), INVALID)
+        secrets = {
+            name: os.environ[name] for name in stack.secret_names(declared) if os.environ.get(name)
+        }
         table = output is not Output.json
-        if not changes.changes:
+        options = {"prune": prune, "replace_keys": replace_keys}
+        if prune and not dry_run and not yes:
+            if not _interactive():
+                raise CommandError(
+                    "--prune deletes what the file does not declare: pass --yes to apply "
+                    "without being asked (there is no terminal to ask on)",
+                    USAGE,
+                )
+            preview = _send(client, file, document, secrets, dry_run=True, **options)
+            if not preview.changes:
+                typer.echo(f"No changes: the instance matches {file}.", err=not table)
+                return
+            _print_table(preview, err=not table)  # stdout is the answer's, in JSON
+            typer.echo(f"Plan: {_summary(preview)}.", err=not table)
+            if preview.delete or preview.replace:
+                typer.confirm(
+                    f"Apply these changes, deleting {preview.delete + preview.replace}?",
+                    abort=True,
+                    err=True,
+                )
+        if unset:
+            names = ", ".join(n for n in stack.secret_names(declared) if not os.environ.get(n))
+            typer.echo(
+                f"secrets not set, planned with placeholders (set before applying): {names}",
+                err=True,
+            )
+        outcome = _send(client, file, document, secrets, dry_run=dry_run, **options)
+        if not outcome.changes:
             if table:
                 typer.echo(f"No changes: the instance matches {file}.")
             else:
-                _print_json(changes, dry_run=dry_run)
+                _print_json(outcome)
             return
+        if not table:
+            _print_json(outcome)
+            return
+        _print_table(outcome)
         if dry_run:
-            if table:
-                typer.echo(changes.describe())
-                typer.echo(f"Plan: {changes.summary()}.")
-            else:
-                _print_json(changes, dry_run=True)
-            return
-
-        tokens: dict[str, str] = {}
-
-        def show(change: Change) -> None:
-            if table:
-                typer.echo("\n".join(change.describe()))
-                if change.kind == KEY and change.name in tokens:
-                    typer.echo(f"    token: {tokens[change.name]} (shown this once)")
-
-        try:
-            stack.apply(client, changes, on_change=show, tokens=tokens)
-        except stack.ApplyError as exc:
-            # The tokens issued before it, and by it (a replacement whose revoke failed),
-            # are never shown again.
-            if not table and tokens:
-                _print_json(changes, dry_run=False, tokens=tokens, done=exc.done)
-            elif exc.change.kind == KEY and exc.change.name in tokens:
-                show(exc.change)
-            raise _failed(exc, len(changes.changes)) from None
-        if table:
-            typer.echo(f"Applied: {changes.summary()}.")
+            typer.echo(f"Plan: {_summary(outcome)}.")
         else:
-            _print_json(changes, dry_run=False, tokens=tokens)
+            typer.echo(f"Applied: {_summary(outcome)}.")
+
+
+def _summary(outcome: StackOutcome) -> str:
+    from modelplane.stack.changes import summary
+
+    return summary(_counts(outcome))
 
 
 def export(

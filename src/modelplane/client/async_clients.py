@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import httpx
 
-from modelplane.client import async_limits, async_resources, sending
+from modelplane.client import async_applying, async_limits, async_resources, sending
 from modelplane.client.calls import Call
 from modelplane.client.errors import ModelplaneError, TransportError
 
@@ -60,6 +60,7 @@ class AsyncClient:
         self.audit = async_resources.AsyncAudit(self._send)
         self.limits = async_limits.AsyncLimits(self._send)
         self.usage = async_resources.AsyncUsage(self._send)
+        self.stacks = async_applying.AsyncStacks(self._send)
 
     async def _send(self, call: Call[T]) -> T:
         attempt = 0

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import httpx
 
-from modelplane.client import limits, resources, sending
+from modelplane.client import applying, limits, resources, sending
 from modelplane.client.calls import Call
 from modelplane.client.errors import ModelplaneError, TransportError
 
@@ -62,6 +62,7 @@ class Client:
         self.audit = resources.Audit(self._send)
         self.limits = limits.Limits(self._send)
         self.usage = resources.Usage(self._send)
+        self.stacks = applying.Stacks(self._send)
 
     def _send(self, call: Call[T]) -> T:
         attempt = 0

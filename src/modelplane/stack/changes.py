@@ -79,13 +79,7 @@ class Change:
 
     def describe(self) -> list[str]:
         """The change as diff lines: `+ kind name`, then one indented line per field."""
-        lines = [f"{_SIGNS[self.action]} {self.kind} {self.name}"]
-        for diff in self.fields:
-            if self.action is Action.CREATE:
-                lines.append(f"    {diff.name}: {show(diff.new)}")
-            else:
-                lines.append(f"    {diff.name}: {show(diff.old)} -> {show(diff.new)}")
-        return lines
+        return describe(self.as_json())
 
     def as_json(self) -> dict[str, Any]:
         """The change as data, for `--output json`."""
@@ -97,11 +91,26 @@ class Change:
         }
 
 
+def describe(change: dict[str, Any]) -> list[str]:
+    """A change as `Change.as_json` writes it (and `POST /v1/stack:apply` answers it), as
+    diff lines: `+ kind name`, then one indented line per field."""
+    action = Action(change["action"])
+    lines = [f"{_SIGNS[action]} {change['kind']} {change['name']}"]
+    for diff in change["fields"]:
+        if action is Action.CREATE:
+            lines.append(f"    {diff['name']}: {show(diff['new'])}")
+        else:
+            lines.append(f"    {diff['name']}: {show(diff['old'])} -> {show(diff['new'])}")
+    return lines
+
+
 @dataclass
 class Plan:
-    """Every change, in the order they run."""
+    """Every change, in the order they run; `missing_secrets` names each `env://` secret
+    that was not set when a dry-run planned it (with a placeholder)."""
 
     changes: list[Change] = field(default_factory=list)
+    missing_secrets: list[str] = field(default_factory=list)
 
     def add(self, change: Change) -> None:
         """Append a change."""
@@ -114,16 +123,19 @@ class Plan:
     def summary(self) -> str:
         """One line such as `3 to create, 1 to update, 0 to delete` (and `, 1 to replace`
         when something is replaced)."""
-        counts = self.counts()
-        text = (
-            f"{counts['create']} to create, {counts['update']} to update, "
-            f"{counts['delete']} to delete"
-        )
-        return text + (f", {counts['replace']} to replace" if counts["replace"] else "")
+        return summary(self.counts())
 
     def describe(self) -> str:
         """The whole plan as diff text."""
         return "\n".join(line for change in self.changes for line in change.describe())
+
+
+def summary(counts: dict[str, int]) -> str:
+    """`Plan.summary` of these counts by action."""
+    text = (
+        f"{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete"
+    )
+    return text + (f", {counts['replace']} to replace" if counts["replace"] else "")
 
 
 def show(value: Any) -> str:

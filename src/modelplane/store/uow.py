@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from modelplane.domain.errors import InvalidArgument, Unavailable
+from modelplane.store import ambient as shared_tx
 from modelplane.store import migrate
 from modelplane.store.audit import AuditRepository
 from modelplane.store.cache import CHANNEL, ReadCache
@@ -171,10 +173,19 @@ class Store:
             lambda: self.writer(invalidates=False), listeners or ListenerOptions(), _now_ms
         )
         self._in_flight: dict[Hashable, asyncio.Future[Any]] = {}
+        # SQLite: this process's writers one at a time, waiting without blocking the loop.
+        self._gate = None if engines.is_postgres else shared_tx.WriteGate()
+
+    def _joined(self) -> UnitOfWork | None:
+        """A unit of work in this context's ambient transaction, when one is open."""
+        outer = shared_tx.current()
+        if outer is None:
+            return None
+        return UnitOfWork(outer.engine(), is_postgres=self.engines.is_postgres, feed=outer.feed)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only."""
-        return UnitOfWork(self.engines.read, is_postgres=self.engines.is_postgres)
+        return self._joined() or UnitOfWork(self.engines.read, is_postgres=self.engines.is_postgres)
 
     def writer(self, *, invalidates: bool = True) -> UnitOfWork:
         """A unit of work that will write; its commit invalidates every read cache.
@@ -183,16 +194,48 @@ class Store:
         nonces): they neither clear this replica's cache nor notify the others. (On
         SQLite they go through the connection that watches `data_version`, so this
         process's caches stay; other processes on the same file still see a change.)
+
+        Inside an ambient transaction (`ambient()`) it is a savepoint of that one.
         """
+        joined = self._joined()
+        if joined is not None:
+            return joined
+        engine = self.engines.write if invalidates else self.engines.quiet
         return UnitOfWork(
-            self.engines.write if invalidates else self.engines.quiet,
+            engine if self._gate is None else self._gate.engine(engine),
             on_commit=self.cache.clear if invalidates else None,
             is_postgres=self.engines.is_postgres,
             feed=self.feed,
         )
 
+    @asynccontextmanager
+    async def ambient(self) -> AsyncIterator[shared_tx.Ambient]:
+        """One transaction that every unit of work of this context joins (see
+        `store/ambient.py`); leaving without `commit()` on it rolls all of it back.
+
+        It reads one state from start to end (REPEATABLE READ on PostgreSQL: a row another
+        transaction changed meanwhile is a serialization failure, 503, nothing written)."""
+        if shared_tx.current() is not None:
+            raise RuntimeError("an ambient transaction is open in this context already")
+        async with self.writer() as outer:
+            connection = outer._conn  # the outer unit of work's own connection
+            assert connection is not None
+            if self.engines.is_postgres:  # one state read from start to end, as on SQLite
+                await connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            joined = shared_tx.Ambient(outer, connection)
+            token = shared_tx.enter(joined)
+            try:
+                yield joined
+            finally:
+                shared_tx.leave(joined, token)
+
     async def cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        """A read through the cache: `load()` runs only when no fresh result is kept."""
+        """A read through the cache: `load()` runs only when no fresh result is kept.
+
+        Inside an ambient transaction it always loads: its writes are not yet everyone's.
+        """
+        if shared_tx.current() is not None:
+            return await load()
         return await self.cache.get_or_load(key, load)
 
     async def shared(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
@@ -201,7 +244,10 @@ class Store:
         For reads that many callers make at the same moment (watchers woken by one
         change): they share one query instead of queueing for connections. A caller
         may get a result that was being read when it asked, never an older one.
+        Inside an ambient transaction it loads on its own (it reads what others cannot).
         """
+        if shared_tx.current() is not None:
+            return await load()
         running = self._in_flight.get(key)
         if running is None:
             running = asyncio.ensure_future(load())

@@ -14,6 +14,7 @@ the gateway is 403 `PERMISSION_DENIED`, and an expired one 401.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -29,6 +30,10 @@ from modelplane.store.uow import Store
 
 PREFIX = "/v1"
 _CONTEXT_KEY = "native_context"
+
+# Set in the context of a request that calls this app in-process on its caller's behalf
+# (a stack apply's own calls): those are counted once, as the one request that made them.
+IN_PROCESS: ContextVar[bool] = ContextVar("modelplane_native_in_process", default=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,8 @@ class NativeAuth:
             caller = await principal_service.authenticate_key(store=state.store, token=token)
             request_state["principal_id"] = caller.principal.principal_id
             caller.scope.require_management()  # 403 for a key limited to the gateway
-            state.rate_limits.check(caller.principal.principal_id)  # 429 with Retry-After
+            if not IN_PROCESS.get():
+                state.rate_limits.check(caller.principal.principal_id)  # 429, Retry-After
         except DomainError as exc:
             await render(exc)(scope, receive, send)
             return
