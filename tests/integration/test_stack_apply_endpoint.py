@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from modelplane import stack_endpoint
+from modelplane.security.rate_limits import RateLimit, RateLimiter
 
 APPLY = "/v1/stack:apply"
 SECRET = "sk-endpoint-0123456789abcdef"
@@ -272,3 +274,15 @@ async def test_other_writes_during_an_apply_wait_for_it_and_both_land(
     assert made.status_code in (200, 201), made.text
     ids = {w["workspaceId"] for w in (await client.get("/v1/workspaces")).json()["workspaces"]}
     assert ids == {"ws-apply", "ws-other"}
+
+
+async def test_the_calls_an_apply_makes_count_once_against_the_rate_limit(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    app.state.rate_limits = RateLimiter(RateLimit(0.001, 2), {})  # two requests, then 429
+    answer = await client.post(
+        APPLY, json={"document": doc(workspaces=[WORKSPACE], configs=[CONFIG])}
+    )
+    assert answer.status_code == 200, answer.text  # a dozen calls inside, counted as one
+    assert (await client.get("/v1/workspaces")).status_code == 200
+    assert (await client.get("/v1/workspaces")).status_code == 429
