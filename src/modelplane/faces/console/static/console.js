@@ -147,6 +147,62 @@
   });
 })();
 
+/* --- Keys and Audit --- */
+(function () {
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+  }
+
+  // <input data-browser-zone>: a form's time zone, left blank by the server (UTC), gets
+  // the browser's, so the dates typed are the person's local dates.
+  function fillZones(zone) {
+    document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
+      if (!input.value && zone) { input.value = zone; }
+    });
+  }
+
+  // <form data-zone-form> (the audit log): a list asked for without a time zone is asked
+  // again in the browser's, so its times and dates are local.
+  function localList(zone) {
+    if (!zone || zone === "UTC" || !document.querySelector("form[data-zone-form]")) { return; }
+    var url = new URL(window.location.href);
+    if (url.searchParams.has("timeZone")) { return; }
+    url.searchParams.set("timeZone", zone);
+    window.location.replace(url.toString());
+  }
+
+  // <button data-copy="ID" hidden>: shown with the script; copies the value of element ID
+  // (a new key's token) and says so in [data-copied-for="ID"].
+  function copyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var id = button.getAttribute("data-copy");
+      var source = document.getElementById(id);
+      var said = document.querySelector("[data-copied-for='" + id + "']");
+      if (!source) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        function done(text) { if (said) { said.textContent = text; } }
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(source.value).then(
+            function () { done("Copied."); },
+            function () { source.select(); done("Selected: press Ctrl+C (or Cmd+C) to copy."); }
+          );
+        } else {
+          source.select();
+          done("Selected: press Ctrl+C (or Cmd+C) to copy.");
+        }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var zone = browserZone();
+    fillZones(zone);
+    localList(zone);
+    copyButtons();
+  });
+})();
+
 // --- Prompts ---
 // The editor's variables as you type: <ul data-variables-of="id1 id2"> lists the distinct
 // ${name} placeholders of those textareas, in order of first appearance, as the server
