@@ -208,6 +208,20 @@ def indent(text: str) -> str:
     return "\n".join("    " + line for line in lines)
 
 
+def fresh_terminal(page_dir: Path, path: str) -> str:
+    """The PATH of a new terminal (without modelplane's scripts), and in `page_dir` a `.venv`
+    that activates them: the virtual environment the tests run in, or where they run in none
+    (CI may install into the system's Python), a stand-in `activate` that puts BIN first."""
+    venv = page_dir / ".venv"
+    if sys.prefix != sys.base_prefix and (Path(sys.prefix) / "bin" / "activate").exists():
+        venv.symlink_to(sys.prefix, target_is_directory=True)
+    else:
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "activate").write_text(f'export PATH={shlex.quote(str(BIN))}:"$PATH"\n')
+    kept = [p for p in path.split(os.pathsep) if p and Path(p).resolve() != BIN.resolve()]
+    return os.pathsep.join(kept)
+
+
 @contextmanager
 def live_page(name: str, marks: frozenset[str], directory: Path) -> Iterator[PageRun]:
     """A server for one page, and the environment its snippets run in."""
@@ -232,9 +246,12 @@ def live_page(name: str, marks: frozenset[str], directory: Path) -> Iterator[Pag
         try:
             server.wait_ready(timeout=SERVER_START_TIMEOUT)
             inherited = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLANE_")}
+            path = f"{BIN}{os.pathsep}{inherited.get('PATH', '')}"
+            if "fresh-terminal" in marks:
+                path = fresh_terminal(directory / "page", inherited.get("PATH", ""))
             env = {
                 **inherited,
-                "PATH": f"{BIN}{os.pathsep}{inherited.get('PATH', '')}",
+                "PATH": path,
                 "PYTHONUNBUFFERED": "1",  # output in the order a terminal shows it
                 "COLUMNS": "80",  # help texts wrap the same everywhere
                 **shared,

@@ -13,7 +13,10 @@ In expected console output `…` matches any text within a line, and a line hold
 `…` matches any number of lines (none included). A page whose text holds
 `<!-- docs-test: postgres -->` runs against a PostgreSQL database; one holding
 `<!-- docs-test: upstream -->` gets a local LLM upstream (tests/support/upstreams.py) whose
-OpenAI `/v1` base URL its snippets read from `$UPSTREAM_URL`.
+OpenAI `/v1` base URL its snippets read from `$UPSTREAM_URL`. One holding
+`<!-- docs-test: fresh-terminal -->` runs as a new terminal would: modelplane's scripts are
+not on its PATH until a snippet activates `.venv` (in its directory, modelplane's virtual
+environment, as the README's first line makes it).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ DATA_LANGUAGES = frozenset(
 )
 FLAGS = frozenset({"no-run"})
 OPTIONS = frozenset({"file"})
-PAGE_MARKS = frozenset({"postgres", "upstream"})
+PAGE_MARKS = frozenset({"postgres", "upstream", "fresh-terminal"})
 # What a block may opt out of running for: a long-running server, or the install commands.
 NO_RUN_ALLOWED = ("modelplane serve", "pip install")
 
