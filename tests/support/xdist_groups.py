@@ -37,6 +37,7 @@ SHARED_SERVER_GROUPS = {
     "tests/e2e/test_console_connections.py": CONSOLE,
     "tests/e2e/test_console_keys.py": CONSOLE,
     "tests/e2e/test_console_overview.py": CONSOLE,
+    "tests/e2e/test_console_gateway.py": CONSOLE,
     "tests/e2e/test_console_parameters.py": CONSOLE,
     "tests/e2e/test_cli_remote.py": "tests/e2e/test_cli_remote.py",
     "tests/e2e/test_cli_remote_resources.py": "tests/e2e/test_cli_remote_resources.py",
