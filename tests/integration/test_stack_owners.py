@@ -178,3 +178,25 @@ async def test_a_templates_history_is_written_when_it_continues_the_template(
             assert client.prompts.get("ws1", "t", label="stable").version == 1
 
     await asyncio.to_thread(scenario)
+
+
+async def test_a_group_and_a_template_found_by_id_are_renamed(live_url: str) -> None:
+    def scenario() -> None:
+        with Client(live_url, ADMIN_TOKEN, timeout=10) as client:
+            template = {"promptTemplateId": "ab" * 16, "name": "hello", "content": "Hi"}
+            document: dict[str, Any] = {
+                "modelGroups": [{"modelTemplateId": "mt-support", "name": "support"}],
+                "workspaces": [{"workspaceId": "ws1", "name": "W", "promptTemplates": [template]}],
+            }
+            applied(client, document)
+            document["modelGroups"][0]["name"] = "helpdesk"
+            template["name"] = "greeting"
+            assert applied(client, document) == [
+                "update model-group helpdesk",
+                "update prompt-template ws1/greeting",
+            ]
+            assert client.model_groups.get("mt-support").name == "helpdesk"
+            renamed = client.prompts.get("ws1", "ab" * 16)
+            assert (renamed.name, renamed.version, renamed.content) == ("greeting", 2, "Hi")
+
+    await asyncio.to_thread(scenario)

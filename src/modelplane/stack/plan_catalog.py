@@ -145,7 +145,7 @@ class _Planner:
                     f"{place}.{field.name}: cannot change {show(field.old)} to "
                     f"{show(field.new)}; it is set when a group is created"
                 )
-            wanted = _fields(spec, _GROUP)
+            wanted = {"name": name, **_fields(spec, _GROUP)}  # found by id: it may be renamed
             diffs = differences(now, wanted)
             if diffs:
                 body = {d.name: d.new for d in diffs}
@@ -153,6 +153,7 @@ class _Planner:
                 def update(client: Client, _ids: Ids) -> None:
                     client.model_groups.update(
                         existing,
+                        name=body.get("name"),
                         description=body.get("description"),
                         ref_scope=body.get("refScope"),
                     )
