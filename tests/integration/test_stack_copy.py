@@ -187,6 +187,12 @@ async def test_an_export_applied_to_an_empty_instance_exports_the_same_document(
         with Client(target_url, ADMIN_TOKEN, timeout=10) as target:
             declared = stack.parse(document)
             changes = stack.plan(target, declared, environ=env)
+            # The server's all-or-nothing apply, dry: no conflict, the same changes, nothing kept.
+            dry = target.stacks.apply(document, secrets=env, dry_run=True)
+            assert [(c["action"], c["kind"], c["name"]) for c in dry.changes] == [
+                (c.action.value, c.kind, c.name) for c in changes.changes
+            ]
+            assert [p.name for p in target.principals.list()] == [ADMIN]
             tokens = stack.apply(target, changes)
             assert set(tokens) == {"alice/alice-app"}
             assert stack.plan(target, declared, environ=env, prune=True).changes == []
