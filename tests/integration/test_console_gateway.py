@@ -114,6 +114,8 @@ async def test_recent_calls_page_newest_first_with_status_and_latency(
         assert older_link is not None
         older = await http.get(older_link.group(1).replace("&amp;", "&"))
         failed = await http.get("/console/gateway/calls", params={"status": "5xx"})
+        week = await http.get("/console/gateway/calls", params={"window": "168", "size": "100"})
+        hour = await http.get("/console/gateway/calls", params={"window": "1", "size": "100"})
         bad_status = await http.get("/console/gateway/calls", params={"status": "nope"})
         bad_period = await http.get("/console/gateway", params={"period": "month"})
         bad_size = await http.get("/console/gateway/calls", params={"size": "7"})
@@ -124,6 +126,7 @@ async def test_recent_calls_page_newest_first_with_status_and_latency(
     assert failed.text.count("<tr>") == 2  # a header and the failed call
     assert '<span class="badge bad status">502</span>' in failed.text
     assert "250.0 ms" in failed.text
+    assert week.text.count("paged-model") == hour.text.count("paged-model") == 23
     assert bad_status.status_code == 400 and "status" in bad_status.text
     assert bad_period.status_code == 400 and "period" in bad_period.text
     assert bad_size.status_code == 400 and "size" in bad_size.text

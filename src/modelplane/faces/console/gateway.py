@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from modelplane.domain.errors import InvalidArgument
-from modelplane.domain.usage import DAY_MS, GroupBy, Totals, UsageGroup, day_of, day_text
+from modelplane.domain.usage import GroupBy, Totals, UsageGroup, day_of, day_text
 from modelplane.faces.console.charts import OTHER, BarChart, bar_chart, top_series
 from modelplane.faces.console.web import PREFIX, ConsolePage, Screen
 from modelplane.services import usage as service
@@ -25,6 +25,7 @@ BY = {"model": GroupBy.MODEL, "key": GroupBy.KEY}
 GROUPS_MAX = 1000  # groups one report page holds (the usage service's most)
 CALL_PAGE_SIZES = (20, 50, 100)
 NONE = "(none)"
+HOUR_MS = 3_600_000
 
 
 @dataclass
@@ -155,12 +156,12 @@ async def calls(page: ConsolePage) -> Response:
     status = page.query.get("status", "").strip() or None
     token = page.query.get("pageToken") or None
     hours = _choice(page, "window", {"1": 1, "24": 24, "168": 168}, "24")
-    now = now_ms()
+    until = now_ms() + 1
     found = await service.records(
         store=page.store,
         actor=page.principal,
-        since=now - int(hours) * DAY_MS // 24,
-        until=now + 1,
+        since=until - int(hours) * HOUR_MS,
+        until=until,
         model=model,
         status=status,
         page_size=size,
