@@ -274,5 +274,5 @@ async def test_the_list_pages_by_token_in_sql_with_its_search_in_the_links(
     assert "q=PAGED" in second_url and "size=5" in second_url and "page=2" in second_url
     assert link.findall(second.text) == [f"paged {n:02d}" for n in range(5, 10)]
     assert "6\u201310 of 12" in second.text
-    assert too_big.status_code == 400 and "maxResults" in too_big.text
+    assert too_big.status_code == 400 and "size" in too_big.text
     assert bad_token.status_code == 400 and "nextToken" in bad_token.text

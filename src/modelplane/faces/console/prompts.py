@@ -106,6 +106,8 @@ async def list_templates(page: ConsolePage) -> Response:
     """A workspace's templates, oldest first, a page at a time, searched by name."""
     workspace_id = _path(page, "workspace_id")
     query = page.list_query("q", "after")
+    if query.page.size > service.MAX_RESULTS_MAX:
+        raise InvalidArgument.of("size", f"must be 1..{service.MAX_RESULTS_MAX}")
     found = await service.list_prompt_templates(
         store=page.store,
         actor=page.principal,
@@ -114,7 +116,8 @@ async def list_templates(page: ConsolePage) -> Response:
         max_results=query.page.size,
         next_token=query.filters["after"] or None,
     )
-    first = query.page.offset + 1 if found.items else 0
+    before = query.page.offset if query.filters["after"] else 0  # `page` only counts
+    first = before + 1 if found.items else 0
     pager = TokenPager(
         first_item=first,
         last_item=first + len(found.items) - 1 if found.items else 0,
