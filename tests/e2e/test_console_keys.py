@@ -48,6 +48,8 @@ def test_a_principal_gets_a_key_shown_once_limited_revoked_and_is_deleted(
     assert token.startswith("mp_") and len(token) > 30
     assert page.content().count(token) == 1
     expect(page.get_by_role("button", name="Copy token")).to_be_visible()
+    example = "mp_EXAMPLE-for-the-docs-not-a-real-token-0000"  # the docs show no real token
+    page.evaluate("(shown) => { document.getElementById('token').value = shown; }", example)
     console_site.screenshot(page, "key-issued")
 
     page.get_by_role("link", name="Done").click()
