@@ -148,8 +148,14 @@ async def test_an_export_applied_to_an_empty_instance_exports_the_same_document(
     def scenario() -> None:
         with Client(source_url, ADMIN_TOKEN, timeout=10) as source:
             build(source)
+            bob = next(p for p in source.principals.list() if p.name == "bob")
+            source.principals.issue_access_key(bob.principal_id)
             exported = stack.export_stack(source)
             document = exported.document
+            assert exported.notes == [
+                "principal 'bob': 1 access key (a secret pair a stack cannot make again: "
+                "issue it anew)"
+            ]
             env = {  # the secrets the source holds, by the variables the export names
                 name: LLM_KEY if name.startswith("MODELPLANE_LLM_") else PROVIDER_KEY
                 for name in exported.variables

@@ -3,8 +3,9 @@ role and limits, and its API keys by label with their scope and limits, never a 
 
 A key a stack cannot find again is left out and named in a note: one without a label, one
 sharing its label with another of its principal's keys; so are expired keys (they cannot
-be issued again). Revoked keys and the keys the server keeps for runtime bindings are not
-a stack's. Listing principals needs an admin's token: with another, they are left out.
+be issued again), and access-key pairs (their secret is shown once, when issued). Revoked
+keys and the keys the server keeps for runtime bindings are not a stack's. Listing
+principals needs an admin's token: with another, they are left out.
 """
 
 from __future__ import annotations
@@ -77,5 +78,16 @@ def export_principals(client: Client, notes: list[str]) -> list[dict[str, Any]] 
         keys = _keys(client, principal, groups, notes, now_ms)
         if keys:
             entry["apiKeys"] = keys
+        pairs = [
+            k
+            for k in client.principals.list_access_keys(principal.principal_id)
+            if k.revoked_at is None
+        ]
+        if pairs:
+            noun = "access key" if len(pairs) == 1 else "access keys"
+            notes.append(
+                f"principal {principal.name!r}: {len(pairs)} {noun} (a secret pair a stack "
+                "cannot make again: issue it anew)"
+            )
         entries.append(entry)
     return entries
