@@ -104,7 +104,7 @@ def test_help_lists_the_groups_and_loads_no_client(tmp_path: Path) -> None:
     )
     for group in ("principals", "keys", "llms", "model-groups", "workspaces", "prompts"):
         assert f"  {group} " in result.stdout
-    assert "  configs " in result.stdout and "  config " in result.stdout
+    assert "  configs " in result.stdout and "  config " not in result.stdout  # hidden: deprecated
     assert result.stderr.strip() == "[]"
 
 
