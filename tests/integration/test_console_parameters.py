@@ -278,3 +278,34 @@ async def test_the_namespace_list_pages_in_sql_with_its_search_in_the_links(
     third_names = re.findall(r'<a href="/console/parameters/[^"]+">([^<]+)</a>', third.text)
     assert third_names == ["cn-page/svc-20", "cn-page/svc-21", "cn-page/svc-22"]
     assert long.status_code == 400 and "q" in long.text
+
+
+async def test_an_admin_changes_a_members_namespace_naming_its_owner_from_the_page(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    member_id, token = await new_member(client, "owner-member")
+    headers = {"Authorization": f"Bearer {token}"}
+    made = await client.put(f"{API}/limit", json={"value": "1"}, headers=headers)
+    assert made.status_code in (200, 201), made.text
+    async with signed_in(app, ADMIN_TOKEN) as http:
+        shown = await http.get(NS)
+        link = re.search(
+            r'href="(/console/parameters/cn-test/orders/publish\?owner=[^"]+)"', shown.text
+        )
+        assert link is not None
+        form = await http.get(link.group(1))
+        published = await post_form(
+            http,
+            f"{NS}/publish",
+            {"ownerId": member_id, **_rows(("limit", "set", "2", ""))},
+            form_page=link.group(1),
+        )
+        unnamed = await post_form(
+            http, f"{NS}/publish", _rows(("limit", "set", "3", "")), form_page=link.group(1)
+        )
+        events = await http.get(f"{NS}/events", params={"since": "x"})
+    assert f'name="ownerId" value="{member_id}"' in form.text
+    assert published.status_code == 303, published.text
+    assert unnamed.status_code == 412 and member_id in unnamed.text
+    assert _values(await _state(client)) == {"limit": "2"}
+    assert events.status_code == 400 and "since" in events.text
