@@ -162,6 +162,8 @@ async def test_a_gray_release_is_opened_replaced_promoted_and_dropped(
         )
         gone = await client.get(f"{API}:candidate")
     assert "canary" in shown.text and "Promote to everyone" in shown.text
+    candidate = shown.text.split('id="candidate"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<pre class="param-value">([^<]*)</pre>', candidate) == ["10", "99"]
     assert _values(canary) == {"limit": "99"} and _values(everyone) == {"limit": "10"}
     assert 'name="key.0" type="text" value="limit"' in form.text  # a replace starts from it
     assert stale.status_code == 409 and "open candidate" in stale.text

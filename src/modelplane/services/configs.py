@@ -625,11 +625,13 @@ async def list_namespace_page(
 @dataclass(frozen=True)
 class NamespaceOverview:
     """A namespace as one read sees it: its owner and revision, a page of its parameters
-    at that revision, and its open candidate (None when none is)."""
+    at that revision, its open candidate (None when none is), and the parameters the
+    candidate changes as everyone else gets them now (by key; a key it creates: absent)."""
 
     namespace: Namespace
     configs: Page[Config]
     candidate: Candidate | None
+    candidate_base: dict[str, Config]
 
 
 async def namespace_overview(
@@ -651,8 +653,10 @@ async def namespace_overview(
             raise NotFound(NAMESPACE, str(ns))
         items, total = await uow.configs.page(ns, offset=page.offset, limit=page.size)
         candidate = await uow.configs.candidate(ns)
+        keys = [item.key for item in candidate.items] if candidate is not None else []
+        base = await uow.configs.get_many(ns, keys) if keys else {}
     configs = Page(items=items, number=page.number, size=page.size, total=total)
-    return NamespaceOverview(namespace, configs, candidate)
+    return NamespaceOverview(namespace, configs, candidate, base)
 
 
 async def get_config(

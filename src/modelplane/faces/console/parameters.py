@@ -195,6 +195,7 @@ async def show_namespace(page: ConsolePage) -> Response:
         ns=found.namespace,
         configs=found.configs.items,
         candidate=found.candidate,
+        candidate_base=found.candidate_base,
         pager=Pager.of(found.configs, query),
         base=_base(names),
         owner=owner,
