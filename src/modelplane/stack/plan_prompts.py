@@ -33,7 +33,7 @@ from modelplane.stack.changes import (
     differences,
 )
 from modelplane.stack.owners import OwnerOf, Principals, fixed
-from modelplane.stack.spec import LATEST, PromptSpec, StackError, WorkspaceSpec, _Body
+from modelplane.stack.spec import LATEST, PromptSpec, StackError, VersionBody, WorkspaceSpec
 
 SYSTEM = "System"
 
@@ -98,7 +98,7 @@ def _body(template: PromptTemplate) -> dict[str, Any]:
     return {"content": None, "messages": messages, "config": template.config}
 
 
-def _wanted(version: _Body) -> dict[str, Any]:
+def _wanted(version: VersionBody) -> dict[str, Any]:
     return {
         "content": version.content,
         "messages": version.message_dicts(),
@@ -106,7 +106,7 @@ def _wanted(version: _Body) -> dict[str, Any]:
     }
 
 
-def _same(template: PromptTemplate, spec: PromptSpec, version: _Body) -> bool:
+def _same(template: PromptTemplate, spec: PromptSpec, version: VersionBody) -> bool:
     return template.name == spec.name_of(version) and _body(template) == _wanted(version)
 
 
@@ -115,7 +115,7 @@ def _write(
     workspace_id: str,
     template_id: str,
     spec: PromptSpec,
-    version: _Body,
+    version: VersionBody,
     owner_id: str | None,
 ) -> int:
     """Write `version` as the template's next version; its number."""
@@ -208,7 +208,7 @@ def _update_template(
     workspace_id: str,
     found: PromptTemplate,
     spec: PromptSpec,
-    append: list[_Body],
+    append: list[VersionBody],
     labels: dict[str, int],
     owner: OwnerOf,
 ) -> Run:

@@ -222,7 +222,7 @@ def _check_labels(labels: list[str]) -> list[str]:
     return labels
 
 
-class _Body(_Spec):
+class VersionBody(_Spec):
     """A version's body: a text (`content`) or a chat template (`messages`), its `config`,
     and the `labels` that point at it."""
 
@@ -234,7 +234,7 @@ class _Body(_Spec):
     _labels = field_validator("labels")(_check_labels)
 
     @model_validator(mode="after")
-    def _one_body(self) -> _Body:
+    def _one_body(self) -> VersionBody:
         if (self.content is None) == (self.messages is None):
             raise ValueError("give content (a text) or messages (a chat template), one of them")
         return self
@@ -246,14 +246,14 @@ class _Body(_Spec):
         return [{"role": m.role, "content": m.content} for m in self.messages]
 
 
-class VersionSpec(_Body):
+class VersionSpec(VersionBody):
     """An earlier version of a template: its body and the labels on it, and its `name`
     where the template was named otherwise then."""
 
     name: str | None = None
 
 
-class PromptSpec(_Body):
+class PromptSpec(VersionBody):
     """A prompt template of a workspace; found by `promptTemplateId` when given, else by
     `name`: a text (`content`) or a chat template (`messages`), its version's `config`,
     and the `labels` that are to point at the version the stack declares (a deploy:
@@ -281,11 +281,11 @@ class PromptSpec(_Body):
             raise ValueError(f"a label points at one version only: {', '.join(twice)}")
         return self
 
-    def versions(self) -> list[_Body]:
+    def versions(self) -> list[VersionBody]:
         """Every version declared, oldest first: the history, then the current one."""
         return [*self.history, self]
 
-    def name_of(self, version: _Body) -> str:
+    def name_of(self, version: VersionBody) -> str:
         """The template's name at a version declared."""
         if isinstance(version, VersionSpec) and version.name is not None:
             return version.name
