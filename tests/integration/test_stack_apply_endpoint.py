@@ -15,6 +15,8 @@ from fastapi import FastAPI
 
 from modelplane import stack_endpoint
 from modelplane.security.rate_limits import RateLimit, RateLimiter
+from modelplane.stack_endpoint import StackApplyOut, StackConflictOut
+from tests.support.declared_fields import DeclaredFields
 
 APPLY = "/v1/stack:apply"
 SECRET = "sk-endpoint-0123456789abcdef"
@@ -286,3 +288,26 @@ async def test_the_calls_an_apply_makes_count_once_against_the_rate_limit(
     assert answer.status_code == 200, answer.text  # a dozen calls inside, counted as one
     assert (await client.get("/v1/workspaces")).status_code == 200
     assert (await client.get("/v1/workspaces")).status_code == 429
+
+
+async def test_every_answer_has_exactly_the_fields_of_its_declared_model(
+    client: httpx.AsyncClient,
+) -> None:
+    # The route lives outside the native face, so tests/unit/test_native_answers.py leaves
+    # its answers to this test: a dry-run, an apply issuing a key, a conflict.
+    fields = DeclaredFields()
+    stack = doc(
+        llms=[llm("one")],
+        principals=[{"name": "shaped", "apiKeys": [{"label": "app"}]}],
+        configs=[CONFIG],
+    )
+    dry = await client.post(APPLY, json={"document": stack, "dryRun": True})
+    done = await client.post(APPLY, json={"document": stack})
+    refused = await client.post(APPLY, json={"document": doc(llms=[llm("two")])})
+    assert (dry.status_code, done.status_code, refused.status_code) == (200, 200, 409)
+    problems = [
+        *fields.check(dry.json(), StackApplyOut),
+        *fields.check(done.json(), StackApplyOut),
+        *fields.check(refused.json(), StackConflictOut),
+    ]
+    assert not problems, "\n".join(problems)

@@ -62,12 +62,14 @@ def build(hint: Any, *, filled: bool) -> Any:
     if cls in _LEAVES:
         return _LEAVES[cls]
     if isinstance(cls, type) and dataclasses.is_dataclass(cls):
-        return _dataclass(cls, filled=filled)
+        return _dataclass(cls, filled=filled, given=args)
     raise TypeError(f"no sample for {hint!r}: teach tests/support/domain_samples.py")
 
 
-def _dataclass(cls: type, *, filled: bool) -> Any:
-    hints = typing.get_type_hints(cls)
+def _dataclass(cls: type, *, filled: bool, given: tuple[Any, ...] = ()) -> Any:
+    """A sample of `cls`; `given` are its type arguments (`Page[BoundRuntime]`)."""
+    bound = dict(zip(getattr(cls, "__parameters__", ()), given, strict=False))
+    hints = {name: _bind(hint, bound) for name, hint in typing.get_type_hints(cls).items()}
     values = {}
     for field in dataclasses.fields(cls):
         override = OVERRIDES.get((cls, field.name))
@@ -76,6 +78,16 @@ def _dataclass(cls: type, *, filled: bool) -> Any:
         else:
             values[field.name] = build(hints[field.name], filled=filled)
     return cls(**values)
+
+
+def _bind(hint: Any, bound: dict[Any, Any]) -> Any:
+    """`hint` with the type variables of `bound` replaced (`tuple[T, ...]` of a Page)."""
+    if isinstance(hint, typing.TypeVar):
+        return bound.get(hint, hint)
+    parameters = getattr(hint, "__parameters__", ())
+    if bound and parameters:
+        return hint[tuple(bound.get(p, p) for p in parameters)]
+    return hint
 
 
 def _is_union(hint: Any) -> bool:

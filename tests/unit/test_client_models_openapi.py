@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from modelplane.client import limit_models, models
+from modelplane.client import limit_models, models, stack_calls
 from modelplane.client.models import ApiModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +27,7 @@ Schema = dict[str, Any]
 # Each SDK model and the response schema it parses.
 READS: tuple[tuple[type[ApiModel], str], ...] = (
     (models.AccessKey, "AccessKeyOut"),
+    (stack_calls.StackOutcome, "StackApplyOut"),
     (models.ApiKey, "ApiKeyOut"),
     (models.AuditEvent, "AuditEventOut"),
     (models.AuditEventPage, "AuditEventListOut"),

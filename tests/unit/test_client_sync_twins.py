@@ -31,7 +31,7 @@ def test_every_sync_module_is_the_translation_of_its_async_module(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     twins = sorted(twin.name for _, twin in unasync.pairs(CLIENT))
-    assert twins == ["all_pages.py", "clients.py", "limits.py", "resources.py"]
+    assert twins == ["all_pages.py", "applying.py", "clients.py", "limits.py", "resources.py"]
     if unasync.main(["--check"]) != 0:
         pytest.fail(capsys.readouterr().err, pytrace=False)
 

@@ -16,6 +16,7 @@ import importlib
 import json
 import pkgutil
 import typing
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
@@ -29,6 +30,7 @@ from modelplane.settings import Settings
 from tests.support.declared_fields import DeclaredFields
 from tests.support.handler_answers import Handler, is_renderer
 
+ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = 3  # reaches every sample of every type: optional fields set, unset, None
 
 
@@ -39,7 +41,19 @@ def declared_routes() -> list[APIRoute]:
     return [r for r in routes if isinstance(r, APIRoute) and r.response_model is not None]
 
 
-ROUTES = declared_routes()
+# Routes whose answers this test cannot read from their source (their handler is no face
+# handler: it runs the stack's planner), each checked by its own test the same way.
+ELSEWHERE = {
+    "POST /v1/stack:apply": "tests/integration/test_stack_apply_endpoint.py::"
+    "test_every_answer_has_exactly_the_fields_of_its_declared_model",
+}
+
+
+def _label(route: APIRoute) -> str:
+    return f"{'|'.join(sorted(route.methods or ()))} {route.path}"
+
+
+ROUTES = [r for r in declared_routes() if _label(r) not in ELSEWHERE]
 ENDPOINTS = {route.endpoint for route in ROUTES}
 
 
@@ -80,7 +94,14 @@ def every_route_checked() -> tuple[DeclaredFields, set[str]]:
     return fields, renderers
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{'|'.join(sorted(r.methods))} {r.path}")
+def test_the_routes_left_to_other_tests_exist_and_their_tests_too() -> None:
+    assert ELSEWHERE.keys() <= {_label(r) for r in declared_routes()}
+    for test in ELSEWHERE.values():
+        path, name = test.split("::")
+        assert f"def {name}(" in (ROOT / path).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_label)
 def test_every_answer_has_exactly_the_fields_of_its_declared_model(route: APIRoute) -> None:
     problems, _ = check(route, DeclaredFields())
     assert not problems, "\n".join(problems)
