@@ -297,6 +297,14 @@ async def test_filters_paging_and_bad_parameters(app: FastAPI, client: httpx.Asy
     one = await events(client, resourceType="workspace", resourceId="ws-3")
     assert len(one) == 1 and one[0]["action"] == "create"
     assert await events(client, resourceType="llm") == []
+    deleted = await client.delete("/v1/workspaces/ws-4")
+    assert deleted.status_code == 200, deleted.text
+    (gone,) = await events(client, action="delete")
+    assert (gone["resourceId"], gone["face"]) == ("ws-4", "native")
+    created = await events(client, face="native", action="create")
+    assert {e["resourceId"] for e in created} >= {f"ws-{n}" for n in range(5)} | {"ws-a"}
+    assert all((e["face"], e["action"]) == ("native", "create") for e in created)
+    assert await events(client, face="console") == []
 
     everything = await events(client)
     assert [e["eventId"] for e in everything] == sorted(
@@ -339,6 +347,8 @@ async def test_filters_paging_and_bad_parameters(app: FastAPI, client: httpx.Asy
     assert fields(await client.get("/v1/audit-events", params={"resourceType": "gizmo"})) == [
         "resourceType"
     ]
+    assert fields(await client.get("/v1/audit-events", params={"action": "undo"})) == ["action"]
+    assert fields(await client.get("/v1/audit-events", params={"face": "web"})) == ["face"]
     assert fields(await client.get("/v1/audit-events", params={"pageToken": "garbage!"})) == [
         "pageToken"
     ]

@@ -39,6 +39,13 @@ def list_(
         typer.Option(help="Only this kind of resource: llm, model_group, workspace, config, …"),
     ] = None,
     resource_id: Annotated[str | None, typer.Option(help="Only changes of this resource")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action: create, update, delete, …")
+    ] = None,
+    face: Annotated[
+        str | None,
+        typer.Option(help="Only changes made through this face: native, console, rpc, …"),
+    ] = None,
     since: Annotated[
         int | None,
         typer.Option(
@@ -64,6 +71,8 @@ def list_(
             principal_id=principal_id,
             resource_type=resource_type,
             resource_id=resource_id,
+            action=action,
+            face=face,
             since=since,
             until=until,
             page_size=min(limit, PAGE_SIZE_MAX),

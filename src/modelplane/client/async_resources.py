@@ -1034,17 +1034,22 @@ class AsyncAudit:
         principal_id: str | None = None,
         resource_type: str | None = None,
         resource_id: str | None = None,
+        action: str | None = None,
+        face: str | None = None,
         since: int | None = None,
         until: int | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AuditEventPage:
-        """One page of events; `since <= at < until` in epoch milliseconds."""
+        """One page of events; `since <= at < until` in epoch milliseconds; `action` and
+        `face` as recorded (`create`, `console`)."""
         return await self._send(
             calls.list_audit_events(
                 principal_id=principal_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
+                action=action,
+                face=face,
                 since=since,
                 until=until,
                 page_size=page_size,
@@ -1058,6 +1063,8 @@ class AsyncAudit:
         principal_id: str | None = None,
         resource_type: str | None = None,
         resource_id: str | None = None,
+        action: str | None = None,
+        face: str | None = None,
         since: int | None = None,
         until: int | None = None,
         page_size: int | None = None,
@@ -1069,6 +1076,8 @@ class AsyncAudit:
                 principal_id=principal_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
+                action=action,
+                face=face,
                 since=since,
                 until=until,
                 page_size=page_size,

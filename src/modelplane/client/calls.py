@@ -851,12 +851,16 @@ def list_audit_events(
     until: int | None,
     page_size: int | None,
     page_token: str | None,
+    action: str | None = None,
+    face: str | None = None,
 ) -> Call[AuditEventPage]:
     """`GET /v1/audit-events`, newest first, paged by `pageSize`/`pageToken`."""
     params = given(
         principalId=principal_id,
         resourceType=resource_type,
         resourceId=resource_id,
+        action=action,
+        face=face,
         since=since,
         until=until,
         pageSize=page_size,

@@ -1036,17 +1036,22 @@ class Audit:
         principal_id: str | None = None,
         resource_type: str | None = None,
         resource_id: str | None = None,
+        action: str | None = None,
+        face: str | None = None,
         since: int | None = None,
         until: int | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
     ) -> AuditEventPage:
-        """One page of events; `since <= at < until` in epoch milliseconds."""
+        """One page of events; `since <= at < until` in epoch milliseconds; `action` and
+        `face` as recorded (`create`, `console`)."""
         return self._send(
             calls.list_audit_events(
                 principal_id=principal_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
+                action=action,
+                face=face,
                 since=since,
                 until=until,
                 page_size=page_size,
@@ -1060,6 +1065,8 @@ class Audit:
         principal_id: str | None = None,
         resource_type: str | None = None,
         resource_id: str | None = None,
+        action: str | None = None,
+        face: str | None = None,
         since: int | None = None,
         until: int | None = None,
         page_size: int | None = None,
@@ -1071,6 +1078,8 @@ class Audit:
                 principal_id=principal_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
+                action=action,
+                face=face,
                 since=since,
                 until=until,
                 page_size=page_size,

@@ -66,6 +66,12 @@ async def list_audit_events(
     resource_id: Annotated[
         str | None, Query(alias="resourceId", description="Only changes of this resource")
     ] = None,
+    action: Annotated[
+        str | None, Query(description="Only this action: create, update, delete, …")
+    ] = None,
+    face: Annotated[
+        str | None, Query(description="Only changes made through this face: native, console, …")
+    ] = None,
     since: Annotated[
         int | None, Query(description="Only changes at or after this time (epoch ms)")
     ] = None,
@@ -88,6 +94,8 @@ async def list_audit_events(
         principal_id=principal_id,
         resource_type=resource_type,
         resource_id=resource_id,
+        action=action,
+        face=face,
         since=since,
         until=until,
         page_size=page_size,
