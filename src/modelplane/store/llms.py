@@ -95,13 +95,17 @@ class LlmRepository:
             )
         total_query = sa.select(sa.func.count()).select_from(llms).where(*conditions)
         total = int((await self._conn.execute(total_query)).scalar_one())
-        query = (
-            sa.select(*_COLUMNS)
+        newest_first = (llms.c.created_at.desc(), llms.c.llm_id.desc())
+        # The page's ids from the ordering index alone, then only their rows.
+        ids = (
+            sa.select(llms.c.llm_id)
             .where(*conditions)
-            .order_by(llms.c.created_at.desc(), llms.c.llm_id.desc())
+            .order_by(*newest_first)
             .offset(offset)
             .limit(limit)
+            .scalar_subquery()
         )
+        query = sa.select(*_COLUMNS).where(llms.c.llm_id.in_(ids)).order_by(*newest_first)
         return [from_row(row) for row in await self._conn.execute(query)], total
 
     async def add(self, llm: Llm, *, credentials_sealed: str | None) -> None:

@@ -640,6 +640,10 @@ sa.Index("ix_usage_monthly_principal", usage_monthly.c.principal_id, usage_month
 sa.Index("ix_usage_monthly_key", usage_monthly.c.api_key_id, usage_monthly.c.month)
 sa.Index("ix_usage_monthly_model", usage_monthly.c.model, usage_monthly.c.month)
 
+# Lists of connections, newest first (the console's pages): all, and one owner's.
+sa.Index("ix_llms_created", llms.c.created_at, llms.c.llm_id)
+sa.Index("ix_llms_owner_created", llms.c.owner_id, llms.c.created_at, llms.c.llm_id)
+
 # Signed-in sessions of the web console (faces/console): the SHA-256 of the session id the
 # browser holds (never the id), the API key it signed in with (the session ends with it),
 # its principal, the secret its forms carry against cross-site requests, and when it ends.

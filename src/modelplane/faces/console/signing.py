@@ -91,7 +91,13 @@ async def sign_in(page: ConsolePage) -> Response:
         return _sign_in_form(page, status=status, error=f"{KEY_FIELD}: {exc.message}")
     response = page.redirect(safe_next(page.form.get("next")))
     set_session_cookie(page.request, response, started.session_id, ttl)
-    response.delete_cookie(SIGN_IN_COOKIE, path=f"{PREFIX}/sign-in")
+    response.delete_cookie(
+        SIGN_IN_COOKIE,
+        path=f"{PREFIX}/sign-in",
+        httponly=True,
+        samesite="strict",
+        secure=is_secure(page.request),
+    )
     return response
 
 
