@@ -37,7 +37,8 @@ def test_signing_in_leads_to_the_overview_with_every_navigation_link(
     expect(nav.get_by_role("link")).to_have_text(NAV_LINKS)
     expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
     expect(page.locator(".principal")).to_contain_text("Signed in as bootstrap-admin")
-    expect(page.get_by_role("link", name="1 Active API keys")).to_be_visible()
+    # Other modules share this server and issue keys of their own: at least the admin's.
+    expect(page.get_by_role("link", name=re.compile(r"^[1-9]\d* Active API keys$"))).to_be_visible()
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Recent changes")).to_be_visible()
     console_site.screenshot(page, "overview")
