@@ -491,6 +491,81 @@ async def test_a_provider_patch_changes_only_what_is_given(client: httpx.AsyncCl
     assert (await client.get(url)).json()["config"] == {"api": "anthropic"}
 
 
+async def test_an_llm_template_patch_changes_it_in_place_keeping_its_id_and_the_default(
+    client: httpx.AsyncClient,
+) -> None:
+    item = {
+        "llmCode": "qwen-max",
+        "name": "Qwen Max",
+        "description": "the big one",
+        "config": {"temperature": 0.7},
+        "isDefaultModel": True,
+    }
+    group_id, provider_id = await setup(client, item, "qwen-turbo")
+    before = {
+        t["llmCode"]: t for t in (await client.get("/v1/llm-templates")).json()["llmTemplates"]
+    }
+    url = f"/v1/llm-templates/{before['qwen-max']['llmTemplateId']}"
+
+    renamed = await client.patch(url, json={"name": "Qwen Max (2025)"})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json() == {**before["qwen-max"], "name": "Qwen Max (2025)"}
+    config = {"temperature": 0.2, "cost": {"input": 1.6, "output": 6.4}}
+    reconfigured = await client.patch(url, json={"config": config, "description": None})
+    assert reconfigured.json()["config"] == config  # the whole object replaced
+    assert reconfigured.json()["description"] == "the big one"  # null: unchanged
+    same_code = await client.patch(url, json={"llmCode": "qwen-max", "description": ""})
+    assert same_code.status_code == 200 and same_code.json()["description"] == ""
+    cleared = await client.patch(url, json={"config": {}})
+    assert cleared.json()["config"] == {}
+    assert (await client.patch(url, json={})).status_code == 200
+
+    assert (await client.get(url)).json() == {
+        **before["qwen-max"],
+        "name": "Qwen Max (2025)",
+        "description": "",
+        "config": {},
+    }
+    assert await default_of(client, group_id) == (["qwen-max"], "provider-acme/qwen-max")
+    turbo = before["qwen-turbo"]
+    assert (await client.get(f"/v1/llm-templates/{turbo['llmTemplateId']}")).json() == turbo
+    events = await client.get(
+        "/v1/audit-events",
+        params={"resourceType": "llm_template", "resourceId": before["qwen-max"]["llmTemplateId"]},
+    )
+    updates = [e for e in events.json()["auditEvents"] if e["action"] == "update"]
+    given = sorted(tuple(e["details"]["fields"]) for e in updates)
+    assert given == sorted([("name",), ("config",), ("llmCode", "description"), ("config",), ()])
+    assert all(e["details"]["providerTemplateId"] == provider_id for e in updates)
+
+
+async def test_an_llm_template_patch_of_an_unseen_or_read_only_caller_changes_nothing(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await setup(client, "a")
+    template = (await client.get("/v1/llm-templates")).json()["llmTemplates"][0]
+    url = f"/v1/llm-templates/{template['llmTemplateId']}"
+    missing = await client.patch("/v1/llm-templates/llmt-nothing", json={"name": "x"})
+    assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
+
+    _, token = await new_member(client, "member-patch")
+    gateway_key = await client.post(
+        "/v1/principals/me/api-keys", json={"gatewayOnly": True}
+    )  # the admin's own key, limited to the gateway: it reads nothing and changes nothing
+    assert gateway_key.status_code == 201, gateway_key.text
+    transport = httpx.ASGITransport(app=app)
+    for bearer, status in ((token, 404), (gateway_key.json()["token"], 403)):
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://modelplane.test",
+            headers={"Authorization": f"Bearer {bearer}"},
+        ) as other:
+            refused = await other.patch(url, json={"name": "mine", "config": {"x": 1}})
+            assert refused.status_code == status, refused.text
+            assert template["modelTemplateId"] not in refused.text
+    assert (await client.get(url)).json() == template
+
+
 # --- deletes --------------------------------------------------------------------------------
 
 
@@ -949,6 +1024,51 @@ async def test_bad_provider_patch_is_400_naming_the_field(
 
 
 @pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"llmCode": "qwen-other"}, "llmCode"),
+        ({"llmCode": 5}, "llmCode"),
+        ({"name": "n" * 129}, "name"),
+        ({"name": 12}, "name"),
+        ({"description": "d" * 1025}, "description"),
+        ({"description": "d\x00"}, "description"),
+        ({"config": [1]}, "config"),
+        ({"config": {"n": 2**70}}, "config"),
+        ({"config": nested(33)}, "config"),
+        ({"config": {"cost": {"input": -1, "output": 1}}}, "config.cost.input"),
+        ({"config": {"cost": {"input": 1}}}, "config.cost.output"),
+        ({"isDefaultModel": True}, "isDefaultModel"),
+        ({"providerTemplateId": "mpt-x"}, "providerTemplateId"),
+    ],
+)
+async def test_bad_llm_template_patch_is_400_naming_the_field(
+    client: httpx.AsyncClient, body: dict[str, Any], field: str
+) -> None:
+    await setup(client, {"llmCode": "qwen-max", "name": "Qwen", "config": {"t": 1}})
+    template = (await client.get("/v1/llm-templates")).json()["llmTemplates"][0]
+    url = f"/v1/llm-templates/{template['llmTemplateId']}"
+    response = await client.patch(url, json={"name": "would be renamed", **body})
+    assert response.status_code == 400, response.text
+    assert field in fields(response)
+    assert (await client.get(url)).json() == template
+
+
+async def test_every_bad_field_of_an_llm_template_patch_is_named_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    await setup(client, "qwen-max")
+    template = (await client.get("/v1/llm-templates")).json()["llmTemplates"][0]
+    response = await client.patch(
+        f"/v1/llm-templates/{template['llmTemplateId']}",
+        json={"llmCode": "renamed", "name": "n" * 129, "config": {"cost": "free"}},
+    )
+    assert response.status_code == 400
+    assert set(fields(response)) == {"llmCode", "name", "config.cost"}
+    details = {d["field"]: d["rule"] for d in response.json()["details"]}
+    assert details["llmCode"].startswith("cannot be changed")
+
+
+@pytest.mark.parametrize(
     ("items", "extra", "field"),
     [
         ([], {}, "items"),
@@ -1049,7 +1169,7 @@ async def test_the_openapi_document_lists_every_catalog_route(client: httpx.Asyn
         "/v1/provider-templates/{provider_template_id}": {"get", "patch", "delete"},
         "/v1/llm-templates:batchCreate": {"post"},
         "/v1/llm-templates": {"get"},
-        "/v1/llm-templates/{llm_template_id}": {"get", "delete"},
+        "/v1/llm-templates/{llm_template_id}": {"get", "patch", "delete"},
         "/v1/model-groups/{model_template_id}/runtimes": {"get", "post"},
         "/v1/model-groups/{model_template_id}/runtimes:remove": {"post"},
         "/v1/runtimes/{runtime_type}/{runtime_id}/model-config": {"get"},

@@ -135,6 +135,37 @@ async def test_model_group_life_cycle_and_paging(sdk: AsyncClient) -> None:
     assert len([g async for g in sdk.model_groups.iter(page_size=3)]) == 4
 
 
+async def test_a_model_is_changed_in_place_through_the_sdk(sdk: AsyncClient) -> None:
+    group = await sdk.model_groups.create("changes")
+    provider = await sdk.provider_templates.create(
+        group.model_template_id, "Acme", "provider-acme", "Custom"
+    )
+    item = {"llmCode": "qwen-max", "name": "Qwen", "config": {"t": 1}, "isDefaultModel": True}
+    (model_id,) = (
+        await sdk.llm_templates.batch_create(provider.provider_template_id, [item])
+    ).llm_template_ids
+
+    changed = await sdk.llm_templates.update(
+        model_id, name="Qwen Max", config={"cost": {"input": 1.6, "output": 6.4}}
+    )
+    assert (changed.llm_template_id, changed.llm_code, changed.is_default_model) == (
+        model_id,
+        "qwen-max",
+        True,
+    )
+    assert (changed.name, changed.config) == ("Qwen Max", {"cost": {"input": 1.6, "output": 6.4}})
+    assert (await sdk.llm_templates.update(model_id, config={})).config == {}
+    assert (await sdk.llm_templates.get(model_id)).name == "Qwen Max"
+    assert (await sdk.model_groups.get(group.model_template_id)).default_model == (
+        "provider-acme/qwen-max"
+    )
+    with pytest.raises(InvalidArgument) as caught:
+        await sdk.llm_templates.update(model_id, name="n" * 129)
+    assert [d.field for d in caught.value.details] == ["name"]
+    with pytest.raises(NotFound):
+        await sdk.llm_templates.update("llmt-missing", name="x")
+
+
 async def test_prompt_template_life_cycle_with_render(
     sdk: AsyncClient, client: httpx.AsyncClient
 ) -> None:

@@ -222,6 +222,23 @@ async def test_a_changed_key_is_used_by_the_next_resolution(
     )
 
 
+async def test_a_model_changed_in_place_is_used_by_the_next_resolution(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    ids = await make_group(client)
+    assert (await resolve(app, ADMIN_TOKEN, "assistants")).targets[0].weight == 3.0
+    listed = await client.get("/v1/llm-templates", params={"providerTemplateId": ids["provider-a"]})
+    shared = next(t for t in listed.json()["llmTemplates"] if t["llmCode"] == "shared")
+    config = {"weight": 5, "cost": {"input": 2, "output": 8}}
+    await ok(
+        await client.patch(f"/v1/llm-templates/{shared['llmTemplateId']}", json={"config": config})
+    )
+    [target] = (await resolve(app, ADMIN_TOKEN, "assistants")).targets  # still the default
+    assert target.member == f"{ids['group']}/provider-a/shared"
+    assert target.weight == 5.0
+    assert target.prices is not None and (target.prices.input, target.prices.output) == (2, 8)
+
+
 async def test_the_models_route_lists_every_usable_name_and_gets_one(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from modelplane.domain.catalog import (
@@ -12,6 +14,7 @@ from modelplane.domain.catalog import (
     ProviderConfig,
     ProviderKind,
     ProviderTemplate,
+    changed_template,
     default_pointer,
     new_group,
     new_provider,
@@ -211,3 +214,37 @@ def test_a_batchs_ids_sort_in_the_order_of_its_items() -> None:
     ids = [t.llm_template_id for t in plan.create]
     assert sorted(ids) == ids and len(set(ids)) == len(ids)
     assert all(len(i) <= 32 and i.startswith("llmt-") for i in ids)
+
+
+def test_a_changed_template_keeps_its_id_code_and_default_and_what_is_not_given() -> None:
+    plan = plan_batch(
+        [
+            BatchItem(
+                "qwen-max", name="Qwen", description="d", config={"t": 1}, is_default_model=True
+            )
+        ],
+        provider=provider(),
+        existing_codes=set(),
+        now_ms=1,
+    )
+    template = plan.create[0]
+    renamed = changed_template(template, name="Qwen Max", llm_code="qwen-max")
+    assert renamed == dataclasses.replace(template, name="Qwen Max")
+    replaced = changed_template(template, config={"cost": {"input": 1, "output": 2}})
+    assert replaced.config == {"cost": {"input": 1, "output": 2}}
+    assert (replaced.name, replaced.description, replaced.is_default_model) == ("Qwen", "d", True)
+    assert changed_template(template) == template
+
+
+def test_a_changed_template_refuses_a_new_code_and_names_every_bad_field() -> None:
+    template = plan_batch([BatchItem("a")], provider=provider(), existing_codes=set(), now_ms=1)
+    with pytest.raises(InvalidArgument) as refused:
+        changed_template(
+            template.create[0],
+            llm_code="b",
+            name="n" * 129,
+            description="d" * 1025,
+            config={"cost": {"input": "free", "output": 1}},
+        )
+    fields = [v.field for v in refused.value.violations]
+    assert fields == ["llmCode", "name", "description", "config.cost.input"]

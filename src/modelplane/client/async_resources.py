@@ -1017,6 +1017,19 @@ class AsyncLlmTemplates:
         )
         return await self._send(calls.batch_create_llm_templates(body))
 
+    async def update(
+        self,
+        llm_template_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> LlmTemplate:
+        """Change what is given in place (the id, code and default flag stay); `config`
+        replaces the whole object, `{}` clears it."""
+        body = calls.wire_body(name=name, description=description, config=config)
+        return await self._send(calls.update_llm_template(llm_template_id, body))
+
     async def delete(self, llm_template_id: str) -> None:
         """Delete an LLM template (a group's default pointer to it goes too)."""
         await self._send(calls.delete_llm_template(llm_template_id))

@@ -834,6 +834,12 @@ def batch_create_llm_templates(body: Mapping[str, Any]) -> Call[BatchResult]:
     return Call("POST", "/v1/llm-templates:batchCreate", BatchResult.model_validate, json=body)
 
 
+def update_llm_template(llm_template_id: str, body: Mapping[str, Any]) -> Call[LlmTemplate]:
+    """`PATCH /v1/llm-templates/{id}`."""
+    path = f"/v1/llm-templates/{seg(llm_template_id)}"
+    return Call("PATCH", path, LlmTemplate.model_validate, json=body)
+
+
 def delete_llm_template(llm_template_id: str) -> Call[None]:
     """`DELETE /v1/llm-templates/{id}`."""
     return Call("DELETE", f"/v1/llm-templates/{seg(llm_template_id)}", _none)

@@ -4,6 +4,8 @@ Rules kept here for every face:
 - `providerName` is unique in a group; `Custom` providers are named `provider-…`, the
   `WuyingCredit` provider is named `wuying-credit`.
 - `llmCode` is unique per provider; a batch skips existing codes and repeats, with a reason.
+  A model's code never changes (names, scopes and pointers refer to it); its name,
+  description and config do.
 - A group has at most one default model. Its pointer also lives in the group's `config`
   as `{"defaults": {"model": {"primary": "<providerName>/<llmCode>"}}}`.
 
@@ -545,4 +547,38 @@ def changed_provider(
         has_api_key=has_key,
         api_key_hint=hint,
         updated_at=max(now_ms, provider.updated_at),
+    )
+
+
+LLM_CODE_FIXED = (
+    "cannot be changed: a model is known by its code (the gateway's GROUP/CODE names, API "
+    "key scopes, the group's default pointer, stacks); add a model with the new code, then "
+    "delete this one"
+)
+
+
+def changed_template(
+    template: LlmTemplate,
+    *,
+    llm_code: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> LlmTemplate:
+    """The template with the given fields changed (None leaves a field as it is; `config`
+    replaces the whole object, `{}` clears it). `llmCode` may only be given as it is."""
+    errors = ViolationCollector()
+    if llm_code is not None and llm_code != template.llm_code:
+        errors.add("llmCode", LLM_CODE_FIXED)
+    check_length(name, "name", errors, most=NAME_MAX)
+    _check_description(description, "description", errors)
+    if config is not None:
+        check_config(config, "config", errors)
+        check_cost(config.get("cost"), "config.cost", errors)
+    errors.raise_if_any()
+    return replace(
+        template,
+        name=name if name is not None else template.name,
+        description=description if description is not None else template.description,
+        config=config if config is not None else template.config,
     )

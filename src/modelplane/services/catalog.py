@@ -23,6 +23,7 @@ from modelplane.domain.catalog import (
     Skipped,
     TemplateFilter,
     changed_provider,
+    changed_template,
     check_group,
     default_pointer,
     new_group,
@@ -400,6 +401,37 @@ async def update_group(
         )
         await record(
             uow, actor, AuditAction.UPDATE, ResourceType.MODEL_GROUP, group_id, {"fields": given}
+        )
+        await uow.commit()
+    return changed
+
+
+async def update_llm_template(
+    *,
+    store: Store,
+    actor: Principal,
+    llm_template_id: str,
+    llm_code: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    config: dict[str, Any] | None = None,
+) -> LlmTemplate:
+    """Change an LLM template's name, description or config in place (its id, code and
+    default flag stay); `config` replaces the whole object, `llm_code` may not change."""
+    async with store.writer() as uow:
+        template, _ = await _template_for(uow, actor, llm_template_id, Action.UPDATE, lock=True)
+        changed = changed_template(
+            template, llm_code=llm_code, name=name, description=description, config=config
+        )
+        await uow.catalog.save_template(changed)
+        given = named(llm_code=llm_code, name=name, description=description, config=config)
+        await record(
+            uow,
+            actor,
+            AuditAction.UPDATE,
+            ResourceType.LLM_TEMPLATE,
+            llm_template_id,
+            {"providerTemplateId": template.provider_template_id, "fields": given},
         )
         await uow.commit()
     return changed

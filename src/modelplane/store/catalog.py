@@ -287,6 +287,15 @@ class CatalogRepository:
         row = (await self._conn.execute(query)).first()
         return _template(row) if row is not None else None
 
+    async def save_template(self, template: LlmTemplate) -> None:
+        """Write an LLM template's name, description and config (its code, provider and
+        default flag are not changed here)."""
+        await self._conn.execute(
+            llm_templates.update()
+            .where(llm_templates.c.llm_template_id == template.llm_template_id)
+            .values(name=template.name, description=template.description, config=template.config)
+        )
+
     async def delete_template(self, template_id: str) -> None:
         """Delete one LLM template."""
         await self._conn.execute(

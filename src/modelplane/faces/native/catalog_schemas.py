@@ -138,6 +138,23 @@ class BatchItemIn(WireModel):
         )
 
 
+class LlmTemplatePatch(WireModel):
+    """Body of `PATCH /v1/llm-templates/{id}`: only the fields given (not null) change;
+    the id, the code and the default flag stay."""
+
+    llm_code: str | None = Field(
+        default=None,
+        alias="llmCode",
+        description="Cannot change: if given, it must equal the stored code (else 400). "
+        "Add a model with the new code and delete this one instead.",
+    )
+    name: str | None = Field(default=None, description="At most 128 characters")
+    description: str | None = None
+    config: JsonObject | None = Field(
+        default=None, description="Replaces the whole `config` object; `{}` clears it."
+    )
+
+
 class BatchCreate(WireModel):
     """Body of `POST /v1/llm-templates:batchCreate`."""
 

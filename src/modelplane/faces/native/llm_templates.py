@@ -15,6 +15,7 @@ from modelplane.faces.native.catalog_schemas import (
     BatchCreateOut,
     ListLlmTemplatesOut,
     LlmTemplateOut,
+    LlmTemplatePatch,
     render_page,
     render_template,
     split_ids,
@@ -78,6 +79,25 @@ async def get_llm_template(llm_template_id: str, request: Request) -> Response:
     ctx = context(request)
     template = await service.get_llm_template(
         store=ctx.store, actor=ctx.principal, llm_template_id=llm_template_id
+    )
+    return JsonResponse(render_template(template))
+
+
+@router.patch("/{llm_template_id}", response_model=LlmTemplateOut)
+async def update_llm_template(
+    llm_template_id: str, body: LlmTemplatePatch, request: Request
+) -> Response:
+    """Change the fields given in place (the id, code and default flag stay); `config`
+    replaces the whole object. A different `llmCode` is refused (400)."""
+    ctx = context(request)
+    template = await service.update_llm_template(
+        store=ctx.store,
+        actor=ctx.principal,
+        llm_template_id=llm_template_id,
+        llm_code=body.llm_code,
+        name=body.name,
+        description=body.description,
+        config=body.config,
     )
     return JsonResponse(render_template(template))
 
