@@ -1,4 +1,5 @@
-"""A page of the console's Connections list with 10,000 LLM connections in the store.
+"""A page of every console list (Connections, Catalog, Prompts, Keys, Audit, Parameters,
+Gateway) with 10,000 items in the store.
 
     python bench/console_lists.py --store sqlite|postgres [--llms 10000] [--runs 20]
 
