@@ -189,7 +189,10 @@ def test_model_groups_round_trip(cli: Cli, sdk: Client) -> None:
     )  # fmt: skip
     sdk.llm_templates.batch_create(provider.provider_template_id, [{"llmCode": "qwen-max"}])
     assert "provider-bailian" in cli.ok("model-groups", "providers", "list", gid)
-    assert [m["llmCode"] for m in cli.json("model-groups", "models", "list", gid)] == ["qwen-max"]
+    (model,) = cli.json("model-groups", "models", "list", gid)
+    assert model["llmCode"] == "qwen-max"
+    renamed = cli.json("model-groups", "models", "update", model["llmTemplateId"], "--name", "Max")
+    assert renamed == {**model, "name": "Max"}
 
     default = "provider-bailian/qwen-max"
     changed = cli.ok("model-groups", "update", gid, "--name", "g2", "--default-model", default,
@@ -291,6 +294,26 @@ def test_a_catalog_is_built_and_changed_from_the_cli(cli: Cli, sdk: Client) -> N
     # The default moves, models go, runtimes bind to the group and read it.
     moved = cli.json("model-groups", "update", gid, "--default-model", "provider-acme/qwen-plus")
     assert moved["defaultModel"] == "provider-acme/qwen-plus"
+    # A model changes in place: its id, code and default stay; its config is replaced whole.
+    plus = models[1]["llmTemplateId"]
+    edited = cli.json("model-groups", "models", "update", plus, "--name", "Plus",
+                      "--description", "mid-size", "--config", "-",
+                      input="cost: {input: 0.8, output: 2}\n")  # fmt: skip
+    assert (edited["llmTemplateId"], edited["llmCode"], edited["isDefaultModel"]) == (
+        plus, "qwen-plus", True
+    )  # fmt: skip
+    assert (edited["name"], edited["description"]) == ("Plus", "mid-size")
+    assert edited["config"] == {"cost": {"input": 0.8, "output": 2}}
+    assert sdk.model_groups.get(gid).default_model == "provider-acme/qwen-plus"
+    assert_error(cli("model-groups", "models", "update", plus), 2, "nothing to change")
+    assert_error(cli("model-groups", "models", "update", plus, "--config", "-", input="[1]"), 2,
+                 "object")  # fmt: skip
+    assert_error(cli("model-groups", "models", "update", plus, "--config", "-",
+                     input="cost: {input: free}\n"), 6, "config.cost.input")  # fmt: skip
+    assert_error(cli("model-groups", "models", "update", "llmt-none", "--name", "x"), 3,
+                 "not found")  # fmt: skip
+    assert cli.json("model-groups", "models", "get", plus)["name"] == "Plus"
+
     gone = models[2]["llmTemplateId"]
     assert cli.ok("model-groups", "models", "delete", gone) == f"deleted model {gone}\n"
     assert_error(cli("model-groups", "models", "get", gone), 3, "not found")

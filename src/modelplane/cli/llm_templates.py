@@ -2,9 +2,11 @@
 
 `add` adds one model to a provider; `add-many` adds a batch from a JSON or YAML file (or
 stdin) in one request, which the server checks whole before it writes anything: an
-invalid item refuses the batch, codes the provider has already are skipped. A model
-cannot be changed once added; delete it and add it again (`--default` on `add`, or
-`model-groups update --default-model`, makes a model the group's default).
+invalid item refuses the batch, codes the provider has already are skipped. `update`
+changes a model's name, description or config in place (its id, code and default stay);
+its code never changes: add a model with the new code and delete the old one
+(`--default` on `add`, or `model-groups update --default-model`, makes a model the
+group's default).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from modelplane.client import BatchResult
 
 app = typer.Typer(
-    help="The models of a group's providers: add one or a batch, list, show, delete.",
+    help="The models of a group's providers: add one or a batch, list, show, change, delete.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -157,6 +159,37 @@ def add_many(
             print_table(["llmCode", "llmTemplateId", "result"], batch_rows(items, result))
         else:
             emit(result, output)
+
+
+@app.command("update")
+def update(
+    model_id: ModelArgument,
+    name: Annotated[str | None, typer.Option(help="A new name for people")] = None,
+    description: Annotated[str | None, typer.Option(help="A new description")] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="The model's new config, replacing the whole object: a JSON or YAML object "
+            "(- for stdin; {} clears it)",
+        ),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Change the fields given in place; the model keeps its id, code and default."""
+    with session(url, token) as client:
+        if all(v is None for v in (name, description, config)):
+            raise CommandError("nothing to change: give --name, --description or --config")
+        updated = client.llm_templates.update(
+            model_id,
+            name=name,
+            description=description,
+            config=arguments.read_mapping(config) if config is not None else None,
+        )
+        emit(updated, output)
 
 
 @app.command("delete")
