@@ -149,6 +149,39 @@ async def test_a_dry_run_never_leaves_its_writes_in_the_read_cache(
     assert (await client.get(path)).json()["description"] == "changed"
 
 
+async def test_a_changed_model_is_updated_in_place_keeping_its_id_and_the_default(
+    client: httpx.AsyncClient,
+) -> None:
+    declared = {**group("g"), "defaultModel": "provider-p/m"}
+    assert (await client.post(APPLY, json={"document": doc(modelGroups=[declared])})).is_success
+    (before,) = (await client.get("/v1/llm-templates")).json()["llmTemplates"]
+    assert before["isDefaultModel"] is True
+
+    model = {"llmCode": "m", "name": "M2", "description": "d", "config": {"t": 1}}
+    declared["providers"] = [{**declared["providers"][0], "models": [model]}]
+    answer = await client.post(APPLY, json={"document": doc(modelGroups=[declared])})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["create"], body["update"], body["delete"], body["replace"]) == (0, 1, 0, 0)
+    (change,) = body["changes"]
+    assert (change["action"], change["kind"], change["name"]) == (
+        "update",
+        "model",
+        "g/provider-p/m",
+    )
+    assert [f["name"] for f in change["fields"]] == ["name", "description", "config"]
+
+    (after,) = (await client.get("/v1/llm-templates")).json()["llmTemplates"]
+    assert after == {**before, "name": "M2", "description": "d", "config": {"t": 1}}
+    assert (await client.get("/v1/model-groups")).json()["modelGroups"][0][
+        "defaultModel"
+    ] == "provider-p/m"
+    events = await client.get("/v1/audit-events", params={"resourceType": "llm_template"})
+    assert [e["action"] for e in events.json()["auditEvents"]] == ["update", "create"]
+    again = (await client.post(APPLY, json={"document": doc(modelGroups=[declared])})).json()
+    assert again["changes"] == []
+
+
 async def test_a_dry_run_plans_without_secrets_and_a_real_apply_names_each(
     client: httpx.AsyncClient,
 ) -> None:

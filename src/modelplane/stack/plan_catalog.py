@@ -1,9 +1,9 @@
 """Planning the `modelGroups` of a stack: groups by `name`, providers by `providerName`,
 models by `llmCode`, and each group's default model.
 
-LLM templates have no update call: a model whose name, description or config changed is
-deleted and created again (the plan shows it as one update). The default model is set
-after the models exist, and again when the model it points to was recreated.
+A model whose name, description or config changed is updated in place (it keeps its id
+and whether it is the default); its `llmCode` is what finds it, so it never changes. The
+default model is set after the models exist.
 """
 
 from __future__ import annotations
@@ -161,8 +161,8 @@ class _Planner:
                 self.plan.add(Change(Action.UPDATE, "model-group", name, update, diffs))
             providers = list(self.client.provider_templates.iter(model_template_id=existing))
             models = list(self.client.llm_templates.iter(model_template_id=existing))
-        recreated = self._providers(i, spec, group_id, providers, models)
-        self._default(spec, current, group_id, recreated)
+        made = self._providers(i, spec, group_id, providers, models)
+        self._default(spec, current, group_id, made)
         if spec.runtimes is not None:
             self._runtimes(spec, current, group_id)
 
@@ -174,7 +174,7 @@ class _Planner:
         providers: list[ProviderTemplate],
         models: list[LlmTemplate],
     ) -> set[str]:
-        """Provider and model changes; returns the `provider/code` of models (re)created."""
+        """Provider and model changes; returns the `provider/code` of the models created."""
         by_name = {p.provider_name: p for p in providers}
         models_of: dict[str, list[LlmTemplate]] = defaultdict(list)
         for model in models:
@@ -255,20 +255,12 @@ class _Planner:
                         Action.CREATE, "model", label, _batch(provider_id, item), created(wanted)
                     )
                 )
-            else:
-                diffs = differences(current.model_dump(mode="json", by_alias=True), wanted)
-                if not diffs:
-                    continue
-                old_id = current.llm_template_id
-
-                def replace(
-                    client: Client, ids: Ids, old_id: str = old_id, item: dict[str, Any] = item
-                ) -> None:
-                    client.llm_templates.delete(old_id)
-                    _batch(provider_id, item)(client, ids)
-
-                self.plan.add(Change(Action.UPDATE, "model", label, replace, diffs))
-            made.add(f"{spec.provider_name}/{model.llm_code}")
+                made.add(f"{spec.provider_name}/{model.llm_code}")
+                continue
+            diffs = differences(current.model_dump(mode="json", by_alias=True), wanted)
+            if diffs:
+                run = _update_model(current.llm_template_id, {d.name: d.new for d in diffs})
+                self.plan.add(Change(Action.UPDATE, "model", label, run, diffs))
         if self.prune:
             for stale in by_code.values():
                 self._delete_model(f"{group}/{spec.provider_name}/{stale.llm_code}", stale)
@@ -361,10 +353,16 @@ def _bind(group_id: IdOf, kind: str, runtime_id: str, *, unbind: bool) -> Run:
     return run
 
 
-def _replace(old_id: str, provider_id: IdOf, item: dict[str, Any]) -> Callable[[Client, Ids], None]:
-    def run(client: Client, ids: Ids) -> None:
-        client.llm_templates.delete(old_id)
-        _batch(provider_id, item)(client, ids)
+def _update_model(model_id: str, body: dict[str, Any]) -> Run:
+    """Change a model in place: only the fields of `body` (`config` replaced whole)."""
+
+    def run(client: Client, _ids: Ids) -> None:
+        client.llm_templates.update(
+            model_id,
+            name=body.get("name"),
+            description=body.get("description"),
+            config=body.get("config"),
+        )
 
     return run
 
