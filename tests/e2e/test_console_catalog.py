@@ -1,6 +1,6 @@
 """The Catalog screen in a real browser: a group, its provider and a batch of models made,
-the default model moved, a runtime bound and unbound, a model and the group deleted; a
-member's view. The test fails on a console error or a request elsewhere."""
+the default model moved, a model edited in place, a runtime bound and unbound, a model and
+the group deleted; a member's view. The test fails on a console error or a request elsewhere."""
 
 from __future__ import annotations
 
@@ -58,6 +58,11 @@ def test_a_group_its_provider_and_models_are_made_the_default_moved_and_all_dele
     page.get_by_label("Name").fill(f"Browser group {store} (edited)")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name=f"Browser group {store} (edited)")).to_be_visible()
+    page.get_by_role("link", name="Edit provider-browser/browser-large").click()
+    page.get_by_label("Name").fill("Browser large")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Model browser-large saved.")
+    expect(page.locator("#models tr.default-row")).to_contain_text("Browser large")
 
     page.get_by_role("link", name="Runtimes").click()
     page.get_by_label("Runtime ids").fill(f"rt-browser-{store}")

@@ -90,6 +90,65 @@ async def test_a_group_its_provider_and_a_batch_of_models_are_made_and_the_defau
     assert not any(t["isDefaultModel"] for t in templates["llmTemplates"])
 
 
+async def test_a_model_is_edited_in_place_keeping_its_id_code_and_default(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async with signed_in(app, ADMIN_TOKEN) as http:
+        group_id = await _group(http, "Edit group", "mt-console-edit")
+        provider_id = await _provider(http, group_id, "provider-e")
+        batch = "- llmCode: e-large\n  name: E\n  config: {temperature: 0.5}\n"
+        await post_form(
+            http,
+            f"{HOME}/providers/{provider_id}/models",
+            {"modelTemplateId": group_id, "items": batch, "defaultCode": "e-large"},
+        )
+        (before,) = (await client.get("/v1/llm-templates")).json()["llmTemplates"]
+        edit = f"{HOME}/models/{before['llmTemplateId']}/edit"
+        group_page = await http.get(f"{HOME}/{group_id}")
+        form = await http.get(edit)
+        saved = await post_form(
+            http,
+            edit,
+            {
+                "name": "E Large",
+                "description": "the large one",
+                "config": "cost: {input: 1.6, output: 6.4}\n",
+            },
+        )
+        after_page = await http.get(f"{HOME}/{group_id}")
+        bad_yaml = await post_form(http, edit, {"name": "x", "config": "a: [unclosed"})
+        bad_cost = await post_form(http, edit, {"name": "x", "config": "cost: {input: 1}"})
+        too_long = await post_form(http, edit, {"name": "n" * 129, "config": ""})
+    assert f'href="{edit}"' in group_page.text
+    assert form.status_code == 200 and "e-large" in form.text
+    assert "&#34;temperature&#34;: 0.5" in form.text  # the config, as JSON
+    assert saved.status_code == 303 and saved.headers["location"] == f"{HOME}/{group_id}"
+    assert "E Large" in after_page.text
+    (after,) = (await client.get("/v1/llm-templates")).json()["llmTemplates"]
+    assert after == {
+        **before,
+        "name": "E Large",
+        "description": "the large one",
+        "config": {"cost": {"input": 1.6, "output": 6.4}},
+    }
+    assert (await client.get(f"/v1/model-groups/{group_id}")).json()["defaultModel"] == (
+        "provider-e/e-large"
+    )
+    for refused, text in (
+        (bad_yaml, "is not valid YAML"),
+        (bad_cost, "config.cost.output"),
+        (too_long, "at most 128"),
+    ):
+        assert refused.status_code == 400, refused.text
+        assert text in refused.text
+    assert re.search(r'<textarea id="f-config"[^>]*aria-invalid="true"', bad_yaml.text)
+    assert re.search(r'<input id="f-name"[^>]*aria-invalid="true"', too_long.text)
+    assert (await client.get("/v1/llm-templates")).json()["llmTemplates"] == [after]
+    events = await client.get("/v1/audit-events", params={"resourceId": before["llmTemplateId"]})
+    seen = [(e["action"], e["face"]) for e in events.json()["auditEvents"]]
+    assert seen == [("update", "console"), ("create", "console")]
+
+
 async def test_a_bad_batch_answers_400_naming_the_item_and_adds_nothing(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
@@ -181,6 +240,23 @@ async def test_a_member_cannot_see_or_change_another_principals_group(
     created = await client.post("/v1/model-groups", json={"name": "Admins group"})
     assert created.status_code == 201, created.text
     admins = created.json()["modelTemplateId"]
+    provider = await client.post(
+        "/v1/provider-templates",
+        json={
+            "modelTemplateId": admins,
+            "name": "A",
+            "providerName": "provider-a",
+            "providerType": "Custom",
+        },
+    )
+    made = await client.post(
+        "/v1/llm-templates:batchCreate",
+        json={
+            "providerTemplateId": provider.json()["providerTemplateId"],
+            "items": [{"llmCode": "a", "name": "A"}],
+        },
+    )
+    (model_id,) = made.json()["llmTemplateIds"]
     _, token = await new_member(client, "catalog-member")
     async with signed_in(app, token) as http:
         mine = await _group(http, "Members group", "mt-members")
@@ -193,6 +269,12 @@ async def test_a_member_cannot_see_or_change_another_principals_group(
             f"{HOME}/{admins}/default", data={"csrf": csrf, "defaultModel": ""}
         )
         owner = await post_form(http, f"{HOME}/new", {"name": "x", "ownerId": "someone"})
+        edit_form = await http.get(f"{HOME}/models/{model_id}/edit")
+        edit = await http.post(
+            f"{HOME}/models/{model_id}/edit", data={"csrf": csrf, "name": "mine", "config": ""}
+        )
+    assert (edit_form.status_code, edit.status_code) == (404, 404)
+    assert (await client.get(f"/v1/llm-templates/{model_id}")).json()["name"] == "A"
     assert "Members group" in listed.text and "Admins group" not in listed.text
     assert mine == "mt-members"
     assert (other.status_code, runtimes.status_code, delete.status_code) == (404, 404, 404)

@@ -1,5 +1,6 @@
 """How the Catalog and Prompts screens read their text areas: a batch of models (codes one
-a line, or YAML), chat messages as `[role]` blocks, and a unified diff's lines."""
+a line, or YAML), a model's config (YAML or JSON), chat messages as `[role]` blocks, and
+a unified diff's lines."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from modelplane.domain.catalog import BatchItem
 from modelplane.domain.chat_prompts import ChatMessage
 from modelplane.domain.errors import InvalidArgument
 from modelplane.domain.prompt_diff import unified_diff
-from modelplane.faces.console.catalog import batch_items
+from modelplane.faces.console.catalog import batch_items, model_config
 from modelplane.faces.console.prompts import diff_lines, messages_of, messages_text
 
 
@@ -36,6 +37,37 @@ def test_a_bad_batch_names_its_field(text: str, default: str | None, field: str)
     with pytest.raises(InvalidArgument) as refused:
         batch_items(text, default)
     assert field in [v.field for v in refused.value.violations]
+
+
+def test_a_models_config_is_a_yaml_or_json_mapping_and_blank_is_none() -> None:
+    assert model_config("cost: {input: 1.6, output: 6.4}\n") == {
+        "cost": {"input": 1.6, "output": 6.4}
+    }
+    assert model_config('{"temperature": 0.2}') == {"temperature": 0.2}
+    assert model_config("  \n") == {}
+
+
+ALIASES = "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9 if prev else ['x'] * 9)}]\n"
+    for prev, name in zip(
+        ["", "a", "b", "c", "d", "e"], ["a", "b", "c", "d", "e", "f"], strict=True
+    )
+)  # 9**6 values written out from a few hundred bytes
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("[1, 2]", "must be a mapping"),
+        ("a: [unclosed", "is not valid YAML or JSON"),
+        ("day: 2024-01-01", "must hold only JSON values"),
+        (ALIASES, "must be at most"),
+    ],
+)
+def test_a_bad_model_config_names_config(text: str, rule: str) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        model_config(text)
+    assert [(v.field, rule in v.rule) for v in refused.value.violations] == [("config", True)]
 
 
 def test_chat_messages_are_role_blocks_and_round_trip() -> None:

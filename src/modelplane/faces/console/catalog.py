@@ -1,10 +1,12 @@
 """Catalog: model groups → their providers → their models. Groups paged and searched;
 create, edit, delete groups and providers; add models to a provider in a batch (codes one
-a line, or YAML), delete a model; the default model marked and set; a group's runtime
-bindings paged, bound and unbound. Models have no edit: the API has none (delete and add)."""
+a line, or YAML), edit a model in place (name, description, config; its code stays),
+delete a model; the default model marked and set; a group's runtime bindings paged, bound
+and unbound."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,6 +14,7 @@ import yaml
 from starlette.responses import Response
 
 from modelplane.domain.catalog import (
+    CONFIG_MAX_BYTES,
     REF_SCOPES,
     BatchItem,
     GroupFilter,
@@ -33,6 +36,7 @@ HOME = f"{PREFIX}/catalog"
 GROUP_FORM = "catalog/group_form.html"
 PROVIDER_FORM = "catalog/provider_form.html"
 BATCH_FORM = "catalog/batch.html"
+MODEL_FORM = "catalog/model_form.html"
 SCOPE_CHOICES = [("", "None")] + [(s, s) for s in REF_SCOPES]
 KIND_CHOICES = [(k.value, k.value) for k in ProviderKind]
 _REFUSED = (InvalidArgument, AlreadyExists, FailedPrecondition)
@@ -426,6 +430,87 @@ async def add_batch(page: ConsolePage) -> Response:
     if result.skipped:
         said += " Skipped: " + ", ".join(s.llm_code for s in result.skipped) + " (already there)."
     return page.redirect(_group_page(group_id), flash=said)
+
+
+def _too_many_values(value: Any) -> bool:
+    """Whether `value` holds more than `CONFIG_MAX_BYTES` values, counted as they would be
+    written out (YAML aliases repeat one value many times): the walk stops at the bound."""
+    pending, seen = [value], 0
+    while pending:
+        seen += 1
+        if seen > CONFIG_MAX_BYTES:
+            return True
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def model_config(text: str) -> dict[str, Any]:
+    """The model form's `config`: a YAML or JSON object (blank: `{}`, no config); anything
+    else is InvalidArgument naming `config`, nothing sent."""
+    if not text.strip():
+        return {}
+    try:
+        loaded = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidArgument.of("config", f"is not valid YAML or JSON{where}") from None
+    except (RecursionError, ValueError, TypeError, OverflowError):
+        raise InvalidArgument.of("config", "is not valid YAML or JSON") from None
+    if not isinstance(loaded, dict):
+        raise InvalidArgument.of("config", "must be a mapping (key: value), or blank for none")
+    if _too_many_values(loaded):
+        raise InvalidArgument.of("config", f"must be at most {CONFIG_MAX_BYTES} bytes")
+    try:  # YAML also reads dates and bytes, which JSON has not
+        plain: dict[str, Any] = json.loads(json.dumps(loaded))
+    except RecursionError:
+        raise InvalidArgument.of("config", "nests too deeply") from None
+    except (TypeError, ValueError):
+        rule = "must hold only JSON values: text, numbers, true/false, null, lists, mappings"
+        raise InvalidArgument.of("config", rule + " (quote dates)") from None
+    return plain
+
+
+@screen.get(HOME + "/models/{template_id}/edit")
+async def edit_model(page: ConsolePage) -> Response:
+    """The form to change a model, filled with what it is now (its code cannot change)."""
+    template_id = _path(page, "template_id")
+    template = await service.get_llm_template(
+        store=page.store, actor=page.principal, llm_template_id=template_id
+    )
+    fields = {
+        "modelTemplateId": template.model_template_id,
+        "llmCode": template.llm_code,
+        "name": template.name or "",
+        "description": template.description or "",
+        "config": json.dumps(template.config, indent=2) if template.config else "",
+    }
+    return page.render(MODEL_FORM, template_id=template_id, fields=fields, errors=None)
+
+
+@screen.post(HOME + "/models/{template_id}/edit")
+async def update_model(page: ConsolePage) -> Response:
+    """Change the model in place: it keeps its id, its code and whether it is the default."""
+    template_id = _path(page, "template_id")
+    form = page.form
+    try:
+        template = await service.update_llm_template(
+            store=page.store,
+            actor=page.principal,
+            llm_template_id=template_id,
+            name=form.get("name"),
+            description=form.get("description"),
+            config=model_config(form.get("config")),
+        )
+    except _REFUSED as exc:
+        return page.form_failed(MODEL_FORM, exc, template_id=template_id, fields=form.values())
+    return page.redirect(
+        _group_page(template.model_template_id), flash=f"Model {template.llm_code} saved."
+    )
 
 
 @screen.get(HOME + "/models/{template_id}/delete")
