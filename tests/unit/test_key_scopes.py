@@ -143,7 +143,8 @@ def test_the_cli_reads_an_expiry_as_a_duration_or_an_iso_time() -> None:
     assert before + 30 * 86_400_000 <= in_30_days <= before + 30 * 86_400_000 + 5_000
     moment = datetime(2027, 1, 31, 12, tzinfo=UTC)
     assert expiry_ms(None, "2027-01-31T12:00:00Z") == moment.timestamp() * 1000
-    assert expiry_ms(None, "2027-01-31T12:00:00") == moment.timestamp() * 1000
+    local = datetime(2027, 1, 31, 12).astimezone()  # without an offset: local time
+    assert expiry_ms(None, "2027-01-31T12:00:00") == local.timestamp() * 1000
     assert expiry_ms(None, "2027-01-31T14:00:00+02:00") == moment.timestamp() * 1000
     assert expiry_ms(None, None) is None
     for expires_in, expires_at, message in (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -91,9 +91,8 @@ def expiry_ms(expires_in: str | None, expires_at: str | None) -> int | None:
                 f"--expires-at takes an ISO 8601 time such as 2027-01-31T12:00:00Z; "
                 f"got {expires_at!r}"
             ) from None
-        if moment.tzinfo is None:  # a time without an offset is UTC
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp() * 1000)
+        # A time without an offset is local, as --since reads it and tables show it.
+        return int(moment.astimezone().timestamp() * 1000)
     return None
 
 
