@@ -64,8 +64,11 @@ class ConsoleSite:
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     def screenshot(self, page: Page, name: str) -> None:
-        """Save `page` as docs/console/NAME-light.png and NAME-dark.png (from the SQLite
-        run only: one picture per screen)."""
+        """Check `page` (every control named, no sideways scrolling from a laptop to a wide
+        screen), then save it as docs/console/NAME-light.png and NAME-dark.png (from the
+        SQLite run only: one picture per screen)."""
+        assert_every_control_is_named(page)
+        assert_it_fits_from_a_laptop_to_a_wide_screen(page)
         if self.store != "sqlite":
             return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -82,6 +85,68 @@ class ConsoleSite:
         issued = self.api.post(f"/v1/principals/{principal_id}/api-keys", json={})
         assert issued.status_code == 201, issued.text
         return principal_id, issued.json()["token"]
+
+
+# The visible controls of a page without an accessible name: an input, select or text area
+# without a <label>, aria-label or aria-labelledby; a button or link without text, an
+# image's alt, aria-label or title.
+_UNNAMED_CONTROLS = """() => {
+  const visible = (e) => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
+  const named = (e) => {
+    if ((e.getAttribute("aria-label") || "").trim()) return true;
+    const by = e.getAttribute("aria-labelledby");
+    if (by && by.split(/\\s+/).some((id) => {
+      const t = document.getElementById(id); return t && t.textContent.trim();
+    })) return true;
+    if (e.matches("input, select, textarea")) {
+      return (e.labels && [...e.labels].some((l) => l.textContent.trim())) ||
+        !!(e.getAttribute("title") || "").trim() ||
+        (e.matches("input[type=submit], input[type=button]") && !!e.value.trim());
+    }
+    if (e.textContent.trim() || (e.getAttribute("title") || "").trim()) return true;
+    return [...e.querySelectorAll("img[alt], svg title")].some(
+      (i) => (i.getAttribute("alt") || i.textContent || "").trim());
+  };
+  return [...document.querySelectorAll(
+      "input:not([type=hidden]), select, textarea, button, a[href], [role=button], summary")]
+    .filter((e) => visible(e) && !named(e))
+    .map((e) => e.outerHTML.slice(0, 160));
+}"""
+_WIDTHS = (1024, 1920)  # a small laptop and a wide screen
+# The innermost elements that reach beyond the page's right edge.
+_WIDER_THAN_THE_PAGE = """() => {
+  const edge = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > edge + 0.5)
+    .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > edge + 0.5))
+    .slice(0, 5)
+    .map((e) => e.outerHTML.slice(0, 120));
+}"""
+
+
+def assert_every_control_is_named(page: Page) -> None:
+    """Every visible control of `page` has an accessible name (issue 18, point 4)."""
+    unnamed = page.evaluate(_UNNAMED_CONTROLS)
+    assert unnamed == [], f"controls without an accessible name on {page.url}: {unnamed}"
+
+
+def assert_it_fits_from_a_laptop_to_a_wide_screen(page: Page) -> None:
+    """At each width of `_WIDTHS`, the page scrolls only down (wide tables scroll inside
+    their own box)."""
+    before = page.viewport_size
+    try:
+        for width in _WIDTHS:
+            page.set_viewport_size({"width": width, "height": 820})
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            wide = page.evaluate(_WIDER_THAN_THE_PAGE) if overflow > 0 else []
+            assert overflow <= 0, (
+                f"{page.url} scrolls sideways by {overflow}px at {width}px: {wide}"
+            )
+    finally:
+        if before is not None:
+            page.set_viewport_size(before)
 
 
 @pytest.fixture(scope="session", params=STORES)
@@ -101,9 +166,11 @@ def console_site(
         yield ConsoleSite(url=server.url, store=request.param, upstream=upstream, api=api)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def console_browser() -> Iterator[Browser]:
-    """Debian's Chromium, started once per worker by Playwright (no browser download)."""
+    """Debian's Chromium, started by Playwright (no browser download) once per module: the
+    sync API runs an event loop in this thread while it is open, and the asyncio tests
+    that the same worker runs after the module need that thread's loop closed."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
     with sync_playwright() as playwright:
