@@ -124,11 +124,17 @@ class StackFailureOut(BaseModel):
 
 class StackConflictOut(ErrorOut):
     """A stack with changes that fail: nothing was applied. `details` names each change
-    (`field`) and its error (`rule`), `conflicts` holds them with their status."""
+    (`field`) and its error (`rule`), `conflicts` holds them with their status. A request
+    refused before any change was planned (a bad document: 400) is a plain error, without
+    `dryRun`, `conflicts` and `changes`."""
 
-    dryRun: bool
-    conflicts: list[StackFailureOut]
-    changes: list[StackChangeOut]
+    dryRun: bool = False
+    conflicts: list[StackFailureOut] = Field(
+        default_factory=list, description="Each change that failed; absent before planning"
+    )
+    changes: list[StackChangeOut] = Field(
+        default_factory=list, description="The plan; absent before planning"
+    )
 
 
 _CONFLICT = {"model": StackConflictOut}

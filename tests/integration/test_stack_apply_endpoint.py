@@ -337,10 +337,13 @@ async def test_every_answer_has_exactly_the_fields_of_its_declared_model(
     dry = await client.post(APPLY, json={"document": stack, "dryRun": True})
     done = await client.post(APPLY, json={"document": stack})
     refused = await client.post(APPLY, json={"document": doc(llms=[llm("two")])})
+    unplanned = await client.post(APPLY, json={})  # refused before any plan: a plain error
     assert (dry.status_code, done.status_code, refused.status_code) == (200, 200, 409)
+    assert unplanned.status_code == 400
     problems = [
         *fields.check(dry.json(), StackApplyOut),
         *fields.check(done.json(), StackApplyOut),
         *fields.check(refused.json(), StackConflictOut),
+        *fields.check(unplanned.json(), StackConflictOut),
     ]
     assert not problems, "\n".join(problems)
