@@ -29,6 +29,8 @@ from modelplane.cli.remote import (
     print_table,
     session,
 )
+from modelplane.domain.catalog import batch_item_shape
+from modelplane.domain.errors import ViolationCollector, listing
 
 if TYPE_CHECKING:
     from modelplane.client import BatchResult
@@ -40,13 +42,6 @@ app = typer.Typer(
 )
 
 COLUMNS = ("llmTemplateId", "providerTemplateId", "llmCode", "name", "isDefaultModel")
-ITEM_FIELDS = {
-    "llmCode": "text",
-    "name": "text",
-    "description": "text",
-    "config": "an object",
-    "isDefaultModel": "true or false",
-}
 
 ProviderArgument = Annotated[
     str, typer.Argument(help="The provider's id (mpt-…)", callback=arguments.non_empty)
@@ -213,38 +208,17 @@ def batch_items(data: Any, source: str) -> list[dict[str, Any]]:
         raise CommandError(f"{source}: must hold a list of models, not {kind}")
     if not data:
         raise CommandError(f"{source}: holds no models")
-    items: list[dict[str, Any]] = []
-    problems: list[str] = []
+    errors = ViolationCollector()
     for n, entry in enumerate(data):
-        if isinstance(entry, str):
-            entry = {"llmCode": entry}
-        if not isinstance(entry, dict):
-            problems.append(f"items.{n}: must be a code or an object with llmCode")
-            continue
-        for key, value in entry.items():
-            rule = _item_field_rule(str(key), value)
-            if rule:
-                problems.append(f"items.{n}.{key}: {rule}")
-        if "llmCode" not in entry:
-            problems.append(f"items.{n}.llmCode: required")
-        items.append({str(k): v for k, v in entry.items() if v is not None})
-    if problems:
-        raise CommandError(f"{source}: {'; '.join(problems)}")
-    return items
-
-
-def _item_field_rule(key: str, value: Any) -> str | None:
-    """What is wrong with one field of an item, or None."""
-    if key not in ITEM_FIELDS:
-        return f"unknown field; expected {', '.join(ITEM_FIELDS)}"
-    if value is None:
-        return "required" if key == "llmCode" else None
-    fits = {
-        "text": isinstance(value, str),
-        "an object": isinstance(value, dict),
-        "true or false": isinstance(value, bool),
-    }[ITEM_FIELDS[key]]
-    return None if fits else f"must be {ITEM_FIELDS[key]}"
+        batch_item_shape(n, entry, errors)
+    if errors.violations:
+        raise CommandError(f"{source}: {listing(errors.violations)}")
+    return [
+        {"llmCode": entry}
+        if isinstance(entry, str)
+        else {str(k): v for k, v in entry.items() if v is not None}
+        for entry in data
+    ]
 
 
 def batch_rows(items: list[dict[str, Any]], result: BatchResult) -> list[list[str]]:

@@ -408,6 +408,36 @@ class BatchItem:
     is_default_model: bool = False
 
 
+# A batch item as a file or a form writes it: the API's field names, what each holds.
+BATCH_ITEM_FIELDS: dict[str, tuple[type, str]] = {
+    "llmCode": (str, "text"),
+    "name": (str, "text"),
+    "description": (str, "text"),
+    "config": (dict, "an object"),
+    "isDefaultModel": (bool, "true or false"),
+}
+
+
+def batch_item_shape(n: int, value: object, errors: ViolationCollector) -> None:
+    """Record what is wrong with the shape of item `n` of a batch written as data: a code,
+    or a mapping of `BATCH_ITEM_FIELDS` holding llmCode (the values' rules come after)."""
+    if isinstance(value, str):
+        return
+    if not isinstance(value, dict):
+        errors.add(f"items.{n}", "must be a code or an object with llmCode")
+        return
+    for key, given in value.items():
+        expected = BATCH_ITEM_FIELDS.get(str(key))
+        if expected is None:
+            errors.add(
+                f"items.{n}.{key}", f"unknown field; expected {', '.join(BATCH_ITEM_FIELDS)}"
+            )
+        elif given is not None and not isinstance(given, expected[0]):
+            errors.add(f"items.{n}.{key}", f"must be {expected[1]}")
+    if value.get("llmCode") is None:
+        errors.add(f"items.{n}.llmCode", "required")
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """A batch item that was not created, and why."""

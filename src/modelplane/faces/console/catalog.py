@@ -19,6 +19,7 @@ from modelplane.domain.catalog import (
     BatchItem,
     GroupFilter,
     ProviderKind,
+    batch_item_shape,
 )
 from modelplane.domain.errors import (
     AlreadyExists,
@@ -40,7 +41,6 @@ MODEL_FORM = "catalog/model_form.html"
 SCOPE_CHOICES = [("", "None")] + [(s, s) for s in REF_SCOPES]
 KIND_CHOICES = [(k.value, k.value) for k in ProviderKind]
 _REFUSED = (InvalidArgument, AlreadyExists, FailedPrecondition)
-_BATCH_KEYS = {"llmCode", "name", "description", "config", "isDefaultModel"}
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _GROUP_ID = re.compile(r"mt-[a-z0-9][a-z0-9-]{0,28}")
 
@@ -331,32 +331,18 @@ async def delete_provider(page: ConsolePage) -> Response:
 
 
 def _batch_item(n: int, value: Any, errors: ViolationCollector) -> BatchItem | None:
-    """One YAML item: a code, or a mapping with the API's names."""
-    if isinstance(value, str):
-        return BatchItem(llm_code=value.strip())
-    if not isinstance(value, dict):
-        errors.add(f"items.{n}", "must be a code or a mapping with llmCode")
-        return None
-    for key in value:
-        if key not in _BATCH_KEYS:
-            errors.add(f"items.{n}.{key}", f"unknown; expected {', '.join(sorted(_BATCH_KEYS))}")
-    code, name, description = value.get("llmCode"), value.get("name"), value.get("description")
-    config, default = value.get("config"), value.get("isDefaultModel", False)
-    for field, given, kind in (
-        ("llmCode", code, str),
-        ("name", name, str),
-        ("description", description, str),
-        ("config", config, dict),
-        ("isDefaultModel", default, bool),
-    ):
-        if given is not None and not isinstance(given, kind):
-            errors.add(
-                f"items.{n}.{field}", f"must be {'a mapping' if kind is dict else kind.__name__}"
-            )
+    """One YAML item: a code, or a mapping with the API's names (the domain's shape)."""
+    batch_item_shape(n, value, errors)
     if errors.violations:
         return None
+    if isinstance(value, str):
+        return BatchItem(llm_code=value.strip())
     return BatchItem(
-        llm_code=code, name=name, description=description, config=config, is_default_model=default
+        llm_code=value["llmCode"],
+        name=value.get("name"),
+        description=value.get("description"),
+        config=value.get("config"),
+        is_default_model=bool(value.get("isDefaultModel")),
     )
 
 
