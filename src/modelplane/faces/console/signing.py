@@ -13,7 +13,7 @@ from modelplane.faces.console.web import (
     ASSET_VERSIONS,
     PREFIX,
     SESSION_COOKIE,
-    STATIC,
+    STATIC_FILES,
     THEME_COOKIE,
     THEMES,
     ConsolePage,
@@ -33,7 +33,6 @@ screen = Screen()
 SIGN_IN_COOKIE = "modelplane_console_sign_in"  # the sign-in form's own token (no session yet)
 KEY_FIELD = "key"
 _MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-_FILES = {name: (STATIC / name).read_bytes() for name in ASSET_VERSIONS}
 FOREVER = "public, max-age=31536000, immutable"
 
 
@@ -134,7 +133,7 @@ async def theme(page: ConsolePage) -> Response:
 async def static_file(request: Request) -> Response:
     """A file of `faces/console/static`, cached for ever under its content's version."""
     name = request.path_params["name"]
-    content = _FILES.get(name)
+    content = STATIC_FILES.get(name)
     if content is None:
         return secure_headers(Response("not found", status_code=404, media_type="text/plain"))
     suffix = name[name.rfind(".") :]

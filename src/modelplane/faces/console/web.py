@@ -102,15 +102,11 @@ def status_of(exc: domain.DomainError) -> tuple[int, str]:
     return 500, "Error"
 
 
-def _asset_versions() -> dict[str, str]:
-    return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        for path in sorted(STATIC.iterdir())
-        if path.is_file()
-    }
-
-
-ASSET_VERSIONS = _asset_versions()
+# The static files, read once, and each one's version: a hash of its content.
+STATIC_FILES = {path.name: path.read_bytes() for path in sorted(STATIC.iterdir()) if path.is_file()}
+ASSET_VERSIONS = {
+    name: hashlib.sha256(content).hexdigest()[:12] for name, content in STATIC_FILES.items()
+}
 
 
 def static_url(name: str) -> str:
