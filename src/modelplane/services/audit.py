@@ -31,9 +31,23 @@ class AuditPage:
     next_page_token: str | None
 
 
+_last_id = [0, 0]  # the last id's millisecond and its sequence number within it
+
+
 def new_event_id(at: int) -> str:
-    """An id that sorts by time: 13 decimal digits of epoch ms, then 16 random hex digits."""
-    return f"{at:013d}{os.urandom(8).hex()}"
+    """An id that sorts by time, then by order of recording in this process.
+
+    13 decimal digits of epoch ms, 6 hex digits of a sequence within that ms (so
+    events recorded in one ms keep their order), then 10 random hex digits (so
+    replicas never collide). A clock that steps back keeps the last ms.
+    """
+    last_ms, seq = _last_id
+    if at > last_ms:
+        last_ms, seq = at, 0
+    else:
+        seq += 1
+    _last_id[0], _last_id[1] = last_ms, seq
+    return f"{last_ms:013d}{seq:06x}{os.urandom(5).hex()}"
 
 
 async def record(
