@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from modelplane import __version__, stack_endpoint
-from modelplane.faces import console, health
+from modelplane.faces import console, health, route_index
 from modelplane.faces.aliyun.roa import bailian as aliyun_bailian
 from modelplane.faces.aliyun.roa import eas as aliyun_eas
 from modelplane.faces.aliyun.rpc import routes as aliyun_rpc
@@ -381,6 +381,7 @@ def create_app(
     app.openapi_url = "/openapi.json"
     app.setup()
     app.router.routes.extend(native_openapi.documentation_routes(app.openapi_url))
+    route_index.install(app.router)  # a request tries only the routes its path can match
     access_log = None
     if settings.access_log and settings.log_level in ("debug", "info"):
         text = resolved_format(settings.log_format) == "text"
