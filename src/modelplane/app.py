@@ -314,6 +314,8 @@ def create_app(
             on_first_token(first_token)
         if settings.serves_gateway:
             app.state.gateway.warm_up()
+        if settings.serves_control_plane:
+            stack_endpoint.warm_up()
         # Everything built so far lives as long as the process: move it out of the cyclic
         # collector's sight so that full collections stay short under load.
         gc.collect()
