@@ -320,6 +320,7 @@ def create_app(
         # collector's sight so that full collections stay short under load.
         gc.collect()
         gc.freeze()
+        gc.enable()  # `modelplane serve` turns it off while the app is built
         try:
             yield
         finally:
