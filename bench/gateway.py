@@ -1,10 +1,11 @@
 """The gateway measured side by side: a mock upstream direct, through modelplane, through LiteLLM.
 
     python bench/gateway.py [--duration 10] [--rounds 3] [--streams 200]
-                            [--litellm PATH] [--llmock PATH]
+                            [--litellm PATH] [--llmock PATH | --mock-framework fastapi]
 
-Needs `wrk`. Starts a mock OpenAI-compatible upstream (`bench/mock_upstream.py`, or
-llmock's server with `--llmock PATH`), `modelplane serve` (SQLite, JSON access log on, a
+Needs `wrk`. Starts a mock OpenAI-compatible upstream (`bench/mock_upstream.py`: raw
+asyncio, or a FastAPI app with `--mock-framework fastapi`; or llmock's server with
+`--llmock PATH`), `modelplane serve` (SQLite, JSON access log on, a
 rate limit that never refuses, one LLM connection to the mock) and, given `--litellm PATH`
 or `$LITELLM_BIN`, LiteLLM proxy (one worker, the same mock); without it the LiteLLM column
 is skipped. Then, in interleaved rounds, each target in turn:
@@ -230,6 +231,12 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=200, help="streams per target and round")
     parser.add_argument("--litellm", help="LiteLLM's `litellm` executable (or $LITELLM_BIN)")
     parser.add_argument("--llmock", help="llmock's executable, as the mock (or $LLMOCK_BIN)")
+    parser.add_argument(
+        "--mock-framework",
+        choices=("asyncio", "fastapi"),
+        default="asyncio",
+        help="what bench/mock_upstream.py runs on (without llmock)",
+    )
     args = smoke.cap_args(parser.parse_args(), duration=1, rounds=1, streams=5)
     if shutil.which("wrk") is None:
         sys.exit("wrk is required: apt-get install wrk")
@@ -243,7 +250,7 @@ def main() -> None:
         directory = Path(tmp)
         peers: list[Peer] = []
         try:
-            peers.append(start_mock(directory, llmock))
+            peers.append(start_mock(directory, llmock, args.mock_framework))
             upstream_base = peers[0].chat_url.removesuffix("/chat/completions")
             peers.append(start_modelplane(directory, upstream_base))
             if litellm:
@@ -255,7 +262,7 @@ def main() -> None:
         finally:
             for peer in reversed(peers):
                 peer.stop()
-    mock_name = "llmock" if llmock else "bench/mock_upstream.py"
+    mock_name = "llmock" if llmock else f"bench/mock_upstream.py on {args.mock_framework}"
     print(
         f"\n{started}; {os.cpu_count()} cores; load average {load_before:.2f} at the start, "
         f"{os.getloadavg()[0]:.2f} at the end; mock: {mock_name}"

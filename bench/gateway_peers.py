@@ -82,8 +82,9 @@ def wait_ready(process: subprocess.Popen[bytes], url: str, name: str, directory:
     raise TimeoutError(f"{name} not ready after {START_SECONDS:.0f} s")
 
 
-def start_mock(directory: Path, llmock: str | None = None) -> Peer:
-    """The mock upstream: bench/mock_upstream.py, or llmock's server when `llmock` names it."""
+def start_mock(directory: Path, llmock: str | None = None, framework: str = "asyncio") -> Peer:
+    """The mock upstream: bench/mock_upstream.py on `framework`, or llmock's server when
+    `llmock` names it."""
     port = free_port()
     if llmock:
         args = [llmock, "serve", "--port", str(port), "--log-level", "warning"]
@@ -91,6 +92,7 @@ def start_mock(directory: Path, llmock: str | None = None) -> Peer:
         name = "llmock"
     else:
         args = [sys.executable, str(BENCH / "mock_upstream.py"), "--port", str(port)]
+        args += ["--framework", framework]
         name = "mock"
     process = _spawn(args, directory, name)
     base = f"http://127.0.0.1:{port}/v1"

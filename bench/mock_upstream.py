@@ -1,13 +1,15 @@
 """A mock OpenAI-compatible upstream for the gateway benchmarks: fixed answers, fast.
 
-    python bench/mock_upstream.py --port 9000
+    python bench/mock_upstream.py --port 9000 [--framework asyncio|fastapi]
 
 `POST …/chat/completions` answers a fixed chat completion with `usage`; with
 `"stream": true` in the body, the same answer as server-sent events (a role chunk, a
 content chunk, the finish chunk, a usage chunk, `data: [DONE]`), sent chunked in one
 write. Anything else: 404. HTTP/1.1 with keep-alive, request bodies by Content-Length.
 One asyncio process and no framework, so that what it costs stays small next to what is
-measured through it. Not part of the product.
+measured through it. With `--framework fastapi`, the same answers from a FastAPI app on
+uvicorn (httptools, uvloop): the kind of mock most Python projects write, thousands of
+requests a second rather than tens of thousands. Not part of the product.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import asyncio
 import contextlib
 
 import orjson
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
 MODEL = "mock-1"
 ANSWER = "Hello from the mock."
@@ -147,11 +151,43 @@ async def serve(host: str, port: int) -> None:
         await server.serve_forever()
 
 
+def fastapi_app() -> FastAPI:
+    """The same answers from a FastAPI app: `POST /v1/chat/completions`."""
+    app = FastAPI(openapi_url=None)
+    stream = b"".join(_events())
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Response:
+        body = await request.body()
+        if b'"stream"' in body:
+            parsed = orjson.loads(body)
+            if isinstance(parsed, dict) and parsed.get("stream") is True:
+                headers = {"cache-control": "no-cache"}
+                return Response(stream, media_type="text/event-stream", headers=headers)
+        return Response(_BODY, media_type="application/json")
+
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--framework", choices=("asyncio", "fastapi"), default="asyncio")
     args = parser.parse_args()
+    if args.framework == "fastapi":
+        import uvicorn
+
+        uvicorn.run(
+            fastapi_app(),
+            host=args.host,
+            port=args.port,
+            http="httptools",
+            loop="uvloop",
+            log_level="warning",
+            access_log=False,
+        )
+        return
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.host, args.port))
 
