@@ -3,7 +3,7 @@
 The planner and executor are the stack's own (`modelplane.stack.plan` and `apply`, the
 ones `modelplane apply` ran from the operator's side before): here they run in a worker
 thread with an SDK client whose transport calls this very app in-process
-(`InProcessTransport`), authenticated as the caller with the caller's key, so every rule,
+(`run.InProcessTransport`), authenticated as the caller with the caller's key, so every rule,
 owner check and audit event is the one of the API call it makes. All those calls join
 ONE database transaction (`Store.ambient()`): each call is a savepoint, a refused call
 rolls back to it and the executor goes on to the next change, so one run lists every
@@ -13,7 +13,7 @@ caches, watchers, other replicas hear of a commit only). The plan is read in the
 transaction it is applied in, so it is computed against the state it changes.
 
 Bounds: the document is bounded by the body limit (`MODELPLANE_MAX_BODY_BYTES`), the plan
-by `CHANGES_MAX` changes (400 beyond), each in-process call by `CALL_TIMEOUT_SECONDS`.
+by `CHANGES_MAX` changes (400 beyond), each in-process call by `run.CALL_TIMEOUT_SECONDS`.
 The in-process calls do not count against the caller's rate limit (the apply counts
 once). On SQLite the transaction holds the write lock from start to end: the process's
 other writers wait for it (see `store/ambient.py`).
