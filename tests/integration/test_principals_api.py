@@ -90,3 +90,16 @@ async def test_the_last_admin_cannot_be_deleted(client: httpx.AsyncClient) -> No
 async def test_keys_of_an_unknown_principal_are_404(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/principals/00000000-0000-0000-0000-000000000000/api-keys")
     assert response.status_code == 404
+
+
+async def test_me_names_the_caller_when_reading_a_principal(client: httpx.AsyncClient) -> None:
+    member_id, token = await new_member(client, "bob")
+    as_bob = {"Authorization": f"Bearer {token}"}
+    mine = await client.get("/v1/principals/me", headers=as_bob)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["principalId"] == member_id and mine.json()["name"] == "bob"
+    admin = await client.get("/v1/principals/me")
+    assert admin.status_code == 200 and admin.json()["role"] == "admin"
+    other = await client.post("/v1/principals", json={"name": "carol", "role": "member"})
+    denied = await client.get(f"/v1/principals/{other.json()['principalId']}", headers=as_bob)
+    assert denied.status_code == 403  # a member reads itself, no one else

@@ -166,8 +166,9 @@ async def list_principal_page(
 
 
 async def get_principal(*, store: Store, actor: Principal, principal_id: str) -> Principal:
-    """One principal (admin only)."""
-    actor.require(Permission.MANAGE_PRINCIPALS)
+    """One principal: any for an admin, itself for anyone."""
+    if principal_id != actor.principal_id:
+        actor.require(Permission.MANAGE_PRINCIPALS)
     async with store.reader() as uow:
         return await _existing(uow, principal_id)
 

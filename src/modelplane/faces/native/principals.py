@@ -187,10 +187,10 @@ async def list_principals(request: Request) -> Response:
 
 @router.get("/{principal_id}", response_model=PrincipalOut)
 async def get_principal(principal_id: str, request: Request) -> Response:
-    """One principal."""
+    """One principal; `me` is the caller."""
     ctx = context(request)
     principal = await service.get_principal(
-        store=ctx.store, actor=ctx.principal, principal_id=principal_id
+        store=ctx.store, actor=ctx.principal, principal_id=whose(principal_id, ctx)
     )
     return JsonResponse(_principal(principal))
 
