@@ -70,6 +70,15 @@ def test_a_bad_model_config_names_config(text: str, rule: str) -> None:
     assert [(v.field, rule in v.rule) for v in refused.value.violations] == [("config", True)]
 
 
+def test_a_batch_whose_yaml_aliases_write_out_too_many_values_is_refused_naming_items() -> None:
+    config = "".join(f"\n    {line}" for line in ALIASES.splitlines())
+    with pytest.raises(InvalidArgument) as refused:
+        batch_items(f"- llmCode: a\n  config:{config}", None)
+    assert [(v.field, "must be at most" in v.rule) for v in refused.value.violations] == [
+        ("items", True)
+    ]
+
+
 def test_chat_messages_are_role_blocks_and_round_trip() -> None:
     text = "[system]\nBe ${tone}.\n\n[user]\nFirst line\n\nsecond line\n"
     messages = messages_of(text)

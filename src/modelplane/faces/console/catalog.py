@@ -6,6 +6,7 @@ and unbound."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -330,6 +331,39 @@ async def delete_provider(page: ConsolePage) -> Response:
 # --- models (LLM templates) ----------------------------------------------------------
 
 
+def _too_many_values(value: Any) -> bool:
+    """Whether `value` holds more than `CONFIG_MAX_BYTES` values, counted as they would be
+    written out (YAML aliases repeat one value many times): the walk stops at the bound."""
+    pending, seen = [value], 0
+    while pending:
+        seen += 1
+        if seen > CONFIG_MAX_BYTES:
+            return True
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _load_yaml(text: str, field: str, what: str) -> Any:
+    """`text` read by YAML's safe loader; InvalidArgument naming `field` when it is not
+    `what`, or holds more than `CONFIG_MAX_BYTES` values as written out (aliases repeat a
+    value many times from few bytes, and every later step walks them all)."""
+    try:
+        loaded = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidArgument.of(field, f"is not valid {what}{where}") from None
+    except (RecursionError, ValueError, TypeError, OverflowError):
+        raise InvalidArgument.of(field, f"is not valid {what}") from None
+    if _too_many_values(loaded):
+        raise InvalidArgument.of(field, f"must be at most {CONFIG_MAX_BYTES} bytes")
+    return loaded
+
+
 def _batch_item(n: int, value: Any, errors: ViolationCollector) -> BatchItem | None:
     """One YAML item: a code, or a mapping with the API's names (the domain's shape)."""
     batch_item_shape(n, value, errors)
@@ -354,12 +388,7 @@ def batch_items(text: str, default_code: str | None) -> list[BatchItem]:
     stripped = text.strip()
     values: list[Any]
     if stripped.startswith(("-", "[")):
-        try:
-            loaded = yaml.load(stripped, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise InvalidArgument.of("items", f"is not valid YAML{where}") from None
+        loaded = _load_yaml(stripped, "items", "YAML")
         if not isinstance(loaded, list):
             raise InvalidArgument.of("items", "YAML must be a list")
         values = loaded
@@ -372,13 +401,7 @@ def batch_items(text: str, default_code: str | None) -> list[BatchItem]:
         if default_code not in {item.llm_code for item in found}:
             raise InvalidArgument.of("defaultCode", "must be one of the codes of this batch")
         n = next(n for n, item in enumerate(found) if item.llm_code == default_code)
-        found[n] = BatchItem(
-            llm_code=found[n].llm_code,
-            name=found[n].name,
-            description=found[n].description,
-            config=found[n].config,
-            is_default_model=True,
-        )
+        found[n] = dataclasses.replace(found[n], is_default_model=True)
     return found
 
 
@@ -418,39 +441,14 @@ async def add_batch(page: ConsolePage) -> Response:
     return page.redirect(_group_page(group_id), flash=said)
 
 
-def _too_many_values(value: Any) -> bool:
-    """Whether `value` holds more than `CONFIG_MAX_BYTES` values, counted as they would be
-    written out (YAML aliases repeat one value many times): the walk stops at the bound."""
-    pending, seen = [value], 0
-    while pending:
-        seen += 1
-        if seen > CONFIG_MAX_BYTES:
-            return True
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
 def model_config(text: str) -> dict[str, Any]:
     """The model form's `config`: a YAML or JSON object (blank: `{}`, no config); anything
     else is InvalidArgument naming `config`, nothing sent."""
     if not text.strip():
         return {}
-    try:
-        loaded = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InvalidArgument.of("config", f"is not valid YAML or JSON{where}") from None
-    except (RecursionError, ValueError, TypeError, OverflowError):
-        raise InvalidArgument.of("config", "is not valid YAML or JSON") from None
+    loaded = _load_yaml(text, "config", "YAML or JSON")
     if not isinstance(loaded, dict):
         raise InvalidArgument.of("config", "must be a mapping (key: value), or blank for none")
-    if _too_many_values(loaded):
-        raise InvalidArgument.of("config", f"must be at most {CONFIG_MAX_BYTES} bytes")
     try:  # YAML also reads dates and bytes, which JSON has not
         plain: dict[str, Any] = json.loads(json.dumps(loaded))
     except RecursionError:
